@@ -1,0 +1,37 @@
+"""The ``rehabill`` command: a Typer app assembled by ``build_app`` (no import-time globals).
+
+Each command group lives in its own module with a ``register(app)`` function, so the app is
+built the same way by the console script and by tests.
+"""
+
+from __future__ import annotations
+
+import typer
+
+from rehabill import __version__
+
+
+def build_app() -> typer.Typer:
+    """Assemble the command line app."""
+    app = typer.Typer(
+        name="rehabill",
+        help="Billing for outpatient rehab practices: code, scrub, submit, collect, report.",
+        no_args_is_help=True,
+        add_completion=False,
+        pretty_exceptions_enable=False,
+    )
+
+    @app.callback(invoke_without_command=True)
+    def main(
+        version: bool = typer.Option(False, "--version", help="Print the version and exit."),
+    ) -> None:
+        if version:
+            typer.echo(f"rehabill {__version__}")
+            raise typer.Exit(0)
+
+    return app
+
+
+def run() -> None:
+    """Console-script entry point."""
+    build_app()()

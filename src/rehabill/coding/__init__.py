@@ -1,0 +1,1 @@
+"""coding layer (see DESIGN.md)."""

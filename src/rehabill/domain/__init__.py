@@ -1,0 +1,63 @@
+"""Domain values: visits, claims, money, findings. Frozen, no I/O.
+
+The names in ``__all__`` are the domain API that the rest of rehabill (and users' scripts) use;
+``tests/domain/test_exports.py`` holds it in place.
+"""
+
+from rehabill.domain.claim import Claim, ClaimLine, ClaimStatus, Frequency
+from rehabill.domain.findings import Finding, Location, Severity, has_errors, sort_findings
+from rehabill.domain.money import CENT, ZERO, D, format_amount, parse_amount, round_cents
+from rehabill.domain.parse import ParseResult, parse_visit, parse_visits
+from rehabill.domain.visit import (
+    Address,
+    Authorization,
+    BillingProvider,
+    Coverage,
+    Credential,
+    Discipline,
+    DistinctReason,
+    Mode,
+    Patient,
+    PlanOfCare,
+    Provider,
+    Service,
+    Subscriber,
+    TherapyToDate,
+    Visit,
+)
+
+__all__ = [
+    "CENT",
+    "ZERO",
+    "Address",
+    "Authorization",
+    "BillingProvider",
+    "Claim",
+    "ClaimLine",
+    "ClaimStatus",
+    "Coverage",
+    "Credential",
+    "D",
+    "Discipline",
+    "DistinctReason",
+    "Finding",
+    "Frequency",
+    "Location",
+    "Mode",
+    "ParseResult",
+    "Patient",
+    "PlanOfCare",
+    "Provider",
+    "Service",
+    "Severity",
+    "Subscriber",
+    "TherapyToDate",
+    "Visit",
+    "format_amount",
+    "has_errors",
+    "parse_amount",
+    "parse_visit",
+    "parse_visits",
+    "round_cents",
+    "sort_findings",
+]

@@ -1,0 +1,86 @@
+"""Claims: the coded form of a visit, as it goes to the payer."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date
+from decimal import Decimal
+from enum import StrEnum
+
+from rehabill.domain.money import ZERO
+from rehabill.domain.visit import Visit
+
+
+class Frequency(StrEnum):
+    """CLM05-3 claim frequency: original, replacement of a prior claim, or void."""
+
+    ORIGINAL = "1"
+    REPLACEMENT = "7"
+    VOID = "8"
+
+
+class ClaimStatus(StrEnum):
+    """Where a claim is in its life (issue 6 status history)."""
+
+    DRAFT = "draft"
+    SCRUBBED = "scrubbed"
+    HELD = "held"
+    BATCHED = "batched"
+    ACCEPTED = "accepted"
+    REJECTED = "rejected"
+    PAID = "paid"
+    PARTIALLY_PAID = "partially_paid"
+    DENIED = "denied"
+    CLOSED = "closed"
+
+
+@dataclass(frozen=True, slots=True)
+class ClaimLine:
+    """One service line (837P loop 2400 / CMS-1500 box 24).
+
+    ``therapist_minutes`` and ``assistant_minutes`` record the documented minutes behind the
+    line, so a reviewer can see why it has its units and modifiers.
+    """
+
+    number: int
+    code: str
+    modifiers: tuple[str, ...]
+    units: int
+    charge: Decimal
+    date_of_service: date
+    diagnosis_pointers: tuple[int, ...] = (1,)
+    control_number: str = ""
+    therapist_minutes: int = 0
+    assistant_minutes: int = 0
+    service_index: int = 0
+
+    @property
+    def has_assistant_modifier(self) -> bool:
+        """True when the line carries CQ or CO."""
+        return "CQ" in self.modifiers or "CO" in self.modifiers
+
+
+@dataclass(frozen=True, slots=True)
+class Claim:
+    """A professional claim for one visit."""
+
+    visit: Visit
+    lines: tuple[ClaimLine, ...]
+    frequency: Frequency = Frequency.ORIGINAL
+    original_reference: str = ""
+    claim_id_override: str = ""
+
+    @property
+    def claim_id(self) -> str:
+        """Patient control number (CLM01); the visit id unless set."""
+        return self.claim_id_override or self.visit.visit_id
+
+    @property
+    def total_charge(self) -> Decimal:
+        """Sum of line charges (CLM02 must equal it)."""
+        return sum((line.charge for line in self.lines), ZERO)
+
+    @property
+    def date_of_service(self) -> date:
+        """The visit's date."""
+        return self.visit.date_of_service

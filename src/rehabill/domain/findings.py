@@ -1,0 +1,105 @@
+"""Findings: problems in the data, returned as values (never raised)."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from enum import StrEnum
+
+
+class Severity(StrEnum):
+    """How bad a finding is. An ERROR holds a claim back; WARNING and INFO do not."""
+
+    ERROR = "error"
+    WARNING = "warning"
+    INFO = "info"
+
+    @property
+    def rank(self) -> int:
+        """Sort key: errors first."""
+        return {"error": 0, "warning": 1, "info": 2}[self.value]
+
+
+@dataclass(frozen=True, slots=True)
+class Location:
+    """Where a finding points: a visit/claim/line/field, or a file/segment/element."""
+
+    visit_id: str = ""
+    claim_id: str = ""
+    line: int | None = None
+    field: str = ""
+    file: str = ""
+    segment: int | None = None
+    segment_id: str = ""
+    element: str = ""
+
+    def __str__(self) -> str:
+        parts: list[str] = []
+        if self.file:
+            parts.append(self.file)
+        if self.segment is not None:
+            seg = f"segment {self.segment}"
+            if self.segment_id:
+                seg += f" ({self.segment_id})"
+            parts.append(seg)
+        if self.element:
+            parts.append(f"element {self.element}")
+        if self.visit_id:
+            parts.append(f"visit {self.visit_id}")
+        if self.claim_id and self.claim_id != self.visit_id:
+            parts.append(f"claim {self.claim_id}")
+        if self.line is not None:
+            parts.append(f"line {self.line}")
+        if self.field:
+            parts.append(self.field)
+        return " / ".join(parts) if parts else "-"
+
+    def as_dict(self) -> dict[str, object]:
+        """The non-empty parts, for JSON output."""
+        out: dict[str, object] = {}
+        for name in self.__slots__:
+            value = getattr(self, name)
+            if value not in ("", None):
+                out[name] = value
+        return out
+
+
+@dataclass(frozen=True, slots=True)
+class Finding:
+    """One problem: a stable dotted code, a severity, one sentence, where, and what to do.
+
+    ``auto_fix`` is True when rehabill can apply the fix itself (only ever on request).
+    """
+
+    code: str
+    severity: Severity
+    message: str
+    location: Location = field(default_factory=Location)
+    fix: str = ""
+    auto_fix: bool = False
+
+    @property
+    def is_error(self) -> bool:
+        """True for error-level findings."""
+        return self.severity is Severity.ERROR
+
+    def as_dict(self) -> dict[str, object]:
+        """The contract's JSON shape: code, severity, message, location, fix."""
+        return {
+            "code": self.code,
+            "severity": self.severity.value,
+            "message": self.message,
+            "location": self.location.as_dict(),
+            "fix": self.fix,
+            "auto_fix": self.auto_fix,
+        }
+
+
+def has_errors(findings: Iterable[Finding]) -> bool:
+    """True when any finding is an error."""
+    return any(f.is_error for f in findings)
+
+
+def sort_findings(findings: Iterable[Finding]) -> tuple[Finding, ...]:
+    """Errors first, then warnings, then info; stable within a severity."""
+    return tuple(sorted(findings, key=lambda f: f.severity.rank))

@@ -1,0 +1,1 @@
+"""x12 layer (see DESIGN.md)."""

@@ -1,0 +1,237 @@
+"""X12 envelopes: ISA/IEA, GS/GE, ST/SE, read into transactions and written with correct counts.
+
+Reading checks what X12.5 and every 5010 guide require of the envelope: control numbers that
+match (ISA13/IEA02, GS06/GE02, ST02/SE02) and counts that match (IEA01 groups, GE01 transaction
+sets, SE01 segments including ST and SE). Problems are findings located by segment number.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Iterator, Sequence
+from dataclasses import dataclass
+from datetime import datetime
+
+from rehabill.domain.findings import Finding, Location, Severity
+from rehabill.x12.tokens import Delimiters, Segment
+
+
+@dataclass(frozen=True, slots=True)
+class Transaction:
+    """One transaction set (ST..SE inclusive) with the ISA and GS around it."""
+
+    interchange: Segment
+    group: Segment
+    segments: tuple[Segment, ...]
+
+    @property
+    def set_id(self) -> str:
+        """ST01: "837", "835", "999", "277"."""
+        return self.segments[0].get(1)
+
+    @property
+    def control_number(self) -> str:
+        """ST02."""
+        return self.segments[0].get(2)
+
+    @property
+    def version(self) -> str:
+        """ST03 when present, else GS08 (e.g. "005010X222A1")."""
+        return self.segments[0].get(3) or self.group.get(8)
+
+    @property
+    def body(self) -> tuple[Segment, ...]:
+        """The segments between ST and SE."""
+        return self.segments[1:-1]
+
+
+def _finding(code: str, message: str, segment: Segment | None, file: str, element: int | None,
+             fix: str, severity: Severity = Severity.ERROR) -> Finding:
+    where = segment.location(file, element) if segment is not None else Location(file=file)
+    return Finding(f"x12.envelope.{code}", severity, message, where, fix)
+
+
+def split_transactions(segments: Iterable[Segment], findings: list[Finding],
+                       file: str = "") -> Iterator[Transaction]:
+    """Yield each transaction set in order, appending envelope findings to ``findings``.
+
+    A transaction is yielded once its SE is read (so callers can stream); envelope problems
+    anywhere in the file are appended as they are met, and callers that must not act on a
+    file with envelope errors check ``findings`` at the end before committing anything.
+    """
+    isa: Segment | None = None
+    gs: Segment | None = None
+    st_open: list[Segment] | None = None
+    groups = 0
+    sets = 0
+    last: Segment | None = None
+    for seg in segments:
+        last = seg
+        sid = seg.id
+        if st_open is not None and sid not in ("SE", "ST", "GE", "IEA", "GS", "ISA"):
+            st_open.append(seg)
+            continue
+        if sid == "ISA":
+            if isa is not None:
+                findings.append(_finding("missing_iea", "Interchange "
+                                         f"{isa.get(13)} has no IEA before the next ISA.",
+                                         seg, file, None, "Add the IEA trailer."))
+            isa, groups = seg, 0
+        elif sid == "IEA":
+            if isa is None:
+                findings.append(_finding("unexpected", "IEA without an ISA.", seg, file, None,
+                                         "Remove the stray IEA or restore its ISA."))
+            else:
+                _check_equal(findings, seg, 2, isa.get(13), "ISA13", file)
+                _check_count(findings, seg, 1, groups, "functional groups", file)
+            isa = None
+        elif sid == "GS":
+            if isa is None:
+                findings.append(_finding("unexpected", "GS outside an interchange.", seg, file,
+                                         None, "Every GS must sit inside ISA/IEA."))
+            gs, sets = seg, 0
+            groups += 1
+        elif sid == "GE":
+            if gs is None:
+                findings.append(_finding("unexpected", "GE without a GS.", seg, file, None,
+                                         "Remove the stray GE or restore its GS."))
+            else:
+                _check_equal(findings, seg, 2, gs.get(6), "GS06", file)
+                _check_count(findings, seg, 1, sets, "transaction sets", file)
+            gs = None
+        elif sid == "ST":
+            if st_open is not None:
+                findings.append(_finding("missing_se", f"Transaction {st_open[0].get(2)} has no "
+                                         "SE before the next ST.", seg, file, None,
+                                         "Add the SE trailer with the segment count."))
+            if gs is None or isa is None:
+                findings.append(_finding("unexpected", "ST outside a functional group.", seg,
+                                         file, None, "Every ST must sit inside GS/GE."))
+            st_open = [seg]
+            sets += 1
+        elif sid == "SE":
+            if st_open is None:
+                findings.append(_finding("unexpected", "SE without an ST.", seg, file, None,
+                                         "Remove the stray SE or restore its ST."))
+                continue
+            st_open.append(seg)
+            _check_equal(findings, seg, 2, st_open[0].get(2), "ST02", file)
+            _check_count(findings, seg, 1, len(st_open), "segments", file)
+            if isa is not None and gs is not None:
+                yield Transaction(isa, gs, tuple(st_open))
+            st_open = None
+        else:
+            findings.append(_finding("outside_transaction", f"Segment {sid} is outside any "
+                                     "transaction set.", seg, file, None,
+                                     "Data segments belong between ST and SE."))
+    if st_open is not None:
+        findings.append(_finding("missing_se", f"Transaction {st_open[0].get(2)} ends without "
+                                 "an SE.", last, file, None, "The file is truncated."))
+    if gs is not None:
+        findings.append(_finding("missing_ge", "The file ends without a GE.", last, file, None,
+                                 "The file is truncated."))
+    if isa is not None:
+        findings.append(_finding("missing_iea", "The file ends without an IEA.", last, file,
+                                 None, "The file is truncated."))
+
+
+def _check_equal(findings: list[Finding], seg: Segment, position: int, expected: str,
+                 name: str, file: str) -> None:
+    if seg.get(position).strip() != expected.strip():
+        findings.append(_finding(
+            "control_mismatch",
+            f"{seg.id}{position:02d} is {seg.get(position)!r} but {name} is {expected!r}.",
+            seg, file, position, f"Make {seg.id}{position:02d} equal {name}."))
+
+
+def _check_count(findings: list[Finding], seg: Segment, position: int, actual: int, what: str,
+                 file: str) -> None:
+    value = seg.get(position).strip()
+    if not value.isdigit() or int(value) != actual:
+        findings.append(_finding(
+            "count_mismatch",
+            f"{seg.id}{position:02d} says {value!r} {what}, but there are {actual}.",
+            seg, file, position, f"Set {seg.id}{position:02d} to {actual}."))
+
+
+class SegmentWriter:
+    """Builds segments with the chosen delimiters, trimming trailing empty elements.
+
+    Data that contains a delimiter character has it replaced with a space, so a name such as
+    "O*Brien" cannot break the file. ``count`` is the number of segments written since the last
+    ``reset_count`` (for SE01).
+    """
+
+    def __init__(self, delimiters: Delimiters | None = None) -> None:
+        self.delimiters = delimiters or Delimiters()
+        self._parts: list[str] = []
+        self.count = 0
+        bad = self.delimiters.all()
+        self._clean = str.maketrans(dict.fromkeys(bad, " "))
+
+    def clean(self, value: str) -> str:
+        """``value`` with delimiter characters replaced by spaces."""
+        return value.translate(self._clean)
+
+    def segment(self, seg_id: str, *elements: str | Sequence[str]) -> None:
+        """Append one segment; a tuple or list element is a composite."""
+        values: list[str] = []
+        comp = self.delimiters.component
+        for element in elements:
+            if isinstance(element, str):
+                values.append(self.clean(element))
+            else:
+                parts = [self.clean(p) for p in element]
+                while parts and parts[-1] == "":
+                    parts.pop()
+                values.append(comp.join(parts))
+        while values and values[-1] == "":
+            values.pop()
+        self._parts.append(self.delimiters.element.join((seg_id, *values)))
+        self._parts.append(self.delimiters.segment)
+        self.count += 1
+
+    def raw(self, text: str) -> None:
+        """Append text as it is (the fixed-width ISA)."""
+        self._parts.append(text)
+
+    def reset_count(self) -> None:
+        """Start counting segments for a new transaction set."""
+        self.count = 0
+
+    def text(self) -> str:
+        """Everything written so far."""
+        return "".join(self._parts)
+
+    def take(self) -> str:
+        """Everything written so far, clearing the buffer (for streaming to disk)."""
+        out = "".join(self._parts)
+        self._parts.clear()
+        return out
+
+
+def interchange_header(*, sender_id: str, receiver_id: str, control_number: int,
+                       created: datetime, production: bool, delimiters: Delimiters,
+                       sender_qualifier: str = "ZZ", receiver_qualifier: str = "ZZ",
+                       ack_requested: bool = False) -> str:
+    """The fixed-width 106-character ISA segment, terminator included (X12.5, version 00501).
+
+    Raises:
+        ValueError: when a control number or id does not fit its fixed width.
+    """
+    if not 0 < control_number < 1_000_000_000:
+        raise ValueError(f"ISA13 control number {control_number} must be 1..999999999")
+    if len(sender_id) > 15 or len(receiver_id) > 15:
+        raise ValueError("ISA06/ISA08 ids are at most 15 characters")
+    d = delimiters
+    elements = (
+        "ISA", "00", " " * 10, "00", " " * 10,
+        sender_qualifier.ljust(2), sender_id.ljust(15),
+        receiver_qualifier.ljust(2), receiver_id.ljust(15),
+        created.strftime("%y%m%d"), created.strftime("%H%M"),
+        d.repetition, "00501", f"{control_number:09d}", "1" if ack_requested else "0",
+        "P" if production else "T", d.component,
+    )
+    text = d.element.join(elements) + d.segment
+    if len(text) != 106:
+        raise ValueError(f"ISA is {len(text)} characters, not 106")
+    return text
