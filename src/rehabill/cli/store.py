@@ -74,7 +74,7 @@ def register(app: typer.Typer) -> None:
 
     @app.command("import")
     def import_command(
-        file: Path = typer.Argument(..., help="Visit file: .json (visits or FHIR R4 Bundle), .csv."),
+        file: Path = typer.Argument(..., help="Visits: .json (list or FHIR R4 Bundle) or .csv."),
         db: str | None = typer.Option(None, "--db", help=DB_HELP),
         as_json: bool = typer.Option(False, "--json", help="Print the import report as JSON."),
     ) -> None:

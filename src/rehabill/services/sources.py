@@ -93,9 +93,9 @@ def read_source(path: Path, data: bytes) -> Source:
         raise InputError(f"not valid JSON: {exc.msg} at line {exc.lineno} column {exc.colno}",
                          location=str(path)) from None
     if isinstance(decoded, dict) and decoded.get("resourceType") == "Bundle":
-        from rehabill.services import fhir
+        from rehabill.services.fhir import read_bundle  # fhir imports Source from here
 
-        return fhir.read_bundle(decoded, str(path))
+        return read_bundle(decoded, str(path))
     if isinstance(decoded, dict) and "resourceType" in decoded:
         raise InputError(f"a FHIR {decoded['resourceType']} resource; rehabill reads Bundles",
                          location=str(path))

@@ -1,0 +1,68 @@
+"""Files by content hash, X12 control numbers per submitter, remittance keys, people records."""
+
+from __future__ import annotations
+
+from decimal import Decimal
+
+import pytest
+from sqlalchemy.orm import Session
+
+from rehabill.store import files as store_files
+from rehabill.store import people
+from rehabill.store import remittances as store_remittances
+from rehabill.store.models import PayerRow
+
+
+def test_add_file__same_content_twice_is_refused(session: Session) -> None:
+    first = store_files.add_file(session, direction="in", kind="835", path="a.835",
+                                 sha256="ab" * 32, size=10)
+    again = store_files.add_file(session, direction="in", kind="835", path="b.835",
+                                 sha256="ab" * 32, size=10)
+    assert first is not None and again is None
+    found = store_files.find_file(session, "in", "ab" * 32)
+    assert found is not None and found.path == "a.835"
+
+
+def test_control_numbers__count_up_per_submitter(session: Session) -> None:
+    a1 = store_files.next_control_numbers(session, "SUB-A", transactions=2)
+    a2 = store_files.next_control_numbers(session, "SUB-A")
+    b1 = store_files.next_control_numbers(session, "SUB-B")
+    assert (a1.interchange, a1.group, a1.first_transaction) == (1, 1, 1)
+    assert (a2.interchange, a2.group, a2.first_transaction) == (2, 2, 3)
+    assert (b1.interchange, b1.first_transaction) == (1, 1)
+
+
+def test_add_remittance__same_payer_and_trace_is_refused(session: Session) -> None:
+    payer = PayerRow(payer_key="MEDICARE", name="Medicare", policy="medicare_part_b")
+    session.add(payer)
+    session.flush()
+    first = store_remittances.add_remittance(session, payer_id=payer.id, trace_number="T1",
+                                             payment_amount=Decimal("10.00"))
+    again = store_remittances.add_remittance(session, payer_id=payer.id, trace_number="T1",
+                                             payment_amount=Decimal("10.00"))
+    assert first is not None and again is None
+    assert store_remittances.payer_row_id(session, "MEDICARE") == payer.id
+
+
+def test_ledger__sums_are_exact_decimals(session: Session) -> None:
+    entries = [{"kind": "charge", "amount": Decimal("0.10")}] * 3 + \
+        [{"kind": "payment", "amount": Decimal("-0.30")}]
+    store_remittances.add_ledger_entries(session, entries)
+    assert store_remittances.claim_ledger_total(session, None, "charge") == Decimal("0.30")  # type: ignore[arg-type]
+
+
+def test_ledger__refuses_floats_and_unknown_kinds(session: Session) -> None:
+    with pytest.raises(ValueError, match="unknown ledger entry kind"):
+        store_remittances.add_ledger_entries(session, [{"kind": "gift", "amount": Decimal(1)}])
+    with pytest.raises(Exception, match="money must be Decimal"):
+        store_remittances.add_ledger_entries(session, [{"kind": "charge", "amount": 0.1}])
+
+
+def test_people__users_audit_and_worklist(session: Session) -> None:
+    user = people.add_user(session, username="bea", password_hash="$argon2id$x", role="biller")
+    assert people.user_by_name(session, "bea") is user
+    with pytest.raises(ValueError, match="role must be one of"):
+        people.add_user(session, username="x", password_hash="h", role="owner")
+    people.record_event(session, actor="bea", action="login", entity="user", entity_id="bea")
+    session.flush()
+    assert [e.action for e in people.audit_events(session, "user", "bea")] == ["login"]
