@@ -16,7 +16,7 @@ from sqlalchemy.orm import Session
 
 from rehabill.domain import Claim, ClaimStatus, Finding, Location, Severity
 from rehabill.store import mapping
-from rehabill.store.bulk import chunked, insert_all, insert_new
+from rehabill.store.bulk import chunked, ids_in, insert_all, insert_new
 from rehabill.store.models import (
     ClaimLineRow,
     ClaimRow,
@@ -102,8 +102,8 @@ def set_status(session: Session, claim_ids: Sequence[int], status: ClaimStatus, 
     now = utcnow()
     for part in chunked(claim_ids):
         current = {cid: st for cid, st in session.execute(
-            select(ClaimRow.id, ClaimRow.status).where(ClaimRow.id.in_(part)))}
-        session.execute(update(ClaimRow).where(ClaimRow.id.in_(part))
+            select(ClaimRow.id, ClaimRow.status).where(ids_in(ClaimRow.id, part)))}
+        session.execute(update(ClaimRow).where(ids_in(ClaimRow.id, part))
                         .values(status=status.value, updated_at=now)
                         .execution_options(synchronize_session=False))
         insert_all(session, ClaimStatusRow,
@@ -140,7 +140,7 @@ def load_claims(session: Session, claim_ids: Sequence[int]) -> dict[int, Claim]:
     """The domain claims for these row ids, with their visits and lines."""
     out: dict[int, Claim] = {}
     for part in chunked(claim_ids):
-        rows = session.execute(select(ClaimRow.__table__).where(ClaimRow.id.in_(part))).all()
+        rows = session.execute(select(ClaimRow.__table__).where(ids_in(ClaimRow.id, part))).all()
         visits = load_visits(session, [r.visit_id for r in rows])
         lines = _lines_by_claim(session, part)
         for row in rows:
@@ -150,7 +150,7 @@ def load_claims(session: Session, claim_ids: Sequence[int]) -> dict[int, Claim]:
 
 def _lines_by_claim(session: Session, claim_ids: Sequence[int]) -> dict[int, tuple[Any, ...]]:
     grouped: dict[int, list[Any]] = {}
-    query = (select(ClaimLineRow.__table__).where(ClaimLineRow.claim_id.in_(claim_ids))
+    query = (select(ClaimLineRow.__table__).where(ids_in(ClaimLineRow.claim_id, claim_ids))
              .order_by(ClaimLineRow.claim_id, ClaimLineRow.number))
     for row in session.execute(query):
         grouped.setdefault(row.claim_id, []).append(mapping.to_claim_line(row))

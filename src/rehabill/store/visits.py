@@ -16,7 +16,7 @@ from sqlalchemy.orm import Session
 
 from rehabill.domain import Provider, Visit
 from rehabill.store import mapping
-from rehabill.store.bulk import Key, chunked, insert_all, insert_new, upsert
+from rehabill.store.bulk import Key, chunked, ids_in, insert_all, insert_new, upsert
 from rehabill.store.models import (
     AuthorizationRow,
     ClaimRow,
@@ -181,7 +181,7 @@ def load_visits(session: Session, visit_ids: Sequence[int]) -> dict[int, Visit]:
     out: dict[int, Visit] = {}
     cache = _Cache(session)
     for part in chunked(visit_ids):
-        rows = session.execute(select(VisitRow.__table__).where(VisitRow.id.in_(part))).all()
+        rows = session.execute(select(VisitRow.__table__).where(ids_in(VisitRow.id, part))).all()
         services = _services_by_visit(session, part)
         cache.fill(rows)
         for row in rows:
@@ -191,7 +191,7 @@ def load_visits(session: Session, visit_ids: Sequence[int]) -> dict[int, Visit]:
 
 def _services_by_visit(session: Session, visit_ids: Sequence[int]) -> dict[int, tuple[Any, ...]]:
     grouped: dict[int, list[Any]] = {}
-    query = (select(ServiceRow.__table__).where(ServiceRow.visit_id.in_(visit_ids))
+    query = (select(ServiceRow.__table__).where(ids_in(ServiceRow.visit_id, visit_ids))
              .order_by(ServiceRow.visit_id, ServiceRow.position))
     for row in session.execute(query):
         grouped.setdefault(row.visit_id, []).append(mapping.to_service(row))
@@ -209,7 +209,7 @@ class _Cache:
         have = self.maps.setdefault(name, {})
         missing = sorted(i for i in ids if i is not None and i not in have)
         for part in chunked(missing):
-            for row in self.session.execute(select(table).where(table.c.id.in_(part))):
+            for row in self.session.execute(select(table).where(ids_in(table.c.id, part))):
                 have[row.id] = build(row)
 
     def fill(self, rows: Sequence[Row[Any]]) -> None:
