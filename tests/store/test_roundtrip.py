@@ -79,3 +79,15 @@ def test_money__is_decimal_to_the_cent(session: Session) -> None:
     ttd = next(iter(loaded.values())).therapy_to_date
     assert (ttd.pt_slp, ttd.ot) == (Decimal("0.10"), Decimal("99999999.99"))
     assert isinstance(ttd.pt_slp, Decimal)
+
+
+def test_save_visits__assistant_is_supervised_by_the_therapist(session: Session) -> None:
+    from sqlalchemy import select
+
+    from rehabill.store.models import ProviderRow
+
+    store_visits.save_visits(session, [visit_from_terms("97110=10/13")])
+    rows = {r.npi: r for r in session.scalars(select(ProviderRow))}
+    assistant, therapist = rows[ASSISTANTS["PT"].npi], rows[THERAPISTS["PT"].npi]
+    assert assistant.supervisor_id == therapist.id
+    assert therapist.supervisor_id is None

@@ -11,7 +11,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from sqlalchemy import Row, select
+from sqlalchemy import Row, select, update
 from sqlalchemy.orm import Session
 
 from rehabill.domain import Provider, Visit
@@ -125,11 +125,24 @@ def _upsert_parts(session: Session, visits: Sequence[Visit]) -> _Ids:
                  [mapping.plan_of_care_values(v.plan_of_care, patient_id(v))
                   for v in visits if v.plan_of_care is not None],
                  ("patient_id", "start_date", "discipline"), POC_UPDATE)
+    _set_supervisors(session, visits, provider)
     auth = upsert(session, AuthorizationRow,
                   [mapping.authorization_values(v.authorization, patient_id(v))
                    for v in visits if v.authorization is not None],
                   ("patient_id", "number"), AUTH_UPDATE)
     return _Ids(practice, provider, patient, payer, coverage, poc, auth)
+
+
+def _set_supervisors(session: Session, visits: Sequence[Visit], ids: dict[Key, int]) -> None:
+    """An assistant is supervised by the visit's supervising provider, else its therapist."""
+    pairs: dict[int, int] = {}
+    for v in visits:
+        supervisor = v.supervising_provider or v.rendering_provider
+        if v.assistant is not None and not supervisor.credential.is_assistant:
+            pairs[ids[(v.assistant.npi,)]] = ids[(supervisor.npi,)]
+    if pairs:
+        session.execute(update(ProviderRow),  # ORM bulk UPDATE by primary key
+                        [{"id": a, "supervisor_id": s} for a, s in sorted(pairs.items())])
 
 
 def _visit_ids(v: Visit, ids: _Ids, import_file_id: int | None) -> dict[str, int | None]:
