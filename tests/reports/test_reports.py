@@ -8,8 +8,7 @@ from decimal import Decimal
 
 import pytest
 
-from rehabill.reports import ClaimFact, ar_aging, denial_analysis, kpis, kx_standing
-from rehabill.reports import payment_trends
+from rehabill.reports import ClaimFact, ar_aging, denial_analysis, kpis, kx_standing, payment_trends
 from rehabill.reports.svg import bar_chart
 from rehabill.reports.tables import bucket_label
 
