@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass, replace
+from datetime import date
 from decimal import Decimal
+from functools import lru_cache
 
 from rehabill.coding import modifiers
 from rehabill.coding.units import UnitLine, UnitMethod, UnitResult, compute
@@ -48,23 +50,32 @@ def unit_charge(code: str, visit: Visit, ref: Reference, factor: Decimal) -> Dec
     """The practice's charge per unit: ``factor`` × the national amount, up to the dollar.
 
     Practices set one charge per code for every payer, above what any payer allows; twice the
-    Medicare national non-facility amount is a common choice. The documented per-unit charge on
-    a service, when given, wins (``code_visit``).
+    Medicare national non-facility amount is a common choice (the latest published year stands
+    in for a year not yet published). The documented per-unit charge on a service, when given,
+    wins (``code_visit``).
     """
-    row = ref.fees.get(code, visit.date_of_service)
-    if row is None:
-        row = ref.fees.get(code, visit.date_of_service.replace(year=max(ref.fees.years)))
+    return _unit_charge(ref, code, visit.date_of_service.year, factor)
+
+
+@lru_cache(maxsize=4096)
+def _unit_charge(ref: Reference, code: str, year: int, factor: Decimal) -> Decimal:
+    row = ref.fees.get(code, date(year, 1, 1))
+    if row is None and ref.fees.years:
+        row = ref.fees.get(code, date(max(ref.fees.years), 1, 1))
     if row is None:
         return ZERO
     return Decimal(math.ceil(row.nonfac_amount * factor)).quantize(Decimal("0.01"))
 
 
+@lru_cache(maxsize=4096)
+def _national_amount(ref: Reference, code: str, year: int) -> Decimal:
+    row = ref.fees.get(code, date(year, 1, 1))
+    return ZERO if row is None else row.nonfac_amount
+
+
 def expected_allowed(line: ClaimLine, visit: Visit, ref: Reference) -> Decimal:
     """Medicare's national allowed amount for a line (85% with CQ/CO), for KX arithmetic."""
-    row = ref.fees.get(line.code, visit.date_of_service)
-    if row is None:
-        return ZERO
-    amount = row.nonfac_amount * line.units
+    amount = _national_amount(ref, line.code, visit.date_of_service.year) * line.units
     if line.has_assistant_modifier:
         amount *= modifiers.ASSISTANT_PAYMENT_RATE
     return round_cents(amount)
@@ -95,9 +106,9 @@ def code_visit(visit: Visit, *, method: UnitMethod | None = None,
     lines = _claim_lines(visit, result, ref, opts)
     lines = _add_ncci_modifiers(visit, lines, ref, opts)
     lines, kx_notes = _add_kx(visit, lines, ref, opts)
-    explanation = result.explanation + kx_notes
-    claim = Claim(visit=visit, lines=lines)
-    return CodingResult(claim, replace(result, explanation=explanation), tuple(findings))
+    if kx_notes:
+        result = replace(result, explanation=result.explanation + kx_notes)
+    return CodingResult(Claim(visit=visit, lines=lines), result, tuple(findings))
 
 
 def _unknown_codes(visit: Visit, ref: Reference) -> list[Finding]:
@@ -151,6 +162,8 @@ def _claim_lines(visit: Visit, result: UnitResult, ref: Reference, opts: CodingO
 
 def _add_ncci_modifiers(visit: Visit, lines: tuple[ClaimLine, ...], ref: Reference,
                         opts: CodingOptions) -> tuple[ClaimLine, ...]:
+    if not any(s.distinct is not None for s in visit.services):
+        return lines  # nothing documented distinct: no pair can take 59/X
     known = tuple(s for s in visit.services if s.code in ref.codes)
     found = modifiers.ncci_modifiers(known, ref.ncci, visit.date_of_service,
                                      use_59_only=opts.use_59_only)
@@ -170,6 +183,8 @@ def _add_kx(visit: Visit, lines: tuple[ClaimLine, ...], ref: Reference, opts: Co
     group = visit.discipline.threshold_group
     before = visit.therapy_to_date.for_group(group)
     allowed = [expected_allowed(line, visit, ref) for line in lines]
+    if before + sum(allowed, ZERO) <= threshold.kx:
+        return lines, ()
     flags = modifiers.needs_kx(before, allowed, threshold.kx)
     if not any(flags):
         return lines, ()

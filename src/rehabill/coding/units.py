@@ -40,11 +40,11 @@ class CodeMinutes:
     assistant: int
     timed: bool
     index: int
+    total: int = -1
 
-    @property
-    def total(self) -> int:
-        """Therapist plus assistant minutes."""
-        return self.therapist + self.assistant
+    def __post_init__(self) -> None:
+        if self.total < 0:  # therapist plus assistant minutes, computed once
+            object.__setattr__(self, "total", self.therapist + self.assistant)
 
 
 @dataclass(frozen=True, slots=True)
@@ -104,7 +104,8 @@ def gather_minutes(services: Sequence[Service], is_timed: Callable[[str], bool]
         entry = totals.setdefault(service.code, [0, 0, index])
         entry[0] += max(service.minutes, 0)
         entry[1] += max(service.assistant_minutes, 0)
-    return tuple(CodeMinutes(code, t, a, is_timed(code), i) for code, (t, a, i) in totals.items())
+    return tuple(CodeMinutes(code, t, a, is_timed(code), i, t + a)
+                 for code, (t, a, i) in totals.items())
 
 
 def allocate(minutes: Sequence[CodeMinutes], method: UnitMethod
@@ -119,6 +120,8 @@ def allocate(minutes: Sequence[CodeMinutes], method: UnitMethod
         Units by code and the explanation.
     """
     timed = [m for m in minutes if m.timed]
+    if not timed:
+        return {}, []
     if method is UnitMethod.PER_CODE:
         units = {m.code: units_for_minutes(m.total) for m in timed}
         notes = [f"{m.code}: {m.total} min → {units[m.code]} unit{_s(units[m.code])} "
@@ -139,8 +142,9 @@ def _allocate_cms(timed: Sequence[CodeMinutes]) -> tuple[dict[str, int], list[st
         notes.append(f"{m.code} has {m.total} min: {full} full unit{_s(full)} + {left} min left")
     remaining = available - sum(units.values())
     # Largest remainder first; among equal remainders more total minutes, then listing order.
-    ranked = sorted((m for m in timed if m.total % MINUTES_PER_UNIT),
-                    key=lambda m: (-(m.total % MINUTES_PER_UNIT), -m.total, m.index))
+    ranked = [m for m in timed if m.total % MINUTES_PER_UNIT]
+    if len(ranked) > 1:
+        ranked.sort(key=lambda m: (-(m.total % MINUTES_PER_UNIT), -m.total, m.index))
     winners = ranked[:remaining]
     for m in winners:
         units[m.code] += 1
