@@ -22,6 +22,8 @@ from sqlalchemy import JSON, Column, ColumnElement, Table, bindparam
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import DeclarativeBase, Session
 
+from rehabill.store.types import Money
+
 Values = dict[str, Any]
 Key = tuple[Any, ...]
 CHUNK = 5000
@@ -153,26 +155,31 @@ def _defaults(columns: list[Column[Any]], given: Any) -> dict[str, Any]:
     return out
 
 
-def _cell(column: Column[Any], value: Any) -> Any:
-    if value is None:
-        return None
-    if isinstance(column.type, JSON):
-        return Json(value)
-    if isinstance(value, float):
-        raise TypeError(f"{column.name}: a float is not accepted in the books")
-    return value
-
-
 def _pg_copy(session: Session, table_name: str, columns: list[Column[Any]],
              rows: Sequence[Values]) -> None:
-    """``COPY table (columns) FROM STDIN`` on the session's own connection and transaction."""
+    """``COPY table (columns) FROM STDIN`` on the session's own connection and transaction.
+
+    Values are prepared before COPY starts (JSON wrapped, floats refused in money columns), so a
+    bad value raises without aborting the transaction.
+    """
     defaults = _defaults(columns, rows[0].keys())
+    spec = [(c.name, defaults.get(c.name)) for c in columns]
+    json_at = [i for i, c in enumerate(columns) if isinstance(c.type, JSON)]
+    money_at = [i for i, c in enumerate(columns) if isinstance(c.type, Money)]
+    cells = []
+    for row in rows:
+        values = [row.get(name, default) for name, default in spec]
+        for i in json_at:
+            if values[i] is not None:
+                values[i] = Json(values[i])
+        for i in money_at:
+            if isinstance(values[i], float):
+                raise TypeError(f"{columns[i].name}: money must be Decimal, not float")
+        cells.append(values)
     names = ", ".join(f'"{c.name}"' for c in columns)
     raw = session.connection().connection.driver_connection
     if raw is None:
         raise RuntimeError("no open database connection")
-    cells = [[_cell(c, row[c.name] if c.name in row else defaults[c.name]) for c in columns]
-             for row in rows]  # checked before COPY starts, so a bad value aborts nothing
     with raw.cursor() as cursor, cursor.copy(f'COPY "{table_name}" ({names}) FROM STDIN') as copy:
         for values in cells:
             copy.write_row(values)

@@ -247,8 +247,13 @@ class _Cache:
         return None if row_id is None else self.maps[name][row_id]
 
     def visit(self, row: Row[Any], services: tuple[Any, ...]) -> Visit:
-        coverage_row = self.maps["coverage_row"][row.coverage_id]
-        coverage = mapping.to_coverage(coverage_row, self.maps["payer"][coverage_row.payer_id])
+        coverages = self.maps.setdefault("coverage", {})
+        coverage = coverages.get(row.coverage_id)
+        if coverage is None:
+            coverage_row = self.maps["coverage_row"][row.coverage_id]
+            coverage = mapping.to_coverage(coverage_row,
+                                           self.maps["payer"][coverage_row.payer_id])
+            coverages[row.coverage_id] = coverage
         return mapping.to_visit(
             row, billing_provider=self.maps["practice"][row.practice_id],
             patient=self.maps["patient"][row.patient_id], coverage=coverage,
