@@ -75,19 +75,27 @@ def import_file(factory: sessionmaker[Session], path: Path, *,
         data = path.read_bytes()
     except OSError as exc:
         raise InputError(f"cannot read the file: {exc.strerror}", location=str(path)) from None
-    source = read_source(path, data)
-    report = ImportReport(str(path), source.kind, hashlib.sha256(data).hexdigest())
-    with unit_of_work(factory) as session:
+    report = ImportReport(str(path), sha256=hashlib.sha256(data).hexdigest())
+    with unit_of_work(factory) as session:  # a file seen before is not even parsed
         seen = store_files.find_file(session, "in", report.sha256)
-        file_id = None if seen else store_files.add_file(
-            session, direction="in", kind=source.kind, path=str(path), sha256=report.sha256,
-            size=len(data))
-        if seen is not None or file_id is None:
-            report.already_imported_at = str(seen.created_at) if seen else "just now"
-            report.findings.append(_already_imported(str(path), report.already_imported_at))
-            return report
+    if seen is not None:
+        return _already(report, seen.kind, str(seen.created_at))
+    source = read_source(path, data)
+    report.kind = source.kind
+    with unit_of_work(factory) as session:
+        file_id = store_files.add_file(session, direction="in", kind=source.kind,
+                                       path=str(path), sha256=report.sha256, size=len(data))
+        if file_id is None:  # another import of the same file committed meanwhile
+            return _already(report, source.kind, "just now (by another import)")
         _import_items(session, source, file_id, report, on_progress)
     report.findings = list(sort_findings(report.findings))
+    return report
+
+
+def _already(report: ImportReport, kind: str, when: str) -> ImportReport:
+    report.kind = kind
+    report.already_imported_at = when
+    report.findings.append(_already_imported(report.path, when))
     return report
 
 
