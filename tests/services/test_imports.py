@@ -13,8 +13,16 @@ from sqlalchemy.orm import Session, sessionmaker
 from rehabill.errors import InputError
 from rehabill.services.imports import import_file
 from rehabill.services.uow import unit_of_work
+from rehabill.store import people
 from rehabill.store import visits as store_visits
-from rehabill.store.models import CoverageRow, PatientRow, ProviderRow, ServiceRow, VisitRow
+from rehabill.store.models import (
+    CoverageRow,
+    FindingRow,
+    PatientRow,
+    ProviderRow,
+    ServiceRow,
+    VisitRow,
+)
 
 DATA = Path(__file__).parents[1] / "data" / "import"
 
@@ -58,6 +66,18 @@ def test_import__fhir_maps_people_payer_minutes_and_diagnoses(
     assert [(s.code, s.minutes, s.assistant_minutes) for s in visit.services] == \
         [("97530", 25, 0), ("97110", 10, 13)]
     assert visit.billing_provider.tax_id == "123456789"
+
+
+def test_import__keeps_rejections_and_an_audit_event(
+        session_factory: sessionmaker[Session]) -> None:
+    report = import_file(session_factory, DATA / "visits.json", actor="bea")
+    with session_factory() as s:
+        stored = s.execute(select(FindingRow.stage, FindingRow.code, FindingRow.file_id)).all()
+        [(stage, code, file_id)] = stored
+        assert (stage, code) == ("import", "input.invalid_field")
+        [event] = people.audit_events(s, "file", str(file_id))
+    assert (event.actor, event.action) == ("bea", "import")
+    assert event.detail["imported"] == len(report.imported) == 2
 
 
 def test_import__same_file_twice_is_a_noop(session_factory: sessionmaker[Session]) -> None:

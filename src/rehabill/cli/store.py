@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import getpass
 from pathlib import Path
 
 import typer
@@ -31,6 +32,13 @@ def _engine(db: str | None):  # type: ignore[no-untyped-def]
         fail(ConfigError(f"cannot use the database URL: {exc}"))
 
 
+def _actor() -> str:
+    try:
+        return f"cli:{getpass.getuser()}"
+    except (KeyError, OSError):  # no user name in this environment
+        return "cli"
+
+
 def _db_error(exc: SQLAlchemyError) -> ConfigError:
     cause = getattr(exc, "orig", None) or exc
     return ConfigError(f"database error: {str(cause).splitlines()[0]}")
@@ -42,11 +50,11 @@ def _run_import(path: Path, db: str | None, show_progress: bool) -> ImportReport
         migrate(engine)
         factory = make_session_factory(engine)
         if not show_progress:
-            return import_file(factory, path)
+            return import_file(factory, path, actor=_actor())
         with Progress(TextColumn("importing"), BarColumn(), MofNCompleteColumn(),
                       TimeElapsedColumn(), console=console(), transient=True) as bar:
             task = bar.add_task("import", total=None)
-            return import_file(factory, path,
+            return import_file(factory, path, actor=_actor(),
                                on_progress=lambda done, total: bar.update(
                                    task, completed=done, total=total))
     except SQLAlchemyError as exc:

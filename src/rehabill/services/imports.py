@@ -18,7 +18,9 @@ from rehabill.domain import Finding, Location, Severity, Visit, parse_visit, sor
 from rehabill.errors import InputError
 from rehabill.services.sources import Source, read_source
 from rehabill.services.uow import unit_of_work
+from rehabill.store import claims as store_claims
 from rehabill.store import files as store_files
+from rehabill.store import people
 from rehabill.store import visits as store_visits
 from rehabill.store.bulk import CHUNK
 
@@ -57,13 +59,14 @@ class ImportReport:
 
 
 def import_file(factory: sessionmaker[Session], path: Path, *,
-                on_progress: Progress | None = None) -> ImportReport:
+                on_progress: Progress | None = None, actor: str = "") -> ImportReport:
     """Import the visits in ``path``.
 
     Args:
         factory: session factory of the books.
         path: a visit file (.json visits or FHIR Bundle, .csv).
         on_progress: called with (visits done, visits in the file) as the import goes.
+        actor: who imports (for the audit trail).
 
     Returns:
         The report: imported, duplicate and rejected visit ids and located findings.
@@ -88,6 +91,14 @@ def import_file(factory: sessionmaker[Session], path: Path, *,
         if file_id is None:  # another import of the same file committed meanwhile
             return _already(report, source.kind, "just now (by another import)")
         _import_items(session, source, file_id, report, on_progress)
+        store_claims.add_findings(session, [(None, f) for f in report.findings if f.is_error],
+                                  stage="import", file_id=file_id)
+        people.record_event(session, actor=actor, action="import", entity="file",
+                            entity_id=str(file_id), detail={
+                                "path": str(path), "kind": source.kind,
+                                "imported": len(report.imported),
+                                "duplicates": len(report.duplicates),
+                                "rejected": len(report.rejected)})
     report.findings = list(sort_findings(report.findings))
     return report
 
