@@ -3,12 +3,17 @@
 from __future__ import annotations
 
 import json
+import uuid
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+from sqlalchemy import text
 from typer.testing import CliRunner
 
 from rehabill.cli.main import build_app
+from rehabill.store import make_engine
+from tests.db import postgres_url, schema_url
 
 DATA = Path(__file__).parents[1] / "data" / "import"
 
@@ -78,3 +83,27 @@ def test_db__default_url_comes_from_the_environment(tmp_path: Path,
     monkeypatch.setenv("REHABILL_DATABASE_URL", f"sqlite:///{tmp_path / 'env.db'}")
     code, _ = _run("db", "upgrade")
     assert code == 0 and (tmp_path / "env.db").exists()
+
+
+@pytest.fixture
+def pg_db() -> Iterator[str]:
+    """A PostgreSQL URL on a schema of its own (this test commits for real)."""
+    url = postgres_url()
+    schema = f"rehabill_cli_{uuid.uuid4().hex[:10]}"
+    admin = make_engine(url)
+    with admin.begin() as conn:
+        conn.execute(text(f"CREATE SCHEMA {schema}"))
+    try:
+        yield schema_url(url, schema)
+    finally:
+        with admin.begin() as conn:
+            conn.execute(text(f"DROP SCHEMA {schema} CASCADE"))
+        admin.dispose()
+
+
+@pytest.mark.postgres
+def test_import__on_postgresql_from_an_empty_database(pg_db: str) -> None:
+    code, out = _run("import", str(DATA / "fhir_bundle.json"), "--db", pg_db, "--json")
+    assert code == 1 and json.loads(out)["imported"] == 1
+    code, out = _run("import", str(DATA / "fhir_bundle.json"), "--db", pg_db)
+    assert code == 0 and "already imported" in out
