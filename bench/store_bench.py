@@ -26,12 +26,15 @@ from typing import Any
 
 from sqlalchemy import Column, Date, Integer, MetaData, String, Table, create_engine, text
 
+from rehabill.coding import code_visit
 from rehabill.domain import parse_visits
+from rehabill.reference import load
 from rehabill.services.claims import code_claims
 from rehabill.services.imports import import_file
 from rehabill.services.sources import read_source
 from rehabill.services.uow import unit_of_work
 from rehabill.store import make_engine, make_session_factory, migrate
+from rehabill.store import visits as store_visits
 
 PRACTICE = {"npi": "1306849450", "tax_id": "123456789", "name": "Riverside Rehab",
             "address": {"line1": "1 Main St", "city": "Austin", "state": "TX",
@@ -123,6 +126,11 @@ def run(label: str, url: str, path: Path, n: int) -> None:
 
     t_code, coded = timed(code)
     assert len(coded.coded) == n
+    with factory() as s:
+        ids = store_visits.visit_row_ids(s, [f"B-{i:07d}" for i in range(n)])
+        t_load, loaded = timed(lambda: store_visits.load_visits(s, list(ids.values())))
+    ref = load()
+    t_pure, _ = timed(lambda: [code_visit(v, reference=ref) for v in loaded.values()])
     t_again, again = timed(lambda: import_file(factory, path))
     assert again.already_imported_at
     engine.dispose()
@@ -131,6 +139,9 @@ def run(label: str, url: str, path: Path, n: int) -> None:
                            ("import (parse + store)", t_import),
                            ("  of which store", t_import - t_parse),
                            ("code_claims (load + code + store)", t_code),
+                           ("  of which load visits", t_load),
+                           ("  of which coding (pure)", t_pure),
+                           ("  of which store claims", t_code - t_load - t_pure),
                            ("re-import same file (no-op)", t_again)):
         print(f"  {stage:36s} {seconds:7.2f} s  {n / seconds:>10,.0f} visits/s  "
               f"{seconds / base:6.1f}x floor")

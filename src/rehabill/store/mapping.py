@@ -189,12 +189,23 @@ def service_values(s: Service, visit_id: int, position: int) -> Values:
             "modifiers": _join(s.modifiers), "charge": s.charge}
 
 
+SERVICE_COLUMNS = ("code", "minutes", "assistant_minutes", "mode", "activity", "goal",
+                   "assistance", "distinct", "units", "modifiers", "charge")
+_MODES = {m.value: m for m in Mode}
+_DISTINCT = {d.value: d for d in DistinctReason}
+
+
 def to_service(row: ServiceRow | Row[Any]) -> Service:
     """The service of a ``services`` row."""
-    return Service(row.code, row.minutes, row.assistant_minutes, Mode(row.mode), row.activity,
-                   row.goal, row.assistance,
-                   DistinctReason(row.distinct) if row.distinct else None, row.units,
-                   _split(row.modifiers), row.charge)
+    return service_from_columns(*(getattr(row, c) for c in SERVICE_COLUMNS))
+
+
+def service_from_columns(code: str, minutes: int, assistant_minutes: int, mode: str,
+                         activity: str, goal: str, assistance: str, distinct: str | None,
+                         units: int | None, modifiers: str, charge: Any) -> Service:
+    """The service from its ``SERVICE_COLUMNS`` values, in that order (bulk reads)."""
+    return Service(code, minutes, assistant_minutes, _MODES[mode], activity, goal, assistance,
+                   _DISTINCT[distinct] if distinct else None, units, _split(modifiers), charge)
 
 
 def visit_values(v: Visit, ids: dict[str, int | None]) -> Values:

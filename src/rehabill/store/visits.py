@@ -16,7 +16,15 @@ from sqlalchemy.orm import Session
 
 from rehabill.domain import Provider, Visit
 from rehabill.store import mapping
-from rehabill.store.bulk import Key, chunked, ids_in, insert_all, insert_new, upsert
+from rehabill.store.bulk import (
+    Key,
+    chunked,
+    ids_in,
+    insert_all,
+    insert_new,
+    table_of,
+    upsert,
+)
 from rehabill.store.models import (
     AuthorizationRow,
     ClaimRow,
@@ -204,10 +212,13 @@ def load_visits(session: Session, visit_ids: Sequence[int]) -> dict[int, Visit]:
 
 def _services_by_visit(session: Session, visit_ids: Sequence[int]) -> dict[int, tuple[Any, ...]]:
     grouped: dict[int, list[Any]] = {}
-    query = (select(ServiceRow.__table__).where(ids_in(ServiceRow.visit_id, visit_ids))
-             .order_by(ServiceRow.visit_id, ServiceRow.position))
-    for row in session.execute(query):
-        grouped.setdefault(row.visit_id, []).append(mapping.to_service(row))
+    table = table_of(ServiceRow)
+    columns = [table.c[name] for name in mapping.SERVICE_COLUMNS]
+    query = (select(table.c.visit_id, *columns).where(ids_in(table.c.visit_id, visit_ids))
+             .order_by(table.c.visit_id, table.c.position))
+    build = mapping.service_from_columns
+    for visit_id, *values in session.execute(query).all():
+        grouped.setdefault(visit_id, []).append(build(*values))
     return {k: tuple(v) for k, v in grouped.items()}
 
 
