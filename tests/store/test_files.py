@@ -66,3 +66,26 @@ def test_people__users_audit_and_worklist(session: Session) -> None:
     people.record_event(session, actor="bea", action="login", entity="user", entity_id="bea")
     session.flush()
     assert [e.action for e in people.audit_events(session, "user", "bea")] == ["login"]
+
+
+def test_worklist__open_update_close(session: Session) -> None:
+    from rehabill.errors import NotFoundError
+    from rehabill.services.claims import code_claims
+    from rehabill.store import visits as store_visits
+    from rehabill.testing import visit_from_terms
+
+    store_visits.save_visits(session, [visit_from_terms("97110=20", visit_id="V-w")])
+    claim_id = code_claims(session).coded["V-w"]
+    item_id = people.add_worklist_item(session, claim_id=claim_id, reason="Denied: CO-50",
+                                       carc="50", next_action="Appeal with notes")
+    assert [i.id for i in people.open_worklist(session)] == [item_id]
+    people.update_worklist_item(session, item_id, assignee="bea", note="called payer")
+    people.update_worklist_item(session, item_id, status="done", note="appeal sent")
+    item = people.update_worklist_item(session, item_id)
+    assert (item.assignee, item.status, item.notes) == ("bea", "done",
+                                                        "called payer\nappeal sent")
+    assert people.open_worklist(session) == []
+    with pytest.raises(NotFoundError):
+        people.update_worklist_item(session, 999_999)
+    with pytest.raises(ValueError, match="status must be one of"):
+        people.update_worklist_item(session, item_id, status="lost")

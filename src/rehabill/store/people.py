@@ -7,6 +7,7 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from rehabill.errors import NotFoundError
 from rehabill.store.models import AuditEventRow, UserRow, WorklistItemRow, utcnow
 
 ROLES = ("therapist", "biller", "admin")
@@ -66,3 +67,30 @@ def open_worklist(session: Session, assignee: str | None = None) -> list[Worklis
     if assignee is not None:
         query = query.where(WorklistItemRow.assignee == assignee)
     return list(session.scalars(query.order_by(WorklistItemRow.id)))
+
+
+WORK_STATUSES = ("open", "in_progress", "done")
+
+
+def update_worklist_item(session: Session, item_id: int, *, status: str | None = None,
+                         assignee: str | None = None, note: str = "") -> WorklistItemRow:
+    """Change a worklist item's status or assignee and append a note (notes are never lost).
+
+    Raises:
+        NotFoundError: no item with this id.
+        ValueError: a status other than open, in_progress, done.
+    """
+    item = session.get(WorklistItemRow, item_id)
+    if item is None:
+        raise NotFoundError(f"no worklist item {item_id}")
+    if status is not None:
+        if status not in WORK_STATUSES:
+            raise ValueError(f"status must be one of {', '.join(WORK_STATUSES)}, not {status!r}")
+        item.status = status
+    if assignee is not None:
+        item.assignee = assignee
+    if note:
+        item.notes = f"{item.notes}\n{note}".strip()
+    item.updated_at = utcnow()
+    session.flush()
+    return item
