@@ -172,3 +172,20 @@ def test_unit_of_work__rolls_back_on_error(session_factory: sessionmaker[Session
         raise RuntimeError("boom")
     with session_factory() as s:
         assert _count(s, ProviderRow) == 0
+
+
+def test_import__fhir_invalid_resources_reject_their_visit_once(
+        session_factory: sessionmaker[Session], tmp_path: Path) -> None:
+    bundle = json.loads((DATA / "fhir_bundle.json").read_text())
+    for entry in bundle["entry"]:
+        if entry["resource"]["id"] in ("proc-1", "proc-2"):
+            entry["resource"]["performedPeriod"] = {"start": "yesterday"}
+    path = tmp_path / "bad_bundle.json"
+    path.write_text(json.dumps(bundle))
+    report = import_file(session_factory, path)
+    assert report.rejected == ["F-1001", "enc-2"]
+    assert report.total == 2 and report.imported == []
+    invalid = [f for f in report.findings if f.code == "input.fhir_invalid_resource"]
+    assert [f.location.field for f in invalid] == ["entry 8 (Procedure)", "entry 9 (Procedure)"]
+    assert "performedPeriod.start" in invalid[0].message
+    assert not invalid[0].message.endswith("..")

@@ -55,7 +55,9 @@ def _validate(bundle: dict[str, Any], path: str
     findings: list[Finding] = []
     bad: set[str] = set()
     entries = bundle.get("entry") or []
-    for number, entry in enumerate(entries if isinstance(entries, list) else []):
+    entries = entries if isinstance(entries, list) else []
+    visit_ids = _raw_encounter_ids(entries)
+    for number, entry in enumerate(entries):
         raw = entry.get("resource") if isinstance(entry, dict) else None
         kind = raw.get("resourceType") if isinstance(raw, dict) else None
         if kind not in USED or not isinstance(raw, dict):
@@ -63,7 +65,7 @@ def _validate(bundle: dict[str, Any], path: str
         try:
             resource = get_fhir_model_class(kind).model_validate(raw)
         except ValidationError as exc:
-            visit_id = _visit_of_raw(raw)
+            visit_id = _visit_of_raw(raw, visit_ids)
             bad.add(visit_id)
             findings.append(_invalid(path, number, kind, raw.get("id", ""), visit_id, exc))
             continue
@@ -79,11 +81,26 @@ def _keys(entry: dict[str, Any], kind: str, resource: Any) -> list[str]:
     return keys or [f"{kind}/#{id(resource)}"]
 
 
-def _visit_of_raw(raw: dict[str, Any]) -> str:
+def _raw_encounter_ids(entries: list[Any]) -> dict[str, str]:
+    """Visit ids of the raw Encounters, by every reference that may point at them."""
+    out: dict[str, str] = {}
+    for entry in entries:
+        raw = entry.get("resource") if isinstance(entry, dict) else None
+        if not isinstance(raw, dict) or raw.get("resourceType") != "Encounter":
+            continue
+        visit_id = _encounter_id_raw(raw)
+        out[f"Encounter/{raw.get('id', '')}"] = visit_id
+        if isinstance(entry.get("fullUrl"), str):
+            out[entry["fullUrl"]] = visit_id
+    return out
+
+
+def _visit_of_raw(raw: dict[str, Any], visit_ids: dict[str, str]) -> str:
     if raw.get("resourceType") == "Encounter":
         return _encounter_id_raw(raw)
-    ref = (raw.get("encounter") or {}).get("reference", "")
-    return str(ref).rsplit("/", 1)[-1].removeprefix("urn:uuid:")
+    encounter = raw.get("encounter")
+    ref = encounter.get("reference", "") if isinstance(encounter, dict) else ""
+    return visit_ids.get(str(ref), "")
 
 
 def _encounter_id_raw(raw: dict[str, Any]) -> str:
@@ -97,8 +114,9 @@ def _invalid(path: str, number: int, kind: str, rid: str, visit_id: str,
              exc: ValidationError) -> Finding:
     first = exc.errors()[0]
     where = ".".join(str(p) for p in first["loc"])
+    why = str(first["msg"]).rstrip(".")
     return Finding("input.fhir_invalid_resource", Severity.ERROR,
-                   f"{kind}/{rid} (entry {number}) is not valid FHIR: {where}: {first['msg']}.",
+                   f"{kind}/{rid} (entry {number}) is not valid FHIR: {where}: {why}.",
                    Location(file=path, visit_id=visit_id, field=f"entry {number} ({kind})"),
                    "Correct the resource in the bundle; its visit was skipped.")
 

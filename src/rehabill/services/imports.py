@@ -118,10 +118,11 @@ def _already_imported(path: str, when: str) -> Finding:
 
 def _import_items(session: Session, source: Source, file_id: int, report: ImportReport,
                   on_progress: Progress | None) -> None:
-    report.total = len(source.items) + len(source.findings)
+    skipped = list(dict.fromkeys(f.location.visit_id for f in source.findings if f.is_error))
+    report.total = len(source.items) + len(skipped)
     report.findings.extend(source.findings)
-    report.rejected.extend(f.location.visit_id for f in source.findings if f.is_error)
-    done = len(source.findings)
+    report.rejected.extend(skipped)
+    done = len(skipped)
     seen: set[str] = set()
     for start in range(0, len(source.items), CHUNK):
         part = source.items[start:start + CHUNK]
