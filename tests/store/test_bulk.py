@@ -6,7 +6,7 @@ statement; both must skip existing keys, update on upsert, and return ids by key
 
 from __future__ import annotations
 
-from datetime import date
+from datetime import date, datetime
 from decimal import Decimal
 
 import pytest
@@ -19,6 +19,7 @@ from rehabill.store.models import (
     LedgerEntryRow,
     PatientRow,
     PayerRow,
+    PlanOfCareRow,
     PracticeRow,
 )
 
@@ -87,3 +88,20 @@ def test_insert_all__refuses_float_money(session: Session, n: int) -> None:
     with pytest.raises(Exception, match="float"):  # SQLAlchemy wraps the TypeError
         bulk.insert_all(session, LedgerEntryRow, rows)
     bulk.insert_all(session, LedgerEntryRow, [{"kind": "charge", "amount": Decimal("1.5")}] * n)
+
+
+@pytest.mark.parametrize("n", [3, bulk.COPY_FROM + 50])
+def test_upsert__date_keys_and_timestamps_survive_both_paths(session: Session, n: int) -> None:
+    practice_id = _practice(session)
+    patients = bulk.insert_new(session, PatientRow, _patients(practice_id, n),
+                               ("practice_id", "external_id"))
+    rows = [{"patient_id": pid, "start_date": date(2026, 1, 1 + i % 28),
+             "end_date": date(2026, 6, 30), "certified_on": None, "certifying_npi": "",
+             "discipline": "pt"} for i, pid in enumerate(patients.values())]
+    ids = bulk.upsert(session, PlanOfCareRow, rows, ("patient_id", "start_date", "discipline"),
+                      ("end_date",))
+    assert set(ids) == {(r["patient_id"], r["start_date"], "pt") for r in rows}
+    session.expire_all()
+    stored = session.scalars(select(PatientRow)).all()
+    assert all(isinstance(p.created_at, datetime) for p in stored)
+    assert {p.birth_date for p in stored} == {date(1950, 1, 1)}

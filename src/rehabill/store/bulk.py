@@ -4,17 +4,19 @@
 transactions insert the same key, PostgreSQL makes the second wait for the first and then skips
 (or updates) the row; SQLite allows one writer at a time.
 
-How rows travel: on SQLite, one ``executemany`` (SQLAlchemy batches it into multi-row
-``VALUES ... RETURNING``). On PostgreSQL, from ``COPY_FROM`` rows up, ``COPY`` into a temporary
-staging table and one ``INSERT ... SELECT ... ON CONFLICT ... RETURNING``: psycopg would
-otherwise spend most of the time parsing the placeholders of the big multi-row statements.
-The result, and the conflict behaviour, is the same either way.
+How rows travel: below ``COPY_FROM`` rows, as SQLAlchemy statements (multi-row ``VALUES ...
+RETURNING``). From ``COPY_FROM`` rows up, straight through the driver into a temporary staging
+table (``COPY`` on PostgreSQL, the sqlite3 module's ``executemany`` on SQLite) and then one
+``INSERT ... SELECT ... ON CONFLICT ... RETURNING``: SQLAlchemy's per-row parameter handling,
+and psycopg's parsing of thousands of placeholders, would otherwise take most of the time.
+The result, and the conflict behaviour, is the same either way (tests/store/test_bulk.py).
 """
 
 from __future__ import annotations
 
 import uuid
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
+from operator import itemgetter
 from typing import Any, cast
 
 from psycopg.types.json import Json
@@ -27,7 +29,7 @@ from rehabill.store.types import Money
 Values = dict[str, Any]
 Key = tuple[Any, ...]
 CHUNK = 5000
-COPY_FROM = 200  # rows; below this a plain statement is quicker on PostgreSQL
+COPY_FROM = 200  # rows; below this a plain statement is quicker
 
 
 def chunked(items: Sequence[Any], size: int = CHUNK) -> Iterator[Sequence[Any]]:
@@ -63,14 +65,12 @@ def _insert(session: Session, table: Table) -> Any:
 
 def unique_by(rows: Iterable[Values], key: Sequence[str]) -> list[Values]:
     """One row per key, the last one seen winning (a statement may touch a row only once)."""
-    out: dict[Key, Values] = {}
-    for row in rows:
-        out[tuple(row[k] for k in key)] = row
-    return list(out.values())
+    get = itemgetter(*key)
+    return list({get(row): row for row in rows}.values())
 
 
-def _is_pg_bulk(session: Session, rows: Sequence[Values]) -> bool:
-    return len(rows) >= COPY_FROM and session.get_bind().dialect.name == "postgresql"
+def _is_bulk(rows: Sequence[Values]) -> bool:
+    return len(rows) >= COPY_FROM
 
 
 def upsert(session: Session, model: type[DeclarativeBase], rows: Sequence[Values],
@@ -89,8 +89,8 @@ def upsert(session: Session, model: type[DeclarativeBase], rows: Sequence[Values
     """
     table = table_of(model)
     rows = unique_by(rows, key)
-    if _is_pg_bulk(session, rows):
-        return _pg_insert_select(session, table, rows, key, update, upsert=True)
+    if _is_bulk(rows):
+        return _insert_select(session, table, rows, key, update, upsert=True)
     ids: dict[Key, int] = {}
     for part in chunked(rows):
         stmt = _insert(session, table)
@@ -107,8 +107,8 @@ def insert_new(session: Session, model: type[DeclarativeBase], rows: Sequence[Va
     """Insert the rows whose ``key`` is not stored yet; ids of the rows this call inserted."""
     table = table_of(model)
     rows = unique_by(rows, key)
-    if _is_pg_bulk(session, rows):
-        return _pg_insert_select(session, table, rows, key, (), upsert=False)
+    if _is_bulk(rows):
+        return _insert_select(session, table, rows, key, (), upsert=False)
     ids: dict[Key, int] = {}
     for part in chunked(rows):
         stmt = _insert(session, table).on_conflict_do_nothing(index_elements=list(key))
@@ -130,9 +130,8 @@ def insert_ignore(session: Session, model: type[DeclarativeBase], rows: Sequence
 def insert_all(session: Session, model: type[DeclarativeBase], rows: Sequence[Values]) -> None:
     """Plain bulk insert (rows whose parents this unit of work just inserted)."""
     table = table_of(model)
-    if _is_pg_bulk(session, rows):
-        columns = _columns(table, rows)
-        _pg_copy(session, table.name, columns, rows)
+    if _is_bulk(rows):
+        _stage_write(session, table.name, _columns(table, rows), rows)
         return
     for part in chunked(rows):
         session.execute(table.insert(), list(part))
@@ -155,39 +154,62 @@ def _defaults(columns: list[Column[Any]], given: Any) -> dict[str, Any]:
     return out
 
 
-def _pg_copy(session: Session, table_name: str, columns: list[Column[Any]],
-             rows: Sequence[Values]) -> None:
-    """``COPY table (columns) FROM STDIN`` on the session's own connection and transaction.
-
-    Values are prepared before COPY starts (JSON wrapped, floats refused in money columns), so a
-    bad value raises without aborting the transaction.
-    """
-    defaults = _defaults(columns, rows[0].keys())
-    spec = [(c.name, defaults.get(c.name)) for c in columns]
-    json_at = [i for i, c in enumerate(columns) if isinstance(c.type, JSON)]
-    money_at = [i for i, c in enumerate(columns) if isinstance(c.type, Money)]
-    cells = []
-    for row in rows:
-        values = [row.get(name, default) for name, default in spec]
-        for i in json_at:
-            if values[i] is not None:
-                values[i] = Json(values[i])
-        for i in money_at:
-            if isinstance(values[i], float):
-                raise TypeError(f"{columns[i].name}: money must be Decimal, not float")
-        cells.append(values)
-    names = ", ".join(f'"{c.name}"' for c in columns)
+def _driver_connection(session: Session) -> Any:
     raw = session.connection().connection.driver_connection
     if raw is None:
         raise RuntimeError("no open database connection")
+    return raw
+
+
+def _stage_write(session: Session, table_name: str, columns: list[Column[Any]],
+                 rows: Sequence[Values]) -> None:
+    """Write rows straight through the driver: ``COPY`` on PostgreSQL, ``executemany`` on SQLite.
+
+    Values are prepared before anything is sent (defaults filled, floats refused in money
+    columns, SQLite values converted by the column types), so a bad value raises without
+    aborting the transaction.
+    """
+    dialect = session.get_bind().dialect
+    defaults = _defaults(columns, rows[0].keys())
+    spec = [(c.name, defaults.get(c.name)) for c in columns]
+    if len(spec) == 1:
+        raise ValueError("a bulk write needs at least two columns")
+    money_at: list[int] = []  # SQLite: Money's own bind processor refuses floats
+    convert: list[tuple[int, Callable[[Any], Any]]]
+    if dialect.name == "postgresql":
+        money_at = [i for i, c in enumerate(columns) if isinstance(c.type, Money)]
+        convert = [(i, Json) for i, c in enumerate(columns) if isinstance(c.type, JSON)]
+    else:
+        convert = [(i, proc) for i, c in enumerate(columns)
+                   if (proc := c.type.dialect_impl(dialect).bind_processor(dialect)) is not None]
+    get = itemgetter(*(name for name, _ in spec))
+    cells = []
+    for row in rows:
+        values = list(get({**defaults, **row} if defaults else row))
+        for i in money_at:
+            if isinstance(values[i], float):
+                raise TypeError(f"{columns[i].name}: money must be Decimal, not float")
+        for i, fn in convert:
+            if values[i] is not None:
+                values[i] = fn(values[i])
+        cells.append(values)
+    names = ", ".join(f'"{c.name}"' for c in columns)
+    raw = _driver_connection(session)
+    if dialect.name != "postgresql":
+        marks = ", ".join("?" for _ in columns)
+        raw.executemany(f'INSERT INTO "{table_name}" ({names}) VALUES ({marks})', cells)
+        return
     with raw.cursor() as cursor, cursor.copy(f'COPY "{table_name}" ({names}) FROM STDIN') as copy:
         for values in cells:
             copy.write_row(values)
 
 
-def _pg_insert_select(session: Session, table: Table, rows: Sequence[Values],
-                      key: Sequence[str], update: Sequence[str], *, upsert: bool
-                      ) -> dict[Key, int]:
+def _insert_select(session: Session, table: Table, rows: Sequence[Values],
+                   key: Sequence[str], update: Sequence[str], *, upsert: bool
+                   ) -> dict[Key, int]:
+    """Stage the rows in a temporary table, then one ``INSERT ... SELECT ... ON CONFLICT``."""
+    dialect = session.get_bind().dialect
+    pg = dialect.name == "postgresql"
     columns = _columns(table, rows)
     names = ", ".join(f'"{c.name}"' for c in columns)
     stage = f"stage_{uuid.uuid4().hex[:12]}"
@@ -199,12 +221,20 @@ def _pg_insert_select(session: Session, table: Table, rows: Sequence[Values],
         action = "DO NOTHING"
     returning = ", ".join(["id", *(f'"{k}"' for k in key)])
     conn = session.connection()
-    conn.exec_driver_sql(f'CREATE TEMP TABLE "{stage}" ON COMMIT DROP AS '
-                         f'SELECT {names} FROM "{table.name}" WITH NO DATA')
-    _pg_copy(session, stage, columns, rows)
+    conn.exec_driver_sql(
+        f'CREATE TEMP TABLE "{stage}" ON COMMIT DROP AS SELECT {names} FROM "{table.name}" '
+        "WITH NO DATA" if pg else
+        f'CREATE TEMP TABLE "{stage}" AS SELECT {names} FROM "{table.name}" WHERE 0')
+    _stage_write(session, stage, columns, rows)
+    # "WHERE true" keeps SQLite from reading ON CONFLICT as a join's ON
     result = conn.exec_driver_sql(
-        f'INSERT INTO "{table.name}" ({names}) SELECT {names} FROM "{stage}" '
-        f"ON CONFLICT ({conflict}) {action} RETURNING {returning}")
-    ids = {tuple(row[1:]): row[0] for row in result}
+        f'INSERT INTO "{table.name}" ({names}) SELECT {names} FROM "{stage}" WHERE true '
+        f"ON CONFLICT ({conflict}) {action} RETURNING {returning}").all()
     conn.exec_driver_sql(f'DROP TABLE "{stage}"')
+    procs = [table.c[k].type.dialect_impl(dialect).result_processor(dialect, None)
+             for k in key]
+    ids: dict[Key, int] = {}
+    for row in result:
+        ids[tuple(v if p is None or v is None else p(v)
+                  for v, p in zip(row[1:], procs, strict=True))] = row[0]
     return ids
