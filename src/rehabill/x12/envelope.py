@@ -235,3 +235,19 @@ def interchange_header(*, sender_id: str, receiver_id: str, control_number: int,
     if len(text) != 106:
         raise ValueError(f"ISA is {len(text)} characters, not 106")
     return text
+
+
+def write_group_header(writer: SegmentWriter, *, functional_id: str, sender_code: str,
+                       receiver_code: str, control_number: int, created: datetime,
+                       version: str) -> None:
+    """Write a GS segment (X12.6): functional id ("HC" claims, "HP" remittances...), codes,
+    CCYYMMDD date, HHMM time, group control number, "X" agency and the guide's version."""
+    writer.segment("GS", functional_id, sender_code, receiver_code, created.strftime("%Y%m%d"),
+                   created.strftime("%H%M"), str(control_number), "X", version)
+
+
+def write_trailers(writer: SegmentWriter, *, group_control_number: int, transactions: int,
+                   interchange_control_number: int) -> None:
+    """Write GE (transaction-set count) and IEA (one functional group) trailers."""
+    writer.segment("GE", str(transactions), str(group_control_number))
+    writer.segment("IEA", "1", f"{interchange_control_number:09d}")
