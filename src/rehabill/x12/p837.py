@@ -123,6 +123,7 @@ class BatchSettings:
     claims_per_transaction: int = 5000
     batch_reference: str = ""
     line_breaks: bool = False
+    uppercase: bool = True
 
     def __post_init__(self) -> None:
         if not (self.contact_phone or self.contact_email):
@@ -316,9 +317,13 @@ class Writer837P:
 
     # -- loops ------------------------------------------------------------------------------
 
+    def _u(self, text: str) -> str:
+        """Names and addresses in upper case (what most payer front ends expect)."""
+        return text.upper() if self.settings.uppercase else text
+
     def _address(self, address: Address) -> None:
-        self._w.segment("N3", address.line1, address.line2)
-        self._w.segment("N4", address.city, address.state, address.zip)
+        self._w.segment("N3", self._u(address.line1), self._u(address.line2))
+        self._w.segment("N4", self._u(address.city), address.state.upper(), address.zip)
 
     def _write_billing_provider(self, v: Visit) -> None:
         """2000A PRV, 2010AA name/address/EIN, 2010AB pay-to address when it differs."""
@@ -326,7 +331,7 @@ class Writer837P:
         w = self._w
         if bp.taxonomy:
             w.segment("PRV", "BI", "PXC", bp.taxonomy)
-        w.segment("NM1", "85", "2", bp.name, "", "", "", "", "XX", bp.npi)
+        w.segment("NM1", "85", "2", self._u(bp.name), "", "", "", "", "XX", bp.npi)
         self._address(bp.address)
         w.segment("REF", "EI", bp.tax_id)
         if bp.pay_to is not None and bp.pay_to != bp.address:
@@ -353,19 +358,21 @@ class Writer837P:
                 self._address(sub.address)
             if sub is not None and sub.birth_date is not None:
                 self._demographics(sub.birth_date, sub.sex or "U")
-        w.segment("NM1", "PR", "2", c.payer_name or c.payer_id, "", "", "", "", "PI", c.payer_id)
+        w.segment("NM1", "PR", "2", self._u(c.payer_name or c.payer_id), "", "", "", "", "PI",
+                  c.payer_id)
 
     def _write_patient(self, v: Visit) -> None:
         """2000C PAT and 2010CA patient name, address, demographics."""
         p: Patient = v.patient
         self._w.segment("PAT", RELATIONSHIPS.get(v.coverage.relationship, "G8"))
-        self._w.segment("NM1", "QC", "1", p.last_name, p.first_name)
+        self._w.segment("NM1", "QC", "1", self._u(p.last_name), self._u(p.first_name))
         if p.address is not None:
             self._address(p.address)
         self._demographics(p.birth_date, p.sex)
 
     def _person(self, entity: str, last: str, first: str, member_id: str) -> None:
-        self._w.segment("NM1", entity, "1", last, first, "", "", "", "MI", member_id)
+        self._w.segment("NM1", entity, "1", self._u(last), self._u(first), "", "", "", "MI",
+                        member_id)
 
     def _demographics(self, birth_date: date, sex: str) -> None:
         self._w.segment("DMG", "D8", x12_date(birth_date), sex if sex in ("M", "F") else "U")
@@ -395,12 +402,13 @@ class Writer837P:
     def _write_providers(self, v: Visit, claim: Claim) -> None:
         r = v.rendering_provider
         if r.npi != v.billing_provider.npi:
-            self._w.segment("NM1", "82", "1", r.last_name, r.first_name, "", "", "", "XX", r.npi)
+            self._w.segment("NM1", "82", "1", self._u(r.last_name), self._u(r.first_name), "", "",
+                            "", "XX", r.npi)
             self._w.segment("PRV", "PE", "PXC", TAXONOMY[r.credential])
         supervisor = supervising_provider(v, claim)
         if supervisor is not None:
-            self._w.segment("NM1", "DQ", "1", supervisor.last_name, supervisor.first_name, "", "",
-                            "", "XX", supervisor.npi)
+            self._w.segment("NM1", "DQ", "1", self._u(supervisor.last_name),
+                            self._u(supervisor.first_name), "", "", "", "XX", supervisor.npi)
 
     def _write_line(self, index: int, line: ClaimLine, diagnoses: int) -> None:
         """2400 LX, SV1 (HC:code:modifiers, charge, UN, units, pointers), DTP*472, REF*6R."""

@@ -138,7 +138,9 @@ def tokenize(text: str, file: str = "") -> tuple[Delimiters | None, list[Segment
     if delimiters is None:
         return None, [], findings
     segments = list(split_segments(text, delimiters))
-    if not text.rstrip("\r\n \t").endswith(delimiters.segment) and segments:
+    # A newline may itself be the terminator, so only strip the other white space.
+    trailing = "".join(c for c in "\r\n \t" if c != delimiters.segment)
+    if not text.rstrip(trailing).endswith(delimiters.segment) and segments:
         last = segments[-1]
         findings.append(Finding("x12.envelope.unterminated", Severity.WARNING,
                                 f"The last segment ({last.id}) has no segment terminator.",
