@@ -61,16 +61,34 @@ def pyx12_errors(text: str) -> list[str]:
     import pyx12.params
     import pyx12.x12n_document
 
-    logging.getLogger("pyx12").setLevel(logging.CRITICAL)
+    logger = logging.getLogger("pyx12")
+    logged = _Collect()
+    logger.addHandler(logged)
+    logger.setLevel(logging.ERROR)
+    logger.propagate = False
     out = io.StringIO()
-    ok = pyx12.x12n_document.x12n_document(param=pyx12.params.params(),
-                                          src_file=io.StringIO(text), fd_997=None,
-                                          fd_html=None, fd_json=out)
-    errors: list[str] = []
+    try:
+        ok = pyx12.x12n_document.x12n_document(param=pyx12.params.params(),
+                                              src_file=io.StringIO(text), fd_997=None,
+                                              fd_html=None, fd_json=out)
+    finally:
+        logger.removeHandler(logged)
+    errors: list[str] = list(logged.messages)
     _collect(json.loads(out.getvalue()), "", errors)
     if not ok and not errors:
         errors.append("pyx12 reported failure without details")
     return errors
+
+
+class _Collect(logging.Handler):
+    """Keeps pyx12's logged errors (some, such as ST/SE element errors, only go to the log)."""
+
+    def __init__(self) -> None:
+        super().__init__(logging.ERROR)
+        self.messages: list[str] = []
+
+    def emit(self, record: logging.LogRecord) -> None:
+        self.messages.append(record.getMessage())
 
 
 def _collect(node: Any, where: str, errors: list[str]) -> None:
