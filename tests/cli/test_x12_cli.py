@@ -107,3 +107,16 @@ def test_x12_read__unreadable_exits_2(run, tmp_path: Path) -> None:  # type: ign
     junk.write_text("hello")
     assert run("x12", "read", str(junk))[0] == 2
     assert run("x12", "read", str(tmp_path / "nope.x12"))[0] == 2
+
+
+def test_cms1500__prints_clean_visits_and_holds_the_rest(run, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    import pypdfium2 as pdfium
+
+    out = tmp_path / "claims.pdf"
+    code, stdout, _ = run("cms1500", str(VISITS), "-o", str(out))
+    assert code == 1
+    assert "Printed 2 claims" in stdout and "Held back V-1003:" in stdout
+    document = pdfium.PdfDocument(out.read_bytes())
+    assert len(document) == 2
+    text = document[0].get_textpage().get_text_range()
+    assert "V-1002" in text

@@ -107,3 +107,12 @@ def test_pdf__renders_to_a_png_with_ink_in_the_service_lines(document: pdfium.Pd
 
 def test_pdf__empty_input_is_still_a_pdf() -> None:
     assert render_pdf([]).startswith(b"%PDF")
+
+
+@pytest.mark.parametrize("module", ["cms1500.py", "layout.py"])
+def test_forms__field_mapping_and_layout_are_pure(module: str) -> None:
+    from tests.test_boundaries import SRC, _imports
+
+    names = _imports(SRC / "forms" / module)
+    assert all(n.split(".")[0] in ("__future__", "dataclasses", "datetime", "types")
+               or n.startswith(("rehabill.domain", "rehabill.forms.layout")) for n in names)
