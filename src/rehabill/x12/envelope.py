@@ -174,21 +174,21 @@ class SegmentWriter:
 
     def segment(self, seg_id: str, *elements: str | Sequence[str]) -> None:
         """Append one segment; a tuple or list element is a composite."""
-        values: list[str] = []
-        comp = self.delimiters.component
-        for element in elements:
-            if isinstance(element, str):
-                values.append(self.clean(element))
-            else:
-                parts = [self.clean(p) for p in element]
-                while parts and parts[-1] == "":
-                    parts.pop()
-                values.append(comp.join(parts))
+        table = self._clean
+        values = [e.translate(table) if e.__class__ is str else self._composite(e)
+                  for e in elements]
         while values and values[-1] == "":
             values.pop()
-        self._parts.append(self.delimiters.element.join((seg_id, *values)))
-        self._parts.append(self.delimiters.segment)
+        self._parts.append(self.delimiters.element.join((seg_id, *values))
+                           + self.delimiters.segment)
         self.count += 1
+
+    def _composite(self, parts: str | Sequence[str]) -> str:
+        table = self._clean
+        cleaned = [p.translate(table) for p in parts]
+        while cleaned and cleaned[-1] == "":
+            cleaned.pop()
+        return self.delimiters.component.join(cleaned)
 
     def raw(self, text: str) -> None:
         """Append text as it is (the fixed-width ISA)."""

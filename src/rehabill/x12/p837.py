@@ -22,6 +22,7 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from decimal import Decimal
+from functools import lru_cache
 
 from rehabill.domain.claim import Claim, ClaimLine, Frequency
 from rehabill.domain.findings import Finding, Location, Severity
@@ -167,6 +168,7 @@ def grouping_key(claim: Claim) -> tuple[str, ...]:
             v.coverage.member_id, v.coverage.relationship, v.patient.id)
 
 
+@lru_cache(maxsize=4096)
 def x12_amount(value: Decimal) -> str:
     """An amount as X12 R data: cents, trailing fractional zeros dropped ("80", "80.5")."""
     text = format_amount(value)
@@ -175,6 +177,7 @@ def x12_amount(value: Decimal) -> str:
     return text or "0"
 
 
+@lru_cache(maxsize=4096)
 def x12_date(value: date) -> str:
     """A D8 date: CCYYMMDD."""
     return value.strftime("%Y%m%d")

@@ -17,6 +17,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import date
 from decimal import Decimal, InvalidOperation
+from functools import lru_cache
 
 from rehabill.domain.findings import Finding, Severity
 from rehabill.domain.money import ZERO, format_amount
@@ -206,12 +207,10 @@ class _Reader:
                                      seg.location(self.file, element), fix))
 
     def amount(self, seg: Segment, position: int) -> Decimal:
-        raw = seg.get(position).strip()
-        try:
-            value = Decimal(raw)
-        except InvalidOperation:
-            value = None
-        if value is None or not value.is_finite():
+        e = seg.elements
+        raw = e[position - 1] if len(e) >= position else ""
+        value = _parse_amount(raw)
+        if value is None:
             self.find("bad_amount", f"{seg.id}{position:02d} is {raw!r}, not an amount.", seg,
                       position, "Write the amount as digits with an optional decimal point.")
             return ZERO
@@ -220,17 +219,14 @@ class _Reader:
     def day(self, seg: Segment) -> date | None:
         """The date in a DTP (D8, or the first day of an RD8 range)."""
         fmt, raw = seg.get(2), seg.get(3)
-        text = raw.split("-")[0] if fmt == "RD8" else raw
-        if fmt not in ("D8", "RD8") or len(text) != 8 or not text.isdigit():
+        day, problem = _parse_date(fmt, raw)
+        if problem == "format":
             self.find("bad_date", f"DTP{seg.get(1)} date {raw!r} ({fmt}) is not CCYYMMDD.", seg,
                       3, "Write dates as D8 CCYYMMDD (or RD8 CCYYMMDD-CCYYMMDD).")
-            return None
-        try:
-            return date(int(text[:4]), int(text[4:6]), int(text[6:]))
-        except ValueError:
+        elif problem:
             self.find("bad_date", f"DTP{seg.get(1)} date {raw!r} is not a real date.", seg, 3,
                       "Correct the date.")
-            return None
+        return day
 
     # -- segments ---------------------------------------------------------------------------
 
@@ -282,7 +278,7 @@ class _Reader:
     def on_nm1(self, seg: Segment) -> None:
         entity = seg.get(1)
         npi = seg.get(9) if seg.get(8) == NPI_QUALIFIER else ""
-        if npi and not is_valid_npi(npi):
+        if npi and not _npi_ok(npi):
             self.find("invalid_npi", f"NPI {npi!r} (NM1*{entity}) fails the check digit.", seg,
                       9, "Correct the NPI; NPPES lists the right one.")
         if entity == "85":
@@ -356,19 +352,22 @@ class _Reader:
         self.line.pointers = self.pointers(seg, count)
 
     def pointers(self, seg: Segment, count: int) -> tuple[int, ...]:
-        raw = seg.components(7, self.d)
-        out: list[int] = []
-        for text in raw:
-            if not text.isdigit() or not 0 < int(text) <= min(count, 12):
-                self.find("bad_pointer", f"SV107 pointer {text!r} does not point at one of the "
-                          f"claim's {count} diagnoses.", seg, 7,
+        e = seg.elements
+        raw = e[6] if len(e) >= 7 else ""
+        out, bad = _parse_pointers(raw, self.d.component)
+        limit = min(count, 12)
+        for text in bad:
+            self.find("bad_pointer", f"SV107 pointer {text!r} is not a number.", seg, 7,
+                      "Point at a diagnosis in the claim's HI segment (1-12).")
+        for pointer in out:
+            if not 0 < pointer <= limit:
+                self.find("bad_pointer", f"SV107 pointer '{pointer}' does not point at one of "
+                          f"the claim's {count} diagnoses.", seg, 7,
                           "Point at a diagnosis in the claim's HI segment (1-12).")
-            if text.isdigit():
-                out.append(int(text))
         if not raw:
             self.find("missing_pointer", "SV107 has no diagnosis pointer.", seg, 7,
                       "Point the line at one to four HI diagnoses.")
-        return tuple(out)
+        return out
 
     def on_dtp(self, seg: Segment) -> None:
         if self.claim is None:
@@ -376,16 +375,20 @@ class _Reader:
         day = self.day(seg)
         if day is None:
             return
+        qualifier = seg.elements[0]
         if self.line is not None:
-            if seg.get(1) == "472":
+            if qualifier == "472":
                 self.line.day = day
         else:
-            self.claim.dates.append((seg.get(1), day))
+            self.claim.dates.append((qualifier, day))
 
     def on_ref(self, seg: Segment) -> None:
         if self.claim is None:
             return
-        qualifier, value = seg.get(1), seg.get(2)
+        e = seg.elements
+        if len(e) < 2:
+            return
+        qualifier, value = e[0], e[1]
         if self.line is not None:
             if qualifier == "6R":
                 self.line.control_number = value
@@ -426,6 +429,39 @@ class _Reader:
                           f"{claim.claim_id} has no DTP*472 service date.", line.segment, None,
                           "Add DTP*472*D8*CCYYMMDD after SV1.")
         self.claims.append(claim.freeze())
+
+
+@lru_cache(maxsize=4096)
+def _parse_amount(raw: str) -> Decimal | None:
+    """An R amount, or None when it is not a finite number (cached: amounts repeat a lot)."""
+    try:
+        value = Decimal(raw.strip())
+    except InvalidOperation:
+        return None
+    return value if value.is_finite() else None
+
+
+@lru_cache(maxsize=4096)
+def _parse_date(fmt: str, raw: str) -> tuple[date | None, str]:
+    """A D8/RD8 date and "" , or None and "format" / "real" for what is wrong with it."""
+    text = raw.split("-")[0] if fmt == "RD8" else raw
+    if fmt not in ("D8", "RD8") or len(text) != 8 or not text.isdigit():
+        return None, "format"
+    try:
+        return date(int(text[:4]), int(text[4:6]), int(text[6:])), ""
+    except ValueError:
+        return None, "real"
+
+
+@lru_cache(maxsize=1024)
+def _parse_pointers(raw: str, component: str) -> tuple[tuple[int, ...], tuple[str, ...]]:
+    """SV107's pointers as numbers, and the parts that are not numbers."""
+    parts = raw.split(component) if raw else []
+    return (tuple(int(p) for p in parts if p.isdigit()),
+            tuple(p for p in parts if not p.isdigit()))
+
+
+_npi_ok = lru_cache(maxsize=1024)(is_valid_npi)
 
 
 def read_837p(transaction: Transaction, delimiters: Delimiters,

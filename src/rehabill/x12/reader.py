@@ -11,7 +11,9 @@ with no usable transaction yields one ``{"kind": "X12", ...}`` entry holding the
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping
+import gc
+from collections.abc import Callable, Iterator, Mapping
+from contextlib import contextmanager
 from types import MappingProxyType
 
 from rehabill.domain.findings import Finding, Severity
@@ -46,6 +48,29 @@ def read_x12(text: str, file: str = "") -> list[dict[str, object]]:
     Returns:
         One dict per transaction set (``kind``, ``findings`` and the kind's own fields).
     """
+    with _collector_paused():
+        return _read(text, file)
+
+
+@contextmanager
+def _collector_paused() -> Iterator[None]:
+    """Pause the cyclic garbage collector while reading.
+
+    Reading allocates a few objects per segment and frees nothing until the end; with the
+    collector on, its generation scans over every live segment make a large file 2-3x slower.
+    The objects made here hold no reference cycles, so nothing is lost by waiting; the collector
+    is restored exactly as it was.
+    """
+    was_enabled = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if was_enabled:
+            gc.enable()
+
+
+def _read(text: str, file: str) -> list[dict[str, object]]:
     delimiters, segments, findings = tokenize(text, file)
     if delimiters is None:
         return [_orphan(findings)]
