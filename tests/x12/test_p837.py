@@ -236,6 +236,7 @@ def test_x12_amount__drops_trailing_zeros(value: str, text: str) -> None:
     ({"coverage": replace(COMMERCIAL, subscriber=None)}, ["x12.837p.missing_subscriber"]),
     ({"patient": replace(visit().patient, address=None)},
      ["x12.837p.missing_patient_address"]),
+    ({"visit_id": "V-" + "9" * 19}, ["x12.837p.long_claim_id"]),
 ])
 def test_check_claim__names_what_the_guide_needs(overrides: dict[str, object],
                                                   codes: list[str]) -> None:

@@ -95,7 +95,7 @@ def test_p837__round_trip_gives_back_the_same_claims(batch: list[Claim]) -> None
                  ln.date_of_service, ln.control_number) for ln in claim.lines]
 
 
-@settings(max_examples=15, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@settings(max_examples=10, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(batches())
 def test_p837__pyx12_accepts_generated_batches(batch: list[Claim]) -> None:
     assert pyx12_errors(render_837p(batch, batch_settings())) == []

@@ -43,6 +43,7 @@ MAX_CLAIMS_PER_HL = 100
 MAX_LINES_PER_CLAIM = 50
 MAX_DIAGNOSES = 12
 MAX_POINTERS = 4
+MAX_CLAIM_ID = 20
 
 #: SBR09 claim filing indicator by coverage plan (005010X222A1 2000B SBR09 code list).
 FILING_INDICATORS: dict[str, str] = {
@@ -544,6 +545,10 @@ def check_claim(claim: Claim) -> list[Finding]:
         add("billing_zip_not_9", f"Billing provider ZIP {v.billing_provider.address.zip!r} must "
             "have 9 digits in loop 2010AA.", "billing_provider.address.zip",
             "Enter the ZIP+4 of the practice address.")
+    if len(claim.claim_id) > MAX_CLAIM_ID:
+        add("long_claim_id", f"Claim id {claim.claim_id!r} is {len(claim.claim_id)} characters; "
+            f"many payers keep only {MAX_CLAIM_ID} of CLM01 and echo that in the 835.",
+            "visit_id", f"Use visit ids of at most {MAX_CLAIM_ID} characters.", Severity.WARNING)
     _check_people(claim, add)
     _check_lines(claim, add)
     return out
