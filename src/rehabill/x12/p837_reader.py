@@ -25,6 +25,7 @@ from rehabill.x12.envelope import Transaction
 from rehabill.x12.npi import is_valid_npi
 from rehabill.x12.tokens import Delimiters, Segment
 
+_PAD = ("",) * 12  # appended to a segment's elements so that fixed positions can be indexed
 DIAGNOSIS_QUALIFIERS = frozenset({"ABK", "ABF", "BK", "BF"})
 NPI_QUALIFIER = "XX"
 
@@ -50,9 +51,9 @@ class LineRead:
             "code": self.code,
             "modifiers": list(self.modifiers),
             "units": _units_json(self.units),
-            "charge": format_amount(self.charge),
+            "charge": _amount_text(self.charge),
             "diagnosis_pointers": list(self.diagnosis_pointers),
-            "date_of_service": self.date_of_service.isoformat() if self.date_of_service else None,
+            "date_of_service": _iso(self.date_of_service),
             "control_number": self.control_number,
         }
 
@@ -88,7 +89,7 @@ class ClaimRead:
         """The DESIGN.md claim shape (claim_id, charge, lines) plus what else was read."""
         return {
             "claim_id": self.claim_id,
-            "charge": format_amount(self.charge),
+            "charge": _amount_text(self.charge),
             "frequency": self.frequency,
             "place_of_service": self.place_of_service,
             "diagnoses": list(self.diagnoses),
@@ -134,6 +135,15 @@ class Transaction837P:
         }
 
 
+_amount_text = lru_cache(maxsize=4096)(format_amount)
+
+
+@lru_cache(maxsize=4096)
+def _iso(day: date | None) -> str | None:
+    return day.isoformat() if day is not None else None
+
+
+@lru_cache(maxsize=256)
 def _units_json(units: Decimal) -> int | str:
     """Whole units as an int (the usual case); fractional ones as a decimal string."""
     return int(units) if units == units.to_integral_value() else str(units)
@@ -218,7 +228,8 @@ class _Reader:
 
     def day(self, seg: Segment) -> date | None:
         """The date in a DTP (D8, or the first day of an RD8 range)."""
-        fmt, raw = seg.get(2), seg.get(3)
+        e = seg.elements + _PAD
+        fmt, raw = e[1], e[2]
         day, problem = _parse_date(fmt, raw)
         if problem == "format":
             self.find("bad_date", f"DTP{seg.get(1)} date {raw!r} ({fmt}) is not CCYYMMDD.", seg,
@@ -276,20 +287,21 @@ class _Reader:
             self.context = {"billing_npi": self.context.get("billing_npi", "")}
 
     def on_nm1(self, seg: Segment) -> None:
-        entity = seg.get(1)
-        npi = seg.get(9) if seg.get(8) == NPI_QUALIFIER else ""
+        e = seg.elements + _PAD
+        entity = e[0]
+        npi = e[8] if e[7] == NPI_QUALIFIER else ""
         if npi and not _npi_ok(npi):
             self.find("invalid_npi", f"NPI {npi!r} (NM1*{entity}) fails the check digit.", seg,
                       9, "Correct the NPI; NPPES lists the right one.")
         if entity == "85":
             self.context["billing_npi"] = npi
         elif entity == "IL":
-            self.context["member_id"] = seg.get(9)
-            self.context["patient_last"], self.context["patient_first"] = seg.get(3), seg.get(4)
+            self.context["member_id"] = e[8]
+            self.context["patient_last"], self.context["patient_first"] = e[2], e[3]
         elif entity == "QC":
-            self.context["patient_last"], self.context["patient_first"] = seg.get(3), seg.get(4)
+            self.context["patient_last"], self.context["patient_first"] = e[2], e[3]
         elif entity == "PR" and self.claim is None:
-            self.context["payer_id"] = seg.get(9)
+            self.context["payer_id"] = e[8]
         elif entity == "82" and self.claim is not None and self.line is None:
             self.claim.rendering_npi = npi
         elif entity == "DQ" and self.claim is not None and self.line is None:
@@ -324,7 +336,7 @@ class _Reader:
             self.find("line_outside_claim", "LX before any CLM.", seg, None,
                       "Service lines belong to a claim.")
             return
-        number = seg.get(1)
+        number = seg.elements[0] if seg.elements else ""
         expected = len(self.claim.lines) + 1
         if number != str(expected):
             self.find("lx_sequence", f"LX01 is {number!r}; {expected} was expected.", seg, 1,
@@ -337,7 +349,8 @@ class _Reader:
             self.find("sv1_outside_line", "SV1 without an LX.", seg, None,
                       "Start every service line with LX.")
             return
-        procedure = seg.components(1, self.d)
+        first = seg.elements[0] if seg.elements else ""
+        procedure = first.split(self.d.component) if first else []
         if len(procedure) < 2 or procedure[0] not in ("HC", "ER", "IV", "WK"):
             self.find("bad_procedure", f"SV101 {seg.get(1)!r} is not HC:code.", seg, 1,
                       "Write the procedure as HC:code:modifiers.")
