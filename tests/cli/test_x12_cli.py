@@ -43,7 +43,9 @@ def test_x12_837p__control_numbers_come_from_a_persistent_counter(run, tmp_path:
     numbers = []
     for name in ("a.x12", "b.x12"):
         run("x12", "837p", str(VISITS), "-o", str(tmp_path / name))
-        numbers.append((tmp_path / name).read_text()[90:99])
+        text = (tmp_path / name).read_text()
+        assert pyx12_errors(text) == []
+        numbers.append(text[90:99])
     assert numbers == ["000000001", "000000002"]
     assert (tmp_path / "state" / "x12-interchange-control-number").read_text() == "2\n"
 
@@ -57,6 +59,7 @@ def test_x12_837p__explicit_control_number_and_production(run, tmp_path: Path) -
     assert "Held back V-1003:" in stdout
     text = out.read_text()
     assert text[90:99] == "000000042" and text[102] == "P"
+    assert pyx12_errors(text) == []
 
 
 @pytest.mark.parametrize(("args", "message"), [

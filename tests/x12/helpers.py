@@ -5,6 +5,7 @@ from __future__ import annotations
 import io
 import json
 import logging
+from collections.abc import Iterable
 from dataclasses import replace
 from datetime import date, datetime
 from decimal import Decimal
@@ -13,7 +14,7 @@ from typing import Any
 from rehabill.domain import Address, Claim, ClaimLine, Coverage, Frequency, Provider, Subscriber
 from rehabill.domain.visit import Credential, Patient, Visit
 from rehabill.testing import visit_from_terms
-from rehabill.x12.p837 import BatchSettings
+from rehabill.x12.p837 import BatchSettings, render_837p
 
 CREATED = datetime(2026, 3, 3, 9, 30)
 SUPERVISOR = Provider("1457390007", "Dana", "Cole", Credential.PT)
@@ -54,6 +55,14 @@ def claim_for(visit: Visit, frequency: Frequency = Frequency.ORIGINAL,
 def visit(terms: str = "97530=25 97110=10 97161", **overrides: Any) -> Visit:
     """``visit_from_terms`` with our own defaults."""
     return visit_from_terms(terms, **overrides)
+
+
+def render(claims: Iterable[Claim], batch: BatchSettings) -> str:
+    """``render_837p``, and pyx12 must accept what it wrote: every 837P the suite writes is
+    validated by an independent implementation of the guide."""
+    text = render_837p(claims, batch)
+    assert pyx12_errors(text) == []
+    return text
 
 
 def pyx12_errors(text: str) -> list[str]:

@@ -16,7 +16,6 @@ from rehabill.x12.p837 import (
     BatchSettings,
     check_claim,
     grouping_key,
-    render_837p,
     write_837p,
     x12_amount,
 )
@@ -30,6 +29,7 @@ from .helpers import (
     SUPERVISOR,
     claim_for,
     pyx12_errors,
+    render,
     settings,
     visit,
 )
@@ -53,7 +53,7 @@ def segments_of(text: str) -> list[str]:
 
 
 def test_p837__matches_golden_file() -> None:
-    text = render_837p(golden_claims(), settings(line_breaks=True))
+    text = render(golden_claims(), settings(line_breaks=True))
     assert text == GOLDEN.read_text()
 
 
@@ -103,7 +103,7 @@ def test_p837__pyx12_accepts_every_optional_loop(name: str) -> None:
     claims = _variants()[name]
     for claim in claims:
         assert [f for f in check_claim(claim) if f.is_error] == []
-    text = render_837p(claims, settings())
+    text = render(claims, settings())
     assert pyx12_errors(text) == []
     [result] = read_x12(text)
     assert result["findings"] == []
@@ -111,14 +111,14 @@ def test_p837__pyx12_accepts_every_optional_loop(name: str) -> None:
 
 
 def test_p837__supervising_loop_only_when_someone_else_supervises() -> None:
-    own = render_837p([claim_for(visit("97110=10/13"))], settings())
-    other = render_837p([claim_for(visit(supervising_provider=SUPERVISOR))], settings())
+    own = render([claim_for(visit("97110=10/13"))], settings())
+    other = render([claim_for(visit(supervising_provider=SUPERVISOR))], settings())
     assert "NM1*DQ" not in own
     assert "NM1*DQ*1*COLE*DANA****XX*1457390007~" in other
 
 
 def test_p837__replacement_carries_frequency_and_original_reference() -> None:
-    text = render_837p([claim_for(visit(), Frequency.REPLACEMENT, "ORIG-9")], settings())
+    text = render([claim_for(visit(), Frequency.REPLACEMENT, "ORIG-9")], settings())
     assert "*11:B:7*Y*A*Y*Y~" in text
     assert "REF*F8*ORIG-9~" in text
 
@@ -132,7 +132,7 @@ def test_p837__hl_levels_group_by_billing_provider_subscriber_and_patient() -> N
         claim_for(visit(visit_id="B2", patient=SPOUSE, coverage=COMMERCIAL)),
         claim_for(visit(visit_id="C1", billing_provider=other_practice)),
     ]
-    text = render_837p(sorted(claims, key=grouping_key), settings())
+    text = render(sorted(claims, key=grouping_key), settings())
     hls = [s for s in segments_of(text) if s.startswith("HL*")]
     # C1 (other practice), then B1+B2 (one subscriber, one dependent), then A1+A2.
     assert hls == [
@@ -145,7 +145,7 @@ def test_p837__hl_levels_group_by_billing_provider_subscriber_and_patient() -> N
 
 def test_p837__a_subscriber_level_holds_at_most_100_claims() -> None:
     claims = [claim_for(visit("97110=15", visit_id=f"V-{i}")) for i in range(150)]
-    text = render_837p(claims, settings())
+    text = render(claims, settings())
     hls = [s for s in segments_of(text) if s.startswith("HL*")]
     assert hls == ["HL*1**20*1", "HL*2*1*22*0", "HL*3*1*22*0"]
     assert text.count("CLM*") == 150
@@ -154,7 +154,7 @@ def test_p837__a_subscriber_level_holds_at_most_100_claims() -> None:
 
 def test_p837__transactions_split_at_the_configured_claim_count() -> None:
     claims = [claim_for(visit("97110=15", visit_id=f"V-{i}")) for i in range(12)]
-    text = render_837p(claims, settings(claims_per_transaction=5))
+    text = render(claims, settings(claims_per_transaction=5))
     segs = segments_of(text)
     assert [s for s in segs if s.startswith("ST*")] == [
         "ST*837*0001*005010X222A1", "ST*837*0002*005010X222A1", "ST*837*0003*005010X222A1"]
@@ -175,6 +175,7 @@ def test_p837__streams_in_chunks_and_reports_what_it_wrote() -> None:
     assert summary.characters == len(text)
     assert summary.transaction_numbers == ("0001",)
     assert summary.segments == len(segments_of(text))
+    assert pyx12_errors(text) == []
 
 
 @pytest.mark.parametrize("delimiters", [
@@ -182,7 +183,7 @@ def test_p837__streams_in_chunks_and_reports_what_it_wrote() -> None:
     Delimiters("*", "^", "{", "\n"),
 ])
 def test_p837__configurable_delimiters_read_back(delimiters: Delimiters) -> None:
-    text = render_837p(golden_claims(), settings(delimiters=delimiters))
+    text = render(golden_claims(), settings(delimiters=delimiters))
     assert text[3] == delimiters.element
     assert text[105] == delimiters.segment
     [result] = read_x12(text)
@@ -192,13 +193,13 @@ def test_p837__configurable_delimiters_read_back(delimiters: Delimiters) -> None
 
 
 def test_p837__production_flag_sets_isa15() -> None:
-    assert render_837p([claim_for(visit())], settings(production=True))[102] == "P"
-    assert render_837p([claim_for(visit())], settings())[102] == "T"
+    assert render([claim_for(visit())], settings(production=True))[102] == "P"
+    assert render([claim_for(visit())], settings())[102] == "T"
 
 
 def test_p837__delimiters_inside_data_are_replaced() -> None:
     patient = replace(visit().patient, last_name="O*BRIEN~JR")
-    text = render_837p([claim_for(visit(patient=patient))], settings())
+    text = render([claim_for(visit(patient=patient))], settings())
     assert "NM1*IL*1*O BRIEN JR*MARK" in text
     assert pyx12_errors(text) == []
 
@@ -250,7 +251,7 @@ def test_check_claim__replacement_needs_the_original_reference() -> None:
 
 def test_p837__reader_sees_every_transaction_of_a_split_batch() -> None:
     claims = [claim_for(visit("97110=15", visit_id=f"V-{i}")) for i in range(7)]
-    text = render_837p(claims, settings(claims_per_transaction=3))
+    text = render(claims, settings(claims_per_transaction=3))
     delimiters, segments, _ = tokenize(text)
     assert delimiters is not None
     envelope: list[object] = []

@@ -10,11 +10,11 @@ from hypothesis import strategies as st
 
 from rehabill.domain import Claim, ClaimLine, Frequency
 from rehabill.x12.envelope import split_transactions
-from rehabill.x12.p837 import diagnosis_code, render_837p
+from rehabill.x12.p837 import diagnosis_code
 from rehabill.x12.p837_reader import read_837p
 from rehabill.x12.tokens import tokenize
 
-from .helpers import COMMERCIAL, SPOUSE, SUPERVISOR, pyx12_errors, visit
+from .helpers import COMMERCIAL, SPOUSE, SUPERVISOR, render, visit
 from .helpers import settings as batch_settings
 
 CODES = ("97110", "97112", "97140", "97530", "97161", "97162", "97116", "97535", "G0283")
@@ -72,10 +72,10 @@ def _read(text: str):  # type: ignore[no-untyped-def]
     return read_837p(transaction, delimiters)
 
 
-@settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@settings(max_examples=20, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(batches())
 def test_p837__round_trip_gives_back_the_same_claims(batch: list[Claim]) -> None:
-    result = _read(render_837p(batch, batch_settings()))
+    result = _read(render(batch, batch_settings()))  # render() also runs pyx12 on the batch
     assert result.findings == ()
     assert len(result.claims) == len(batch)
     for claim, back in zip(batch, result.claims, strict=True):
@@ -93,10 +93,4 @@ def test_p837__round_trip_gives_back_the_same_claims(batch: list[Claim]) -> None
                  ln.date_of_service, ln.control_number) for ln in back.lines] == \
                [(ln.code, ln.modifiers, ln.units, ln.charge, ln.diagnosis_pointers,
                  ln.date_of_service, ln.control_number) for ln in claim.lines]
-
-
-@settings(max_examples=10, deadline=None, suppress_health_check=[HealthCheck.too_slow])
-@given(batches())
-def test_p837__pyx12_accepts_generated_batches(batch: list[Claim]) -> None:
-    assert pyx12_errors(render_837p(batch, batch_settings())) == []
 

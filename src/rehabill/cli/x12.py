@@ -286,5 +286,7 @@ def _report(prepared: Prepared, summary: BatchSummary | None, output: Path,
         typer.echo(f"Held back {visit_id}:")
         for finding in findings:
             typer.echo(f"  {_finding_line(finding)}")
+    if prepared.warnings:
+        typer.echo("Warnings on written claims:")
     for finding in prepared.warnings:
         typer.echo(f"  {_finding_line(finding)}")
