@@ -258,3 +258,11 @@ def test_p837__reader_sees_every_transaction_of_a_split_batch() -> None:
     read = [read_837p(t, delimiters) for t in split_transactions(segments, envelope)]  # type: ignore[arg-type]
     assert [len(t.claims) for t in read] == [3, 3, 1]
     assert envelope == []
+
+
+def test_segment_writer__str_subclasses_are_plain_elements() -> None:
+    from rehabill.x12.envelope import SegmentWriter
+
+    writer = SegmentWriter()
+    writer.segment("CLM", Frequency.REPLACEMENT, ("11", "B", Frequency.VOID))
+    assert writer.text() == "CLM*7*11:B:8~"

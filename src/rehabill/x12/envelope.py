@@ -175,7 +175,7 @@ class SegmentWriter:
     def segment(self, seg_id: str, *elements: str | Sequence[str]) -> None:
         """Append one segment; a tuple or list element is a composite."""
         table = self._clean
-        values = [e.translate(table) if e.__class__ is str else self._composite(e)
+        values = [e.translate(table) if isinstance(e, str) else self._composite(e)
                   for e in elements]
         while values and values[-1] == "":
             values.pop()

@@ -105,8 +105,8 @@ def _slot_setters() -> tuple[Any, Any, Any]:
 
     Building a segment through them skips the frozen dataclass ``__init__`` (one
     ``object.__setattr__`` call per field) and is about twice as fast; the result is the same
-    frozen value. The tokenizer builds one segment per segment of the file, so this is most of
-    what reading costs.
+    frozen value. The tokenizer builds one per segment of the file, a large share of what
+    reading costs.
     """
     slots = Segment.__dict__
     return slots["id"].__set__, slots["elements"].__set__, slots["number"].__set__
