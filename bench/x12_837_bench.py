@@ -170,7 +170,7 @@ def main() -> None:
     n = int(sys.argv[1]) if len(sys.argv) > 1 else 100_000
     bench_write(n)
     bench_memory((5_000, 20_000))
-    bench_read(min(n, 20_000), 500)
+    bench_read(min(n, 20_000), 1_000)
 
 
 if __name__ == "__main__":

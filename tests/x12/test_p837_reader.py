@@ -5,6 +5,8 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from rehabill.x12.reader import has_error_findings, is_unreadable, read_x12
 
@@ -102,3 +104,18 @@ def test_read__truncated_file_keeps_its_transactions_and_says_so() -> None:
     assert result["kind"] == "837P"
     assert {f["code"] for f in result["findings"]} == {  # type: ignore[union-attr]
         "x12.envelope.missing_ge", "x12.envelope.missing_iea"}
+
+
+@settings(max_examples=200, deadline=None)
+@given(st.lists(st.tuples(st.integers(0, len(GOLDEN) - 1), st.integers(0, 12),
+                          st.sampled_from(["", "*", ":", "~", "~\n", "X", "9", "-", "HL*", "LX*",
+                                           "SV1*", "CLM*", "DTP*472*D8*", "HI*ABK:"])),
+                max_size=6))
+def test_read__never_raises_on_damaged_files(edits: list[tuple[int, int, str]]) -> None:
+    text = GOLDEN
+    for start, length, insert in edits:
+        text = text[:start] + insert + text[start + length:]
+    results = read_x12(text, "damaged.x12")
+    assert isinstance(results, list) and results
+    for result in results:
+        assert isinstance(result["findings"], list)
