@@ -119,3 +119,15 @@ def test_read__never_raises_on_damaged_files(edits: list[tuple[int, int, str]]) 
     assert isinstance(results, list) and results
     for result in results:
         assert isinstance(result["findings"], list)
+
+
+def test_read__envelope_findings_go_to_the_transaction_they_sit_in() -> None:
+    from .helpers import claim_for, render, settings, visit
+
+    claims = [claim_for(visit("97110=15", visit_id=f"V-{i}")) for i in range(4)]
+    text = render(claims, settings(claims_per_transaction=2))
+    second_se = text.rindex("SE*")
+    broken = text[:second_se] + text[second_se:].replace("*0002~", "*0009~", 1)
+    first, second = read_x12(broken)
+    assert first["findings"] == []
+    assert [f["code"] for f in second["findings"]] == ["x12.envelope.control_mismatch"]  # type: ignore[union-attr]

@@ -175,7 +175,6 @@ class _Claim:
     frequency: str
     context: dict[str, str]
     diagnoses: list[str] = field(default_factory=list)
-    hi_segment: Segment | None = None
     lines: list[_Line] = field(default_factory=list)
     rendering_npi: str = ""
     supervising_npi: str = ""
@@ -329,7 +328,6 @@ class _Reader:
             parts = seg.components(position, self.d)
             if len(parts) >= 2 and parts[0] in DIAGNOSIS_QUALIFIERS:
                 self.claim.diagnoses.append(parts[1])
-                self.claim.hi_segment = seg
 
     def on_lx(self, seg: Segment) -> None:
         if self.claim is None:
