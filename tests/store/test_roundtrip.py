@@ -91,3 +91,16 @@ def test_save_visits__assistant_is_supervised_by_the_therapist(session: Session)
     assistant, therapist = rows[ASSISTANTS["PT"].npi], rows[THERAPISTS["PT"].npi]
     assert assistant.supervisor_id == therapist.id
     assert therapist.supervisor_id is None
+
+
+def test_save_claims__status_per_claim_overrides_the_default(session: Session) -> None:
+    visits = [visit_from_terms("97110=38", visit_id=f"V-{i}") for i in range(2)]
+    rows = store_visits.save_visits(session, visits).inserted
+    new = [store_claims.NewClaim(rows["V-0"], code_visit(visits[0]).claim,
+                                 status=ClaimStatus.HELD),
+           store_claims.NewClaim(rows["V-1"], code_visit(visits[1]).claim)]
+    ids = store_claims.save_claims(session, new, status=ClaimStatus.SCRUBBED)
+    assert store_claims.claim_ids_by_status(session, ClaimStatus.HELD) == [ids[rows["V-0"]]]
+    assert store_claims.claim_ids_by_status(session, ClaimStatus.SCRUBBED) == [ids[rows["V-1"]]]
+    [change] = store_claims.status_history(session, ids[rows["V-0"]])
+    assert change.status is ClaimStatus.HELD

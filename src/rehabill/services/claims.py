@@ -78,8 +78,9 @@ def _scrub(result: CodingResult) -> tuple[Finding, ...]:
     """SCRUBBING GOES HERE (after the rules branch is merged).
 
     Call ``rules.scrub(...)`` on ``result.claim`` and return its findings; then, in
-    ``code_claims``, store the claim as ``ClaimStatus.HELD`` when they hold an error and
-    ``ClaimStatus.SCRUBBED`` otherwise (``store_claims.save_claims(status=...)`` per group, or
-    ``store_claims.set_status`` afterwards). Until then claims stay ``draft``.
+    ``code_claims``, give each ``NewClaim`` ``status=ClaimStatus.HELD`` when the findings hold
+    an error and ``ClaimStatus.SCRUBBED`` otherwise (``NewClaim.status`` overrides the
+    ``save_claims`` default per claim), and pass ``stage="scrub"`` if the findings should be
+    told apart from coding's. Until then claims stay ``draft``.
     """
     return ()

@@ -38,6 +38,7 @@ class NewClaim:
     findings: tuple[Finding, ...] = ()
     unit_method: str = ""
     sequence: int = 1
+    status: ClaimStatus | None = None  # overrides save_claims' status for this claim
 
 
 @dataclass(frozen=True, slots=True)
@@ -62,7 +63,8 @@ def save_claims(session: Session, claims: Sequence[NewClaim], *,
     payers = _payer_ids(session, {c.claim.visit.coverage.payer_id for c in claims})
     rows = [mapping.claim_values(c.claim, visit_id=c.visit_row_id,
                                  payer_id=payers[c.claim.visit.coverage.payer_id],
-                                 status=status, sequence=c.sequence, unit_method=c.unit_method)
+                                 status=c.status or status, sequence=c.sequence,
+                                 unit_method=c.unit_method)
             for c in claims]
     new = insert_new(session, ClaimRow, rows, ("visit_id", "sequence"))
     ids = {c.visit_row_id: new[(c.visit_row_id, c.sequence)] for c in claims
@@ -73,7 +75,8 @@ def save_claims(session: Session, claims: Sequence[NewClaim], *,
                 for c in stored for line in c.claim.lines])
     now = utcnow()
     insert_all(session, ClaimStatusRow,
-               [{"claim_id": ids[c.visit_row_id], "from_status": "", "status": status.value,
+               [{"claim_id": ids[c.visit_row_id], "from_status": "",
+                 "status": (c.status or status).value,
                  "at": now, "actor": actor, "note": ""} for c in stored])
     add_findings(session, [(ids[c.visit_row_id], f) for c in stored for f in c.findings],
                  stage=stage)
