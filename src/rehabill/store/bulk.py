@@ -233,8 +233,7 @@ def _insert_select(session: Session, table: Table, rows: Sequence[Values],
     conn.exec_driver_sql(f'DROP TABLE "{stage}"')
     procs = [table.c[k].type.dialect_impl(dialect).result_processor(dialect, None)
              for k in key]
-    ids: dict[Key, int] = {}
-    for row in result:
-        ids[tuple(v if p is None or v is None else p(v)
-                  for v, p in zip(row[1:], procs, strict=True))] = row[0]
-    return ids
+    if not any(procs):
+        return {tuple(row[1:]): row[0] for row in result}
+    return {tuple(v if p is None or v is None else p(v)
+                  for v, p in zip(row[1:], procs, strict=True)): row[0] for row in result}

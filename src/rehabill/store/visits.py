@@ -7,14 +7,14 @@ builds the domain ``Visit`` values back.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
 from sqlalchemy import Row, select, update
 from sqlalchemy.orm import Session
 
-from rehabill.domain import Provider, Visit
+from rehabill.domain import Authorization, PlanOfCare, Provider, Visit
 from rehabill.store import mapping
 from rehabill.store.bulk import (
     Key,
@@ -108,36 +108,72 @@ def _providers(v: Visit) -> list[Provider]:
             if p is not None]
 
 
+def _last(pairs: Iterable[tuple[Any, Any]]) -> list[Any]:
+    """One value per key, the last one seen winning (values are mapped only once per key)."""
+    return list(dict(pairs).values())
+
+
+def _plans(visits: Sequence[Visit]) -> list[tuple[Visit, PlanOfCare]]:
+    """Each patient's plans of care, once per (start, discipline); the last visit's wins."""
+    out: dict[tuple[Any, ...], tuple[Visit, PlanOfCare]] = {}
+    for v in visits:
+        if v.plan_of_care is not None:
+            p = v.plan_of_care
+            out[(v.billing_provider.npi, v.patient.id, p.start, p.discipline)] = (v, p)
+    return list(out.values())
+
+
+def _authorizations(visits: Sequence[Visit]) -> list[tuple[Visit, Authorization]]:
+    """Each patient's authorizations, once per number; the last visit's wins."""
+    out: dict[tuple[str, str, str], tuple[Visit, Authorization]] = {}
+    for v in visits:
+        if v.authorization is not None:
+            out[(v.billing_provider.npi, v.patient.id, v.authorization.number)] = \
+                (v, v.authorization)
+    return list(out.values())
+
+
 def _upsert_parts(session: Session, visits: Sequence[Visit]) -> _Ids:
-    practice = upsert(session, PracticeRow,
-                      [mapping.practice_values(v.billing_provider) for v in visits],
-                      ("npi",), PRACTICE_UPDATE)
-    provider = upsert(session, ProviderRow,
-                      [mapping.provider_values(p) for v in visits for p in _providers(v)],
-                      ("npi",), PROVIDER_UPDATE)
-    patient = upsert(session, PatientRow,
-                     [mapping.patient_values(v.patient, practice[(v.billing_provider.npi,)])
-                      for v in visits], ("practice_id", "external_id"), PATIENT_UPDATE)
-    payer = upsert(session, PayerRow, [mapping.payer_values(v.coverage)
-                                                 for v in visits],
-                   ("payer_key",), PAYER_UPDATE)
+    practice = upsert(session, PracticeRow, [
+        mapping.practice_values(b)
+        for b in _last((v.billing_provider.npi, v.billing_provider) for v in visits)],
+        ("npi",), PRACTICE_UPDATE)
+    provider = upsert(session, ProviderRow, [
+        mapping.provider_values(p)
+        for p in _last((p.npi, p) for v in visits for p in _providers(v))],
+        ("npi",), PROVIDER_UPDATE)
+
+    def practice_id(v: Visit) -> int:
+        return practice[(v.billing_provider.npi,)]
+
+    patient = upsert(session, PatientRow, [
+        mapping.patient_values(v.patient, practice_id(v))
+        for v in _last(((v.billing_provider.npi, v.patient.id), v) for v in visits)],
+        ("practice_id", "external_id"), PATIENT_UPDATE)
+    payer = upsert(session, PayerRow, [
+        mapping.payer_values(c) for c in _last((v.coverage.payer_id, v.coverage) for v in visits)],
+        ("payer_key",), PAYER_UPDATE)
 
     def patient_id(v: Visit) -> int:
-        return patient[(practice[(v.billing_provider.npi,)], v.patient.id)]
+        return patient[(practice_id(v), v.patient.id)]
 
-    coverage = upsert(session, CoverageRow,
-                      [mapping.coverage_values(v.coverage, patient_id(v),
-                                               payer[(v.coverage.payer_id,)]) for v in visits],
-                      ("payer_id", "member_id", "patient_id"), COVERAGE_UPDATE)
-    poc = upsert(session, PlanOfCareRow,
-                 [mapping.plan_of_care_values(v.plan_of_care, patient_id(v))
-                  for v in visits if v.plan_of_care is not None],
-                 ("patient_id", "start_date", "discipline"), POC_UPDATE)
+    def who(v: Visit) -> tuple[str, str]:
+        return (v.billing_provider.npi, v.patient.id)
+
+    coverage = upsert(session, CoverageRow, [
+        mapping.coverage_values(v.coverage, patient_id(v), payer[(v.coverage.payer_id,)])
+        for v in _last(((*who(v), v.coverage.payer_id, v.coverage.member_id), v)
+                       for v in visits)],
+        ("payer_id", "member_id", "patient_id"), COVERAGE_UPDATE)
+    poc = upsert(session, PlanOfCareRow, [
+        mapping.plan_of_care_values(p, patient_id(v))
+        for v, p in _plans(visits)],
+        ("patient_id", "start_date", "discipline"), POC_UPDATE)
     _set_supervisors(session, visits, provider)
-    auth = upsert(session, AuthorizationRow,
-                  [mapping.authorization_values(v.authorization, patient_id(v))
-                   for v in visits if v.authorization is not None],
-                  ("patient_id", "number"), AUTH_UPDATE)
+    auth = upsert(session, AuthorizationRow, [
+        mapping.authorization_values(a, patient_id(v))
+        for v, a in _authorizations(visits)],
+        ("patient_id", "number"), AUTH_UPDATE)
     return _Ids(practice, provider, patient, payer, coverage, poc, auth)
 
 
