@@ -63,7 +63,7 @@ def test_session__tampered_expired_or_foreign_cookie_is_rejected() -> None:
     value = codec.encode(session)
     assert codec.decode(value, now=1030) == session
     assert codec.decode(value, now=1061) is None
-    payload, signature = value.split(".")
+    _payload, signature = value.split(".")
     forged = codec.encode(codec.new("root", now=1000)).split(".")[0]
     assert codec.decode(f"{forged}.{signature}", now=1030) is None
     assert SessionCodec("another-secret-" * 4, 60).decode(value, now=1030) is None

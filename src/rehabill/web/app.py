@@ -90,7 +90,7 @@ def create_app(settings: WebSettings, *, users: UserRepository | None = None,
         scrubber: findings for a coded visit (default: ``entry_checks``).
         reference: the shipped tables (default: ``reference.load()``).
         passwords: the Argon2 hasher (tests pass cheaper parameters).
-        today: the date the demo catalog's episodes are built around.
+        today: a fixed "today" (tests, screenshots); default the real date.
 
     Returns:
         The FastAPI app.
@@ -113,6 +113,7 @@ def create_app(settings: WebSettings, *, users: UserRepository | None = None,
         scrubber=scrubber or entry_checks(ref),
         reference=ref,
         templates=templates,
+        clock=(lambda: today) if today is not None else date.today,
     )
     app.mount("/static", StaticFiles(directory=_package_dir("static")), name="static")
     app.include_router(pages.build_router())

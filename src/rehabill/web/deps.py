@@ -8,7 +8,9 @@ walks every route to hold this in place.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
+from datetime import date
 from typing import Annotated
 
 from fastapi import Depends, Request
@@ -42,6 +44,7 @@ class WebContext:
     scrubber: Scrubber
     reference: Reference
     templates: Jinja2Templates
+    clock: Callable[[], date]
 
 
 def get_context(request: Request) -> WebContext:

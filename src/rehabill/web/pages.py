@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import logging
 from dataclasses import dataclass, replace
-from datetime import date
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Form, Request
@@ -125,7 +124,7 @@ def _auth_routes(router: APIRouter) -> None:
         if can_document:
             records = _recent(context, principal, limit=8)
         return render(request, context, "home.html", principal, records=records,
-                      can_document=can_document, today=date.today())
+                      can_document=can_document, today=context.clock())
 
     @router.get("/login")
     async def login_page(request: Request, context: ContextDep) -> Response:
@@ -191,7 +190,7 @@ def _visit_routes(router: APIRouter) -> None:
     async def new_visit(request: Request, context: ContextDep,
                         principal: Clinician) -> Response:
         principal.audit(AuditAction.READ, "patient", "list")
-        form = VisitForm(date_of_service=date.today().isoformat(),
+        form = VisitForm(date_of_service=context.clock().isoformat(),
                          rendering_npi=principal.user.provider_npi)
         return render(request, context, "visit_form.html", principal,
                       **_form_values(context, principal, form, Preview(None, None, ())))
