@@ -47,8 +47,8 @@ class WebContext:
     clock: Callable[[], date]
 
 
-def get_context(request: Request) -> WebContext:
-    """The context ``create_app`` stored on the app."""
+async def get_context(request: Request) -> WebContext:
+    """The context ``create_app`` stored on the app (async: no thread-pool hop per request)."""
     context: WebContext = request.app.state.context
     return context
 
