@@ -198,8 +198,25 @@ def test_browser__per_code_payer_shows_both_methods(page: Any) -> None:
 def test_browser__biller_is_kept_out_of_visit_entry(page: Any) -> None:
     from playwright.sync_api import expect
 
-    log_in(page, USERS[next(r for r in USERS if r.value == "biller")].username)
+    log_in(page, "bea")
+    expect(page.get_by_role("link", name="New visit")).to_have_count(0)
+    shot(page, "08-home-biller")
     response = page.goto("/visits/new")
     assert response is not None and response.status == 403
     expect(page.get_by_role("heading", name="You do not have access to this page")).to_be_visible()
-    shot(page, "08-forbidden")
+    shot(page, "09-forbidden")
+
+
+def test_browser__admin_adds_a_user(page: Any) -> None:
+    from playwright.sync_api import expect
+
+    log_in(page, "root")
+    page.get_by_role("link", name="Users").click()
+    page.get_by_label("Username").fill("sam")
+    page.get_by_label("Full name").fill("Sam Ode")
+    page.get_by_label("Role").select_option("therapist")
+    page.get_by_label("Clinician NPI").fill("1386604229")
+    page.get_by_label("Password").fill("a long enough password")
+    page.get_by_role("button", name="Add user").click()
+    expect(page.get_by_role("status")).to_contain_text("User sam was added")
+    shot(page, "10-admin-users")

@@ -123,6 +123,6 @@ def create_app(settings: WebSettings, *, users: UserRepository | None = None,
     async def healthz() -> dict[str, bool]:
         return {"ok": True}
 
-    errors.install(app, templates)
+    errors.install(app, templates, pages.error_page_values)
     app.add_middleware(SecurityHeaders)
     return app

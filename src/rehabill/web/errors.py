@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import logging
 import traceback
+from collections.abc import Callable
 from typing import Any
 
 from fastapi import FastAPI, Request
@@ -76,8 +77,10 @@ def _describe(exc: Exception) -> tuple[int, str, list[dict[str, Any]]]:
     return 500, "Something went wrong on our side; the error was logged.", []
 
 
-def install(app: FastAPI, templates: Jinja2Templates) -> None:
-    """Register the handler for every error the app can meet."""
+def install(app: FastAPI, templates: Jinja2Templates,
+            page_values: Callable[[Request], dict[str, Any]]) -> None:
+    """Register the handler for every error the app can meet; ``page_values`` gives the header
+    (site name, the user if logged in) for error pages."""
 
     async def handle(request: Request, exc: Exception) -> Response:
         status, message, errors = _describe(exc)
@@ -91,13 +94,22 @@ def install(app: FastAPI, templates: Jinja2Templates) -> None:
         if isinstance(exc, LoginRequired):
             return _login_redirect(request)
         name = f"{status}.html" if status in _STATUS_PAGES else "error.html"
-        context = {"status": status, "title": _TITLES.get(status, "Error"), "message": message,
-                   "errors": errors}
+        context = {**_safe_values(page_values, request), "status": status,
+                   "title": _TITLES.get(status, "Error"), "message": message, "errors": errors}
         return templates.TemplateResponse(request, name, context, status_code=status,
                                           headers=_extra_headers(exc))
 
     for kind in (RehabillError, RequestValidationError, StarletteHTTPException, Exception):
         app.add_exception_handler(kind, handle)
+
+
+def _safe_values(page_values: Callable[[Request], dict[str, Any]], request: Request
+                 ) -> dict[str, Any]:
+    try:
+        return page_values(request)
+    except Exception:  # the error page must render even when the user store is what failed
+        log.exception("error page header failed")
+        return {"site_name": "rehabill", "user": None, "csrf_token": "", "nav": ()}
 
 
 def _extra_headers(exc: Exception) -> dict[str, str] | None:

@@ -78,6 +78,20 @@ def render(request: Request, context: WebContext, name: str, principal: Principa
                                               headers=headers)
 
 
+def error_page_values(request: Request) -> dict[str, Any]:
+    """The header of an error page: the site, and the user when the session is valid."""
+    context: WebContext = request.app.state.context
+    values: dict[str, Any] = {"site_name": context.settings.site_name, "version": __version__,
+                              "user": None, "csrf_token": "", "nav": ()}
+    session = read_session(request, context)
+    user = context.users.get_by_username(session.username) \
+        if session is not None and session.username else None
+    if session is not None and user is not None and user.active:
+        values.update(user=user, csrf_token=context.sessions.csrf_token(session),
+                      nav=_nav(user, request.url.path))
+    return values
+
+
 def set_session(response: Response, context: WebContext, session: Session) -> None:
     """Set the signed session cookie: HttpOnly, SameSite=Lax, Secure when configured."""
     response.set_cookie(COOKIE_NAME, context.sessions.encode(session),
