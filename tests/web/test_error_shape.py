@@ -97,3 +97,14 @@ def test_error_shape__conflict_page_uses_error_html(
     response = client.get(saved.headers["location"].split("?")[0] + "/edit")
     assert response.status_code == 409
     assert 'data-status="409"' in response.text and "final" in response.text
+
+
+def test_error_shape__unexpected_page_error_renders_500_html(app: FastAPI) -> None:
+    @app.get("/boom")
+    async def boom() -> None:
+        raise RuntimeError("Lee, Mark")
+
+    with TestClient(app, raise_server_exceptions=False) as test_client:
+        response = test_client.get("/boom")
+    assert response.status_code == 500
+    assert "Something went wrong" in response.text and "Lee" not in response.text

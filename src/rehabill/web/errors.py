@@ -107,8 +107,8 @@ def _safe_values(page_values: Callable[[Request], dict[str, Any]], request: Requ
                  ) -> dict[str, Any]:
     try:
         return page_values(request)
-    except Exception:  # the error page must render even when the user store is what failed
-        log.exception("error page header failed")
+    except Exception as exc:  # the error page must render even when the user store failed
+        log.error("error page header failed: %s", type(exc).__name__)
         return {"site_name": "rehabill", "user": None, "csrf_token": "", "nav": ()}
 
 
