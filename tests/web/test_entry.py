@@ -153,3 +153,33 @@ def test_admin__adds_a_user_who_can_log_in(client: TestClient,
     client.cookies.clear()
     login(client, "sam", "another long password")
     assert client.get("/visits/new").status_code == 200
+
+
+def test_wiring__scrubber_and_coding_options_are_used_once_each() -> None:
+    from dataclasses import replace as dc_replace
+
+    from fastapi.testclient import TestClient as Client
+
+    from rehabill.coding import CodingOptions, UnitMethod
+    from rehabill.domain.findings import Finding, Severity
+    from rehabill.web import create_app
+    from rehabill.web.users import InMemoryUserRepository
+    from tests.web.conftest import FAST_PASSWORDS, TODAY, settings
+
+    seen: list[str] = []
+
+    def scrubber(visit: object, result: object) -> tuple[Finding, ...]:
+        seen.append("scrub")
+        duplicate = Finding("policy.example", Severity.WARNING, "From the payer policy.")
+        return (duplicate, dc_replace(duplicate))
+
+    app = create_app(settings(), users=InMemoryUserRepository(tuple(USERS.values())),
+                     passwords=FAST_PASSWORDS, today=TODAY, scrubber=scrubber,
+                     coding_options=lambda v: CodingOptions(method=UnitMethod.PER_CODE))
+    with Client(app) as client:
+        csrf = login(client, "ana")
+        html = client.post("/visits/preview", data=visit_form(
+            csrf, codes=("97530", "97110"), minutes=("25", "10"))).text
+    assert seen == ["scrub"]
+    assert html.count('data-code="policy.example"') == 1
+    assert "data-units-per-code>3 units<" in html  # Medicare patient, per-code options given

@@ -14,15 +14,15 @@ from fastapi.responses import JSONResponse, Response
 from pydantic import BaseModel, Field, StringConstraints
 
 from rehabill.cli.units import parse_term, units_json
-from rehabill.coding import CodingOptions, CodingResult, UnitMethod, code_visit, compute
-from rehabill.domain.findings import Finding, sort_findings
+from rehabill.coding import CodingResult, UnitMethod, code_visit, compute
+from rehabill.domain.findings import Finding
 from rehabill.domain.money import format_amount
 from rehabill.domain.parse import parse_visit
 from rehabill.domain.visit import Discipline
 from rehabill.errors import UsageError
 from rehabill.web.audit import AuditAction
 from rehabill.web.deps import AnyUser, ContextDep
-from rehabill.web.entry import minutes_findings
+from rehabill.web.entry import minutes_findings, unique_findings
 from rehabill.web.errors import FindingsError, LoginRequired
 from rehabill.web.pages import set_session
 from rehabill.web.sessions import COOKIE_NAME
@@ -207,10 +207,10 @@ def build_router() -> APIRouter:
         if too_long:
             raise FindingsError("The visit cannot be used.", [f.as_dict() for f in too_long])
         principal.audit(AuditAction.PROCESS, "visit", parsed.visit_id)
-        options = CodingOptions.for_plan(parsed.coverage.plan)
+        options = context.coding_options(parsed)
         result = code_visit(parsed, reference=context.reference, options=options,
                             method=method)
-        findings = sort_findings((*result.findings, *context.scrubber(parsed, result)))
+        findings = unique_findings((*result.findings, *context.scrubber(parsed, result)))
         return _coded(result, findings)
 
     return router

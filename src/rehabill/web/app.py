@@ -22,7 +22,7 @@ from rehabill.web import api, errors, pages
 from rehabill.web.audit import AuditSink, InMemoryAuditLog
 from rehabill.web.catalog import PatientCatalog, demo_catalog
 from rehabill.web.deps import WebContext
-from rehabill.web.entry import Scrubber, entry_checks
+from rehabill.web.entry import OptionsFor, Scrubber, entry_checks, options_for_plan
 from rehabill.web.sessions import SessionCodec
 from rehabill.web.settings import WebSettings
 from rehabill.web.users import InMemoryUserRepository, Passwords, UserRepository
@@ -77,6 +77,7 @@ def _templates() -> Jinja2Templates:
 def create_app(settings: WebSettings, *, users: UserRepository | None = None,
                audit: AuditSink | None = None, catalog: PatientCatalog | None = None,
                visits: VisitService | None = None, scrubber: Scrubber | None = None,
+               coding_options: OptionsFor | None = None,
                reference: Reference | None = None, passwords: Passwords | None = None,
                today: date | None = None) -> FastAPI:
     """Build the web app.
@@ -88,6 +89,7 @@ def create_app(settings: WebSettings, *, users: UserRepository | None = None,
         catalog: patients and clinicians (default: the demo practice).
         visits: stores visits (default: in memory).
         scrubber: findings for a coded visit (default: ``entry_checks``).
+        coding_options: the payer's coding options for a visit (default: by plan name).
         reference: the shipped tables (default: ``reference.load()``).
         passwords: the Argon2 hasher (tests pass cheaper parameters).
         today: a fixed "today" (tests, screenshots); default the real date.
@@ -111,6 +113,7 @@ def create_app(settings: WebSettings, *, users: UserRepository | None = None,
         catalog=catalog if catalog is not None else demo_catalog(today or date.today()),
         visits=visits if visits is not None else InMemoryVisitService(),
         scrubber=scrubber or entry_checks(ref),
+        coding_options=coding_options or options_for_plan,
         reference=ref,
         templates=templates,
         clock=(lambda: today) if today is not None else date.today,

@@ -19,7 +19,7 @@ from fastapi.templating import Jinja2Templates
 from rehabill.reference import Reference
 from rehabill.web.audit import AuditAction, AuditSink, event
 from rehabill.web.catalog import PatientCatalog
-from rehabill.web.entry import Scrubber
+from rehabill.web.entry import OptionsFor, Scrubber
 from rehabill.web.errors import Forbidden, LoginRequired
 from rehabill.web.sessions import COOKIE_NAME, CSRF_FIELD, CSRF_HEADER, Session, SessionCodec
 from rehabill.web.settings import WebSettings
@@ -42,6 +42,7 @@ class WebContext:
     catalog: PatientCatalog
     visits: VisitService
     scrubber: Scrubber
+    coding_options: OptionsFor
     reference: Reference
     templates: Jinja2Templates
     clock: Callable[[], date]

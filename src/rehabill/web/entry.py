@@ -214,6 +214,15 @@ def minutes_findings(visit: Visit) -> tuple[Finding, ...]:
         if service.total_minutes > MAX_MINUTES_PER_DAY)
 
 
+OptionsFor = Callable[[Visit], CodingOptions]
+"""The payer's coding options for a visit (the lead wires the scrubber's payer policies in)."""
+
+
+def options_for_plan(visit: Visit) -> CodingOptions:
+    """Default: Medicare plans by CMS total time with KX, other plans per code."""
+    return CodingOptions.for_plan(visit.coverage.plan)
+
+
 Scrubber = Callable[[Visit, CodingResult], Sequence[Finding]]
 """Finds problems in a coded visit; the lead wires ``rules.scrub`` in, ``entry_checks`` is the
 default until then."""
@@ -319,6 +328,18 @@ class Preview:
         return sum(1 for f in self.findings if f.severity is Severity.WARNING)
 
 
+def unique_findings(findings: Sequence[Finding]) -> tuple[Finding, ...]:
+    """Each finding once (a scrubber may report coding's findings again), errors first."""
+    seen: set[tuple[str, str, str]] = set()
+    out: list[Finding] = []
+    for f in findings:
+        key = (f.code, str(f.location), f.message)
+        if key not in seen:
+            seen.add(key)
+            out.append(f)
+    return sort_findings(out)
+
+
 def method_view(result: CodingResult, ref: Reference) -> MethodView:
     """The preview of one coding result."""
     lines = tuple(
@@ -336,17 +357,18 @@ def _label(ref: Reference, code: str) -> str:
 
 
 def build_preview(form: VisitForm, catalog: PatientCatalog, ref: Reference,
-                  scrubber: Scrubber) -> tuple[Visit | None, Preview]:
+                  scrubber: Scrubber, options_for: OptionsFor = options_for_plan
+                  ) -> tuple[Visit | None, Preview]:
     """Code the form's visit under the payer's method (and CMS beside a per-code payer)."""
     visit, findings = to_visit(form, catalog, form.visit_id or PREVIEW_VISIT_ID)
     if visit is None:
         return None, Preview(None, None, sort_findings(findings))
-    options = CodingOptions.for_plan(visit.coverage.plan)
+    options = options_for(visit)
     result = code_visit(visit, reference=ref, options=options)
     other = None
     if options.method is UnitMethod.PER_CODE:
         other = method_view(code_visit(visit, reference=ref, options=options,
                                        method=UnitMethod.CMS), ref)
-    everything = (*findings, *result.findings, *scrubber(visit, result))
+    everything = unique_findings((*findings, *result.findings, *scrubber(visit, result)))
     payer = visit.coverage.payer_name or visit.coverage.payer_id
     return visit, Preview(method_view(result, ref), other, sort_findings(everything), payer)

@@ -16,6 +16,7 @@ from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
 from rehabill import __version__
 from rehabill.domain.findings import Finding
+from rehabill.domain.visit import Visit
 from rehabill.errors import ConflictError, NotFoundError
 from rehabill.web.audit import AuditAction
 from rehabill.web.catalog import PatientChoice
@@ -112,6 +113,11 @@ def _form_values(context: WebContext, principal: Principal, form: VisitForm,
         "assistance_levels": ASSISTANCE_LEVELS, "blank_row": ServiceRow(),
         "max_rows": MAX_ROWS,
     }
+
+
+def _preview(context: WebContext, form: VisitForm) -> tuple[Visit | None, Preview]:
+    return build_preview(form, context.catalog, context.reference, context.scrubber,
+                         context.coding_options)
 
 
 def _own_record(context: WebContext, principal: Principal, visit_id: str) -> VisitRecord:
@@ -222,7 +228,7 @@ def _visit_routes(router: APIRouter) -> None:
     async def preview(request: Request, context: ContextDep, principal: Clinician) -> Response:
         form = VisitForm.from_form(await request.form())
         _audit_patient(principal, context.catalog.patient(form.patient))
-        _, result = build_preview(form, context.catalog, context.reference, context.scrubber)
+        _, result = _preview(context, form)
         return render(request, context, "_preview.html", principal, preview=result)
 
     @router.post("/visits")
@@ -240,7 +246,7 @@ def _visit_routes(router: APIRouter) -> None:
         record = _own_record(context, principal, visit_id[:40])
         principal.audit(AuditAction.READ, "visit", record.visit.visit_id)
         form = VisitForm.from_visit(record.visit, record.patient_key, record.coverage_key)
-        _, result = build_preview(form, context.catalog, context.reference, context.scrubber)
+        _, result = _preview(context, form)
         return render(request, context, "visit_detail.html", principal, record=record,
                       preview=result, saved=saved)
 
@@ -252,7 +258,7 @@ def _visit_routes(router: APIRouter) -> None:
             raise ConflictError("This visit is final; it can no longer be edited.")
         principal.audit(AuditAction.READ, "visit", record.visit.visit_id)
         form = VisitForm.from_visit(record.visit, record.patient_key, record.coverage_key)
-        _, result = build_preview(form, context.catalog, context.reference, context.scrubber)
+        _, result = _preview(context, form)
         return render(request, context, "visit_form.html", principal,
                       **_form_values(context, principal, form, result))
 
@@ -266,8 +272,7 @@ def _save(request: Request, context: WebContext, principal: Principal, form: Vis
           status: VisitStatus) -> Response:
     existing = _own_record(context, principal, form.visit_id[:40]) if form.visit_id else None
     visit_id = form.visit_id or context.visits.new_visit_id()
-    visit, preview = build_preview(replace(form, visit_id=visit_id), context.catalog,
-                                   context.reference, context.scrubber)
+    visit, preview = _preview(context, replace(form, visit_id=visit_id))
     problem = _save_problem(visit, preview.findings, status)
     if visit is None or problem:
         return render(request, context, "visit_form.html", principal, status_code=422,
