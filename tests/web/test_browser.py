@@ -136,11 +136,14 @@ def test_browser__units_and_findings_follow_the_minutes(page: Any) -> None:
 
     log_in(page, "ana")
     page.get_by_role("link", name="New visit").click()
+    expect(page.locator("#preview")).to_contain_text("No patient is chosen")
+    shot(page, "03-visit-new")
     page.get_by_label("Patient", exact=True).select_option(label="Lee, Mark · 05/01/1950")
     expect(page.locator("#coverage")).to_have_value("cv-51d0a3")
     first = row(page, 0)
     first.get_by_label("Code").select_option("97530")
     first.get_by_label("Therapist min").fill("5")
+    first.get_by_label("Therapist min").press("Enter")  # must not submit the form
     expect_units(page, 0)
     expect(page.locator('#preview [data-code="entry.minutes_bill_no_unit"]')).to_be_visible()
     first.get_by_label("Therapist min").fill("25")
@@ -162,17 +165,17 @@ def test_browser__units_and_findings_follow_the_minutes(page: Any) -> None:
     second.get_by_label("Activity").fill("hip abductor strengthening")
     expect(page.locator("#preview")).to_contain_text("No problems found")
     expect(page.locator("#preview [data-explanation]")).to_contain_text("48 timed minutes")
-    shot(page, "03-visit-entry")
+    shot(page, "04-visit-entry")
     page.get_by_role("button", name="Save draft").click()
     expect(page.get_by_role("status")).to_contain_text("Draft saved")
-    shot(page, "04-visit-draft")
+    shot(page, "05-visit-draft")
     page.get_by_role("link", name="Edit draft").click()
     page.get_by_role("button", name="Finalize visit").click()
     expect(page.get_by_role("status")).to_contain_text("finalized")
-    shot(page, "05-visit-final")
+    shot(page, "06-visit-final")
     page.get_by_role("navigation", name="Main").get_by_role("link", name="Visits").click()
     expect(page.locator("table")).to_contain_text("Lee, Mark")
-    shot(page, "06-visits")
+    shot(page, "07-visits")
 
 
 def test_browser__per_code_payer_shows_both_methods(page: Any) -> None:
@@ -190,7 +193,7 @@ def test_browser__per_code_payer_shows_both_methods(page: Any) -> None:
     row(page, 1).get_by_label("Therapist min").fill("10")
     expect(page.locator("#preview [data-units-per-code]")).to_have_text("3 units")
     expect(page.locator("#preview [data-units-cms]")).to_have_text("2 units")
-    shot(page, "07-visit-entry-per-code")
+    shot(page, "08-visit-entry-per-code")
     row(page, 1).get_by_role("button", name="Remove this service").click()
     expect(page.locator("#preview [data-units-per-code]")).to_have_text("2 units")
 
@@ -200,11 +203,11 @@ def test_browser__biller_is_kept_out_of_visit_entry(page: Any) -> None:
 
     log_in(page, "bea")
     expect(page.get_by_role("link", name="New visit")).to_have_count(0)
-    shot(page, "08-home-biller")
+    shot(page, "09-home-biller")
     response = page.goto("/visits/new")
     assert response is not None and response.status == 403
     expect(page.get_by_role("heading", name="You do not have access to this page")).to_be_visible()
-    shot(page, "09-forbidden")
+    shot(page, "10-forbidden")
 
 
 def test_browser__admin_adds_a_user(page: Any) -> None:
@@ -219,4 +222,4 @@ def test_browser__admin_adds_a_user(page: Any) -> None:
     page.get_by_label("Password").fill("a long enough password")
     page.get_by_role("button", name="Add user").click()
     expect(page.get_by_role("status")).to_contain_text("User sam was added")
-    shot(page, "10-admin-users")
+    shot(page, "11-admin-users")

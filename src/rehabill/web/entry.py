@@ -185,8 +185,8 @@ def to_visit(form: VisitForm, catalog: PatientCatalog, visit_id: str = PREVIEW_V
     """The visit the form describes, or None with findings that say what is missing."""
     chosen = catalog.patient(form.patient)
     if chosen is None:
-        return None, (_entry_finding("entry.no_patient", Severity.ERROR,
-                                     "No patient is chosen for this visit.", "patient",
+        return None, (_entry_finding("entry.no_patient", Severity.INFO,
+                                     "No patient is chosen for this visit yet.", "patient",
                                      "Pick the patient seen."),)
     if not any(not row.is_blank for row in form.rows):
         return None, (_entry_finding("entry.no_services", Severity.INFO,

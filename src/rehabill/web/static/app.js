@@ -41,6 +41,15 @@
     if (remove) removeRow(remove);
   });
 
+  // Enter in a field must not save the visit as a draft (the form's first submit button).
+  document.addEventListener("keydown", function (event) {
+    var target = event.target;
+    if (event.key === "Enter" && target instanceof HTMLInputElement &&
+        target.form && target.form.id === "visit-form") {
+      event.preventDefault();
+    }
+  });
+
   document.addEventListener("htmx:beforeRequest", function (event) {
     var preview = document.getElementById("preview");
     if (preview && event.detail.target === preview) preview.setAttribute("aria-busy", "true");
