@@ -1,1 +1,181 @@
-"""rules layer (see DESIGN.md)."""
+"""The claim scrubber: every rule a biller checks before a claim leaves, as plain functions.
+
+Each topic module ends with a ``RULES`` tuple; this package chains them into ``CATALOG``, a
+read-only mapping from rule code to ``Rule``. ``scrub(visit, ctx)`` runs the rules the payer
+policy enables and returns the findings, errors first. ``scrub_visit`` does the whole job for one
+visit: choose the policy, code the visit (when a coder is given), scrub, and optionally apply
+the safe fixes.
+
+Pure: imports only the standard library and rehabill; the ICD-10-CM checker and the coder are
+functions handed in by the caller.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable, Mapping
+from dataclasses import dataclass
+from datetime import date
+from types import MappingProxyType
+
+from rehabill.domain.claim import Claim
+from rehabill.domain.findings import Finding, Location, Severity, sort_findings
+from rehabill.domain.visit import Visit
+from rehabill.reference import Reference
+from rehabill.rules import (
+    assistants,
+    documentation,
+    episode,
+    identity,
+    mode,
+    modifiers,
+    mue,
+    ncci,
+    policy_rules,
+    timing,
+    units,
+)
+from rehabill.rules.base import IcdCheck, IcdStatus, Rule, RuleContext
+from rehabill.rules.fixes import Change, apply_fixes
+from rehabill.rules.policy import Policy, PolicyBook, check_rule_codes
+
+__all__ = [
+    "ALL_RULES",
+    "CATALOG",
+    "Change",
+    "Coder",
+    "IcdCheck",
+    "IcdStatus",
+    "Rule",
+    "RuleContext",
+    "ScrubResult",
+    "ScrubSettings",
+    "scrub",
+    "scrub_visit",
+]
+
+ALL_RULES: tuple[Rule, ...] = (
+    identity.RULES + timing.RULES + policy_rules.RULES + episode.RULES + ncci.RULES
+    + mue.RULES + units.RULES + modifiers.RULES + mode.RULES + assistants.RULES
+    + documentation.RULES
+)
+CATALOG: Mapping[str, Rule] = MappingProxyType({rule.code: rule for rule in ALL_RULES})
+
+Coder = Callable[[Visit, str, Reference], tuple[Claim | None, tuple[Finding, ...]]]
+"""Codes a visit under a unit method ("cms" | "per-code"): (claim, coding findings)."""
+
+RULE_FAILED = "scrub.rule_failed"
+
+_enabled_cache: dict[int, tuple[Policy, tuple[Rule, ...]]] = {}
+
+
+def enabled_rules(policy: Policy) -> tuple[Rule, ...]:
+    """The rules ``policy`` leaves on, in catalog order (cached per policy object)."""
+    cached = _enabled_cache.get(id(policy))
+    if cached is not None and cached[0] is policy:
+        return cached[1]
+    check_rule_codes(policy, frozenset(CATALOG))
+    rules = tuple(r for r in ALL_RULES if r.code not in policy.disabled_rules)
+    _enabled_cache[id(policy)] = (policy, rules)
+    return rules
+
+
+def scrub(visit: Visit, ctx: RuleContext) -> tuple[Finding, ...]:
+    """Run every rule the context's policy enables.
+
+    Args:
+        visit: the documented visit.
+        ctx: reference, policy, today, the coded claim (or None) and the ICD checker.
+
+    Returns:
+        The findings, errors first. A rule that fails unexpectedly becomes one
+        ``scrub.rule_failed`` error instead of stopping the run.
+    """
+    found: list[Finding] = []
+    for rule in enabled_rules(ctx.policy):
+        try:
+            found.extend(rule.function(visit, ctx))
+        except Exception as exc:  # a bug in one rule must not lose the other findings
+            found.append(Finding(
+                RULE_FAILED, Severity.ERROR,
+                f"Rule {rule.code} failed on this visit ({type(exc).__name__}: {exc}).",
+                Location(visit_id=visit.visit_id),
+                "Report this to the rehabill maintainers; check the claim by hand."))
+    return sort_findings(found)
+
+
+@dataclass(frozen=True, slots=True)
+class ScrubSettings:
+    """What stays the same for every visit of a run.
+
+    Attributes:
+        reference: the shipped tables.
+        today: the date claims would be sent (timely filing is judged against it).
+        policies: payer policies by plan, with the default.
+        icd: the ICD-10-CM checker, or None to check the code format only.
+        coder: codes a visit into a claim, or None to scrub the documentation only.
+    """
+
+    reference: Reference
+    today: date
+    policies: PolicyBook
+    icd: IcdCheck | None = None
+    coder: Coder | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class ScrubResult:
+    """One visit scrubbed: the (possibly fixed) visit, its claim, findings and changes made."""
+
+    visit: Visit
+    claim: Claim | None
+    findings: tuple[Finding, ...]
+    policy: Policy
+    changes: tuple[Change, ...] = ()
+
+    @property
+    def has_errors(self) -> bool:
+        """True when any finding is an error (the claim is held back)."""
+        return any(f.is_error for f in self.findings)
+
+
+def _run(visit: Visit, settings: ScrubSettings) -> tuple[RuleContext, tuple[Finding, ...]]:
+    policy, fallback = settings.policies.for_plan(visit.coverage.plan)
+    claim: Claim | None = None
+    coding_findings: tuple[Finding, ...] = ()
+    if settings.coder is not None:
+        claim, coding_findings = settings.coder(visit, policy.unit_method, settings.reference)
+    ctx = RuleContext(settings.reference, policy, settings.today, claim, settings.icd, fallback)
+    findings = scrub(visit, ctx)
+    if coding_findings:
+        findings = sort_findings(_merge(findings, coding_findings))
+    return ctx, findings
+
+
+def _merge(findings: Iterable[Finding], extra: Iterable[Finding]) -> list[Finding]:
+    """Rule findings plus coding's own, without repeating a code at the same place."""
+    out = list(findings)
+    seen = {(f.code, f.location) for f in out}
+    out.extend(f for f in extra if (f.code, f.location) not in seen)
+    return out
+
+
+def scrub_visit(visit: Visit, settings: ScrubSettings, *, fix: bool = False) -> ScrubResult:
+    """Scrub one visit, applying the safe fixes first when ``fix`` is set.
+
+    Args:
+        visit: the documented visit.
+        settings: the run's reference, today, policies, ICD checker and coder.
+        fix: apply only the safe, unambiguous fixes (discipline modifier, recomputed units)
+            and scrub the fixed visit again; every change is reported.
+
+    Returns:
+        The scrub result for the visit (the fixed one when fixes were applied).
+    """
+    ctx, findings = _run(visit, settings)
+    if not fix:
+        return ScrubResult(visit, ctx.claim, findings, ctx.policy)
+    fixed, changes = apply_fixes(visit, findings, ctx)
+    if not changes:
+        return ScrubResult(visit, ctx.claim, findings, ctx.policy)
+    ctx, findings = _run(fixed, settings)
+    return ScrubResult(fixed, ctx.claim, findings, ctx.policy, changes)
