@@ -9,6 +9,7 @@ from __future__ import annotations
 import typer
 
 from rehabill import __version__
+from rehabill.cli import scrub as scrub_cli
 
 
 def build_app() -> typer.Typer:
@@ -29,6 +30,7 @@ def build_app() -> typer.Typer:
             typer.echo(f"rehabill {__version__}")
             raise typer.Exit(0)
 
+    scrub_cli.register(app)
     return app
 
 

@@ -1,0 +1,207 @@
+"""``rehabill scrub`` and ``rehabill rules``: check claims before they leave, list the rules.
+
+Thin shell: read the visit file (and an optional policy file), hand values to
+``rehabill.rules``, render. Exit 0 when no error finding, 1 when any, 2 when the input (or the
+policy file) cannot be used at all.
+"""
+
+from __future__ import annotations
+
+import json
+from datetime import date
+from pathlib import Path
+from typing import Annotated, Any
+
+import typer
+
+from rehabill.domain.findings import Finding, Location, Severity, sort_findings
+from rehabill.domain.money import format_amount
+from rehabill.domain.parse import parse_visits
+from rehabill.errors import ConfigError, InputError
+from rehabill.reference import load as load_reference
+from rehabill.rules import CATALOG, ScrubResult, ScrubSettings, scrub_visit
+from rehabill.rules.policy import (
+    Policy,
+    check_rule_codes,
+    parse_policy,
+    shipped_policies,
+    with_override,
+)
+from rehabill.services import icd10
+
+
+def read_visit_file(path: Path) -> object:
+    """Decode the visit file, or raise InputError located at the file, line and column."""
+    try:
+        text = path.read_text("utf-8")
+    except (OSError, UnicodeDecodeError) as exc:
+        raise InputError(f"cannot read the visit file ({exc})", location=str(path)) from None
+    try:
+        return json.loads(text)
+    except json.JSONDecodeError as exc:
+        raise InputError(f"input.malformed_json: {exc.msg}",
+                         location=f"{path}:{exc.lineno}:{exc.colno}") from None
+
+
+def read_policy_file(path: Path) -> Policy:
+    """Read and check a ``--payer-policy`` file; ConfigError names the file and key."""
+    try:
+        text = path.read_text("utf-8")
+    except (OSError, UnicodeDecodeError) as exc:
+        raise ConfigError(f"cannot read the policy file ({exc})", location=str(path)) from None
+    policy = parse_policy(text, str(path), name=path.stem)
+    check_rule_codes(policy, frozenset(CATALOG))
+    return policy
+
+
+def build_settings(today: date, policy: Policy | None) -> ScrubSettings:
+    """The run's settings: shipped reference and policies, the ICD code set, the coder."""
+    return ScrubSettings(
+        reference=load_reference(),
+        today=today,
+        policies=with_override(shipped_policies(), policy),
+        icd=icd10.check,
+    )
+
+
+def _input_claims(findings: list[Finding]) -> list[dict[str, Any]]:
+    """Visits that could not be built, as claims with no lines and their input findings."""
+    by_visit: dict[str, list[Finding]] = {}
+    for f in findings:
+        by_visit.setdefault(f.location.visit_id or "-", []).append(f)
+    return [{"visit_id": visit_id, "lines": [], "findings": [f.as_dict() for f in group]}
+            for visit_id, group in by_visit.items()]
+
+
+def claim_json(result: ScrubResult) -> dict[str, Any]:
+    """One scrubbed visit in the DESIGN.md shape (plus policy, held and changes)."""
+    lines = [] if result.claim is None else [
+        {"line": line.number, "code": line.code, "modifiers": list(line.modifiers),
+         "units": line.units, "charge": format_amount(line.charge)}
+        for line in result.claim.lines
+    ]
+    return {
+        "visit_id": result.visit.visit_id,
+        "policy": result.policy.name,
+        "held": result.has_errors,
+        "lines": lines,
+        "findings": [f.as_dict() for f in result.findings],
+        "changes": [c.as_dict() for c in result.changes],
+    }
+
+
+def _where(location: Location) -> str:
+    parts = []
+    if location.line is not None:
+        parts.append(f"line {location.line}")
+    if location.field:
+        parts.append(location.field)
+    return " ".join(parts) or "visit"
+
+
+def _render_findings(findings: tuple[Finding, ...] | list[Finding]) -> list[str]:
+    out = []
+    for f in sort_findings(findings):
+        out.append(f"  {f.severity.value:<7} {f.code}  ({_where(f.location)})")
+        out.append(f"          {f.message}")
+        if f.fix:
+            out.append(f"          fix: {f.fix}")
+    return out
+
+
+def _count(findings: tuple[Finding, ...] | list[Finding], severity: Severity) -> int:
+    return sum(1 for f in findings if f.severity is severity)
+
+
+def render_result(result: ScrubResult) -> list[str]:
+    """Human output for one visit: a header, its changes, then its findings, errors first."""
+    errors = _count(result.findings, Severity.ERROR)
+    warnings = _count(result.findings, Severity.WARNING)
+    status = f"HELD ({errors} errors, {warnings} warnings)" if errors else \
+        f"ready ({warnings} warnings)"
+    out = [f"{result.visit.visit_id}  [{result.policy.name}]  {status}"]
+    for change in result.changes:
+        out.append(f"  fixed   {change.field}: {change.before} -> {change.after} "
+                   f"({change.reason})")
+    out.extend(_render_findings(result.findings))
+    return out
+
+
+def register(app: typer.Typer) -> None:
+    """Add ``scrub`` and ``rules`` to the app."""
+
+    @app.command("scrub")
+    def scrub_command(
+        visits: Annotated[Path, typer.Argument(help="Visit file (JSON list or {\"visits\": []}).")],
+        payer_policy: Annotated[Path | None, typer.Option(
+            "--payer-policy", help="A payer policy TOML file to use for every visit.")] = None,
+        as_json: Annotated[bool, typer.Option("--json", help="Print JSON.")] = False,
+        fix: Annotated[bool, typer.Option(
+            "--fix", help="Apply safe fixes (GP/GO/GN, units) and report each change.")] = False,
+        today: Annotated[str | None, typer.Option(
+            "--today", help="Judge timely filing as of this date (YYYY-MM-DD).")] = None,
+    ) -> None:
+        """Check every visit's claim against Medicare and payer rules before it leaves."""
+        try:
+            run_date = date.fromisoformat(today) if today else date.today()
+        except ValueError:
+            typer.echo(f"error: --today {today!r} is not a date (YYYY-MM-DD)", err=True)
+            raise typer.Exit(2) from None
+        try:
+            policy = read_policy_file(payer_policy) if payer_policy else None
+            data = read_visit_file(visits)
+        except (ConfigError, InputError) as exc:
+            typer.echo(f"error: {exc}", err=True)
+            raise typer.Exit(exc.exit_code) from None
+        parsed = parse_visits(data)
+        if not parsed.visits and any(f.code == "input.not_a_visit_list"
+                                     for f in parsed.findings):
+            for f in parsed.findings:
+                typer.echo(f"error: {visits}: {f.code}: {f.message}", err=True)
+            raise typer.Exit(2)
+        settings = build_settings(run_date, policy)
+        results = [scrub_visit(v, settings, fix=fix) for v in parsed.visits]
+        failed = any(r.has_errors for r in results) or any(f.is_error for f in parsed.findings)
+        if as_json:
+            claims = _input_claims(parsed.findings) + [claim_json(r) for r in results]
+            typer.echo(json.dumps({"claims": claims}, indent=2))
+        else:
+            _print_human(visits, parsed.findings, results)
+        raise typer.Exit(1 if failed else 0)
+
+    @app.command("rules")
+    def rules_command(
+        as_json: Annotated[bool, typer.Option("--json", help="Print JSON.")] = False,
+    ) -> None:
+        """List every scrubber rule: code, severity, title and source."""
+        rows = [{"code": r.code, "severity": r.severity.value, "title": r.title,
+                 "source": r.source} for r in CATALOG.values()]
+        if as_json:
+            typer.echo(json.dumps(rows, indent=2))
+            return
+        width = max(len(r["code"]) for r in rows)
+        for row in rows:
+            typer.echo(f"{row['code']:<{width}}  {row['severity']:<7}  {row['title']}")
+            typer.echo(f"{'':<{width}}  {'':<7}  source: {row['source']}")
+
+
+def _print_human(path: Path, input_findings: list[Finding], results: list[ScrubResult]) -> None:
+    for f in input_findings:
+        typer.echo(f"{path}: {f.location}: {f.code}: {f.message}")
+        if f.fix:
+            typer.echo(f"          fix: {f.fix}")
+    for result in results:
+        for line in render_result(result):
+            typer.echo(line)
+        typer.echo("")
+    held = sum(1 for r in results if r.has_errors)
+    errors = sum(_count(r.findings, Severity.ERROR) for r in results)
+    warnings = sum(_count(r.findings, Severity.WARNING) for r in results)
+    changes = sum(len(r.changes) for r in results)
+    summary = (f"{len(results)} visits scrubbed: {len(results) - held} ready, {held} held; "
+               f"{errors} errors, {warnings} warnings")
+    if input_findings:
+        summary += f"; {len(input_findings)} input problems"
+    if changes:
+        summary += f"; {changes} changes made by --fix"
+    typer.echo(summary + ".")
