@@ -35,6 +35,7 @@ from rehabill.rules import (
     units,
 )
 from rehabill.rules.base import IcdCheck, IcdStatus, Rule, RuleContext
+from rehabill.rules.coder import code_for_policy
 from rehabill.rules.fixes import Change, apply_fixes
 from rehabill.rules.policy import Policy, PolicyBook, check_rule_codes
 
@@ -45,6 +46,7 @@ __all__ = [
     "Coder",
     "IcdCheck",
     "IcdStatus",
+    "enabled_rules",
     "Rule",
     "RuleContext",
     "ScrubResult",
@@ -60,8 +62,8 @@ ALL_RULES: tuple[Rule, ...] = (
 )
 CATALOG: Mapping[str, Rule] = MappingProxyType({rule.code: rule for rule in ALL_RULES})
 
-Coder = Callable[[Visit, str, Reference], tuple[Claim | None, tuple[Finding, ...]]]
-"""Codes a visit under a unit method ("cms" | "per-code"): (claim, coding findings)."""
+Coder = Callable[[Visit, Policy, Reference], tuple[Claim | None, tuple[Finding, ...]]]
+"""Codes a visit as a payer policy wants it: (claim, coding findings)."""
 
 RULE_FAILED = "scrub.rule_failed"
 
@@ -112,14 +114,15 @@ class ScrubSettings:
         today: the date claims would be sent (timely filing is judged against it).
         policies: payer policies by plan, with the default.
         icd: the ICD-10-CM checker, or None to check the code format only.
-        coder: codes a visit into a claim, or None to scrub the documentation only.
+        coder: codes a visit into a claim (default ``rehabill.coding`` under the policy), or
+            None to scrub the documentation only.
     """
 
     reference: Reference
     today: date
     policies: PolicyBook
     icd: IcdCheck | None = None
-    coder: Coder | None = None
+    coder: Coder | None = code_for_policy
 
 
 @dataclass(frozen=True, slots=True)
@@ -143,7 +146,7 @@ def _run(visit: Visit, settings: ScrubSettings) -> tuple[RuleContext, tuple[Find
     claim: Claim | None = None
     coding_findings: tuple[Finding, ...] = ()
     if settings.coder is not None:
-        claim, coding_findings = settings.coder(visit, policy.unit_method, settings.reference)
+        claim, coding_findings = settings.coder(visit, policy, settings.reference)
     ctx = RuleContext(settings.reference, policy, settings.today, claim, settings.icd, fallback)
     findings = scrub(visit, ctx)
     if coding_findings:
@@ -152,10 +155,10 @@ def _run(visit: Visit, settings: ScrubSettings) -> tuple[RuleContext, tuple[Find
 
 
 def _merge(findings: Iterable[Finding], extra: Iterable[Finding]) -> list[Finding]:
-    """Rule findings plus coding's own, without repeating a code at the same place."""
+    """Rule findings plus coding's own, except where a rule already reports that field."""
     out = list(findings)
-    seen = {(f.code, f.location) for f in out}
-    out.extend(f for f in extra if (f.code, f.location) not in seen)
+    seen = {(f.location.visit_id, f.location.field) for f in out}
+    out.extend(f for f in extra if (f.location.visit_id, f.location.field) not in seen)
     return out
 
 
