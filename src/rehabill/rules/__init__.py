@@ -46,11 +46,11 @@ __all__ = [
     "Coder",
     "IcdCheck",
     "IcdStatus",
-    "enabled_rules",
     "Rule",
     "RuleContext",
     "ScrubResult",
     "ScrubSettings",
+    "enabled_rules",
     "scrub",
     "scrub_visit",
 ]

@@ -12,7 +12,7 @@ from dataclasses import dataclass, replace
 
 from rehabill.domain.findings import Finding
 from rehabill.domain.visit import Service, Visit
-from rehabill.rules.base import DISCIPLINE_MODIFIERS, RuleContext, coded_units, lines_for
+from rehabill.rules.base import DISCIPLINE_MODIFIERS, RuleContext, coded_units
 
 _MODIFIER_FIXES = frozenset({"modifiers.discipline_missing", "modifiers.discipline_wrong"})
 _UNIT_FIXES = frozenset({"units.mismatch", "units.below_eight_minutes", "units.untimed_over_one"})
@@ -71,7 +71,7 @@ def _fixed(visit: Visit, service: Service, index: int, code: str,
         wanted = visit.discipline.modifier
         kept = tuple(m for m in service.modifiers if m not in DISCIPLINE_MODIFIERS)
         return replace(service, modifiers=(wanted, *kept))
-    if code in _UNIT_FIXES and ctx.claim is not None and lines_for(ctx.claim, index):
+    if code in _UNIT_FIXES and ctx.claim is not None and service.code in ctx.reference.codes:
         return replace(service, units=coded_units(ctx.claim, index))
     return None
 

@@ -17,7 +17,6 @@ from rehabill.rules.base import (
     RuleContext,
     coded_units,
     finding,
-    lines_for,
     service_location,
     visit_location,
 )
@@ -37,8 +36,9 @@ def units_mismatch(visit: Visit, ctx: RuleContext) -> Iterator[Finding]:
     if claim is None:
         return
     method = ctx.policy.unit_method
+    codes = ctx.reference.codes
     for index, service in enumerate(visit.services):
-        if service.units is None or not lines_for(claim, index):
+        if service.units is None or service.code not in codes:
             continue
         expected = coded_units(claim, index)
         if service.units != expected:
