@@ -93,6 +93,8 @@ def assistant_missing(visit: Visit, ctx: RuleContext) -> Iterator[Finding]:
 
 def assistant_unsupported(visit: Visit, ctx: RuleContext) -> Iterator[Finding]:
     """CQ/CO documented where the assistant's minutes do not call for it."""
+    if not ctx.policy.assistant_modifiers:
+        return  # assistant_not_adopted covers CQ/CO sent to such a payer
     for index, service in enumerate(visit.services):
         if not ASSISTANT_MODIFIERS & set(service.modifiers):
             continue

@@ -40,6 +40,9 @@ def units_mismatch(visit: Visit, ctx: RuleContext) -> Iterator[Finding]:
     for index, service in enumerate(visit.services):
         if service.units is None or service.code not in codes:
             continue
+        if _under_eight(visit, ctx, index) or (service.units > 1 and not codes.is_timed(
+                service.code)):
+            continue  # below_eight_minutes / untimed_over_one say it more precisely
         expected = coded_units(claim, index)
         if service.units != expected:
             yield finding(
@@ -50,16 +53,22 @@ def units_mismatch(visit: Visit, ctx: RuleContext) -> Iterator[Finding]:
                 f"Bill {expected} units (rehabill can fix this: --fix).", auto_fix=True)
 
 
+def _under_eight(visit: Visit, ctx: RuleContext, index: int) -> bool:
+    """Units documented for a timed service whose minutes (per the method) do not reach 8."""
+    service = visit.services[index]
+    if not service.units or not ctx.reference.codes.is_timed(service.code):
+        return False
+    if ctx.policy.unit_method == "per-code":
+        return service.total_minutes < 8
+    return timed_minutes(visit, ctx) < 8
+
+
 def below_eight_minutes(visit: Visit, ctx: RuleContext) -> Iterator[Finding]:
     """Units billed for a timed code whose minutes do not reach 8."""
-    codes = ctx.reference.codes
     per_code = ctx.policy.unit_method == "per-code"
-    total = timed_minutes(visit, ctx)
     for index, service in enumerate(visit.services):
-        if not service.units or not codes.is_timed(service.code):
-            continue
-        minutes = service.total_minutes if per_code else total
-        if minutes < 8:
+        if _under_eight(visit, ctx, index):
+            minutes = service.total_minutes if per_code else timed_minutes(visit, ctx)
             scope = f"{service.code} has" if per_code else "the visit's timed codes have"
             yield finding(
                 BELOW_EIGHT_MINUTES,

@@ -11,11 +11,15 @@ against the release in force on each date of service.
 
 from __future__ import annotations
 
+import warnings
 from functools import lru_cache
 
-import simple_icd_10_cm as icd
-
 from rehabill.rules.base import IcdStatus
+
+with warnings.catch_warnings():
+    # the package reads its data with a deprecated importlib.resources call at import
+    warnings.simplefilter("ignore", DeprecationWarning)
+    import simple_icd_10_cm as icd
 
 CODE_SET = "ICD-10-CM April 2026 (simple-icd-10-cm 1.5.0)"
 
