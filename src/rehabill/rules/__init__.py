@@ -34,7 +34,7 @@ from rehabill.rules import (
     timing,
     units,
 )
-from rehabill.rules.base import IcdCheck, IcdStatus, Rule, RuleContext
+from rehabill.rules.base import IcdCheck, IcdStatus, Rule, RuleContext, compute_facts
 from rehabill.rules.coder import code_for_policy
 from rehabill.rules.fixes import Change, apply_fixes
 from rehabill.rules.policy import Policy, PolicyBook, check_rule_codes
@@ -76,7 +76,8 @@ def enabled_rules(policy: Policy) -> tuple[Rule, ...]:
     if cached is not None and cached[0] is policy:
         return cached[1]
     check_rule_codes(policy, frozenset(CATALOG))
-    rules = tuple(r for r in ALL_RULES if r.code not in policy.disabled_rules)
+    rules = tuple(r for r in ALL_RULES if r.code not in policy.disabled_rules
+                  and (r.applies is None or r.applies(policy)))
     _enabled_cache[id(policy)] = (policy, rules)
     return rules
 
@@ -92,6 +93,12 @@ def scrub(visit: Visit, ctx: RuleContext) -> tuple[Finding, ...]:
         The findings, errors first. A rule that fails unexpectedly becomes one
         ``scrub.rule_failed`` error instead of stopping the run.
     """
+    try:
+        facts = compute_facts(visit, ctx)
+    except Exception:  # leave it to each rule; the one that fails is reported alone
+        facts = None
+    ctx = RuleContext(ctx.reference, ctx.policy, ctx.today, ctx.claim, ctx.icd,
+                      ctx.policy_fallback, facts)
     found: list[Finding] = []
     for rule in enabled_rules(ctx.policy):
         try:

@@ -13,13 +13,20 @@ from collections.abc import Iterator
 from rehabill.domain.findings import Finding, Severity
 from rehabill.domain.visit import Credential, Visit
 from rehabill.reference import EVALUATION_CODES
-from rehabill.rules.base import Rule, RuleContext, finding, service_location, visit_location
+from rehabill.rules.base import (
+    Rule,
+    RuleContext,
+    facts_of,
+    finding,
+    service_location,
+    visit_location,
+)
 
 SOURCE = "42 CFR 410.59-410.60; CMS Pub 100-02 ch.15 §230.1-230.3"
 
 
-def _assistant_minutes(visit: Visit) -> int:
-    return sum(s.assistant_minutes for s in visit.services)
+def _assistant_minutes(visit: Visit, ctx: RuleContext) -> int:
+    return facts_of(visit, ctx).assistant_minutes
 
 
 def no_supervising_therapist(visit: Visit, ctx: RuleContext) -> Iterator[Finding]:
@@ -39,10 +46,10 @@ def no_supervising_therapist(visit: Visit, ctx: RuleContext) -> Iterator[Finding
 
 def assistant_not_named(visit: Visit, ctx: RuleContext) -> Iterator[Finding]:
     """Assistant minutes documented but no assistant named on the visit."""
-    if visit.assistant is None and _assistant_minutes(visit) > 0:
+    if visit.assistant is None and _assistant_minutes(visit, ctx) > 0:
         yield finding(
             ASSISTANT_NOT_NAMED,
-            f"The visit documents {_assistant_minutes(visit)} assistant minutes but names no "
+            f"The visit documents {_assistant_minutes(visit, ctx)} assistant minutes but names no "
             f"assistant.",
             visit_location(visit, "assistant"),
             "Name the assistant who furnished the minutes (assistant), or move the minutes "
@@ -51,6 +58,8 @@ def assistant_not_named(visit: Visit, ctx: RuleContext) -> Iterator[Finding]:
 
 def evaluation_by_assistant(visit: Visit, ctx: RuleContext) -> Iterator[Finding]:
     """An evaluation or re-evaluation with assistant minutes or an assistant rendering it."""
+    if not EVALUATION_CODES & facts_of(visit, ctx).codes:
+        return
     by_assistant = visit.rendering_provider.credential.is_assistant
     for index, service in enumerate(visit.services):
         if service.code in EVALUATION_CODES and (by_assistant or service.assistant_minutes):
@@ -68,7 +77,7 @@ def slpa_not_billable(visit: Visit, ctx: RuleContext) -> Iterator[Finding]:
     if ctx.policy.slpa_billable:
         return
     slpa = visit.assistant is not None and visit.assistant.credential is Credential.SLPA
-    minutes = _assistant_minutes(visit)
+    minutes = _assistant_minutes(visit, ctx)
     if (slpa and minutes) or visit.rendering_provider.credential is Credential.SLPA:
         yield finding(
             SLPA_NOT_BILLABLE,
@@ -81,11 +90,14 @@ def slpa_not_billable(visit: Visit, ctx: RuleContext) -> Iterator[Finding]:
 def assistant_discipline_mismatch(visit: Visit, ctx: RuleContext) -> Iterator[Finding]:
     """The assistant practises another discipline than the plan of care (an OTA on a PT plan)."""
     assistant = visit.assistant
-    if assistant is None or assistant.credential.discipline is visit.discipline:
+    if assistant is None:
+        return
+    discipline = facts_of(visit, ctx).discipline
+    if assistant.credential.discipline is discipline:
         return
     yield finding(
         ASSISTANT_DISCIPLINE_MISMATCH,
-        f"Assistant {assistant.display_name} cannot furnish {visit.discipline.value.upper()} "
+        f"Assistant {assistant.display_name} cannot furnish {discipline.value.upper()} "
         f"services.",
         visit_location(visit, "assistant.credential"),
         "Name an assistant of the plan's discipline, or bill under the right plan of care.")
@@ -93,11 +105,11 @@ def assistant_discipline_mismatch(visit: Visit, ctx: RuleContext) -> Iterator[Fi
 
 def direct_supervision(visit: Visit, ctx: RuleContext) -> Iterator[Finding]:
     """The payer requires direct (on-site) supervision of assistants."""
-    if ctx.policy.assistant_supervision == "direct" and _assistant_minutes(visit) > 0:
+    if ctx.policy.assistant_supervision == "direct" and _assistant_minutes(visit, ctx) > 0:
         yield finding(
             DIRECT_SUPERVISION,
             f"{ctx.policy.title} requires direct supervision of assistants; the visit has "
-            f"{_assistant_minutes(visit)} assistant minutes.",
+            f"{_assistant_minutes(visit, ctx)} assistant minutes.",
             visit_location(visit, "assistant"),
             "Confirm the supervising therapist was on site and say so in the note.")
 
@@ -113,13 +125,15 @@ EVALUATION_BY_ASSISTANT = Rule(
     "Evaluation furnished by an assistant", SOURCE)
 SLPA_NOT_BILLABLE = Rule(
     "assistants.slpa_not_billable", Severity.ERROR, slpa_not_billable,
-    "SLPA services billed to a payer that does not recognize SLPAs", SOURCE)
+    "SLPA services billed to a payer that does not recognize SLPAs", SOURCE,
+                         applies=lambda p: not p.slpa_billable)
 ASSISTANT_DISCIPLINE_MISMATCH = Rule(
     "assistants.discipline_mismatch", Severity.ERROR, assistant_discipline_mismatch,
     "Assistant of another discipline than the plan of care", SOURCE)
 DIRECT_SUPERVISION = Rule(
     "assistants.direct_supervision", Severity.WARNING, direct_supervision,
-    "Payer requires direct supervision of assistants", SOURCE + "; payer policy")
+    "Payer requires direct supervision of assistants", SOURCE + "; payer policy",
+                          applies=lambda p: p.assistant_supervision == "direct")
 
 RULES = (NO_SUPERVISING_THERAPIST, ASSISTANT_NOT_NAMED, EVALUATION_BY_ASSISTANT,
          SLPA_NOT_BILLABLE, ASSISTANT_DISCIPLINE_MISMATCH, DIRECT_SUPERVISION)

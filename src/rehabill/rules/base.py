@@ -9,15 +9,16 @@ shell. Rules read; they never write and never raise on bad data.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 from datetime import date
+from decimal import Decimal
 from enum import StrEnum
 
 from rehabill.domain.claim import Claim, ClaimLine
 from rehabill.domain.findings import Finding, Location, Severity
-from rehabill.domain.visit import Service, Visit
-from rehabill.reference import Reference
+from rehabill.domain.visit import Credential, Discipline, Mode, Visit
+from rehabill.reference import PtpEdit, Reference
 from rehabill.rules.policy import Policy
 
 
@@ -44,6 +45,7 @@ class RuleContext:
         claim: the coded claim from ``rehabill.coding``, or None when coding was not run.
         icd: the ICD-10-CM checker, or None to check the code format only.
         policy_fallback: True when the plan named no known policy and the default was used.
+        facts: the visit's shared facts; ``scrub`` fills them in (rules call ``facts_of``).
     """
 
     reference: Reference
@@ -52,6 +54,7 @@ class RuleContext:
     claim: Claim | None = None
     icd: IcdCheck | None = None
     policy_fallback: bool = False
+    facts: Facts | None = None
 
 
 RuleFunction = Callable[[Visit, RuleContext], Iterable[Finding]]
@@ -59,13 +62,19 @@ RuleFunction = Callable[[Visit, RuleContext], Iterable[Finding]]
 
 @dataclass(frozen=True, slots=True)
 class Rule:
-    """One registered rule: stable dotted code, severity, the function, a title and its source."""
+    """One registered rule: stable dotted code, severity, the function, a title and its source.
+
+    ``applies``, when given, says from the payer policy alone whether the rule can ever fire
+    (no KX rules for a payer without the KX threshold); the scrubber leaves such rules out of
+    that payer's run. The function keeps its own check, so calling it directly stays correct.
+    """
 
     code: str
     severity: Severity
     function: RuleFunction
     title: str
     source: str
+    applies: Callable[[Policy], bool] | None = None
 
 
 def service_location(visit: Visit, index: int, field: str = "") -> Location:
@@ -97,35 +106,113 @@ def coded_units(claim: Claim, index: int) -> int:
     return sum(line.units for line in claim.lines if line.service_index == index)
 
 
-def billed_units(visit: Visit, ctx: RuleContext) -> dict[str, int]:
-    """Units per code that the claim bills: the coded claim's, else what the visit documents.
+@dataclass(frozen=True, slots=True)
+class Facts:
+    """What several rules need about one visit, worked out once per scrub (the hot path).
 
-    Without a coded claim an untimed service counts one unit and a timed service counts its
-    documented ``units`` (or nothing when none is documented).
+    Attributes:
+        discipline: the plan of care's discipline.
+        codes: every service code on the visit.
+        modifiers: per service, the modifiers billed: the documented ones, else the coded
+            lines' (empty when neither exists).
+        all_modifiers: every modifier billed anywhere on the visit.
+        units: units billed per code: the coded claim's, else what the visit documents (an
+            untimed service counts one unit, a timed one its documented units or none).
+        timed_minutes: therapist plus assistant minutes of the timed services.
+        assistant_minutes: assistant minutes of every service.
+        one_on_one: every service was one-on-one.
+        pairs: active NCCI PTP edits between two services, as (column-1 index, column-2
+            index, edit).
+        allowed_estimate: the claim's expected allowed amount (PFS national non-facility
+            amount x units x the policy's percent), or None when the policy has no KX threshold.
     """
-    totals: dict[str, int] = {}
-    if ctx.claim is not None:
-        for line in ctx.claim.lines:
-            totals[line.code] = totals.get(line.code, 0) + line.units
-        return totals
+
+    discipline: Discipline
+    codes: frozenset[str]
+    modifiers: tuple[tuple[str, ...], ...]
+    all_modifiers: frozenset[str]
+    units: Mapping[str, int]
+    timed_minutes: int
+    assistant_minutes: int
+    one_on_one: bool
+    pairs: tuple[tuple[int, int, PtpEdit], ...]
+    allowed_estimate: Decimal | None
+
+
+def facts_of(visit: Visit, ctx: RuleContext) -> Facts:
+    """The context's facts when ``scrub`` worked them out, else computed now."""
+    return ctx.facts if ctx.facts is not None else compute_facts(visit, ctx)
+
+
+def compute_facts(visit: Visit, ctx: RuleContext) -> Facts:
+    """Work out the shared facts of ``visit`` once (see ``Facts``)."""
     codes = ctx.reference.codes
-    for service in visit.services:
-        units = service.units
-        if units is None:
-            units = 0 if codes.is_timed(service.code) else 1
-        totals[service.code] = totals.get(service.code, 0) + units
-    return totals
+    claim = ctx.claim
+    coded: dict[int, list[str]] = {}
+    units: dict[str, int] = {}
+    if claim is not None:
+        for line in claim.lines:
+            units[line.code] = units.get(line.code, 0) + line.units
+            found = coded.setdefault(line.service_index, [])
+            found.extend(m for m in line.modifiers if m not in found)
+    modifiers: list[tuple[str, ...]] = []
+    timed_total = assistant_total = 0
+    one_on_one = True
+    for index, service in enumerate(visit.services):
+        modifiers.append(service.modifiers or tuple(coded.get(index, ())))
+        is_timed = codes.is_timed(service.code)
+        if is_timed:
+            timed_total += service.minutes + service.assistant_minutes
+        assistant_total += service.assistant_minutes
+        one_on_one = one_on_one and service.mode is Mode.ONE_ON_ONE
+        if claim is None:
+            count = service.units if service.units is not None else (0 if is_timed else 1)
+            units[service.code] = units.get(service.code, 0) + count
+    plan = visit.plan_of_care
+    return Facts(
+        discipline=plan.discipline if plan is not None and plan.discipline is not None
+        else _CREDENTIAL_DISCIPLINE[visit.rendering_provider.credential],
+        codes=frozenset(s.code for s in visit.services),
+        modifiers=tuple(modifiers),
+        all_modifiers=frozenset(m for group in modifiers for m in group),
+        units=units,
+        timed_minutes=timed_total,
+        assistant_minutes=assistant_total,
+        one_on_one=one_on_one,
+        pairs=_pairs(visit, ctx.reference),
+        allowed_estimate=_allowed(visit, units, ctx) if ctx.policy.kx_threshold else None,
+    )
 
 
-def billed_modifiers(visit: Visit, ctx: RuleContext, index: int) -> tuple[str, ...]:
-    """Modifiers billed for ``visit.services[index]``: documented ones, else the coded lines'."""
-    service: Service = visit.services[index]
-    if service.modifiers:
-        return service.modifiers
-    found: list[str] = []
-    for line in lines_for(ctx.claim, index):
-        found.extend(m for m in line.modifiers if m not in found)
-    return tuple(found)
+_CREDENTIAL_DISCIPLINE = {c: c.discipline for c in Credential}
+"""``Visit.discipline`` without building a dict per call (the same answer, looked up)."""
+
+
+def _pairs(visit: Visit, reference: Reference) -> tuple[tuple[int, int, PtpEdit], ...]:
+    services = visit.services
+    if len(services) < 2:
+        return ()
+    ncci, on = reference.ncci, visit.date_of_service
+    out = []
+    for i in range(len(services)):
+        a = services[i].code
+        for j in range(i + 1, len(services)):
+            b = services[j].code
+            if a != b:
+                edit = ncci.edit_for(a, b, on)
+                if edit is not None:
+                    out.append((i, j, edit) if edit.column1 == a else (j, i, edit))
+    return tuple(out)
+
+
+def _allowed(visit: Visit, units: Mapping[str, int], ctx: RuleContext) -> Decimal:
+    fees = ctx.reference.fees
+    total = Decimal(0)
+    for code, count in units.items():
+        row = fees.get(code, visit.date_of_service)
+        if row is not None and count:
+            total += row.nonfac_amount * count
+    return total * ctx.policy.percent_of_fee_schedule / 100
 
 
 DISCIPLINE_MODIFIERS = frozenset({"GP", "GO", "GN"})

@@ -12,7 +12,7 @@ from collections.abc import Iterator
 
 from rehabill.domain.findings import Finding, Severity
 from rehabill.domain.visit import Service, Visit
-from rehabill.rules.base import Rule, RuleContext, finding, service_location
+from rehabill.rules.base import Rule, RuleContext, facts_of, finding, service_location
 
 SOURCE = "CMS Pub 100-02 ch.15 §220.3; MAC outpatient PT/OT LCDs"
 FUNCTIONAL_CODES = frozenset({"97530", "97535", "97537", "97542"})
@@ -46,6 +46,8 @@ def goal_missing(visit: Visit, ctx: RuleContext) -> Iterator[Finding]:
 
 def assistance_missing(visit: Visit, ctx: RuleContext) -> Iterator[Finding]:
     """A functional-training service without the level of assistance."""
+    if not FUNCTIONAL_CODES & facts_of(visit, ctx).codes:
+        return
     for index, service in enumerate(visit.services):
         if service.code in FUNCTIONAL_CODES and not service.assistance.strip():
             yield finding(
@@ -64,6 +66,9 @@ def _first(visit: Visit, code: str) -> tuple[int, Service] | None:
 
 def purpose_not_distinct(visit: Visit, ctx: RuleContext) -> Iterator[Finding]:
     """97530 and 97110 on one visit documented with the same goal and the same activity."""
+    codes = facts_of(visit, ctx).codes
+    if "97530" not in codes or "97110" not in codes:
+        return
     a, b = _first(visit, "97530"), _first(visit, "97110")
     if a is None or b is None:
         return
@@ -80,6 +85,9 @@ def purpose_not_distinct(visit: Visit, ctx: RuleContext) -> Iterator[Finding]:
 
 def activities_not_distinct(visit: Visit, ctx: RuleContext) -> Iterator[Finding]:
     """97530 and 97535 on one visit share an activity or a goal."""
+    codes = facts_of(visit, ctx).codes
+    if "97530" not in codes or "97535" not in codes:
+        return
     a, b = _first(visit, "97530"), _first(visit, "97535")
     if a is None or b is None:
         return

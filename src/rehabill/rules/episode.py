@@ -13,7 +13,7 @@ from datetime import timedelta
 
 from rehabill.domain.findings import Finding, Severity
 from rehabill.domain.visit import Visit
-from rehabill.rules.base import Rule, RuleContext, billed_units, finding, visit_location
+from rehabill.rules.base import Rule, RuleContext, facts_of, finding, visit_location
 
 SOURCE = "42 CFR 424.24(c); CMS Pub 100-02 ch.15 §220.1.3, §220.3"
 
@@ -145,7 +145,7 @@ def authorization_exhausted(visit: Visit, ctx: RuleContext) -> Iterator[Finding]
             visit_location(visit, "authorization.visits_used"),
             "Request more visits before billing this one.")
     if auth.units_approved is not None:
-        units = sum(billed_units(visit, ctx).values())
+        units = sum(facts_of(visit, ctx).units.values())
         if auth.units_used + units > auth.units_approved:
             yield finding(
                 AUTHORIZATION_EXHAUSTED,
@@ -156,26 +156,33 @@ def authorization_exhausted(visit: Visit, ctx: RuleContext) -> Iterator[Finding]
 
 
 NO_PLAN_OF_CARE = Rule("episode.no_plan_of_care", Severity.ERROR, no_plan_of_care,
-                       "No plan of care where the payer requires one", SOURCE)
+                       "No plan of care where the payer requires one", SOURCE,
+                       applies=lambda p: p.plan_of_care_required)
 OUTSIDE_PLAN_OF_CARE = Rule("episode.outside_plan_of_care", Severity.ERROR,
                             outside_plan_of_care, "Date of service outside the plan of care",
                             SOURCE)
 CERTIFICATION_OVERDUE = Rule("episode.certification_overdue", Severity.ERROR,
                              certification_overdue,
-                             "Plan of care not certified within the window", SOURCE)
+                             "Plan of care not certified within the window", SOURCE,
+                             applies=lambda p: p.certification_days is not None)
 CERTIFICATION_LATE = Rule("episode.certification_late", Severity.WARNING, certification_late,
-                          "Delayed certification (needs a documented reason)", SOURCE)
+                          "Delayed certification (needs a documented reason)", SOURCE,
+                          applies=lambda p: p.certification_days is not None)
 RECERTIFICATION_DUE = Rule("episode.recertification_due", Severity.ERROR, recertification_due,
-                           "Plan of care needs recertification", SOURCE)
+                           "Plan of care needs recertification", SOURCE,
+                           applies=lambda p: p.recertification_days is not None)
 PROGRESS_REPORT_OVERDUE = Rule("episode.progress_report_overdue", Severity.ERROR,
-                               progress_report_overdue, "Progress report overdue", SOURCE)
+                               progress_report_overdue, "Progress report overdue", SOURCE,
+                               applies=lambda p: p.progress_report_days is not None)
 CERTIFYING_NPI_MISSING = Rule("episode.certifying_npi_missing", Severity.ERROR,
                               certifying_npi_missing,
-                              "Plan of care without the certifying NPI", SOURCE)
+                              "Plan of care without the certifying NPI", SOURCE,
+                              applies=lambda p: p.plan_of_care_required)
 AUTHORIZATION_MISSING = Rule("episode.authorization_missing", Severity.ERROR,
                              authorization_missing,
                              "No prior authorization where the payer requires one",
-                             "Payer policy")
+                             "Payer policy",
+                             applies=lambda p: p.authorization_required)
 AUTHORIZATION_OUT_OF_RANGE = Rule("episode.authorization_out_of_range", Severity.ERROR,
                                   authorization_out_of_range,
                                   "Date of service outside the authorization", "Payer policy")

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterator
+from functools import lru_cache
 
 from rehabill.domain.findings import Finding, Severity
 from rehabill.domain.visit import Visit
@@ -17,6 +18,7 @@ from rehabill.rules.base import (
     IcdStatus,
     Rule,
     RuleContext,
+    facts_of,
     finding,
     service_location,
     visit_location,
@@ -29,6 +31,7 @@ SOURCE_837 = "ASC X12 005010X222A1 loops 2010AA, 2010BA, 2010CA"
 _ICD_FORMAT = re.compile(r"^[A-TV-Z][0-9][0-9A-Z](\.[0-9A-Z]{1,4})?$")
 
 
+@lru_cache(maxsize=8192)
 def is_valid_npi(npi: str) -> bool:
     """True for a 10-digit NPI whose last digit is its Luhn check digit (with prefix 80840).
 
@@ -118,7 +121,7 @@ def unknown_code(visit: Visit, ctx: RuleContext) -> Iterator[Finding]:
 def code_discipline(visit: Visit, ctx: RuleContext) -> Iterator[Finding]:
     """A code outside the discipline of the plan of care (97116 gait training under OT)."""
     codes = ctx.reference.codes
-    discipline = visit.discipline
+    discipline = facts_of(visit, ctx).discipline
     for index, service in enumerate(visit.services):
         info = codes.get(service.code)
         if info is not None and discipline not in info.disciplines:
@@ -184,7 +187,8 @@ CODE_DISCIPLINE = Rule("identity.code_discipline", Severity.WARNING, code_discip
                        "Code outside the plan's discipline",
                        "rehabill therapy code table; CMS Pub 100-04 ch.5 §20")
 MEMBER_ID_INVALID = Rule("identity.member_id_invalid", Severity.ERROR, member_id_invalid,
-                         "Medicare member id is not an MBI", "CMS MBI format specification")
+                         "Medicare member id is not an MBI", "CMS MBI format specification",
+                         applies=lambda p: p.name.startswith("medicare"))
 REQUIRED_FIELD_MISSING = Rule("identity.required_field_missing", Severity.ERROR,
                               required_field_missing,
                               "A field the 837P requires is missing or malformed", SOURCE_837)

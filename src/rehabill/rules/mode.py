@@ -13,7 +13,7 @@ from collections.abc import Iterator
 from rehabill.domain.findings import Finding, Severity
 from rehabill.domain.visit import Discipline, Mode, Visit
 from rehabill.reference import GROUP_CODES
-from rehabill.rules.base import Rule, RuleContext, finding, service_location
+from rehabill.rules.base import Rule, RuleContext, facts_of, finding, service_location
 
 SOURCE = "CMS Pub 100-02 ch.15 §230.A-C"
 
@@ -25,6 +25,8 @@ def group_code_for(visit: Visit) -> str:
 
 def individual_code_in_group(visit: Visit, ctx: RuleContext) -> Iterator[Finding]:
     """A one-on-one code billed for a group or concurrent session."""
+    if facts_of(visit, ctx).one_on_one:
+        return
     for index, service in enumerate(visit.services):
         if service.mode is Mode.ONE_ON_ONE or service.code in GROUP_CODES:
             continue
@@ -41,6 +43,8 @@ def individual_code_in_group(visit: Visit, ctx: RuleContext) -> Iterator[Finding
 
 def group_code_one_on_one(visit: Visit, ctx: RuleContext) -> Iterator[Finding]:
     """A group code billed for a session documented as one-on-one."""
+    if not GROUP_CODES & facts_of(visit, ctx).codes:
+        return
     for index, service in enumerate(visit.services):
         if service.code in GROUP_CODES and service.mode is Mode.ONE_ON_ONE:
             yield finding(
@@ -54,6 +58,9 @@ def group_code_one_on_one(visit: Visit, ctx: RuleContext) -> Iterator[Finding]:
 
 def group_billed_twice(visit: Visit, ctx: RuleContext) -> Iterator[Finding]:
     """More than one group or concurrent session billed for the same visit."""
+    facts = facts_of(visit, ctx)
+    if facts.one_on_one and not GROUP_CODES & facts.codes:
+        return
     sessions = [i for i, s in enumerate(visit.services)
                 if s.code in GROUP_CODES or s.mode is not Mode.ONE_ON_ONE]
     if len(sessions) > 1:

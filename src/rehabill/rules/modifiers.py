@@ -21,8 +21,7 @@ from rehabill.rules.base import (
     X_MODIFIERS,
     Rule,
     RuleContext,
-    billed_modifiers,
-    billed_units,
+    facts_of,
     finding,
     lines_for,
     service_location,
@@ -39,9 +38,10 @@ def discipline_missing(visit: Visit, ctx: RuleContext) -> Iterator[Finding]:
     """A billed line without any of GP/GO/GN."""
     if not ctx.policy.discipline_modifiers_required:
         return
-    wanted = visit.discipline.modifier
+    facts = facts_of(visit, ctx)
+    wanted = facts.discipline.modifier
     for index, service in enumerate(visit.services):
-        modifiers = billed_modifiers(visit, ctx, index)
+        modifiers = facts.modifiers[index]
         if modifiers and not DISCIPLINE_MODIFIERS.intersection(modifiers):
             yield finding(
                 DISCIPLINE_MISSING,
@@ -52,15 +52,18 @@ def discipline_missing(visit: Visit, ctx: RuleContext) -> Iterator[Finding]:
 
 def discipline_wrong(visit: Visit, ctx: RuleContext) -> Iterator[Finding]:
     """A discipline modifier that does not match the plan of care's discipline."""
-    wanted = visit.discipline.modifier
+    facts = facts_of(visit, ctx)
+    wanted = facts.discipline.modifier
+    if not facts.all_modifiers & DISCIPLINE_MODIFIERS - {wanted}:
+        return
     for index, service in enumerate(visit.services):
-        present = DISCIPLINE_MODIFIERS.intersection(billed_modifiers(visit, ctx, index))
+        present = DISCIPLINE_MODIFIERS.intersection(facts.modifiers[index])
         if present and present != {wanted}:
             found = ", ".join(sorted(present))
             yield finding(
                 DISCIPLINE_WRONG,
                 f"{service.code} carries {found} but the plan of care is "
-                f"{visit.discipline.value.upper()} ({wanted}).",
+                f"{facts.discipline.value.upper()} ({wanted}).",
                 service_location(visit, index, "modifiers"),
                 f"Replace {found} with {wanted} (rehabill can fix this: --fix).", auto_fix=True)
 
@@ -109,10 +112,11 @@ def assistant_unsupported(visit: Visit, ctx: RuleContext) -> Iterator[Finding]:
 
 def assistant_not_adopted(visit: Visit, ctx: RuleContext) -> Iterator[Finding]:
     """CQ/CO sent to a payer that has not adopted them."""
-    if ctx.policy.assistant_modifiers:
+    facts = facts_of(visit, ctx)
+    if ctx.policy.assistant_modifiers or not ASSISTANT_MODIFIERS & facts.all_modifiers:
         return
     for index, service in enumerate(visit.services):
-        if ASSISTANT_MODIFIERS & set(billed_modifiers(visit, ctx, index)):
+        if ASSISTANT_MODIFIERS.intersection(facts.modifiers[index]):
             yield finding(
                 ASSISTANT_NOT_ADOPTED,
                 f"{service.code} carries CQ/CO, which {ctx.policy.title} does not use.",
@@ -120,21 +124,15 @@ def assistant_not_adopted(visit: Visit, ctx: RuleContext) -> Iterator[Finding]:
                 "Remove CQ/CO for this payer; check its rules on assistant services.")
 
 
-def _has_indicator_one_partner(visit: Visit, ctx: RuleContext, index: int) -> bool:
-    ncci = ctx.reference.ncci
-    code = visit.services[index].code
-    for other in visit.services:
-        edit = ncci.edit_for(code, other.code, visit.date_of_service)
-        if edit is not None and edit.column2 == code and edit.modifier_indicator == 1:
-            return True
-    return False
-
-
 def distinct_without_edit(visit: Visit, ctx: RuleContext) -> Iterator[Finding]:
     """59/X on a line that no NCCI edit on the visit needs it for (an audit target)."""
+    facts = facts_of(visit, ctx)
+    if not DISTINCT_MODIFIERS & facts.all_modifiers:
+        return
+    needed = {second for _, second, edit in facts.pairs if edit.modifier_indicator == 1}
     for index, service in enumerate(visit.services):
-        present = DISTINCT_MODIFIERS.intersection(billed_modifiers(visit, ctx, index))
-        if present and not _has_indicator_one_partner(visit, ctx, index):
+        present = DISTINCT_MODIFIERS.intersection(facts.modifiers[index])
+        if present and index not in needed:
             yield finding(
                 DISTINCT_WITHOUT_EDIT,
                 f"{service.code} carries {', '.join(sorted(present))} but no code on the visit "
@@ -145,10 +143,11 @@ def distinct_without_edit(visit: Visit, ctx: RuleContext) -> Iterator[Finding]:
 
 def x_not_accepted(visit: Visit, ctx: RuleContext) -> Iterator[Finding]:
     """XE/XS/XP/XU sent to a payer that accepts only 59."""
-    if ctx.policy.distinct_modifiers != "59_only":
+    facts = facts_of(visit, ctx)
+    if ctx.policy.distinct_modifiers != "59_only" or not X_MODIFIERS & facts.all_modifiers:
         return
     for index, service in enumerate(visit.services):
-        present = X_MODIFIERS.intersection(billed_modifiers(visit, ctx, index))
+        present = X_MODIFIERS.intersection(facts.modifiers[index])
         if present:
             yield finding(
                 X_NOT_ACCEPTED,
@@ -157,28 +156,20 @@ def x_not_accepted(visit: Visit, ctx: RuleContext) -> Iterator[Finding]:
                 service_location(visit, index, "modifiers"), "Replace the X modifier with 59.")
 
 
-def claim_allowed_estimate(visit: Visit, ctx: RuleContext) -> Decimal:
-    """This claim's expected allowed amount: PFS national non-facility amount x units."""
-    fees = ctx.reference.fees
-    total = Decimal("0")
-    for code, units in billed_units(visit, ctx).items():
-        row = fees.get(code, visit.date_of_service)
-        if row is not None:
-            total += row.nonfac_amount * units
-    return total * ctx.policy.percent_of_fee_schedule / 100
-
-
 def _year_to_date(visit: Visit, ctx: RuleContext) -> tuple[Decimal, Decimal] | None:
     """(accrued with this claim, KX threshold), or None when no threshold applies."""
-    threshold = ctx.reference.thresholds.for_date(visit.date_of_service)
-    if not ctx.policy.kx_threshold or threshold is None:
+    if not ctx.policy.kx_threshold:
         return None
-    before = visit.therapy_to_date.for_group(visit.discipline.threshold_group)
-    return before + claim_allowed_estimate(visit, ctx), threshold.kx
+    threshold = ctx.reference.thresholds.for_date(visit.date_of_service)
+    facts = facts_of(visit, ctx)
+    if threshold is None or facts.allowed_estimate is None:
+        return None
+    before = visit.therapy_to_date.for_group(facts.discipline.threshold_group)
+    return before + facts.allowed_estimate, threshold.kx
 
 
 def _has_kx(visit: Visit, ctx: RuleContext) -> bool:
-    return any("KX" in billed_modifiers(visit, ctx, i) for i in range(len(visit.services)))
+    return "KX" in facts_of(visit, ctx).all_modifiers
 
 
 def kx_missing(visit: Visit, ctx: RuleContext) -> Iterator[Finding]:
@@ -228,32 +219,40 @@ def medical_review_threshold(visit: Visit, ctx: RuleContext) -> Iterator[Finding
 
 
 DISCIPLINE_MISSING = Rule("modifiers.discipline_missing", Severity.ERROR, discipline_missing,
-                          "Line without GP/GO/GN", SOURCE_DISCIPLINE)
+                          "Line without GP/GO/GN", SOURCE_DISCIPLINE,
+                          applies=lambda p: p.discipline_modifiers_required)
 DISCIPLINE_WRONG = Rule("modifiers.discipline_wrong", Severity.ERROR, discipline_wrong,
                         "GP/GO/GN does not match the plan of care", SOURCE_DISCIPLINE)
 ASSISTANT_MISSING = Rule("modifiers.assistant_missing", Severity.ERROR, assistant_missing,
                          "CQ/CO missing where the assistant's minutes call for it",
-                         SOURCE_ASSISTANT)
+                         SOURCE_ASSISTANT,
+                         applies=lambda p: p.assistant_modifiers)
 ASSISTANT_UNSUPPORTED = Rule("modifiers.assistant_unsupported", Severity.ERROR,
                              assistant_unsupported,
-                             "CQ/CO not supported by the minutes", SOURCE_ASSISTANT)
+                             "CQ/CO not supported by the minutes", SOURCE_ASSISTANT,
+                             applies=lambda p: p.assistant_modifiers)
 ASSISTANT_NOT_ADOPTED = Rule("modifiers.assistant_not_adopted", Severity.WARNING,
                              assistant_not_adopted,
                              "CQ/CO sent to a payer that does not use them",
-                             SOURCE_ASSISTANT + "; payer policy")
+                             SOURCE_ASSISTANT + "; payer policy",
+                             applies=lambda p: not p.assistant_modifiers)
 DISTINCT_WITHOUT_EDIT = Rule("modifiers.distinct_without_edit", Severity.WARNING,
                              distinct_without_edit,
                              "59/X without an NCCI edit that needs it", SOURCE_DISTINCT)
 X_NOT_ACCEPTED = Rule("modifiers.x_not_accepted", Severity.ERROR, x_not_accepted,
                       "X modifier sent to a payer that accepts only 59",
-                      SOURCE_DISTINCT + "; payer policy")
+                      SOURCE_DISTINCT + "; payer policy",
+                      applies=lambda p: p.distinct_modifiers == "59_only")
 KX_MISSING = Rule("modifiers.kx_missing", Severity.ERROR, kx_missing,
-                  "Over the KX threshold without KX", SOURCE_KX)
+                  "Over the KX threshold without KX", SOURCE_KX,
+                  applies=lambda p: p.kx_threshold)
 KX_UNSUPPORTED = Rule("modifiers.kx_unsupported", Severity.WARNING, kx_unsupported,
-                      "KX billed under the threshold", SOURCE_KX)
+                      "KX billed under the threshold", SOURCE_KX,
+                      applies=lambda p: p.kx_threshold)
 MEDICAL_REVIEW_THRESHOLD = Rule("modifiers.medical_review_threshold", Severity.WARNING,
                                 medical_review_threshold,
-                                "Past the targeted medical review amount", SOURCE_KX)
+                                "Past the targeted medical review amount", SOURCE_KX,
+                                applies=lambda p: p.kx_threshold)
 
 RULES = (DISCIPLINE_MISSING, DISCIPLINE_WRONG, ASSISTANT_MISSING, ASSISTANT_UNSUPPORTED,
          ASSISTANT_NOT_ADOPTED, DISTINCT_WITHOUT_EDIT, X_NOT_ACCEPTED, KX_MISSING,

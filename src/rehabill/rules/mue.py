@@ -11,7 +11,7 @@ from collections.abc import Iterator
 
 from rehabill.domain.findings import Finding, Severity
 from rehabill.domain.visit import Visit
-from rehabill.rules.base import Rule, RuleContext, billed_units, finding, service_location
+from rehabill.rules.base import Rule, RuleContext, facts_of, finding, service_location
 
 SOURCE = "CMS MUE practitioner table; NCCI Policy Manual, MUE adjudication indicators"
 
@@ -25,7 +25,7 @@ _MAI_FIX = {
 def units_over_mue(visit: Visit, ctx: RuleContext) -> Iterator[Finding]:
     """Units of a code on the date exceed its MUE value."""
     table = ctx.reference.mue
-    for code, units in billed_units(visit, ctx).items():
+    for code, units in facts_of(visit, ctx).units.items():
         mue = table.get(code, visit.date_of_service)
         if mue is None or units <= mue.value:
             continue

@@ -18,7 +18,7 @@ from rehabill.rules.base import (
     DISTINCT_MODIFIERS,
     Rule,
     RuleContext,
-    billed_modifiers,
+    facts_of,
     finding,
     service_location,
 )
@@ -26,24 +26,13 @@ from rehabill.rules.base import (
 SOURCE = "NCCI Policy Manual ch.1 §E, ch.11; NCCI PTP practitioner edits"
 
 
-def bundled_pairs(visit: Visit, ctx: RuleContext) -> Iterator[tuple[int, int, PtpEdit]]:
+def bundled_pairs(visit: Visit, ctx: RuleContext) -> tuple[tuple[int, int, PtpEdit], ...]:
     """Every active PTP edit between two services of the visit.
 
     Returns:
         (column-1 service index, column-2 service index, edit) triples.
     """
-    services = visit.services
-    ncci = ctx.reference.ncci
-    on = visit.date_of_service
-    for i in range(len(services)):
-        a = services[i].code
-        for j in range(i + 1, len(services)):
-            b = services[j].code
-            if a == b:
-                continue
-            edit = ncci.edit_for(a, b, on)
-            if edit is not None:
-                yield (i, j, edit) if edit.column1 == a else (j, i, edit)
+    return facts_of(visit, ctx).pairs
 
 
 def ptp_never_unbundled(visit: Visit, ctx: RuleContext) -> Iterator[Finding]:
@@ -80,7 +69,7 @@ def ptp_modifier_missing(visit: Visit, ctx: RuleContext) -> Iterator[Finding]:
         reason = visit.services[second].distinct
         if edit.modifier_indicator != 1 or reason is None:
             continue
-        if DISTINCT_MODIFIERS.intersection(billed_modifiers(visit, ctx, second)):
+        if DISTINCT_MODIFIERS.intersection(facts_of(visit, ctx).modifiers[second]):
             continue
         wanted = "59" if ctx.policy.distinct_modifiers == "59_only" else reason.x_modifier
         yield finding(

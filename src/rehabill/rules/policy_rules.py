@@ -13,7 +13,7 @@ from rehabill.domain.visit import Visit
 from rehabill.rules.base import (
     Rule,
     RuleContext,
-    billed_units,
+    facts_of,
     finding,
     service_location,
     visit_location,
@@ -40,7 +40,7 @@ def units_per_day(visit: Visit, ctx: RuleContext) -> Iterator[Finding]:
     limit = ctx.policy.units_per_day
     if limit is None:
         return
-    total = sum(billed_units(visit, ctx).values())
+    total = sum(facts_of(visit, ctx).units.values())
     if total > limit:
         yield finding(
             UNITS_PER_DAY,
@@ -80,11 +80,14 @@ def fallback_policy(visit: Visit, ctx: RuleContext) -> Iterator[Finding]:
 
 
 CODE_NOT_COVERED = Rule("policy.code_not_covered", Severity.ERROR, code_not_covered,
-                        "Code not covered by the payer", SOURCE)
+                        "Code not covered by the payer", SOURCE,
+                        applies=lambda p: bool(p.codes_not_covered))
 UNITS_PER_DAY = Rule("policy.units_per_day", Severity.ERROR, units_per_day,
-                     "More units per day than the payer allows", SOURCE)
+                     "More units per day than the payer allows", SOURCE,
+                     applies=lambda p: p.units_per_day is not None)
 VISITS_PER_YEAR = Rule("policy.visits_per_year", Severity.ERROR, visits_per_year,
-                       "More visits per year than the payer allows", SOURCE)
+                       "More visits per year than the payer allows", SOURCE,
+                       applies=lambda p: p.visits_per_year is not None)
 FALLBACK_POLICY = Rule("policy.default_used", Severity.INFO, fallback_policy,
                        "Unknown plan: the default policy was used", SOURCE)
 

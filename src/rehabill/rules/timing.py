@@ -10,6 +10,7 @@ from __future__ import annotations
 import calendar
 from collections.abc import Iterator
 from datetime import date, timedelta
+from functools import lru_cache
 
 from rehabill.domain.findings import Finding, Severity
 from rehabill.domain.visit import Visit
@@ -26,6 +27,11 @@ def add_months(day: date, months: int) -> date:
     return date(year, month, min(day.day, calendar.monthrange(year, month)[1]))
 
 
+@lru_cache(maxsize=4096)
+def _deadline(dos: date, months: int | None, days: int | None) -> date:
+    return add_months(dos, months) if months is not None else dos + timedelta(days=days or 0)
+
+
 def filing_deadline(dos: date, policy: Policy) -> date:
     """The last day a claim for ``dos`` can be filed under ``policy``.
 
@@ -36,9 +42,7 @@ def filing_deadline(dos: date, policy: Policy) -> date:
     Returns:
         The deadline (inclusive).
     """
-    if policy.timely_filing_months is not None:
-        return add_months(dos, policy.timely_filing_months)
-    return dos + timedelta(days=policy.timely_filing_days or 0)
+    return _deadline(dos, policy.timely_filing_months, policy.timely_filing_days)
 
 
 def filing_expired(visit: Visit, ctx: RuleContext) -> Iterator[Finding]:

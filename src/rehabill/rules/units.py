@@ -16,6 +16,7 @@ from rehabill.rules.base import (
     Rule,
     RuleContext,
     coded_units,
+    facts_of,
     finding,
     service_location,
     visit_location,
@@ -26,8 +27,7 @@ SOURCE = "CMS Pub 100-04 ch.5 §20.2; CPT time rules"
 
 def timed_minutes(visit: Visit, ctx: RuleContext) -> int:
     """Therapist plus assistant minutes of the visit's timed services."""
-    codes = ctx.reference.codes
-    return sum(s.total_minutes for s in visit.services if codes.is_timed(s.code))
+    return facts_of(visit, ctx).timed_minutes
 
 
 def units_mismatch(visit: Visit, ctx: RuleContext) -> Iterator[Finding]:
@@ -108,8 +108,10 @@ def untimed_over_one(visit: Visit, ctx: RuleContext) -> Iterator[Finding]:
 def treatment_time_short(visit: Visit, ctx: RuleContext) -> Iterator[Finding]:
     """Total treatment time is less than the timed minutes documented."""
     total = visit.total_treatment_minutes
+    if total is None:
+        return
     timed = timed_minutes(visit, ctx)
-    if total is not None and total < timed:
+    if total < timed:
         yield finding(
             TREATMENT_TIME_SHORT,
             f"Total treatment time is {total} minutes but the timed codes document {timed}.",
