@@ -73,7 +73,7 @@ def test_scrub__human_output_groups_by_visit_errors_first_with_fixes(tmp_path: P
     assert result.exit_code == 0
     text = result.output
     assert text.index("V-2001") < text.index("V-2036")
-    assert "V-2036  [commercial_default]  ready (1 warnings)" in text
+    assert "V-2036  [commercial_default]  ready (1 warning)" in text
     assert "fix: Remove CQ/CO for this payer" in text
     assert "2 visits scrubbed: 2 ready, 0 held" in text
 

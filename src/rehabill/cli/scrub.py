@@ -109,6 +109,10 @@ def _render_findings(findings: tuple[Finding, ...] | list[Finding]) -> list[str]
     return out
 
 
+def _plural(count: int, word: str) -> str:
+    return f"{count} {word}" if count == 1 else f"{count} {word}s"
+
+
 def _count(findings: tuple[Finding, ...] | list[Finding], severity: Severity) -> int:
     return sum(1 for f in findings if f.severity is severity)
 
@@ -117,8 +121,8 @@ def render_result(result: ScrubResult) -> list[str]:
     """Human output for one visit: a header, its changes, then its findings, errors first."""
     errors = _count(result.findings, Severity.ERROR)
     warnings = _count(result.findings, Severity.WARNING)
-    status = f"HELD ({errors} errors, {warnings} warnings)" if errors else \
-        f"ready ({warnings} warnings)"
+    status = f"HELD ({_plural(errors, 'error')}, {_plural(warnings, 'warning')})" if errors \
+        else f"ready ({_plural(warnings, 'warning')})"
     out = [f"{result.visit.visit_id}  [{result.policy.name}]  {status}"]
     for change in result.changes:
         out.append(f"  fixed   {change.field}: {change.before} -> {change.after} "
@@ -198,10 +202,10 @@ def _print_human(path: Path, input_findings: list[Finding], results: list[ScrubR
     errors = sum(_count(r.findings, Severity.ERROR) for r in results)
     warnings = sum(_count(r.findings, Severity.WARNING) for r in results)
     changes = sum(len(r.changes) for r in results)
-    summary = (f"{len(results)} visits scrubbed: {len(results) - held} ready, {held} held; "
-               f"{errors} errors, {warnings} warnings")
+    summary = (f"{_plural(len(results), 'visit')} scrubbed: {len(results) - held} ready, "
+               f"{held} held; {_plural(errors, 'error')}, {_plural(warnings, 'warning')}")
     if input_findings:
-        summary += f"; {len(input_findings)} input problems"
+        summary += f"; {_plural(len(input_findings), 'input problem')}"
     if changes:
-        summary += f"; {changes} changes made by --fix"
+        summary += f"; {_plural(changes, 'change')} made by --fix"
     typer.echo(summary + ".")
