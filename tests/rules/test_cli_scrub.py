@@ -174,3 +174,28 @@ def test_rules__json_lists_code_severity_title_source() -> None:
     rows = json.loads(run("rules", "--json").output)
     assert [r["code"] for r in rows] == list(CATALOG)
     assert set(rows[0]) == {"code", "severity", "title", "source"}
+
+
+def test_scrub__fix_output_writes_the_fixed_visit_file(tmp_path: Path) -> None:
+    source = [sample_visit("V-2028"), sample_visit("V-2029"), sample_visit("V-2042")]
+    path = write(tmp_path, {"visits": source})
+    before = path.read_text()
+    out = tmp_path / "fixed.json"
+    result = run("scrub", str(path), "--fix", "-o", str(out), "--today", TODAY)
+    assert result.exit_code == 1  # V-2042 still needs a person
+    assert path.read_text() == before
+    fixed = {v["visit_id"]: v for v in json.loads(out.read_text())["visits"]}
+    assert fixed["V-2028"]["services"][0]["units"] == 2
+    assert fixed["V-2028"]["services"][0]["modifiers"] == ["GP", "KX"]
+    assert fixed["V-2029"]["services"][0]["units"] == 0
+    assert fixed["V-2042"] == sample_visit("V-2042")
+    assert fixed["V-2028"]["note"] == sample_visit("V-2028")["note"]
+    again = json.loads(run("scrub", str(out), "--json", "--today", TODAY).output)
+    auto = [f for c in again["claims"] for f in c["findings"] if f["auto_fix"]]
+    assert auto == []
+
+
+def test_scrub__output_without_fix_is_a_usage_error(tmp_path: Path) -> None:
+    path = write(tmp_path, [sample_visit("V-2001")])
+    result = run("scrub", str(path), "-o", str(tmp_path / "x.json"))
+    assert result.exit_code == 2 and not (tmp_path / "x.json").exists()

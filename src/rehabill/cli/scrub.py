@@ -7,7 +7,9 @@ policy file) cannot be used at all.
 
 from __future__ import annotations
 
+import copy
 import json
+import re
 from datetime import date
 from pathlib import Path
 from typing import Annotated, Any
@@ -131,6 +133,49 @@ def render_result(result: ScrubResult) -> list[str]:
     return out
 
 
+def _load_inputs(visits: Path, payer_policy: Path | None,
+                 today: str | None) -> tuple[date, Policy | None, object]:
+    """The run date, the ``--payer-policy`` policy and the decoded visit file; exit 2 if not."""
+    try:
+        run_date = date.fromisoformat(today) if today else date.today()
+    except ValueError:
+        typer.echo(f"error: --today {today!r} is not a date (YYYY-MM-DD)", err=True)
+        raise typer.Exit(2) from None
+    try:
+        policy = read_policy_file(payer_policy) if payer_policy else None
+        return run_date, policy, read_visit_file(visits)
+    except (ConfigError, InputError) as exc:
+        typer.echo(f"error: {exc}", err=True)
+        raise typer.Exit(exc.exit_code) from None
+
+
+_CHANGED_FIELD = re.compile(r"^services\[(\d+)\]\.(units|modifiers)$")
+
+
+def apply_changes(data: object, results: list[ScrubResult]) -> object:
+    """The decoded visit file with every ``--fix`` change written into it (a new copy).
+
+    Only the changed fields are touched (``services[i].units``, ``services[i].modifiers``);
+    everything else, including fields rehabill does not read, is kept as it was.
+    """
+    out = copy.deepcopy(data)
+    items = out.get("visits") if isinstance(out, dict) else out
+    if not isinstance(items, list):
+        return out
+    by_id = {str(v.get("visit_id")): v for v in items if isinstance(v, dict)}
+    for change in (c for r in results for c in r.changes):
+        match = _CHANGED_FIELD.match(change.field)
+        raw = by_id.get(change.visit_id)
+        if match is None or raw is None:
+            continue
+        service = raw["services"][int(match.group(1))]
+        if match.group(2) == "units":
+            service["units"] = int(change.after)
+        else:
+            service["modifiers"] = change.after.split()
+    return out
+
+
 def register(app: typer.Typer) -> None:
     """Add ``scrub`` and ``rules`` to the app."""
 
@@ -142,21 +187,16 @@ def register(app: typer.Typer) -> None:
         as_json: Annotated[bool, typer.Option("--json", help="Print JSON.")] = False,
         fix: Annotated[bool, typer.Option(
             "--fix", help="Apply safe fixes (GP/GO/GN, units) and report each change.")] = False,
+        output: Annotated[Path | None, typer.Option(
+            "--output", "-o", help="With --fix: write the fixed visit file here.")] = None,
         today: Annotated[str | None, typer.Option(
             "--today", help="Judge timely filing as of this date (YYYY-MM-DD).")] = None,
     ) -> None:
         """Check every visit's claim against Medicare and payer rules before it leaves."""
-        try:
-            run_date = date.fromisoformat(today) if today else date.today()
-        except ValueError:
-            typer.echo(f"error: --today {today!r} is not a date (YYYY-MM-DD)", err=True)
-            raise typer.Exit(2) from None
-        try:
-            policy = read_policy_file(payer_policy) if payer_policy else None
-            data = read_visit_file(visits)
-        except (ConfigError, InputError) as exc:
-            typer.echo(f"error: {exc}", err=True)
-            raise typer.Exit(exc.exit_code) from None
+        if output is not None and not fix:
+            typer.echo("error: --output needs --fix (it writes the fixed visits)", err=True)
+            raise typer.Exit(2)
+        run_date, policy, data = _load_inputs(visits, payer_policy, today)
         parsed = parse_visits(data)
         if not parsed.visits and any(f.code == "input.not_a_visit_list"
                                      for f in parsed.findings):
@@ -165,6 +205,8 @@ def register(app: typer.Typer) -> None:
             raise typer.Exit(2)
         settings = build_settings(run_date, policy)
         results = [scrub_visit(v, settings, fix=fix) for v in parsed.visits]
+        if output is not None:
+            output.write_text(json.dumps(apply_changes(data, results), indent=2) + "\n")
         failed = any(r.has_errors for r in results) or any(f.is_error for f in parsed.findings)
         if as_json:
             claims = _input_claims(parsed.findings) + [claim_json(r) for r in results]
