@@ -21,13 +21,14 @@ from rehabill.rules import (
     mue,
     ncci,
     policy_rules,
+    same_day,
     timing,
     units,
 )
 
 DOCS = Path(__file__).resolve().parents[2] / "docs" / "rules.md"
 MODULES = (assistants, documentation, episode, identity, mode, modifiers, mue, ncci,
-           policy_rules, timing, units)
+           policy_rules, same_day, timing, units)
 
 
 def documented_codes() -> set[str]:
@@ -39,7 +40,7 @@ def documented_codes() -> set[str]:
 def test_catalog__codes_are_unique_and_dotted() -> None:
     codes = [r.code for r in ALL_RULES]
     assert len(codes) == len(set(codes))
-    assert all(re.fullmatch(r"[a-z]+\.[a-z_]+", c) for c in codes)
+    assert all(re.fullmatch(r"[a-z][a-z_]*\.[a-z_]+", c) for c in codes)
 
 
 def test_catalog__chains_every_module_rules_tuple() -> None:

@@ -69,6 +69,8 @@ class Case:
     today: date = TODAY
     clean_today: date | None = None
     claim: Callable[[Visit], Claim] | None = None
+    same_day: tuple[Visit, ...] = ()
+    clean_same_day: tuple[Visit, ...] = ()
 
 
 V = visit_from_terms
@@ -205,6 +207,12 @@ CASES: dict[str, Case] = {
         V("97530=20 97535=20"), svc(V("97530=20 97535=20"), 1, activity="dressing practice",
                                     goal="dress upper body alone")),
 }
+# Across claims: the patient's other visit that day bills the same code, or another code.
+CASES["same_day.duplicate_service"] = Case(
+    BASE, BASE, same_day=(replace(V("97110=20"), visit_id="V-2"),),
+    clean_same_day=(replace(V("97140=20"), visit_id="V-2"),))
+CASES["same_day.visits_per_day"] = Case(
+    BASE, BASE, "lonestar_choice_ppo", same_day=(replace(V("97140=20"), visit_id="V-2"),))
 # SLPA: the same visit trips under Medicare and is clean under a payer that bills SLPAs.
 CLEAN_POLICY = {"assistants.slpa_not_billable": "commercial_default"}
 # A plan with no shipped policy uses the default: a near-identical visit with a known plan.
@@ -213,19 +221,21 @@ CASES["policy.default_used"] = Case(
     replace(BASE, coverage=Coverage("ACME", "Acme Health", "X1", "commercial")), policy=None)
 
 
-def _run(visit: Visit, case: Case, today: date, policy: str | None) -> list[str]:
+def _run(visit: Visit, case: Case, today: date, policy: str | None,
+         same_day: tuple[Visit, ...] = ()) -> list[str]:
     chosen, fallback = shipped_policies().for_plan(policy or visit.coverage.plan)
     claim = case.claim(visit) if case.claim else None
-    ctx = RuleContext(load(), chosen, today, claim, fake_icd, fallback)
+    ctx = RuleContext(load(), chosen, today, claim, fake_icd, fallback, same_day=same_day)
     return [f.code for f in scrub(visit, ctx)]
 
 
 @pytest.mark.parametrize("code", sorted(CASES))
 def test_rule__trips_and_near_identical_visit_does_not(code: str) -> None:
     case = CASES[code]
-    assert code in _run(case.trips, case, case.today, case.policy)
+    assert code in _run(case.trips, case, case.today, case.policy, case.same_day)
     clean_policy = CLEAN_POLICY.get(code, case.policy)
-    assert code not in _run(case.clean, case, case.clean_today or case.today, clean_policy)
+    assert code not in _run(case.clean, case, case.clean_today or case.today, clean_policy,
+                            case.clean_same_day)
 
 
 def test_rule_cases__cover_the_whole_catalog() -> None:

@@ -179,3 +179,15 @@ def test_scrub_visit__never_raises_and_only_catalog_codes(raw: dict[str, Any],
         for f in result.findings:
             assert f.code in known or f.code.startswith("coding."), f
             assert f.message and f.location.visit_id == visit.visit_id
+
+
+def test_scrub_visits__each_visit_sees_the_patients_other_visits_that_day() -> None:
+    first = visit_from_terms("97110=20 97140=15")
+    second = replace(visit_from_terms("97110=23"), visit_id="V-2")
+    other_patient = replace(second, visit_id="V-3",
+                            patient=replace(second.patient, id="P-9"))
+    other_day = replace(second, visit_id="V-4", date_of_service=date(2026, 3, 3))
+    results = package.scrub_visits([first, second, other_patient, other_day], SETTINGS)
+    codes = [finding_codes(r.findings) for r in results]
+    assert codes[0] == codes[1] == ["same_day.duplicate_service"]
+    assert codes[2] == codes[3] == []

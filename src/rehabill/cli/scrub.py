@@ -21,7 +21,7 @@ from rehabill.domain.money import format_amount
 from rehabill.domain.parse import parse_visits
 from rehabill.errors import ConfigError, InputError
 from rehabill.reference import load as load_reference
-from rehabill.rules import CATALOG, ScrubResult, ScrubSettings, scrub_visit
+from rehabill.rules import CATALOG, ScrubResult, ScrubSettings, scrub_visits
 from rehabill.rules.policy import (
     Policy,
     check_rule_codes,
@@ -204,7 +204,7 @@ def register(app: typer.Typer) -> None:
                 typer.echo(f"error: {visits}: {f.code}: {f.message}", err=True)
             raise typer.Exit(2)
         settings = build_settings(run_date, policy)
-        results = [scrub_visit(v, settings, fix=fix) for v in parsed.visits]
+        results = scrub_visits(parsed.visits, settings, fix=fix)
         if output is not None:
             output.write_text(json.dumps(apply_changes(data, results), indent=2) + "\n")
         failed = any(r.has_errors for r in results) or any(f.is_error for f in parsed.findings)

@@ -12,7 +12,7 @@ functions handed in by the caller.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date
 from types import MappingProxyType
@@ -31,6 +31,7 @@ from rehabill.rules import (
     mue,
     ncci,
     policy_rules,
+    same_day,
     timing,
     units,
 )
@@ -53,12 +54,13 @@ __all__ = [
     "enabled_rules",
     "scrub",
     "scrub_visit",
+    "scrub_visits",
 ]
 
 ALL_RULES: tuple[Rule, ...] = (
     identity.RULES + timing.RULES + policy_rules.RULES + episode.RULES + ncci.RULES
     + mue.RULES + units.RULES + modifiers.RULES + mode.RULES + assistants.RULES
-    + documentation.RULES
+    + documentation.RULES + same_day.RULES
 )
 CATALOG: Mapping[str, Rule] = MappingProxyType({rule.code: rule for rule in ALL_RULES})
 
@@ -98,7 +100,7 @@ def scrub(visit: Visit, ctx: RuleContext) -> tuple[Finding, ...]:
     except Exception:  # leave it to each rule; the one that fails is reported alone
         facts = None
     ctx = RuleContext(ctx.reference, ctx.policy, ctx.today, ctx.claim, ctx.icd,
-                      ctx.policy_fallback, facts)
+                      ctx.policy_fallback, facts, ctx.same_day)
     found: list[Finding] = []
     for rule in enabled_rules(ctx.policy):
         try:
@@ -148,13 +150,15 @@ class ScrubResult:
         return any(f.is_error for f in self.findings)
 
 
-def _run(visit: Visit, settings: ScrubSettings) -> tuple[RuleContext, tuple[Finding, ...]]:
+def _run(visit: Visit, settings: ScrubSettings,
+         same_day: tuple[Visit, ...] = ()) -> tuple[RuleContext, tuple[Finding, ...]]:
     policy, fallback = settings.policies.for_plan(visit.coverage.plan)
     claim: Claim | None = None
     coding_findings: tuple[Finding, ...] = ()
     if settings.coder is not None:
         claim, coding_findings = settings.coder(visit, policy, settings.reference)
-    ctx = RuleContext(settings.reference, policy, settings.today, claim, settings.icd, fallback)
+    ctx = RuleContext(settings.reference, policy, settings.today, claim, settings.icd, fallback,
+                      None, same_day)
     findings = scrub(visit, ctx)
     if coding_findings:
         findings = sort_findings(_merge(findings, coding_findings))
@@ -169,7 +173,8 @@ def _merge(findings: Iterable[Finding], extra: Iterable[Finding]) -> list[Findin
     return out
 
 
-def scrub_visit(visit: Visit, settings: ScrubSettings, *, fix: bool = False) -> ScrubResult:
+def scrub_visit(visit: Visit, settings: ScrubSettings, *, fix: bool = False,
+                same_day: tuple[Visit, ...] = ()) -> ScrubResult:
     """Scrub one visit, applying the safe fixes first when ``fix`` is set.
 
     Args:
@@ -177,15 +182,39 @@ def scrub_visit(visit: Visit, settings: ScrubSettings, *, fix: bool = False) -> 
         settings: the run's reference, today, policies, ICD checker and coder.
         fix: apply only the safe, unambiguous fixes (discipline modifier, recomputed units)
             and scrub the fixed visit again; every change is reported.
+        same_day: other visits of the same patient on the same date (``scrub_visits``).
 
     Returns:
         The scrub result for the visit (the fixed one when fixes were applied).
     """
-    ctx, findings = _run(visit, settings)
+    ctx, findings = _run(visit, settings, same_day)
     if not fix:
         return ScrubResult(visit, ctx.claim, findings, ctx.policy)
     fixed, changes = apply_fixes(visit, findings, ctx)
     if not changes:
         return ScrubResult(visit, ctx.claim, findings, ctx.policy)
-    ctx, findings = _run(fixed, settings)
+    ctx, findings = _run(fixed, settings, same_day)
     return ScrubResult(fixed, ctx.claim, findings, ctx.policy, changes)
+
+
+def scrub_visits(visits: Sequence[Visit], settings: ScrubSettings, *,
+                 fix: bool = False) -> list[ScrubResult]:
+    """Scrub a batch: each visit also sees the patient's other visits on the same date.
+
+    Args:
+        visits: the visits of one file or batch.
+        settings: the run's settings.
+        fix: apply the safe fixes (see ``scrub_visit``).
+
+    Returns:
+        One result per visit, in order.
+    """
+    by_day: dict[tuple[str, date], list[Visit]] = {}
+    for visit in visits:
+        by_day.setdefault((visit.patient.id, visit.date_of_service), []).append(visit)
+    return [
+        scrub_visit(visit, settings, fix=fix, same_day=tuple(
+            other for other in by_day[(visit.patient.id, visit.date_of_service)]
+            if other is not visit))
+        for visit in visits
+    ]

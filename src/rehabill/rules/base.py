@@ -46,6 +46,8 @@ class RuleContext:
         icd: the ICD-10-CM checker, or None to check the code format only.
         policy_fallback: True when the plan named no known policy and the default was used.
         facts: the visit's shared facts; ``scrub`` fills them in (rules call ``facts_of``).
+        same_day: the other visits of the same patient on the same date in the batch being
+            scrubbed (``scrub_visits`` fills them in; empty for a visit scrubbed alone).
     """
 
     reference: Reference
@@ -55,6 +57,7 @@ class RuleContext:
     icd: IcdCheck | None = None
     policy_fallback: bool = False
     facts: Facts | None = None
+    same_day: tuple[Visit, ...] = ()
 
 
 RuleFunction = Callable[[Visit, RuleContext], Iterable[Finding]]

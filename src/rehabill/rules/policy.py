@@ -47,6 +47,7 @@ class Policy:
         progress_report_days: most treatment days between progress reports.
         authorization_required: a prior authorization must cover the visit.
         visits_per_year: visit cap per calendar year (None = none).
+        visits_per_day: visit cap per patient per date (None = none).
         units_per_day: cap on billed units per day (None = none).
         codes_not_covered: codes the payer does not pay.
         timely_filing_days / timely_filing_months: the filing window (exactly one is set).
@@ -73,6 +74,7 @@ class Policy:
     progress_report_days: int | None
     authorization_required: bool
     visits_per_year: int | None
+    visits_per_day: int | None
     units_per_day: int | None
     codes_not_covered: frozenset[str]
     timely_filing_days: int | None
@@ -92,7 +94,8 @@ _SECTIONS: dict[str, frozenset[str]] = {
     "assistants": frozenset({"supervision", "slpa_billable"}),
     "episode": frozenset({"plan_of_care_required", "certification_days", "recertification_days",
                           "progress_report_treatment_days", "authorization_required"}),
-    "limits": frozenset({"visits_per_year", "units_per_day", "codes_not_covered"}),
+    "limits": frozenset({"visits_per_year", "visits_per_day", "units_per_day",
+                         "codes_not_covered"}),
     "filing": frozenset({"days", "months", "warn_days"}),
     "fees": frozenset({"schedule", "percent"}),
     "rules": frozenset({"disabled"}),
@@ -196,6 +199,7 @@ def _build(r: _Reader, default_name: str) -> Policy:
         progress_report_days=r.get("episode", "progress_report_treatment_days", int, None),
         authorization_required=r.get("episode", "authorization_required", bool, False),
         visits_per_year=r.get("limits", "visits_per_year", int, None),
+        visits_per_day=r.get("limits", "visits_per_day", int, None),
         units_per_day=r.get("limits", "units_per_day", int, None),
         codes_not_covered=frozenset(c.upper() for c in r.strings("limits", "codes_not_covered")),
         timely_filing_days=days,
