@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 
 SRC = Path(__file__).parents[1] / "src" / "rehabill"
-PURE = ("domain", "reference", "coding", "rules", "x12", "ledger")
+PURE = ("domain", "reference", "coding", "rules", "x12", "ledger", "reports")
 ALLOWED_REHABILL = {f"rehabill.{p}" for p in PURE} | {"rehabill", "rehabill.errors"}
 
 

@@ -7,5 +7,5 @@ import rehabill.domain as domain
 
 def test_exported_members() -> None:
     public = {name for name in dir(domain) if not name.startswith("_")}
-    submodules = {"claim", "findings", "money", "parse", "visit"}
+    submodules = {"claim", "findings", "money", "npi", "parse", "serialize", "visit"}
     assert set(domain.__all__) == public - submodules
