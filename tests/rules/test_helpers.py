@@ -1,4 +1,4 @@
-"""Small pure helpers the rules rely on: NPI check digit, filing deadlines."""
+"""Small pure helpers the rules rely on: filing deadlines."""
 
 from __future__ import annotations
 
@@ -6,22 +6,8 @@ from datetime import date
 
 import pytest
 
-from rehabill.rules.identity import is_valid_npi
 from rehabill.rules.policy import shipped_policies
 from rehabill.rules.timing import add_months, filing_deadline
-
-
-@pytest.mark.parametrize(("npi", "valid"), [
-    ("1234567893", True),    # the CMS worked example
-    ("1306849450", True),
-    ("1234567890", False),
-    ("123456789", False),
-    ("12345678931", False),
-    ("12345678a3", False),
-    ("", False),
-])
-def test_is_valid_npi__luhn_with_80840_prefix(npi: str, valid: bool) -> None:
-    assert is_valid_npi(npi) is valid
 
 
 @pytest.mark.parametrize(("start", "months", "end"), [
