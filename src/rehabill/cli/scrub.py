@@ -181,7 +181,8 @@ def register(app: typer.Typer) -> None:
 
     @app.command("scrub")
     def scrub_command(
-        visits: Annotated[Path, typer.Argument(help="Visit file (JSON list or {\"visits\": []}).")],
+        visits: Annotated[Path, typer.Argument(
+            metavar="VISITS.json", help="Visit file (JSON list or {\"visits\": []}).")],
         payer_policy: Annotated[Path | None, typer.Option(
             "--payer-policy", help="A payer policy TOML file to use for every visit.")] = None,
         as_json: Annotated[bool, typer.Option("--json", help="Print JSON.")] = False,
