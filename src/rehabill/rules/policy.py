@@ -110,9 +110,11 @@ class _Reader:
         self.source = source
 
     def fail(self, key: str, message: str) -> ConfigError:
+        """A ConfigError located at this file and ``key``."""
         return ConfigError(message, location=f"{self.source}: {key}")
 
     def section(self, name: str) -> Mapping[str, Any]:
+        """The table ``[name]`` (empty when absent); unknown keys in it are refused."""
         value = self.data.get(name, {})
         if not isinstance(value, Mapping):
             raise self.fail(name, f"[{name}] must be a table")
@@ -122,6 +124,7 @@ class _Reader:
         return value
 
     def get(self, section: str, key: str, kind: type, default: Any) -> Any:
+        """``section.key`` checked to be of ``kind`` (ints are whole and >= 0)."""
         table = self.section(section) if section else self.data
         value = table.get(key, default)
         path = f"{section}.{key}" if section else key
@@ -134,12 +137,14 @@ class _Reader:
         return value
 
     def choice(self, section: str, key: str, allowed: tuple[str, ...], default: str) -> str:
+        """``section.key`` checked to be one of ``allowed``."""
         value: str = self.get(section, key, str, default)
         if value not in allowed:
             raise self.fail(f"{section}.{key}", f"{value!r} is not one of {', '.join(allowed)}")
         return value
 
     def strings(self, section: str, key: str) -> tuple[str, ...]:
+        """``section.key`` checked to be a list of non-empty strings."""
         value = self.get(section, key, list, [])
         path = f"{section}.{key}" if section else key
         if not all(isinstance(v, str) and v for v in value):
