@@ -23,6 +23,7 @@ from rehabill.rules import (
     scrub_visit,
 )
 from rehabill.rules.base import IcdStatus
+from rehabill.rules.coder import code_for_policy
 from rehabill.rules.policy import shipped_policies
 from rehabill.testing import finding_codes, visit_from_terms
 
@@ -128,11 +129,13 @@ def test_scrub__a_failing_rule_becomes_one_finding_and_the_rest_still_run() -> N
     policy = shipped_policies().by_plan["medicare_part_b"]
     rules = (Rule("test.broken", Severity.ERROR, broken, "t", "t"), *enabled_rules(policy))
     package._enabled_cache[id(policy)] = (policy, rules)
+    package._needs_cache.clear()
     try:
         visit = replace(visit_from_terms("97110=20"), diagnoses=())
         codes = finding_codes(scrub(visit, RuleContext(load(), policy, TODAY)))
     finally:
         package._enabled_cache.pop(id(policy))
+        package._needs_cache.clear()
     assert codes == ["identity.no_diagnosis", "scrub.rule_failed"]
 
 
@@ -191,3 +194,17 @@ def test_scrub_visits__each_visit_sees_the_patients_other_visits_that_day() -> N
     codes = [finding_codes(r.findings) for r in results]
     assert codes[0] == codes[1] == ["same_day.duplicate_service"]
     assert codes[2] == codes[3] == []
+
+
+@settings(max_examples=150, deadline=None)
+@given(VISIT_JSON)
+def test_scrub__skipping_rules_by_needs_and_policy_hides_no_finding(raw: dict[str, Any]) -> None:
+    for visit in parse_visits([raw]).visits:
+        policy, fallback = SETTINGS.policies.for_plan(visit.coverage.plan)
+        claim, _ = code_for_policy(visit, policy, SETTINGS.reference)
+        ctx = RuleContext(SETTINGS.reference, policy, TODAY, claim, billable, fallback)
+        every = sorted((f.code, str(f.location), f.message)
+                       for rule in ALL_RULES if rule.code not in policy.disabled_rules
+                       for f in rule.function(visit, ctx))
+        fast = sorted((f.code, str(f.location), f.message) for f in scrub(visit, ctx))
+        assert fast == every

@@ -84,6 +84,20 @@ def enabled_rules(policy: Policy) -> tuple[Rule, ...]:
     return rules
 
 
+_needs_cache: dict[tuple[int, frozenset[str]], tuple[Policy, tuple[Rule, ...]]] = {}
+
+
+def rules_for(policy: Policy, flags: frozenset[str]) -> tuple[Rule, ...]:
+    """The policy's rules whose ``needs`` the visit's flags meet (cached per combination)."""
+    key = (id(policy), flags)
+    cached = _needs_cache.get(key)
+    if cached is not None and cached[0] is policy:
+        return cached[1]
+    rules = tuple(r for r in enabled_rules(policy) if r.needs <= flags)
+    _needs_cache[key] = (policy, rules)
+    return rules
+
+
 def scrub(visit: Visit, ctx: RuleContext) -> tuple[Finding, ...]:
     """Run every rule the context's policy enables.
 
@@ -102,7 +116,8 @@ def scrub(visit: Visit, ctx: RuleContext) -> tuple[Finding, ...]:
     ctx = RuleContext(ctx.reference, ctx.policy, ctx.today, ctx.claim, ctx.icd,
                       ctx.policy_fallback, facts, ctx.same_day)
     found: list[Finding] = []
-    for rule in enabled_rules(ctx.policy):
+    rules = enabled_rules(ctx.policy) if facts is None else rules_for(ctx.policy, facts.flags)
+    for rule in rules:
         try:
             found.extend(rule.function(visit, ctx))
         except Exception as exc:  # a bug in one rule must not lose the other findings

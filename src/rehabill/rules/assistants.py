@@ -14,6 +14,7 @@ from rehabill.domain.findings import Finding, Severity
 from rehabill.domain.visit import Credential, Visit
 from rehabill.reference import EVALUATION_CODES
 from rehabill.rules.base import (
+    HAS_ASSISTANT,
     Rule,
     RuleContext,
     facts_of,
@@ -116,24 +117,30 @@ def direct_supervision(visit: Visit, ctx: RuleContext) -> Iterator[Finding]:
 
 NO_SUPERVISING_THERAPIST = Rule(
     "assistants.no_supervising_therapist", Severity.ERROR, no_supervising_therapist,
-    "Assistant renders with no supervising therapist on the claim", SOURCE)
+    "Assistant renders with no supervising therapist on the claim", SOURCE,
+                                needs=frozenset({HAS_ASSISTANT}))
 ASSISTANT_NOT_NAMED = Rule(
     "assistants.assistant_not_named", Severity.ERROR, assistant_not_named,
-    "Assistant minutes without a named assistant", SOURCE)
+    "Assistant minutes without a named assistant", SOURCE,
+                           needs=frozenset({HAS_ASSISTANT}))
 EVALUATION_BY_ASSISTANT = Rule(
     "assistants.evaluation_by_assistant", Severity.ERROR, evaluation_by_assistant,
-    "Evaluation furnished by an assistant", SOURCE)
+    "Evaluation furnished by an assistant", SOURCE,
+                               needs=frozenset({HAS_ASSISTANT}))
 SLPA_NOT_BILLABLE = Rule(
     "assistants.slpa_not_billable", Severity.ERROR, slpa_not_billable,
     "SLPA services billed to a payer that does not recognize SLPAs", SOURCE,
-                         applies=lambda p: not p.slpa_billable)
+                         applies=lambda p: not p.slpa_billable,
+                         needs=frozenset({HAS_ASSISTANT}))
 ASSISTANT_DISCIPLINE_MISMATCH = Rule(
     "assistants.discipline_mismatch", Severity.ERROR, assistant_discipline_mismatch,
-    "Assistant of another discipline than the plan of care", SOURCE)
+    "Assistant of another discipline than the plan of care", SOURCE,
+                                     needs=frozenset({HAS_ASSISTANT}))
 DIRECT_SUPERVISION = Rule(
     "assistants.direct_supervision", Severity.WARNING, direct_supervision,
     "Payer requires direct supervision of assistants", SOURCE + "; payer policy",
-                          applies=lambda p: p.assistant_supervision == "direct")
+                          applies=lambda p: p.assistant_supervision == "direct",
+                          needs=frozenset({HAS_ASSISTANT}))
 
 RULES = (NO_SUPERVISING_THERAPIST, ASSISTANT_NOT_NAMED, EVALUATION_BY_ASSISTANT,
          SLPA_NOT_BILLABLE, ASSISTANT_DISCIPLINE_MISMATCH, DIRECT_SUPERVISION)

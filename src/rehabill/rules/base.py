@@ -18,7 +18,7 @@ from enum import StrEnum
 from rehabill.domain.claim import Claim, ClaimLine
 from rehabill.domain.findings import Finding, Location, Severity
 from rehabill.domain.visit import Credential, Discipline, Mode, Visit
-from rehabill.reference import PtpEdit, Reference
+from rehabill.reference import GROUP_CODES, PtpEdit, Reference
 from rehabill.rules.policy import Policy
 
 
@@ -68,8 +68,10 @@ class Rule:
     """One registered rule: stable dotted code, severity, the function, a title and its source.
 
     ``applies``, when given, says from the payer policy alone whether the rule can ever fire
-    (no KX rules for a payer without the KX threshold); the scrubber leaves such rules out of
-    that payer's run. The function keeps its own check, so calling it directly stays correct.
+    (no KX rules for a payer without the KX threshold); ``needs`` names visit flags (``HAS_*``)
+    without which it cannot fire (no NCCI rule without an NCCI pair). The scrubber leaves such
+    rules out of the run; the function keeps its own checks, so calling it directly stays
+    correct. Both exist for speed only.
     """
 
     code: str
@@ -78,6 +80,7 @@ class Rule:
     title: str
     source: str
     applies: Callable[[Policy], bool] | None = None
+    needs: frozenset[str] = frozenset()
 
 
 def service_location(visit: Visit, index: int, field: str = "") -> Location:
@@ -140,6 +143,44 @@ class Facts:
     one_on_one: bool
     pairs: tuple[tuple[int, int, PtpEdit], ...]
     allowed_estimate: Decimal | None
+    flags: frozenset[str] = frozenset()
+
+
+# What a visit has, for ``Rule.needs``: a rule that needs a flag the visit lacks cannot fire.
+HAS_ASSISTANT = "assistant"            # an assistant named, assistant minutes, or rendering
+HAS_DOCUMENTED_UNITS = "documented_units"
+HAS_DOCUMENTED_MODIFIERS = "documented_modifiers"
+HAS_NCCI_PAIR = "ncci_pair"
+HAS_GROUP = "group"                    # a group/concurrent mode or a group code
+HAS_FUNCTIONAL = "functional"          # 97530, 97535, 97537 or 97542
+HAS_PLAN = "plan_of_care"
+HAS_AUTHORIZATION = "authorization"
+HAS_SAME_DAY = "same_day"
+HAS_TOTAL_TIME = "total_treatment_minutes"
+HAS_PROGRESS_COUNT = "treatment_days_since_progress_report"
+USES_DEFAULT_POLICY = "default_policy"
+FUNCTIONAL_CODES = frozenset({"97530", "97535", "97537", "97542"})
+
+
+def _flags(visit: Visit, ctx: RuleContext, codes: frozenset[str], one_on_one: bool,
+           assistant_minutes: int, has_pairs: bool) -> frozenset[str]:
+    services = visit.services
+    checks = (
+        (HAS_ASSISTANT, visit.assistant is not None or assistant_minutes > 0
+         or visit.rendering_provider.credential.is_assistant),
+        (HAS_DOCUMENTED_UNITS, any(s.units is not None for s in services)),
+        (HAS_DOCUMENTED_MODIFIERS, any(s.modifiers for s in services)),
+        (HAS_NCCI_PAIR, has_pairs),
+        (HAS_GROUP, not one_on_one or not GROUP_CODES.isdisjoint(codes)),
+        (HAS_FUNCTIONAL, not FUNCTIONAL_CODES.isdisjoint(codes)),
+        (HAS_PLAN, visit.plan_of_care is not None),
+        (HAS_AUTHORIZATION, visit.authorization is not None),
+        (HAS_SAME_DAY, bool(ctx.same_day)),
+        (HAS_TOTAL_TIME, visit.total_treatment_minutes is not None),
+        (HAS_PROGRESS_COUNT, visit.treatment_days_since_progress_report is not None),
+        (USES_DEFAULT_POLICY, ctx.policy_fallback),
+    )
+    return frozenset(name for name, present in checks if present)
 
 
 def facts_of(visit: Visit, ctx: RuleContext) -> Facts:
@@ -172,18 +213,21 @@ def compute_facts(visit: Visit, ctx: RuleContext) -> Facts:
             count = service.units if service.units is not None else (0 if is_timed else 1)
             units[service.code] = units.get(service.code, 0) + count
     plan = visit.plan_of_care
+    all_codes = frozenset(s.code for s in visit.services)
+    pairs = _pairs(visit, ctx.reference)
     return Facts(
         discipline=plan.discipline if plan is not None and plan.discipline is not None
         else _CREDENTIAL_DISCIPLINE[visit.rendering_provider.credential],
-        codes=frozenset(s.code for s in visit.services),
+        codes=all_codes,
         modifiers=tuple(modifiers),
         all_modifiers=frozenset(m for group in modifiers for m in group),
         units=units,
         timed_minutes=timed_total,
         assistant_minutes=assistant_total,
         one_on_one=one_on_one,
-        pairs=_pairs(visit, ctx.reference),
+        pairs=pairs,
         allowed_estimate=_allowed(visit, units, ctx) if ctx.policy.kx_threshold else None,
+        flags=_flags(visit, ctx, all_codes, one_on_one, assistant_total, bool(pairs)),
     )
 
 

@@ -12,10 +12,17 @@ from collections.abc import Iterator
 
 from rehabill.domain.findings import Finding, Severity
 from rehabill.domain.visit import Service, Visit
-from rehabill.rules.base import Rule, RuleContext, facts_of, finding, service_location
+from rehabill.rules.base import (
+    FUNCTIONAL_CODES,
+    HAS_FUNCTIONAL,
+    Rule,
+    RuleContext,
+    facts_of,
+    finding,
+    service_location,
+)
 
 SOURCE = "CMS Pub 100-02 ch.15 §220.3; MAC outpatient PT/OT LCDs"
-FUNCTIONAL_CODES = frozenset({"97530", "97535", "97537", "97542"})
 
 
 def _norm(text: str) -> str:
@@ -107,13 +114,16 @@ GOAL_MISSING = Rule("documentation.goal_missing", Severity.ERROR, goal_missing,
                     "Timed service without a functional goal", SOURCE)
 ASSISTANCE_MISSING = Rule("documentation.assistance_missing", Severity.WARNING,
                           assistance_missing,
-                          "Functional training without an assistance level", SOURCE)
+                          "Functional training without an assistance level", SOURCE,
+                          needs=frozenset({HAS_FUNCTIONAL}))
 PURPOSE_NOT_DISTINCT = Rule("documentation.purpose_not_distinct", Severity.WARNING,
                             purpose_not_distinct,
-                            "97530 and 97110 documented with the same purpose", SOURCE)
+                            "97530 and 97110 documented with the same purpose", SOURCE,
+                            needs=frozenset({HAS_FUNCTIONAL}))
 ACTIVITIES_NOT_DISTINCT = Rule("documentation.activities_not_distinct", Severity.WARNING,
                                activities_not_distinct,
-                               "97530 and 97535 share an activity or goal", SOURCE)
+                               "97530 and 97535 share an activity or goal", SOURCE,
+                               needs=frozenset({HAS_FUNCTIONAL}))
 
 RULES = (ACTIVITY_MISSING, GOAL_MISSING, ASSISTANCE_MISSING, PURPOSE_NOT_DISTINCT,
          ACTIVITIES_NOT_DISTINCT)

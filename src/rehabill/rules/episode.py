@@ -13,7 +13,16 @@ from datetime import timedelta
 
 from rehabill.domain.findings import Finding, Severity
 from rehabill.domain.visit import Visit
-from rehabill.rules.base import Rule, RuleContext, facts_of, finding, visit_location
+from rehabill.rules.base import (
+    HAS_AUTHORIZATION,
+    HAS_PLAN,
+    HAS_PROGRESS_COUNT,
+    Rule,
+    RuleContext,
+    facts_of,
+    finding,
+    visit_location,
+)
 
 SOURCE = "42 CFR 424.24(c); CMS Pub 100-02 ch.15 §220.1.3, §220.3"
 
@@ -160,24 +169,30 @@ NO_PLAN_OF_CARE = Rule("episode.no_plan_of_care", Severity.ERROR, no_plan_of_car
                        applies=lambda p: p.plan_of_care_required)
 OUTSIDE_PLAN_OF_CARE = Rule("episode.outside_plan_of_care", Severity.ERROR,
                             outside_plan_of_care, "Date of service outside the plan of care",
-                            SOURCE)
+                            SOURCE,
+                            needs=frozenset({HAS_PLAN}))
 CERTIFICATION_OVERDUE = Rule("episode.certification_overdue", Severity.ERROR,
                              certification_overdue,
                              "Plan of care not certified within the window", SOURCE,
-                             applies=lambda p: p.certification_days is not None)
+                             applies=lambda p: p.certification_days is not None,
+                             needs=frozenset({HAS_PLAN}))
 CERTIFICATION_LATE = Rule("episode.certification_late", Severity.WARNING, certification_late,
                           "Delayed certification (needs a documented reason)", SOURCE,
-                          applies=lambda p: p.certification_days is not None)
+                          applies=lambda p: p.certification_days is not None,
+                          needs=frozenset({HAS_PLAN}))
 RECERTIFICATION_DUE = Rule("episode.recertification_due", Severity.ERROR, recertification_due,
                            "Plan of care needs recertification", SOURCE,
-                           applies=lambda p: p.recertification_days is not None)
+                           applies=lambda p: p.recertification_days is not None,
+                           needs=frozenset({HAS_PLAN}))
 PROGRESS_REPORT_OVERDUE = Rule("episode.progress_report_overdue", Severity.ERROR,
                                progress_report_overdue, "Progress report overdue", SOURCE,
-                               applies=lambda p: p.progress_report_days is not None)
+                               applies=lambda p: p.progress_report_days is not None,
+                               needs=frozenset({HAS_PROGRESS_COUNT}))
 CERTIFYING_NPI_MISSING = Rule("episode.certifying_npi_missing", Severity.ERROR,
                               certifying_npi_missing,
                               "Plan of care without the certifying NPI", SOURCE,
-                              applies=lambda p: p.plan_of_care_required)
+                              applies=lambda p: p.plan_of_care_required,
+                              needs=frozenset({HAS_PLAN}))
 AUTHORIZATION_MISSING = Rule("episode.authorization_missing", Severity.ERROR,
                              authorization_missing,
                              "No prior authorization where the payer requires one",
@@ -185,10 +200,12 @@ AUTHORIZATION_MISSING = Rule("episode.authorization_missing", Severity.ERROR,
                              applies=lambda p: p.authorization_required)
 AUTHORIZATION_OUT_OF_RANGE = Rule("episode.authorization_out_of_range", Severity.ERROR,
                                   authorization_out_of_range,
-                                  "Date of service outside the authorization", "Payer policy")
+                                  "Date of service outside the authorization", "Payer policy",
+                                  needs=frozenset({HAS_AUTHORIZATION}))
 AUTHORIZATION_EXHAUSTED = Rule("episode.authorization_exhausted", Severity.ERROR,
                                authorization_exhausted,
-                               "Authorization has no visits or units left", "Payer policy")
+                               "Authorization has no visits or units left", "Payer policy",
+                               needs=frozenset({HAS_AUTHORIZATION}))
 
 RULES = (NO_PLAN_OF_CARE, OUTSIDE_PLAN_OF_CARE, CERTIFICATION_OVERDUE, CERTIFICATION_LATE,
          RECERTIFICATION_DUE, PROGRESS_REPORT_OVERDUE, CERTIFYING_NPI_MISSING,

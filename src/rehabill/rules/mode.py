@@ -13,7 +13,14 @@ from collections.abc import Iterator
 from rehabill.domain.findings import Finding, Severity
 from rehabill.domain.visit import Discipline, Mode, Visit
 from rehabill.reference import GROUP_CODES
-from rehabill.rules.base import Rule, RuleContext, facts_of, finding, service_location
+from rehabill.rules.base import (
+    HAS_GROUP,
+    Rule,
+    RuleContext,
+    facts_of,
+    finding,
+    service_location,
+)
 
 SOURCE = "CMS Pub 100-02 ch.15 §230.A-C"
 
@@ -76,12 +83,15 @@ def group_billed_twice(visit: Visit, ctx: RuleContext) -> Iterator[Finding]:
 
 INDIVIDUAL_CODE_IN_GROUP = Rule(
     "mode.individual_code_in_group", Severity.ERROR, individual_code_in_group,
-    "One-on-one code billed for a group or concurrent session", SOURCE)
+    "One-on-one code billed for a group or concurrent session", SOURCE,
+                                needs=frozenset({HAS_GROUP}))
 GROUP_CODE_ONE_ON_ONE = Rule(
     "mode.group_code_one_on_one", Severity.ERROR, group_code_one_on_one,
-    "Group code billed for a one-on-one session", SOURCE)
+    "Group code billed for a one-on-one session", SOURCE,
+                             needs=frozenset({HAS_GROUP}))
 GROUP_BILLED_TWICE = Rule(
     "mode.group_billed_twice", Severity.ERROR, group_billed_twice,
-    "Group or concurrent session billed more than once", SOURCE)
+    "Group or concurrent session billed more than once", SOURCE,
+                          needs=frozenset({HAS_GROUP}))
 
 RULES = (INDIVIDUAL_CODE_IN_GROUP, GROUP_CODE_ONE_ON_ONE, GROUP_BILLED_TWICE)

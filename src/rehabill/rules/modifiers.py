@@ -18,6 +18,8 @@ from rehabill.rules.base import (
     ASSISTANT_MODIFIERS,
     DISCIPLINE_MODIFIERS,
     DISTINCT_MODIFIERS,
+    HAS_ASSISTANT,
+    HAS_DOCUMENTED_MODIFIERS,
     X_MODIFIERS,
     Rule,
     RuleContext,
@@ -220,29 +222,36 @@ def medical_review_threshold(visit: Visit, ctx: RuleContext) -> Iterator[Finding
 
 DISCIPLINE_MISSING = Rule("modifiers.discipline_missing", Severity.ERROR, discipline_missing,
                           "Line without GP/GO/GN", SOURCE_DISCIPLINE,
-                          applies=lambda p: p.discipline_modifiers_required)
+                          applies=lambda p: p.discipline_modifiers_required,
+                          needs=frozenset({HAS_DOCUMENTED_MODIFIERS}))
 DISCIPLINE_WRONG = Rule("modifiers.discipline_wrong", Severity.ERROR, discipline_wrong,
-                        "GP/GO/GN does not match the plan of care", SOURCE_DISCIPLINE)
+                        "GP/GO/GN does not match the plan of care", SOURCE_DISCIPLINE,
+                        needs=frozenset({HAS_DOCUMENTED_MODIFIERS}))
 ASSISTANT_MISSING = Rule("modifiers.assistant_missing", Severity.ERROR, assistant_missing,
                          "CQ/CO missing where the assistant's minutes call for it",
                          SOURCE_ASSISTANT,
-                         applies=lambda p: p.assistant_modifiers)
+                         applies=lambda p: p.assistant_modifiers,
+                         needs=frozenset({HAS_DOCUMENTED_MODIFIERS, HAS_ASSISTANT}))
 ASSISTANT_UNSUPPORTED = Rule("modifiers.assistant_unsupported", Severity.ERROR,
                              assistant_unsupported,
                              "CQ/CO not supported by the minutes", SOURCE_ASSISTANT,
-                             applies=lambda p: p.assistant_modifiers)
+                             applies=lambda p: p.assistant_modifiers,
+                             needs=frozenset({HAS_DOCUMENTED_MODIFIERS}))
 ASSISTANT_NOT_ADOPTED = Rule("modifiers.assistant_not_adopted", Severity.WARNING,
                              assistant_not_adopted,
                              "CQ/CO sent to a payer that does not use them",
                              SOURCE_ASSISTANT + "; payer policy",
-                             applies=lambda p: not p.assistant_modifiers)
+                             applies=lambda p: not p.assistant_modifiers,
+                             needs=frozenset({HAS_DOCUMENTED_MODIFIERS}))
 DISTINCT_WITHOUT_EDIT = Rule("modifiers.distinct_without_edit", Severity.WARNING,
                              distinct_without_edit,
-                             "59/X without an NCCI edit that needs it", SOURCE_DISTINCT)
+                             "59/X without an NCCI edit that needs it", SOURCE_DISTINCT,
+                             needs=frozenset({HAS_DOCUMENTED_MODIFIERS}))
 X_NOT_ACCEPTED = Rule("modifiers.x_not_accepted", Severity.ERROR, x_not_accepted,
                       "X modifier sent to a payer that accepts only 59",
                       SOURCE_DISTINCT + "; payer policy",
-                      applies=lambda p: p.distinct_modifiers == "59_only")
+                      applies=lambda p: p.distinct_modifiers == "59_only",
+                      needs=frozenset({HAS_DOCUMENTED_MODIFIERS}))
 KX_MISSING = Rule("modifiers.kx_missing", Severity.ERROR, kx_missing,
                   "Over the KX threshold without KX", SOURCE_KX,
                   applies=lambda p: p.kx_threshold)

@@ -16,6 +16,7 @@ from rehabill.domain.visit import Visit
 from rehabill.reference import PtpEdit
 from rehabill.rules.base import (
     DISTINCT_MODIFIERS,
+    HAS_NCCI_PAIR,
     Rule,
     RuleContext,
     facts_of,
@@ -82,10 +83,13 @@ def ptp_modifier_missing(visit: Visit, ctx: RuleContext) -> Iterator[Finding]:
 
 
 PTP_NEVER_UNBUNDLED = Rule("ncci.ptp_never_unbundled", Severity.ERROR, ptp_never_unbundled,
-                           "Code pair can never be billed together (NCCI indicator 0)", SOURCE)
+                           "Code pair can never be billed together (NCCI indicator 0)", SOURCE,
+                           needs=frozenset({HAS_NCCI_PAIR}))
 PTP_BUNDLED = Rule("ncci.ptp_bundled", Severity.ERROR, ptp_bundled,
-                   "Bundled code pair without documented distinct service (indicator 1)", SOURCE)
+                   "Bundled code pair without documented distinct service (indicator 1)", SOURCE,
+                   needs=frozenset({HAS_NCCI_PAIR}))
 PTP_MODIFIER_MISSING = Rule("ncci.modifier_missing", Severity.ERROR, ptp_modifier_missing,
-                            "Distinct service lacks its 59/X modifier", SOURCE)
+                            "Distinct service lacks its 59/X modifier", SOURCE,
+                            needs=frozenset({HAS_NCCI_PAIR}))
 
 RULES = (PTP_NEVER_UNBUNDLED, PTP_BUNDLED, PTP_MODIFIER_MISSING)

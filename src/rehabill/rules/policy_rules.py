@@ -11,6 +11,7 @@ from collections.abc import Iterator
 from rehabill.domain.findings import Finding, Severity
 from rehabill.domain.visit import Visit
 from rehabill.rules.base import (
+    USES_DEFAULT_POLICY,
     Rule,
     RuleContext,
     facts_of,
@@ -89,6 +90,7 @@ VISITS_PER_YEAR = Rule("policy.visits_per_year", Severity.ERROR, visits_per_year
                        "More visits per year than the payer allows", SOURCE,
                        applies=lambda p: p.visits_per_year is not None)
 FALLBACK_POLICY = Rule("policy.default_used", Severity.INFO, fallback_policy,
-                       "Unknown plan: the default policy was used", SOURCE)
+                       "Unknown plan: the default policy was used", SOURCE,
+                       needs=frozenset({USES_DEFAULT_POLICY}))
 
 RULES = (CODE_NOT_COVERED, UNITS_PER_DAY, VISITS_PER_YEAR, FALLBACK_POLICY)

@@ -12,6 +12,7 @@ from collections.abc import Iterator
 from rehabill.domain.findings import Finding, Severity
 from rehabill.domain.visit import Visit
 from rehabill.rules.base import (
+    HAS_SAME_DAY,
     Rule,
     RuleContext,
     facts_of,
@@ -55,9 +56,11 @@ def visits_per_day(visit: Visit, ctx: RuleContext) -> Iterator[Finding]:
 
 
 DUPLICATE_SERVICE = Rule("same_day.duplicate_service", Severity.ERROR, duplicate_service,
-                         "Same code billed on two claims for the patient that day", SOURCE)
+                         "Same code billed on two claims for the patient that day", SOURCE,
+                         needs=frozenset({HAS_SAME_DAY}))
 VISITS_PER_DAY = Rule("same_day.visits_per_day", Severity.ERROR, visits_per_day,
                       "More visits per day than the payer allows", "Payer policy file",
-                      applies=lambda p: p.visits_per_day is not None)
+                      applies=lambda p: p.visits_per_day is not None,
+                      needs=frozenset({HAS_SAME_DAY}))
 
 RULES = (DUPLICATE_SERVICE, VISITS_PER_DAY)

@@ -13,6 +13,8 @@ from collections.abc import Iterator
 from rehabill.domain.findings import Finding, Severity
 from rehabill.domain.visit import Visit
 from rehabill.rules.base import (
+    HAS_DOCUMENTED_UNITS,
+    HAS_TOTAL_TIME,
     Rule,
     RuleContext,
     coded_units,
@@ -120,15 +122,19 @@ def treatment_time_short(visit: Visit, ctx: RuleContext) -> Iterator[Finding]:
 
 
 UNITS_MISMATCH = Rule("units.mismatch", Severity.ERROR, units_mismatch,
-                      "Documented units differ from what the minutes support", SOURCE)
+                      "Documented units differ from what the minutes support", SOURCE,
+                      needs=frozenset({HAS_DOCUMENTED_UNITS}))
 BELOW_EIGHT_MINUTES = Rule("units.below_eight_minutes", Severity.ERROR, below_eight_minutes,
-                           "Timed units billed for under 8 minutes", SOURCE)
+                           "Timed units billed for under 8 minutes", SOURCE,
+                           needs=frozenset({HAS_DOCUMENTED_UNITS}))
 TIMED_WITHOUT_MINUTES = Rule("units.timed_without_minutes", Severity.ERROR,
                              timed_without_minutes, "Timed code without minutes", SOURCE)
 UNTIMED_OVER_ONE = Rule("units.untimed_over_one", Severity.ERROR, untimed_over_one,
-                        "Untimed code billed for more than one unit", SOURCE)
+                        "Untimed code billed for more than one unit", SOURCE,
+                        needs=frozenset({HAS_DOCUMENTED_UNITS}))
 TREATMENT_TIME_SHORT = Rule("units.treatment_time_short", Severity.ERROR, treatment_time_short,
-                            "Total treatment time less than the timed minutes", SOURCE)
+                            "Total treatment time less than the timed minutes", SOURCE,
+                            needs=frozenset({HAS_TOTAL_TIME}))
 
 RULES = (UNITS_MISMATCH, BELOW_EIGHT_MINUTES, TIMED_WITHOUT_MINUTES, UNTIMED_OVER_ONE,
          TREATMENT_TIME_SHORT)
