@@ -69,6 +69,7 @@ Coder = Callable[[Visit, Policy, Reference], tuple[Claim | None, tuple[Finding, 
 
 RULE_FAILED = "scrub.rule_failed"
 
+_CACHE_LIMIT = 4096
 _enabled_cache: dict[int, tuple[Policy, tuple[Rule, ...]]] = {}
 
 
@@ -80,6 +81,8 @@ def enabled_rules(policy: Policy) -> tuple[Rule, ...]:
     check_rule_codes(policy, frozenset(CATALOG))
     rules = tuple(r for r in ALL_RULES if r.code not in policy.disabled_rules
                   and (r.applies is None or r.applies(policy)))
+    if len(_enabled_cache) >= _CACHE_LIMIT:  # policies parsed per request must not pile up
+        _enabled_cache.clear()
     _enabled_cache[id(policy)] = (policy, rules)
     return rules
 
@@ -94,6 +97,8 @@ def rules_for(policy: Policy, flags: frozenset[str]) -> tuple[Rule, ...]:
     if cached is not None and cached[0] is policy:
         return cached[1]
     rules = tuple(r for r in enabled_rules(policy) if r.needs <= flags)
+    if len(_needs_cache) >= _CACHE_LIMIT:
+        _needs_cache.clear()
     _needs_cache[key] = (policy, rules)
     return rules
 
