@@ -5,13 +5,14 @@ from __future__ import annotations
 from collections.abc import Iterator
 from dataclasses import replace
 from datetime import date
+from decimal import Decimal
 from typing import Any
 
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
 import rehabill.rules as package
-from rehabill.domain import Finding, Mode, Severity, Visit, parse_visits
+from rehabill.domain import Finding, Mode, Severity, TherapyToDate, Visit, parse_visits
 from rehabill.reference import load
 from rehabill.rules import (
     ALL_RULES,
@@ -208,3 +209,17 @@ def test_scrub__skipping_rules_by_needs_and_policy_hides_no_finding(raw: dict[st
                        for f in rule.function(visit, ctx))
         fast = sorted((f.code, str(f.location), f.message) for f in scrub(visit, ctx))
         assert fast == every
+
+
+def test_scrub_visit__kx_rules_agree_with_coding_on_the_threshold() -> None:
+    for to_date in ("2300.00", "2470.00", "2600.00"):
+        visit = replace(visit_from_terms("97110=45"),
+                        therapy_to_date=TherapyToDate(pt_slp=Decimal(to_date)))
+        coded = scrub_visit(visit, SETTINGS)
+        assert coded.claim is not None
+        coding_adds_kx = any("KX" in line.modifiers for line in coded.claim.lines)
+        without = finding_codes(scrub_visit(svc(visit, modifiers=("GP",)), SETTINGS).findings)
+        with_kx = finding_codes(scrub_visit(svc(visit, modifiers=("GP", "KX")),
+                                            SETTINGS).findings)
+        assert ("modifiers.kx_missing" in without) is coding_adds_kx
+        assert ("modifiers.kx_unsupported" in with_kx) is not coding_adds_kx

@@ -15,6 +15,7 @@ from datetime import date
 from decimal import Decimal
 from enum import StrEnum
 
+from rehabill.coding import expected_allowed
 from rehabill.domain.claim import Claim, ClaimLine
 from rehabill.domain.findings import Finding, Location, Severity
 from rehabill.domain.visit import Credential, Discipline, Mode, Visit
@@ -129,8 +130,9 @@ class Facts:
         one_on_one: every service was one-on-one.
         pairs: active NCCI PTP edits between two services, as (column-1 index, column-2
             index, edit).
-        allowed_estimate: the claim's expected allowed amount (PFS national non-facility
-            amount x units x the policy's percent), or None when the policy has no KX threshold.
+        allowed_estimate: the claim's expected Medicare allowed amount (PFS national
+            non-facility amount x units, 85% for CQ/CO lines, as coding reckons KX), or None
+            when the policy has no KX threshold.
     """
 
     discipline: Discipline
@@ -253,13 +255,18 @@ def _pairs(visit: Visit, reference: Reference) -> tuple[tuple[int, int, PtpEdit]
 
 
 def _allowed(visit: Visit, units: Mapping[str, int], ctx: RuleContext) -> Decimal:
+    """The claim's expected allowed amount, as coding reckons it for KX when there is a claim
+    (national non-facility amount x units, 85% for CQ/CO lines); else from the billed units."""
+    if ctx.claim is not None:
+        return sum((expected_allowed(line, visit, ctx.reference) for line in ctx.claim.lines),
+                   Decimal(0))
     fees = ctx.reference.fees
     total = Decimal(0)
     for code, count in units.items():
         row = fees.get(code, visit.date_of_service)
         if row is not None and count:
             total += row.nonfac_amount * count
-    return total * ctx.policy.percent_of_fee_schedule / 100
+    return total
 
 
 DISCIPLINE_MODIFIERS = frozenset({"GP", "GO", "GN"})
