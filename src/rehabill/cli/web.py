@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 import secrets
+from datetime import date
 
 import typer
 
@@ -24,8 +25,13 @@ def register(app: typer.Typer) -> None:
         from pydantic import SecretStr, ValidationError
 
         from rehabill.cli.common import fail
+        from rehabill.coding import CodingResult
+        from rehabill.domain import Finding, Visit
+        from rehabill.reference import load
+        from rehabill.services.scrubbing import default_settings, live_scrubber
         from rehabill.web import WebSettings, create_app
         from rehabill.web.demo import demo_users
+        from rehabill.web.entry import entry_checks
         from rehabill.web.users import Passwords
 
         generated = "REHABILL_SECRET_KEY" not in os.environ
@@ -43,5 +49,12 @@ def register(app: typer.Typer) -> None:
         for name, password in logins.items():
             typer.echo(f"  {name:<6} {password}")
         typer.echo(f"Open http://{host}:{port}/")
-        uvicorn.run(create_app(settings, users=users, passwords=passwords), host=host,
-                    port=port, log_level="info")
+        options_for, rules = live_scrubber(default_settings(date.today()))
+        entry = entry_checks(load())
+
+        def scrubber(visit: Visit, result: CodingResult) -> tuple[Finding, ...]:
+            return (*entry(visit, result), *rules(visit, result))
+
+        app = create_app(settings, users=users, passwords=passwords, scrubber=scrubber,
+                         coding_options=options_for)
+        uvicorn.run(app, host=host, port=port, log_level="info")

@@ -8,15 +8,15 @@ all use it, so a claim can only leave through the scrubber.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, replace
 from datetime import date
 
-from rehabill.coding import UnitMethod, code_visit
+from rehabill.coding import CodingOptions, CodingResult, UnitMethod, code_visit
 from rehabill.domain import Claim, Finding, Visit, has_errors
 from rehabill.reference import Reference
 from rehabill.reference import load as load_reference
-from rehabill.rules import Coder, ScrubSettings, scrub_visits
+from rehabill.rules import Coder, RuleContext, ScrubSettings, scrub, scrub_visits
 from rehabill.rules.coder import coding_options
 from rehabill.rules.policy import Policy, shipped_policies, with_override
 from rehabill.services import icd10
@@ -91,3 +91,30 @@ def prepare_claims(visits: Sequence[Visit], input_findings: Sequence[Finding],
     claims.sort(key=grouping_key)
     return Prepared(tuple(claims), tuple((k, tuple(v)) for k, v in held.items()),
                     tuple(warnings))
+
+
+LiveScrubber = Callable[[Visit, CodingResult], tuple[Finding, ...]]
+OptionsFor = Callable[[Visit], CodingOptions]
+
+
+def live_scrubber(settings: ScrubSettings) -> tuple[OptionsFor, LiveScrubber]:
+    """What the web app's live preview needs: the payer's coding options and its rules.
+
+    Args:
+        settings: the run's settings (reference, today, policies, ICD checker).
+
+    Returns:
+        A function giving a visit's coding options from its payer policy, and one scrubbing a
+        visit already coded under them (every rule, as ``rehabill scrub`` runs it).
+    """
+
+    def options_for(visit: Visit) -> CodingOptions:
+        return coding_options(settings.policies.for_plan(visit.coverage.plan)[0])
+
+    def check(visit: Visit, result: CodingResult) -> tuple[Finding, ...]:
+        policy, fallback = settings.policies.for_plan(visit.coverage.plan)
+        ctx = RuleContext(settings.reference, policy, settings.today, result.claim,
+                          settings.icd, fallback)
+        return scrub(visit, ctx)
+
+    return options_for, check
