@@ -57,18 +57,44 @@ def split_transactions(segments: Iterable[Segment], findings: list[Finding],
     A transaction is yielded once its SE is read (so callers can stream); envelope problems
     anywhere in the file are appended as they are met, and callers that must not act on a
     file with envelope errors check ``findings`` at the end before committing anything.
+    A transaction set holds all its segments; for one huge set use ``walk_transactions``.
+    """
+    open_set: list[Segment] = []
+    for isa, gs, seg in walk_transactions(segments, findings, file):
+        if seg.id == "ST":
+            open_set = [seg]
+        elif seg.id == "SE":
+            open_set.append(seg)
+            if isa is not None and gs is not None:
+                yield Transaction(isa, gs, tuple(open_set))
+            open_set = []
+        else:
+            open_set.append(seg)
+
+
+def walk_transactions(segments: Iterable[Segment], findings: list[Finding], file: str = ""
+                      ) -> Iterator[tuple[Segment | None, Segment | None, Segment]]:
+    """Yield ``(isa, gs, segment)`` for every segment from ST to SE, one at a time.
+
+    This is the streaming form of ``split_transactions``: nothing is buffered, so a single
+    transaction set of any size is read in constant memory. An SE is yielded only when an ST
+    is open; ``isa``/``gs`` are None for a set outside its envelope (already a finding).
+    Envelope checks (X12.5: control numbers ISA13/IEA02, GS06/GE02, ST02/SE02 and the counts
+    IEA01, GE01, SE01) are appended to ``findings`` as they are met.
     """
     isa: Segment | None = None
     gs: Segment | None = None
-    st_open: list[Segment] | None = None
+    st: Segment | None = None
+    st_count = 0
     groups = 0
     sets = 0
     last: Segment | None = None
     for seg in segments:
         last = seg
         sid = seg.id
-        if st_open is not None and sid not in ("SE", "ST", "GE", "IEA", "GS", "ISA"):
-            st_open.append(seg)
+        if st is not None and sid not in _ENVELOPE_IDS:
+            st_count += 1
+            yield isa, gs, seg
             continue
         if sid == "ISA":
             if isa is not None:
@@ -99,32 +125,31 @@ def split_transactions(segments: Iterable[Segment], findings: list[Finding],
                 _check_count(findings, seg, 1, sets, "transaction sets", file)
             gs = None
         elif sid == "ST":
-            if st_open is not None:
-                findings.append(_finding("missing_se", f"Transaction {st_open[0].get(2)} has no "
+            if st is not None:
+                findings.append(_finding("missing_se", f"Transaction {st.get(2)} has no "
                                          "SE before the next ST.", seg, file, None,
                                          "Add the SE trailer with the segment count."))
             if gs is None or isa is None:
                 findings.append(_finding("unexpected", "ST outside a functional group.", seg,
                                          file, None, "Every ST must sit inside GS/GE."))
-            st_open = [seg]
+            st, st_count = seg, 1
             sets += 1
+            yield isa, gs, seg
         elif sid == "SE":
-            if st_open is None:
+            if st is None:
                 findings.append(_finding("unexpected", "SE without an ST.", seg, file, None,
                                          "Remove the stray SE or restore its ST."))
                 continue
-            st_open.append(seg)
-            _check_equal(findings, seg, 2, st_open[0].get(2), "ST02", file)
-            _check_count(findings, seg, 1, len(st_open), "segments", file)
-            if isa is not None and gs is not None:
-                yield Transaction(isa, gs, tuple(st_open))
-            st_open = None
+            _check_equal(findings, seg, 2, st.get(2), "ST02", file)
+            _check_count(findings, seg, 1, st_count + 1, "segments", file)
+            yield isa, gs, seg
+            st = None
         else:
             findings.append(_finding("outside_transaction", f"Segment {sid} is outside any "
                                      "transaction set.", seg, file, None,
                                      "Data segments belong between ST and SE."))
-    if st_open is not None:
-        findings.append(_finding("missing_se", f"Transaction {st_open[0].get(2)} ends without "
+    if st is not None:
+        findings.append(_finding("missing_se", f"Transaction {st.get(2)} ends without "
                                  "an SE.", last, file, None, "The file is truncated."))
     if gs is not None:
         findings.append(_finding("missing_ge", "The file ends without a GE.", last, file, None,
@@ -132,6 +157,9 @@ def split_transactions(segments: Iterable[Segment], findings: list[Finding],
     if isa is not None:
         findings.append(_finding("missing_iea", "The file ends without an IEA.", last, file,
                                  None, "The file is truncated."))
+
+
+_ENVELOPE_IDS = frozenset({"SE", "ST", "GE", "IEA", "GS", "ISA"})
 
 
 def _check_equal(findings: list[Finding], seg: Segment, position: int, expected: str,
