@@ -174,7 +174,7 @@ def _check_equal(findings: list[Finding], seg: Segment, position: int, expected:
 def _check_count(findings: list[Finding], seg: Segment, position: int, actual: int, what: str,
                  file: str) -> None:
     value = seg.get(position).strip()
-    if not value.isdigit() or int(value) != actual:
+    if not (value.isascii() and value.isdigit()) or int(value) != actual:
         findings.append(_finding(
             "count_mismatch",
             f"{seg.id}{position:02d} says {value!r} {what}, but there are {actual}.",

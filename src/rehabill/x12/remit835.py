@@ -646,7 +646,9 @@ class _Reader:
                 return ZERO
             return None
         try:
-            value = Decimal(raw)
+            # X12 R type: at most 18 characters and never an exponent (which would also let
+            # "1E999999" through to overflow later arithmetic).
+            value = Decimal(raw) if len(raw) <= 18 and "E" not in raw.upper() else None
         except (InvalidOperation, ValueError):
             value = None
         if value is None or not value.is_finite():
