@@ -262,7 +262,7 @@ class _Reader:
             self.head["reference"], self.head["created"] = seg.get(3), seg.get(4)
         elif sid == "SVC" and self.claim is not None:
             self.close_line()
-            parts = seg.components(1, self.d) + ("", "")
+            parts = (*seg.components(1, self.d), "", "")
             procedure = Procedure(parts[0], parts[1], tuple(m for m in parts[2:6] if m))
             self.line = _LineBuilder(procedure, self.amount(seg, 2) or Decimal(0), seg.get(7))
         elif sid == "STC":
