@@ -39,12 +39,12 @@ COMMERCIAL = Coverage("COMMERCIAL", "Generic Commercial", "XYZ123456789", "comme
 THERAPISTS = {
     "PT": Provider("1467560003", "Ana", "Ruiz", Credential.PT),
     "OT": Provider("1245319599", "Lin", "Park", Credential.OT),
-    "SLP": Provider("1386604229", "Sam", "Ode", Credential.SLP),
+    "SLP": Provider("1386604221", "Sam", "Ode", Credential.SLP),
 }
 ASSISTANTS = {
     "PT": Provider("1588667638", "Joe", "Kim", Credential.PTA),
     "OT": Provider("1053382234", "Ivy", "Moss", Credential.OTA),
-    "SLP": Provider("1912345671", "Ray", "Quinn", Credential.SLPA),
+    "SLP": Provider("1912345679", "Ray", "Quinn", Credential.SLPA),
 }
 
 

@@ -9,6 +9,8 @@ from __future__ import annotations
 import typer
 
 from rehabill import __version__
+from rehabill.cli import codes as codes_cli
+from rehabill.cli import units as units_cli
 
 
 def build_app() -> typer.Typer:
@@ -29,6 +31,8 @@ def build_app() -> typer.Typer:
             typer.echo(f"rehabill {__version__}")
             raise typer.Exit(0)
 
+    units_cli.register(app)
+    codes_cli.register(app)
     return app
 
 

@@ -1,1 +1,19 @@
-"""coding layer (see DESIGN.md)."""
+"""Coding: minutes → units (8-minute rule) → modifiers → claim lines. Pure.
+
+``code_visit`` is the entry point; ``units.compute`` does the unit arithmetic alone.
+"""
+
+from rehabill.coding.claims import CodingOptions, CodingResult, code_visit, expected_allowed
+from rehabill.coding.units import UnitLine, UnitMethod, UnitResult, compute, units_for_minutes
+
+__all__ = [
+    "CodingOptions",
+    "CodingResult",
+    "UnitLine",
+    "UnitMethod",
+    "UnitResult",
+    "code_visit",
+    "compute",
+    "expected_allowed",
+    "units_for_minutes",
+]

@@ -7,7 +7,9 @@ The names in ``__all__`` are the domain API that the rest of rehabill (and users
 from rehabill.domain.claim import Claim, ClaimLine, ClaimStatus, Frequency
 from rehabill.domain.findings import Finding, Location, Severity, has_errors, sort_findings
 from rehabill.domain.money import CENT, ZERO, D, format_amount, parse_amount, round_cents
+from rehabill.domain.npi import is_valid_npi
 from rehabill.domain.parse import ParseResult, parse_visit, parse_visits
+from rehabill.domain.serialize import visit_to_json
 from rehabill.domain.visit import (
     Address,
     Authorization,
@@ -55,9 +57,11 @@ __all__ = [
     "Visit",
     "format_amount",
     "has_errors",
+    "is_valid_npi",
     "parse_amount",
     "parse_visit",
     "parse_visits",
     "round_cents",
     "sort_findings",
+    "visit_to_json",
 ]

@@ -49,9 +49,9 @@ __all__ = [
 ]
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(frozen=True, slots=True, eq=False)
 class Reference:
-    """Every shipped table, loaded."""
+    """Every shipped table, loaded (hashed by identity, so caches keyed on it stay cheap)."""
 
     codes: CodeTable
     ncci: NcciTable

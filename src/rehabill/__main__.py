@@ -1,0 +1,5 @@
+"""``python -m rehabill`` runs the command line."""
+
+from rehabill.cli.main import run
+
+run()

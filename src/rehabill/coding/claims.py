@@ -1,0 +1,202 @@
+"""Claim building: a visit becomes claim lines with units, modifiers and charges."""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass, replace
+from datetime import date
+from decimal import Decimal
+from functools import lru_cache
+
+from rehabill.coding import modifiers
+from rehabill.coding.units import UnitLine, UnitMethod, UnitResult, compute
+from rehabill.domain.claim import Claim, ClaimLine
+from rehabill.domain.findings import Finding, Location, Severity
+from rehabill.domain.money import ZERO, round_cents
+from rehabill.domain.visit import Credential, Discipline, Visit
+from rehabill.reference import Reference, load
+
+DEFAULT_CHARGE_FACTOR = Decimal(2)
+
+
+@dataclass(frozen=True, slots=True)
+class CodingOptions:
+    """How a payer wants claims coded (the scrubber's payer policy supplies these)."""
+
+    method: UnitMethod = UnitMethod.CMS
+    assistant_modifiers: bool = True
+    kx: bool = True
+    use_59_only: bool = False
+    charge_factor: Decimal = DEFAULT_CHARGE_FACTOR
+
+    @classmethod
+    def for_plan(cls, plan: str) -> CodingOptions:
+        """Defaults by plan: Medicare plans use the CMS method and KX; others per-code."""
+        if "medicare" in plan.lower():
+            return cls()
+        return cls(method=UnitMethod.PER_CODE, kx=False)
+
+
+@dataclass(frozen=True, slots=True)
+class CodingResult:
+    """A coded visit: the claim, the unit arithmetic behind it, and coding findings."""
+
+    claim: Claim
+    units: UnitResult
+    findings: tuple[Finding, ...]
+
+
+def unit_charge(code: str, visit: Visit, ref: Reference, factor: Decimal) -> Decimal:
+    """The practice's charge per unit: ``factor`` × the national amount, up to the dollar.
+
+    Practices set one charge per code for every payer, above what any payer allows; twice the
+    Medicare national non-facility amount is a common choice (the latest published year stands
+    in for a year not yet published). The documented per-unit charge on a service, when given,
+    wins (``code_visit``).
+    """
+    return _unit_charge(ref, code, visit.date_of_service.year, factor)
+
+
+@lru_cache(maxsize=4096)
+def _unit_charge(ref: Reference, code: str, year: int, factor: Decimal) -> Decimal:
+    row = ref.fees.get(code, date(year, 1, 1))
+    if row is None and ref.fees.years:
+        row = ref.fees.get(code, date(max(ref.fees.years), 1, 1))
+    if row is None:
+        return ZERO
+    return Decimal(math.ceil(row.nonfac_amount * factor)).quantize(Decimal("0.01"))
+
+
+@lru_cache(maxsize=4096)
+def _national_amount(ref: Reference, code: str, year: int) -> Decimal:
+    row = ref.fees.get(code, date(year, 1, 1))
+    return ZERO if row is None else row.nonfac_amount
+
+
+def expected_allowed(line: ClaimLine, visit: Visit, ref: Reference) -> Decimal:
+    """Medicare's national allowed amount for a line (85% with CQ/CO), for KX arithmetic."""
+    amount = _national_amount(ref, line.code, visit.date_of_service.year) * line.units
+    if line.has_assistant_modifier:
+        amount *= modifiers.ASSISTANT_PAYMENT_RATE
+    return round_cents(amount)
+
+
+def code_visit(visit: Visit, *, method: UnitMethod | None = None,
+               reference: Reference | None = None,
+               options: CodingOptions | None = None) -> CodingResult:
+    """Code a visit: units by the payer's method, GP/GO/GN, CQ/CO, 59/X, KX, charges.
+
+    Args:
+        visit: the documented visit.
+        method: overrides the options' unit method.
+        reference: the tables (default: the shipped ones).
+        options: the payer's coding options (default: by ``visit.coverage.plan``).
+
+    Returns:
+        The claim, the unit arithmetic and coding findings (unknown codes are left off the
+        claim with an error finding).
+    """
+    ref = reference or load()
+    opts = options or CodingOptions.for_plan(visit.coverage.plan)
+    if method is not None:
+        opts = replace(opts, method=method)
+    findings = list(_unknown_codes(visit, ref))
+    known = tuple(s for s in visit.services if s.code in ref.codes)
+    result = compute(known, opts.method, ref.codes.is_timed)
+    lines = _claim_lines(visit, result, ref, opts)
+    lines = _add_ncci_modifiers(visit, lines, ref, opts)
+    lines, kx_notes = _add_kx(visit, lines, ref, opts)
+    if kx_notes:
+        result = replace(result, explanation=result.explanation + kx_notes)
+    return CodingResult(Claim(visit=visit, lines=lines), result, tuple(findings))
+
+
+def _unknown_codes(visit: Visit, ref: Reference) -> list[Finding]:
+    return [
+        Finding("coding.unknown_code", Severity.ERROR,
+                f"Code {s.code} is not a therapy code rehabill knows; it was left off the claim.",
+                Location(visit_id=visit.visit_id, field=f"services[{i}].code"),
+                "Check the code; run `rehabill codes` to list the known therapy codes.")
+        for i, s in enumerate(visit.services) if s.code not in ref.codes
+    ]
+
+
+def line_modifiers(line: UnitLine, discipline: Discipline, assistant: Credential | None,
+                   assistant_modifiers: bool = True) -> tuple[str, ...]:
+    """GP/GO/GN always; CQ/CO when the units were furnished in whole or part by an assistant."""
+    mods = [modifiers.discipline_modifier(discipline)]
+    if line.by_assistant and assistant_modifiers:
+        mods.append(modifiers.assistant_modifier(discipline, assistant))
+    return modifiers.order_modifiers(mods)
+
+
+def _claim_lines(visit: Visit, result: UnitResult, ref: Reference, opts: CodingOptions
+                 ) -> tuple[ClaimLine, ...]:
+    discipline = visit.discipline
+    assistant = visit.assistant.credential if visit.assistant is not None else None
+    pointers = tuple(range(1, min(len(visit.diagnoses), 4) + 1)) or (1,)
+    out: list[ClaimLine] = []
+    for unit_line in result.lines:
+        if unit_line.units <= 0:
+            continue
+        service = visit.services[unit_line.index] if unit_line.index < len(visit.services) \
+            else None
+        price = service.charge if service is not None and service.charge is not None else \
+            unit_charge(unit_line.code, visit, ref, opts.charge_factor)
+        number = len(out) + 1
+        out.append(ClaimLine(
+            number=number,
+            code=unit_line.code,
+            modifiers=line_modifiers(unit_line, discipline, assistant, opts.assistant_modifiers),
+            units=unit_line.units,
+            charge=round_cents(price * unit_line.units),
+            date_of_service=visit.date_of_service,
+            diagnosis_pointers=pointers,
+            control_number=f"{visit.visit_id}-{number}",
+            therapist_minutes=unit_line.therapist_minutes,
+            assistant_minutes=unit_line.assistant_minutes,
+            service_index=unit_line.index,
+        ))
+    return tuple(out)
+
+
+def _add_ncci_modifiers(visit: Visit, lines: tuple[ClaimLine, ...], ref: Reference,
+                        opts: CodingOptions) -> tuple[ClaimLine, ...]:
+    if not any(s.distinct is not None for s in visit.services):
+        return lines  # nothing documented distinct: no pair can take 59/X
+    known = tuple(s for s in visit.services if s.code in ref.codes)
+    found = modifiers.ncci_modifiers(known, ref.ncci, visit.date_of_service,
+                                     use_59_only=opts.use_59_only)
+    by_code = {u.code: u.modifier for u in found}
+    return tuple(
+        replace(line, modifiers=modifiers.order_modifiers((*line.modifiers, by_code[line.code])))
+        if line.code in by_code else line
+        for line in lines
+    )
+
+
+def _add_kx(visit: Visit, lines: tuple[ClaimLine, ...], ref: Reference, opts: CodingOptions
+            ) -> tuple[tuple[ClaimLine, ...], tuple[str, ...]]:
+    threshold = ref.thresholds.for_date(visit.date_of_service)
+    if not opts.kx or threshold is None or not lines:
+        return lines, ()
+    group = visit.discipline.threshold_group
+    before = visit.therapy_to_date.for_group(group)
+    allowed = [expected_allowed(line, visit, ref) for line in lines]
+    if before + sum(allowed, ZERO) <= threshold.kx:
+        return lines, ()
+    flags = modifiers.needs_kx(before, allowed, threshold.kx)
+    if not any(flags):
+        return lines, ()
+    after = before + sum(allowed, ZERO)
+    label = "PT and SLP" if group == "pt_slp" else "OT"
+    note = (f"KX: {label} allowed amounts this year ${before} + this claim ${after - before} = "
+            f"${after}, past the {threshold.year} threshold of ${threshold.kx}")
+    if after > threshold.medical_review:
+        note += f"; past ${threshold.medical_review} the claim may be chosen for medical review"
+    marked = tuple(
+        replace(line, modifiers=modifiers.order_modifiers((*line.modifiers, "KX"))) if flag
+        else line
+        for line, flag in zip(lines, flags, strict=True)
+    )
+    return marked, (note,)

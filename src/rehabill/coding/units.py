@@ -1,0 +1,268 @@
+"""Units from minutes: the CMS total-time method and the per-code method (the 8-minute rule).
+
+Source: CMS Pub 100-04 (Medicare Claims Processing Manual) ch.5 §20.2, "Reporting of Service
+Units With HCPCS": total timed minutes of the day set the number of timed units (8-22 min = 1,
+23-37 = 2, ... +15 each); each service's full 15-minute blocks are billed first; remaining units
+go to the services with the largest remaining minutes; a service of 15 minutes or more bills at
+least one unit; untimed ("service-based") codes bill one unit per session and their minutes never
+count toward the timed total. The per-code method (AMA "rule of eights", used by many commercial
+payers) rounds each timed code on its own: 8 minutes or more of that code for a unit.
+
+Splitting units between therapist and assistant follows the CY2022 PFS final rule (86 FR 64996;
+42 CFR 410.59(a)(4), 410.60(a)(4)); see ``split_assistant_units``.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from enum import StrEnum
+
+from rehabill.domain.visit import Service
+
+MINUTES_PER_UNIT = 15
+MINIMUM_MINUTES = 8
+
+
+class UnitMethod(StrEnum):
+    """How timed minutes become units."""
+
+    CMS = "cms"
+    PER_CODE = "per-code"
+
+
+@dataclass(frozen=True, slots=True)
+class CodeMinutes:
+    """The documented minutes of one code on one day (a code documented twice is summed)."""
+
+    code: str
+    therapist: int
+    assistant: int
+    timed: bool
+    index: int
+    total: int = -1
+
+    def __post_init__(self) -> None:
+        if self.total < 0:  # therapist plus assistant minutes, computed once
+            object.__setattr__(self, "total", self.therapist + self.assistant)
+
+
+@dataclass(frozen=True, slots=True)
+class UnitLine:
+    """Units of one code, with or without the assistant modifier (CQ/CO)."""
+
+    code: str
+    units: int
+    by_assistant: bool
+    therapist_minutes: int
+    assistant_minutes: int
+    index: int
+    timed: bool
+
+
+@dataclass(frozen=True, slots=True)
+class UnitResult:
+    """Units for a day's services, with an explanation a biller can read."""
+
+    method: UnitMethod
+    total_timed_minutes: int
+    total_units: int
+    lines: tuple[UnitLine, ...]
+    explanation: tuple[str, ...]
+
+    def units_for(self, code: str) -> int:
+        """All units billed for ``code`` (with and without CQ/CO)."""
+        return sum(line.units for line in self.lines if line.code == code)
+
+    @property
+    def timed_units(self) -> int:
+        """Units of timed codes only."""
+        return sum(line.units for line in self.lines if line.timed)
+
+
+def units_for_minutes(minutes: int) -> int:
+    """Units that ``minutes`` of timed service support: 0-7 → 0, 8-22 → 1, 23-37 → 2, ...
+
+    The same table serves the CMS total of the day and a per-code payer's single code.
+
+    Args:
+        minutes: timed minutes (negative counts as zero).
+
+    Returns:
+        The number of 15-minute units.
+    """
+    if minutes < MINIMUM_MINUTES:
+        return 0
+    return (minutes + MINIMUM_MINUTES - 1) // MINUTES_PER_UNIT
+
+
+def gather_minutes(services: Sequence[Service], is_timed: Callable[[str], bool]
+                   ) -> tuple[CodeMinutes, ...]:
+    """Sum each code's minutes across the visit, keeping the order codes first appear in."""
+    totals: dict[str, list[int]] = {}
+    for index, service in enumerate(services):
+        entry = totals.setdefault(service.code, [0, 0, index])
+        entry[0] += max(service.minutes, 0)
+        entry[1] += max(service.assistant_minutes, 0)
+    return tuple(CodeMinutes(code, t, a, is_timed(code), i, t + a)
+                 for code, (t, a, i) in totals.items())
+
+
+def allocate(minutes: Sequence[CodeMinutes], method: UnitMethod
+             ) -> tuple[dict[str, int], list[str]]:
+    """Units per timed code under ``method``, with the explanation lines.
+
+    Args:
+        minutes: the timed codes' minutes (untimed entries are ignored).
+        method: CMS total-time or per-code.
+
+    Returns:
+        Units by code and the explanation.
+    """
+    timed = [m for m in minutes if m.timed]
+    if not timed:
+        return {}, []
+    if method is UnitMethod.PER_CODE:
+        units = {m.code: units_for_minutes(m.total) for m in timed}
+        notes = [f"{m.code}: {m.total} min → {units[m.code]} unit{_s(units[m.code])} "
+                 "(per-code: each code rounded on its own, 8 min or more for a unit)"
+                 for m in timed]
+        return units, notes
+    return _allocate_cms(timed)
+
+
+def _allocate_cms(timed: Sequence[CodeMinutes]) -> tuple[dict[str, int], list[str]]:
+    total = sum(m.total for m in timed)
+    available = units_for_minutes(total)
+    notes = [f"{total} timed minutes → {available} unit{_s(available)} "
+             "(CMS total-time method, Pub 100-04 ch.5 §20.2)"]
+    units = {m.code: m.total // MINUTES_PER_UNIT for m in timed}
+    for m in timed:
+        full, left = divmod(m.total, MINUTES_PER_UNIT)
+        notes.append(f"{m.code} has {m.total} min: {full} full unit{_s(full)} + {left} min left")
+    remaining = available - sum(units.values())
+    # Largest remainder first; among equal remainders more total minutes, then listing order.
+    ranked = [m for m in timed if m.total % MINUTES_PER_UNIT]
+    if len(ranked) > 1:
+        ranked.sort(key=lambda m: (-(m.total % MINUTES_PER_UNIT), -m.total, m.index))
+    winners = ranked[:remaining]
+    for m in winners:
+        units[m.code] += 1
+    if winners:
+        named = ", ".join(f"{m.code} ({m.total % MINUTES_PER_UNIT} min)" for m in winners)
+        notes.append(f"{remaining} remaining unit{_s(remaining)} to the largest remainder: {named}")
+        notes.extend(_tie_note(ranked, remaining))
+    for m in ranked[remaining:]:
+        if m.total < MINIMUM_MINUTES and units[m.code] == 0:
+            notes.append(f"{m.code} ({m.total} min) bills no unit: its minutes count toward "
+                         "the total but another service had more time left")
+    return units, notes
+
+
+def _tie_note(ranked: Sequence[CodeMinutes], remaining: int) -> list[str]:
+    if remaining >= len(ranked):
+        return []
+    cut = ranked[remaining - 1].total % MINUTES_PER_UNIT
+    if ranked[remaining].total % MINUTES_PER_UNIT != cut:
+        return []
+    tied = [m.code for m in ranked if m.total % MINUTES_PER_UNIT == cut]
+    return [f"tie: {', '.join(tied)} each have {cut} min left; CMS accepts either choice, "
+            "rehabill gives the unit to the code with more total minutes, then the one "
+            "listed first"]
+
+
+def split_assistant_units(m: CodeMinutes, units: int) -> tuple[int, int, str]:
+    """Split a timed code's units into (therapist, assistant-with-CQ/CO) units.
+
+    CY2022 PFS final rule (86 FR 64996) and CMS "Billing Examples Using CQ/CO Modifiers":
+    minutes together count as the therapist's; each provider's full 15-minute blocks are that
+    provider's units; a remaining unit goes without the modifier when the therapist furnished 8 or
+    more of its minutes, with it when the assistant furnished 8 or more and the therapist fewer;
+    otherwise by the 10% de minimis standard (assistant minutes over 10% of the unit's minutes).
+    Two remaining units with each furnishing 9-14 minutes are billed one with and one without.
+
+    Args:
+        m: the code's minutes.
+        units: the units the code gets under the payer's unit method.
+
+    Returns:
+        (units without modifier, units with CQ/CO, explanation; "" when nothing to explain).
+    """
+    if m.assistant == 0:
+        return units, 0, ""
+    full_t, left_t = divmod(m.therapist, MINUTES_PER_UNIT)
+    full_a, left_a = divmod(m.assistant, MINUTES_PER_UNIT)
+    full_t, full_a = min(full_t, units), min(full_a, max(units - full_t, 0))
+    rest = units - full_t - full_a
+    plain, assisted = full_t, full_a
+    why = (f"{m.code}: therapist {m.therapist} min, assistant {m.assistant} min; full blocks "
+           f"{full_t} therapist + {full_a} assistant")
+    if rest >= 2:
+        plain, assisted = plain + 1, assisted + 1
+        why += "; two units left with each providing 9-14 min: one with and one without CQ/CO"
+        rest -= 2
+    if rest == 1:
+        if left_t >= MINIMUM_MINUTES:
+            plain += 1
+            why += f"; final unit: therapist {left_t} min ≥ 8 → no CQ/CO"
+        elif left_a >= MINIMUM_MINUTES:
+            assisted += 1
+            why += f"; final unit: assistant {left_a} min ≥ 8, therapist {left_t} < 8 → CQ/CO"
+        elif left_a * 10 > left_t + left_a:
+            assisted += 1
+            why += (f"; final unit: assistant {left_a} of {left_t + left_a} min is over the "
+                    "10% de minimis → CQ/CO")
+        else:
+            plain += 1
+            why += (f"; final unit: assistant {left_a} of {left_t + left_a} min is within the "
+                    "10% de minimis → no CQ/CO")
+    elif rest > 1:  # cannot happen: at most 28 minutes remain after full blocks
+        plain += rest
+    return plain, assisted, why
+
+
+def is_assistant_over_de_minimis(m: CodeMinutes) -> bool:
+    """Untimed codes: the assistant furnished more than 10% of the service's minutes."""
+    return m.assistant * 10 > m.total
+
+
+def compute(services: Sequence[Service], method: UnitMethod,
+            is_timed: Callable[[str], bool]) -> UnitResult:
+    """Units for a day's services, split by who furnished them.
+
+    Args:
+        services: the documented services (codes must be known to ``is_timed``'s table).
+        method: CMS total-time or per-code.
+        is_timed: True for 15-minute timed codes.
+
+    Returns:
+        A UnitResult whose lines list each code once without and once with CQ/CO as needed.
+    """
+    minutes = gather_minutes(services, is_timed)
+    allocated, notes = allocate(minutes, method)
+    lines: list[UnitLine] = []
+    for m in minutes:
+        if not m.timed:
+            by_assistant = m.assistant > 0 and is_assistant_over_de_minimis(m)
+            lines.append(UnitLine(m.code, 1, by_assistant, m.therapist, m.assistant, m.index,
+                                  False))
+            extra = (f"; assistant {m.assistant} of {m.total} min is over 10% → CQ/CO"
+                     if by_assistant else "")
+            notes.append(f"{m.code} is untimed: 1 unit per session, its minutes are not "
+                         f"timed minutes{extra}")
+            continue
+        plain, assisted, why = split_assistant_units(m, allocated.get(m.code, 0))
+        if why:
+            notes.append(why)
+        if plain:
+            lines.append(UnitLine(m.code, plain, False, m.therapist, m.assistant, m.index, True))
+        if assisted:
+            lines.append(UnitLine(m.code, assisted, True, m.therapist, m.assistant, m.index,
+                                  True))
+    total_timed = sum(m.total for m in minutes if m.timed)
+    return UnitResult(method, total_timed, sum(line.units for line in lines), tuple(lines),
+                      tuple(notes))
+
+
+def _s(n: int) -> str:
+    return "" if n == 1 else "s"

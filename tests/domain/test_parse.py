@@ -1,0 +1,117 @@
+"""Visit JSON (the DESIGN.md contract) in; visits or located findings out."""
+
+from __future__ import annotations
+
+import copy
+import json
+from datetime import date
+from pathlib import Path
+
+import pytest
+
+from rehabill.domain import Credential, DistinctReason, Mode, parse_visits
+
+EXAMPLE = json.loads((Path(__file__).parents[2] / "examples" / "visit.json").read_text())[0]
+
+
+def test_contract_example_parses() -> None:
+    result = parse_visits([EXAMPLE])
+    assert result.findings == []
+    (visit,) = result.visits
+    assert visit.visit_id == "V-1001" and visit.date_of_service == date(2026, 3, 2)
+    assert visit.assistant is not None and visit.assistant.credential is Credential.PTA
+    assert [s.code for s in visit.services] == ["97530", "97110", "97161"]
+    assert visit.services[1].assistant_minutes == 13
+    assert visit.services[0].mode is Mode.ONE_ON_ONE
+    assert visit.plan_of_care is not None and visit.plan_of_care.certifying_npi == "1457390007"
+
+
+def test_visits_wrapper_object() -> None:
+    assert len(parse_visits({"visits": [EXAMPLE]}).visits) == 1
+
+
+@pytest.mark.parametrize(("path", "value", "field"), [
+    (("date_of_service",), "2026-02-30", "date_of_service"),
+    (("patient",), None, "patient"),
+    (("services",), [], "services"),
+    (("services", 0, "minutes"), -5, "services[0].minutes"),
+    (("services", 0, "minutes"), "ten", "services[0].minutes"),
+    (("services", 0, "mode"), "solo", "services[0].mode"),
+    (("rendering_provider", "credential"), "MD", "rendering_provider.credential"),
+    (("services", 0, "distinct"), "because", "services[0].distinct"),
+])
+def test_bad_field__located_finding_and_the_rest_still_parse(path: tuple[object, ...],
+                                                             value: object, field: str) -> None:
+    bad = copy.deepcopy(EXAMPLE)
+    bad["visit_id"] = "V-BAD"
+    target = bad
+    for key in path[:-1]:
+        target = target[key]
+    target[path[-1]] = value
+    result = parse_visits([bad, EXAMPLE])
+    assert [v.visit_id for v in result.visits] == ["V-1001"]
+    assert [(f.code, f.location.visit_id, f.location.field) for f in result.findings] == [
+        ("input.invalid_field", "V-BAD", field)]
+
+
+def test_not_a_list() -> None:
+    result = parse_visits({"nope": 1})
+    assert [f.code for f in result.findings] == ["input.not_a_visit_list"]
+
+
+def test_duplicate_visit_id() -> None:
+    result = parse_visits([EXAMPLE, EXAMPLE])
+    assert len(result.visits) == 1
+    assert [f.code for f in result.findings] == ["input.duplicate_visit_id"]
+
+
+def test_distinct_reason() -> None:
+    data = copy.deepcopy(EXAMPLE)
+    data["services"][0]["distinct"] = "separate_encounter"
+    (visit,) = parse_visits([data]).visits
+    assert visit.services[0].distinct is DistinctReason.SEPARATE_ENCOUNTER
+
+
+@pytest.mark.parametrize(("path", "value", "field"), [
+    (("diagnoses",), "I69.351", "diagnoses"),
+    (("plan_of_care",), "soon", "plan_of_care"),
+    (("patient", "first_name"), None, "patient.first_name"),
+    (("patient", "first_name"), ["x"], "patient.first_name"),
+    (("patient", "birth_date"), None, "patient.birth_date"),
+    (("patient", "birth_date"), 19500501, "patient.birth_date"),
+    (("patient", "address"), "2 Oak St", "patient.address"),
+    (("plan_of_care", "discipline"), "chiro", "plan_of_care.discipline"),
+    (("therapy_to_date",), 5, "therapy_to_date"),
+    (("therapy_to_date",), {"pt_slp": 12.5}, "therapy_to_date.pt_slp"),
+    (("services", 0), "97530", "services[0]"),
+    (("services", 0, "modifiers"), "GP", "services[0].modifiers"),
+    (("services", 0, "charge"), "lots", "services[0].charge"),
+    (("visit_number_in_episode",), True, "visit_number_in_episode"),
+])
+def test_more_bad_fields(path: tuple[object, ...], value: object, field: str) -> None:
+    test_bad_field__located_finding_and_the_rest_still_parse(path, value, field)
+
+
+def test_a_visit_that_is_not_an_object() -> None:
+    result = parse_visits(["V-1", EXAMPLE])
+    assert [(f.location.visit_id, f.location.field) for f in result.findings] == [("#1", "$")]
+
+
+def test_optional_fields__subscriber_discipline_amounts_modifiers() -> None:
+    data = copy.deepcopy(EXAMPLE)
+    data["coverage"]["relationship"] = "spouse"
+    data["coverage"]["subscriber"] = {"first_name": "Ann", "last_name": "Lee",
+                                      "birth_date": "1952-01-02", "sex": "f",
+                                      "address": {"line1": "2 Oak St", "city": "Austin",
+                                                  "state": "tx", "zip": "78702-1234"}}
+    data["plan_of_care"]["discipline"] = "OT"
+    data["therapy_to_date"] = {"pt_slp": "100.50", "ot": 7}
+    data["services"][0]["modifiers"] = ["gp", "59"]
+    data["services"][0]["charge"] = "70.00"
+    (visit,) = parse_visits([data]).visits
+    sub = visit.coverage.subscriber
+    assert sub is not None and sub.sex == "F" and sub.address is not None
+    assert sub.address.state == "TX" and sub.address.zip == "787021234"
+    assert visit.discipline.value == "ot"
+    assert str(visit.therapy_to_date.pt_slp) == "100.50" and visit.therapy_to_date.ot == 7
+    assert visit.services[0].modifiers == ("GP", "59")

@@ -1,0 +1,21 @@
+"""The docs say what the code does: the CLI reference is regenerated, never hand-kept."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from rehabill.cli.reference import render
+
+ROOT = Path(__file__).parents[1]
+
+
+def test_cli_reference_is_up_to_date() -> None:
+    current = (ROOT / "docs" / "cli.md").read_text()
+    assert current == render(), (
+        "docs/cli.md is stale: run `python -m rehabill.cli.reference > docs/cli.md`")
+
+
+def test_readme_commands_exist() -> None:
+    readme = (ROOT / "README.md").read_text()
+    for command in ("rehabill units", "rehabill codes"):
+        assert command in readme
