@@ -24,6 +24,7 @@ as a percentage of Medicare):
 from __future__ import annotations
 
 import random
+import zlib
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import date, timedelta
@@ -160,6 +161,8 @@ class PayerSimulator:
         self.deductible_met: dict[str, Decimal] = {}
         self.claim_counter = 0
         self.trace_counter = 0
+        # TRN03: "1" + a 9-digit id; each payer its own, so trace keys never collide.
+        self.originator = "1" + f"{zlib.crc32(profile.payer_id.encode()) % 10**9:09d}"
 
     # ------------------------------------------------------------------ batch
 
@@ -248,6 +251,13 @@ class PayerSimulator:
         if plb and self._chance(self.profile.rates.provider_adjustment):
             adjustments = (self._plb(provider.npi, paid_on),)
         total = sum((a.paid for a in answers), ZERO) - sum((p.total for p in adjustments), ZERO)
+        if total < 0:
+            # BPR02 cannot be negative: the payer forwards the balance (PLB FB) and takes it
+            # from a later payment (005010X221A1 PLB, reason FB "forwarding balance").
+            forward = PlbItem("FB", self._payer_claim_number(), total)
+            adjustments = (*adjustments, ProviderAdjustment(
+                first.visit.billing_provider.npi, f"{paid_on.year}1231", (forward,)))
+            total = ZERO
         method = "ACH" if total > 0 else "NON"
         trace = f"{'EFT' if total > 0 else 'NP'}{paid_on:%y%m%d}{self.trace_counter:05d}"
         return Remittance(
@@ -256,7 +266,7 @@ class PayerSimulator:
                     ("01", "111000025", "DA", "123456789", "1512345678", "", "01",
                      "222000111", "DA", "987654321") if total > 0 else (),
                     paid_on.strftime("%Y%m%d")),
-            Trace("1", trace, "1512345678"),
+            Trace("1", trace, self.originator),
             Party("PR", self.profile.name, address=("PO BOX 1000",), city="DALLAS",
                   state="TX", zip="75201"),
             Party("PE", provider.name.upper(), "XX", provider.npi,
@@ -429,7 +439,7 @@ def _highest(lines: Sequence[ClaimLine], sim: PayerSimulator) -> ClaimLine | Non
 
 
 def reverse_claim(answer: ClaimPayment) -> ClaimPayment:
-    """The CLP02=22 reversal of a payment: every amount negated (005010X221A1 §1.10.2.8).
+    """The CLP02=22 reversal of a payment: every amount negated (005010X221A1 front matter, reversals and corrections).
 
     Args:
         answer: the claim payment being taken back.

@@ -5,7 +5,7 @@ they are never merged. The reader takes segments from ``rehabill.x12.tokens`` on
 ``iter_835`` reads a file of any size in memory bounded by one claim (plus, when asked to keep
 them, the claims of the current payment).
 
-Balancing follows the 005010X221A1 front matter (section 1.10.2, "Balancing"):
+Balancing follows the 005010X221A1 front matter ("Balancing"):
 
 * transaction: BPR02 = Σ CLP04 − Σ PLB amounts;
 * claim: CLP03 − CLP04 = Σ claim-level CAS + Σ line-level CAS;
