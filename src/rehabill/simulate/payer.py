@@ -439,7 +439,9 @@ def _highest(lines: Sequence[ClaimLine], sim: PayerSimulator) -> ClaimLine | Non
 
 
 def reverse_claim(answer: ClaimPayment) -> ClaimPayment:
-    """The CLP02=22 reversal of a payment: every amount negated (005010X221A1 front matter, reversals and corrections).
+    """The CLP02=22 reversal of a payment: every amount negated.
+
+    (005010X221A1 front matter, "Reversals and Corrections".)
 
     Args:
         answer: the claim payment being taken back.
