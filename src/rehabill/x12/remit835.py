@@ -18,15 +18,16 @@ bad data. The only exception is ``rehabill.errors.InputError`` from ``read_835_t
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Iterator
+import itertools
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from decimal import Decimal, InvalidOperation
 
-from rehabill.domain.findings import Finding, Severity
+from rehabill.domain.findings import Finding, Location, Severity
 from rehabill.domain.money import ZERO, format_amount
 from rehabill.errors import InputError
-from rehabill.x12.envelope import Transaction, walk_transactions
-from rehabill.x12.tokens import Delimiters, Segment, detect_delimiters, iter_segments_from_chunks
+from rehabill.x12.envelope import ENVELOPE_IDS, EnvelopeChecker, Transaction
+from rehabill.x12.tokens import Delimiters, Segment, detect_delimiters
 
 CLAIM_STATUSES = {
     "1": "processed as primary",
@@ -59,7 +60,6 @@ class Adjustment:
     reason: str
     amount: Decimal
     quantity: Decimal | None = None
-    segment: int = field(default=0, compare=False)
 
     def as_json(self) -> dict[str, object]:
         """``{"group", "reason", "amount"}`` (plus ``quantity`` when present)."""
@@ -388,6 +388,12 @@ def _plain(value: Decimal) -> str:
 
 
 # --------------------------------------------------------------------------- reader
+#
+# The reader works on raw element lists (``["CLP", "V-1", "1", ...]``) rather than Segment
+# values: an 835 of 100k claims has over a million segments, and building an object per
+# segment costs more than everything else the reader does. Values that repeat (procedures,
+# dates, whole CAS segments, AMT, LQ) are shared between claims: they are immutable, so
+# sharing is safe, and it keeps memory and time down.
 
 
 def read_transaction(txn: Transaction, delimiters: Delimiters, file: str = "") -> Remittance:
@@ -404,8 +410,10 @@ def read_transaction(txn: Transaction, delimiters: Delimiters, file: str = "") -
     reader = _Reader(delimiters, file, keep_claims=True)
     segments = txn.segments
     reader.start(segments[0])
+    join = delimiters.element.join
     for seg in segments[1:-1]:
-        reader.feed(seg)
+        parts = [seg.id, *seg.elements]
+        reader.feed(join(parts), parts, seg.number)
     last = segments[-1]
     return reader.finish(last if last.id == "SE" else None)
 
@@ -441,30 +449,79 @@ def iter_835(chunks: Iterable[str], file: str = "", *, keep_claims: bool = True,
     if delimiters is None:
         raise InputError(problems[0].message if problems else "not an X12 file", location=file)
     sink = envelope_findings if envelope_findings is not None else []
+    checker = EnvelopeChecker(sink, file)
+    state = _Stream(delimiters, file, keep_claims, checker)
+    tail = ""
+    terminator = delimiters.segment
+    for chunk in itertools.chain((head,), stream):
+        pieces = (tail + chunk).split(terminator)
+        tail = pieces.pop()
+        yield from state.run(pieces)
+    if tail.strip(_STRIP):
+        yield from state.run([tail])
+    yield from state.close()
 
-    def chained() -> Iterator[str]:
-        yield head
-        yield from stream
 
-    segments = iter_segments_from_chunks(chained(), delimiters)
-    reader: _Reader | None = None
-    for _isa, _gs, seg in walk_transactions(segments, sink, file):
-        sid = seg.id
-        if sid == "ST":
-            if reader is not None:
-                yield from reader.drain(None)
-            reader = _Reader(delimiters, file, keep_claims=keep_claims)
-            reader.start(seg)
-        elif sid == "SE":
-            if reader is not None:
+_STRIP = "\r\n\ufeff \t"
+
+
+class _Stream:
+    """The envelope and the open transaction while ``iter_835`` reads."""
+
+    def __init__(self, delimiters: Delimiters, file: str, keep_claims: bool,
+                 checker: EnvelopeChecker) -> None:
+        self.d = delimiters
+        self.file = file
+        self.keep = keep_claims
+        self.checker = checker
+        self.reader: _Reader | None = None
+        self.number = 0
+        self.last: Segment | None = None
+        self.caches = _Caches()
+
+    def run(self, pieces: list[str]) -> Iterator[ClaimPayment | Remittance]:
+        element = self.d.element
+        checker = self.checker
+        envelope_ids = ENVELOPE_IDS
+        strip = _STRIP
+        number = self.number
+        reader = self.reader
+        for raw in pieces:
+            if raw[:1] in strip or raw[-1:] in strip:
+                raw = raw.strip(strip)
+                if not raw:
+                    continue
+            number += 1
+            parts = raw.split(element)
+            if reader is not None and checker.st is not None and parts[0] not in envelope_ids:
+                checker.body += 1
+                closed = reader.feed(raw, parts, number)
+                if closed is not None:
+                    yield closed
+                continue
+            seg = Segment(parts[0].strip(), tuple(parts[1:]), number)
+            self.last = seg
+            if checker.st is not None and seg.id not in envelope_ids:
+                checker.body += 1  # a data segment of an ST that has no reader (cannot happen)
+                continue
+            if not checker.envelope(seg):
+                continue
+            if seg.id == "ST":
+                if reader is not None:
+                    yield from reader.drain(None)
+                reader = _Reader(self.d, self.file, keep_claims=self.keep, caches=self.caches)
+                reader.start(seg)
+            elif reader is not None:
                 yield from reader.drain(seg)
-            reader = None
-        elif reader is not None:
-            closed = reader.feed(seg)
-            if closed is not None:
-                yield closed
-    if reader is not None:
-        yield from reader.drain(None)
+                reader = None
+        self.number = number
+        self.reader = reader
+
+    def close(self) -> Iterator[ClaimPayment | Remittance]:
+        if self.reader is not None:
+            yield from self.reader.drain(None)
+            self.reader = None
+        self.checker.finish(self.last)
 
 
 def read_835_text(text: str, file: str = "") -> tuple[list[Remittance], list[Finding]]:
@@ -486,22 +543,47 @@ def read_835_text(text: str, file: str = "") -> tuple[list[Remittance], list[Fin
     return payments, envelope
 
 
-class _LineBuilder:
-    __slots__ = ("adjustments", "amounts", "charge", "dates", "original", "original_units",
-                 "paid", "procedure", "quantities", "refs", "remarks", "revenue", "segment",
-                 "units")
+class _Caches:
+    """Shared immutable values by their raw text (bounded, so adversarial input cannot grow it)."""
 
-    def __init__(self, seg: Segment, procedure: Procedure, charge: Decimal, paid: Decimal,
-                 units: Decimal | None, original: Procedure | None,
+    LIMIT = 20_000
+
+    def __init__(self) -> None:
+        self.amounts: dict[str, Decimal] = {}
+        self.procedures: dict[str, Procedure] = {}
+        self.dates: dict[str, DateRef] = {}
+        self.cas: dict[str, tuple[str, tuple[Adjustment, ...], Decimal]] = {}
+        self.amts: dict[str, AmountRef] = {}
+        self.remarks: dict[str, Remark] = {}
+
+    def trim(self) -> None:
+        """Forget everything once any table is over its limit."""
+        if max(len(self.amounts), len(self.procedures), len(self.dates), len(self.cas),
+               len(self.amts), len(self.remarks)) > self.LIMIT:
+            self.__init__()  # type: ignore[misc]
+
+
+_BLANKS = [""] * 20
+
+
+class _LineBuilder:
+    __slots__ = ("adjusted", "adjustments", "amounts", "charge", "dates", "number", "original",
+                 "original_units", "paid", "patient", "procedure", "quantities", "refs",
+                 "remarks", "revenue", "units")
+
+    def __init__(self, number: int, procedure: Procedure, charge: Decimal, paid: Decimal,
+                 revenue: str, units: Decimal | None, original: Procedure | None,
                  original_units: Decimal | None) -> None:
-        self.segment = seg
+        self.number = number
         self.procedure = procedure
         self.charge = charge
         self.paid = paid
-        self.revenue = seg.get(4)
+        self.revenue = revenue
         self.units = units
         self.original = original
         self.original_units = original_units
+        self.adjusted = ZERO
+        self.patient = ZERO
         self.dates: list[DateRef] = []
         self.adjustments: list[Adjustment] = []
         self.refs: list[RefId] = []
@@ -513,35 +595,24 @@ class _LineBuilder:
         return ServiceLine(self.procedure, self.charge, self.paid, self.revenue, self.units,
                            self.original, self.original_units, tuple(self.dates),
                            tuple(self.adjustments), tuple(self.refs), tuple(self.amounts),
-                           tuple(self.quantities), tuple(self.remarks), self.segment.number)
+                           tuple(self.quantities), tuple(self.remarks), self.number)
 
 
 class _ClaimBuilder:
-    __slots__ = (
-        "adjustments",
-        "amounts",
-        "charge",
-        "contacts",
-        "dates",
-        "inpatient",
-        "lines",
-        "lx",
-        "outpatient",
-        "paid",
-        "people",
-        "quantities",
-        "refs",
-        "responsibility",
-        "segment",
-    )
+    __slots__ = ("adjusted", "adjustments", "amounts", "charge", "contacts", "dates", "extra",
+                 "inpatient", "lines", "lx", "number", "outpatient", "paid", "patient", "people",
+                 "quantities", "raw", "refs", "responsibility")
 
-    def __init__(self, seg: Segment, charge: Decimal, paid: Decimal,
+    def __init__(self, raw: list[str], number: int, charge: Decimal, paid: Decimal,
                  responsibility: Decimal | None, lx: str) -> None:
-        self.segment = seg
+        self.raw = raw
+        self.number = number
         self.charge = charge
         self.paid = paid
         self.responsibility = responsibility
         self.lx = lx
+        self.adjusted = ZERO
+        self.patient = ZERO
         self.adjustments: list[Adjustment] = []
         self.people: list[Person] = []
         self.inpatient: tuple[str, ...] = ()
@@ -554,24 +625,20 @@ class _ClaimBuilder:
         self.lines: list[ServiceLine] = []
 
     def build(self) -> ClaimPayment:
-        seg = self.segment
-        return ClaimPayment(seg.get(1), seg.get(2), self.charge, self.paid, self.responsibility,
-                            seg.get(6), seg.get(7), _trim(seg.elements[7:]),
-                            tuple(self.adjustments), tuple(self.people), self.inpatient,
-                            self.outpatient, tuple(self.refs), tuple(self.dates),
+        p = self.raw
+        return ClaimPayment(p[1], p[2], self.charge, self.paid, self.responsibility, p[6], p[7],
+                            _trim(tuple(p[8:])), tuple(self.adjustments), tuple(self.people),
+                            self.inpatient, self.outpatient, tuple(self.refs), tuple(self.dates),
                             tuple(self.contacts), tuple(self.amounts), tuple(self.quantities),
-                            tuple(self.lines), self.lx, seg.number)
+                            tuple(self.lines), self.lx, self.number)
 
 
 class _PartyBuilder:
     __slots__ = ("address", "city", "contacts", "country", "entity", "id", "id_qualifier",
                  "name", "refs", "state", "zip")
 
-    def __init__(self, seg: Segment) -> None:
-        self.entity = seg.get(1)
-        self.name = seg.get(2)
-        self.id_qualifier = seg.get(3)
-        self.id = seg.get(4)
+    def __init__(self, p: list[str]) -> None:
+        self.entity, self.name, self.id_qualifier, self.id = p[1], p[2], p[3], p[4]
         self.address: tuple[str, ...] = ()
         self.city = self.state = self.zip = self.country = ""
         self.refs: list[RefId] = []
@@ -590,20 +657,30 @@ def _trim(values: tuple[str, ...]) -> tuple[str, ...]:
     return values[:end]
 
 
+def _pad(p: list[str], size: int) -> list[str]:
+    if len(p) < size:
+        p.extend(_BLANKS[: size - len(p)])
+    return p
+
+
 _EMPTY_PARTY = Party("", "")
+_DIGITS = frozenset("0123456789")
 
 
 class _Reader:
-    """State machine over one transaction's segments (ST .. SE)."""
+    """State machine over one transaction's segments (ST .. SE), on raw element lists."""
 
-    def __init__(self, delimiters: Delimiters, file: str, *, keep_claims: bool) -> None:
+    def __init__(self, delimiters: Delimiters, file: str, *, keep_claims: bool,
+                 caches: _Caches | None = None) -> None:
         self.d = delimiters
         self.file = file
         self.keep = keep_claims
+        self.caches = caches or _Caches()
+        self.caches.trim()
         self.findings: list[Finding] = []
         self.st: Segment | None = None
         self.payment: Payment | None = None
-        self.payment_seg: Segment | None = None
+        self.payment_number = 0
         self.trace: Trace | None = None
         self.currency: tuple[str, ...] = ()
         self.refs: list[RefId] = []
@@ -621,7 +698,7 @@ class _Reader:
         self.claim_count = 0
         self.total_paid = ZERO
         self.total_plb = ZERO
-        self.handlers = {
+        self.handlers: dict[str, Callable[[str, list[str], int], ClaimPayment | None]] = {
             "BPR": self._bpr, "TRN": self._trn, "CUR": self._cur, "REF": self._ref,
             "DTM": self._dtm, "N1": self._n1, "N3": self._n3, "N4": self._n4, "PER": self._per,
             "RDM": self._ignore, "LX": self._lx, "TS3": self._ts, "TS2": self._ts,
@@ -632,29 +709,37 @@ class _Reader:
 
     # ------------------------------------------------------------------ plumbing
 
-    def _find(self, code: str, message: str, seg: Segment, element: int | None, fix: str,
-              severity: Severity = Severity.ERROR) -> None:
-        self.findings.append(Finding(f"x12.835.{code}", severity, message,
-                                     seg.location(self.file, element), fix))
+    def _find(self, code: str, message: str, p: list[str], number: int, element: int | None,
+              fix: str, severity: Severity = Severity.ERROR) -> None:
+        name = f"{p[0]}{element:02d}" if element is not None else ""
+        where = Location(file=self.file, segment=number, segment_id=p[0], element=name)
+        self.findings.append(Finding(f"x12.835.{code}", severity, message, where, fix))
 
-    def _amount(self, seg: Segment, position: int, *, required: bool = True) -> Decimal | None:
-        raw = seg.get(position)
+    def _amount(self, p: list[str], number: int, position: int, *,
+                required: bool = True) -> Decimal | None:
+        raw = p[position]
+        cached = self.caches.amounts.get(raw)
+        if cached is not None:
+            return cached
         if not raw:
             if required:
-                self._find("missing_element", f"{seg.id}{position:02d} is required but empty.",
-                           seg, position, "Ask the payer for a corrected 835.")
+                self._find("missing_element", f"{p[0]}{position:02d} is required but empty.",
+                           p, number, position, "Ask the payer for a corrected 835.")
                 return ZERO
             return None
-        try:
-            # X12 R type: at most 18 characters and never an exponent (which would also let
-            # "1E999999" through to overflow later arithmetic).
-            value = Decimal(raw) if len(raw) <= 18 and "E" not in raw.upper() else None
-        except (InvalidOperation, ValueError):
-            value = None
-        if value is None or not value.is_finite():
-            self._find("bad_amount", f"{seg.id}{position:02d} is {raw!r}, not a number.", seg,
-                       position, "Ask the payer for a corrected 835.")
+        value: Decimal | None = None
+        # X12 R type: digits, an optional sign and decimal point, at most 18 characters; no
+        # exponent (which would also let "1E999999" through to overflow later arithmetic).
+        if len(raw) <= 18 and raw[-1] in _DIGITS and "E" not in raw and "e" not in raw:
+            try:
+                value = Decimal(raw)
+            except (InvalidOperation, ValueError):
+                value = None
+        if value is None:
+            self._find("bad_amount", f"{p[0]}{position:02d} is {raw!r}, not a number.", p,
+                       number, position, "Ask the payer for a corrected 835.")
             return ZERO if required else None
+        self.caches.amounts[raw] = value
         return value
 
     def _close_line(self) -> None:
@@ -662,17 +747,17 @@ class _Reader:
         if line is None:
             return
         self.line = None
-        built = line.build()
-        adjusted = sum((a.amount for a in built.adjustments), ZERO)
-        if built.charge - built.paid != adjusted:
-            seg = line.segment
+        if line.charge - line.paid != line.adjusted:
             self._find("line_unbalanced",
-                       f"Line {built.procedure.code}: charge {built.charge} − paid {built.paid}"
-                       f" = {built.charge - built.paid} but its CAS adjustments sum to "
-                       f"{adjusted}.", seg, 2,
+                       f"Line {line.procedure.code}: charge {line.charge} − paid {line.paid}"
+                       f" = {line.charge - line.paid} but its CAS adjustments sum to "
+                       f"{line.adjusted}.", ["SVC"], line.number, 2,
                        "SVC02 − SVC03 must equal the line's CAS amounts; ask the payer.")
-        if self.claim is not None:
-            self.claim.lines.append(built)
+        claim = self.claim
+        if claim is not None:
+            claim.lines.append(line.build())
+            claim.adjusted += line.adjusted
+            claim.patient += line.patient
 
     def _close_claim(self) -> ClaimPayment | None:
         self._close_line()
@@ -681,50 +766,44 @@ class _Reader:
             return None
         self.claim = None
         built = claim.build()
-        adjusted = sum((a.amount for a in built.adjustments), ZERO)
-        for line in built.lines:
-            adjusted += sum((a.amount for a in line.adjustments), ZERO)
-        seg = claim.segment
-        if built.charge - built.paid != adjusted:
+        if claim.charge - claim.paid != claim.adjusted:
             self._find("claim_unbalanced",
-                       f"Claim {built.claim_id}: charge {built.charge} − paid {built.paid} = "
-                       f"{built.charge - built.paid} but claim and line CAS sum to {adjusted}.",
-                       seg, 4, "CLP03 − CLP04 must equal all CAS amounts; ask the payer.")
-        if built.patient_responsibility is not None:
-            pr = sum((a.amount for a in built.adjustments if a.group == "PR"), ZERO)
-            pr += sum((a.amount for line in built.lines for a in line.adjustments
-                       if a.group == "PR"), ZERO)
-            if pr != built.patient_responsibility:
-                self._find("patient_responsibility_mismatch",
-                           f"Claim {built.claim_id}: CLP05 is {built.patient_responsibility} "
-                           f"but the PR adjustments sum to {pr}.", seg, 5,
-                           "Bill the patient the PR adjustments; ask the payer to confirm.",
-                           Severity.WARNING)
+                       f"Claim {built.claim_id}: charge {claim.charge} − paid {claim.paid} = "
+                       f"{claim.charge - claim.paid} but claim and line CAS sum to "
+                       f"{claim.adjusted}.", ["CLP"], claim.number, 4,
+                       "CLP03 − CLP04 must equal all CAS amounts; ask the payer.")
+        if claim.responsibility is not None and claim.patient != claim.responsibility:
+            self._find("patient_responsibility_mismatch",
+                       f"Claim {built.claim_id}: CLP05 is {claim.responsibility} but the PR "
+                       f"adjustments sum to {claim.patient}.", ["CLP"], claim.number, 5,
+                       "Bill the patient the PR adjustments; ask the payer to confirm.",
+                       Severity.WARNING)
         self.claim_count += 1
-        self.total_paid += built.paid
+        self.total_paid += claim.paid
         if self.keep:
             self.claims.append(built)
         return built
-
-    def _close_party(self) -> None:
-        self.party = None
 
     # ------------------------------------------------------------------ entry points
 
     def start(self, st: Segment) -> None:
         self.st = st
         if st.get(1) != "835":
-            self._find("not_835", f"ST01 is {st.get(1)!r}, not 835.", st, 1,
+            self._find("not_835", f"ST01 is {st.get(1)!r}, not 835.", ["ST"], st.number, 1,
                        "Read this transaction with the reader for its own type.")
 
-    def feed(self, seg: Segment) -> ClaimPayment | None:
+    def feed(self, raw: str, p: list[str], number: int) -> ClaimPayment | None:
         """Take one body segment; return a claim when this segment closed one."""
-        handler = self.handlers.get(seg.id)
+        handler = self.handlers.get(p[0])
         if handler is None:
-            self._find("unknown_segment", f"Segment {seg.id!r} is not part of an 835.", seg,
-                       None, "Check the file; the segment was skipped.", Severity.WARNING)
-            return None
-        return handler(seg)
+            p[0] = p[0].strip()
+            handler = self.handlers.get(p[0])
+            if handler is None:
+                self._find("unknown_segment", f"Segment {p[0]!r} is not part of an 835.", p,
+                           number, None, "Check the file; the segment was skipped.",
+                           Severity.WARNING)
+                return None
+        return handler(raw, p, number)
 
     def drain(self, se: Segment | None) -> Iterator[ClaimPayment | Remittance]:
         """The last claim (if one is open), then the payment."""
@@ -738,20 +817,25 @@ class _Reader:
         self._close_claim()
         if self.lx or self.summaries:
             self.groups.append(HeaderGroup(self.lx, tuple(self.summaries)))
+            self.lx, self.summaries = "", []
+        st_parts = ["ST"]
         if self.payment is None:
-            self._find("missing_bpr", "The transaction has no BPR payment segment.", st, None,
+            self._find("missing_bpr", "The transaction has no BPR payment segment.", st_parts,
+                       st.number, None,
                        "The payment amount is unknown; ask the payer for a corrected 835.")
         if self.trace is None:
-            self._find("missing_trn", "The transaction has no TRN trace number.", st, None,
+            self._find("missing_trn", "The transaction has no TRN trace number.", st_parts,
+                       st.number, None,
                        "The check/EFT number is unknown; ask the payer for a corrected 835.")
         payment = self.payment or Payment("", ZERO)
         expected = self.total_paid - self.total_plb
-        if self.payment is not None and self.payment_seg is not None:
+        if self.payment is not None:
             amount = payment.amount if payment.credit_debit != "D" else -payment.amount
             if amount != expected:
                 self._find("payment_unbalanced",
                            f"BPR02 is {payment.amount} but Σ CLP04 ({self.total_paid}) − "
-                           f"Σ PLB ({self.total_plb}) = {expected}.", self.payment_seg, 2,
+                           f"Σ PLB ({self.total_plb}) = {expected}.", ["BPR"],
+                           self.payment_number, 2,
                            "Do not post until the payer confirms the payment amount.")
         return Remittance(
             control_number=st.get(2), payment=payment,
@@ -765,26 +849,28 @@ class _Reader:
 
     # ------------------------------------------------------------------ header
 
-    def _ignore(self, seg: Segment) -> None:
+    def _ignore(self, raw: str, p: list[str], n: int) -> None:
         return None
 
-    def _bpr(self, seg: Segment) -> None:
-        amount = self._amount(seg, 2)
-        self.payment = Payment(seg.get(1), amount or ZERO, seg.get(3), seg.get(4), seg.get(5),
-                               _trim(seg.elements[5:15]), seg.get(16))
-        self.payment_seg = seg
+    def _bpr(self, raw: str, p: list[str], n: int) -> None:
+        _pad(p, 17)
+        amount = self._amount(p, n, 2) or ZERO
+        self.payment = Payment(p[1], amount, p[3], p[4], p[5], _trim(tuple(p[6:16])), p[16])
+        self.payment_number = n
 
-    def _trn(self, seg: Segment) -> None:
-        if not seg.get(2):
-            self._find("missing_element", "TRN02 (check or EFT trace number) is empty.", seg, 2,
-                       "Ask the payer for the trace number.")
-        self.trace = Trace(seg.get(1), seg.get(2), seg.get(3), seg.get(4))
+    def _trn(self, raw: str, p: list[str], n: int) -> None:
+        _pad(p, 5)
+        if not p[2]:
+            self._find("missing_element", "TRN02 (check or EFT trace number) is empty.", p, n,
+                       2, "Ask the payer for the trace number.")
+        self.trace = Trace(p[1], p[2], p[3], p[4])
 
-    def _cur(self, seg: Segment) -> None:
-        self.currency = _trim(seg.elements)
+    def _cur(self, raw: str, p: list[str], n: int) -> None:
+        self.currency = _trim(tuple(p[1:]))
 
-    def _ref(self, seg: Segment) -> None:
-        ref = RefId(seg.get(1), seg.get(2))
+    def _ref(self, raw: str, p: list[str], n: int) -> None:
+        _pad(p, 3)
+        ref = RefId(p[1], p[2])
         if self.line is not None:
             self.line.refs.append(ref)
         elif self.claim is not None:
@@ -794,12 +880,17 @@ class _Reader:
         else:
             self.refs.append(ref)
 
-    def _dtm(self, seg: Segment) -> None:
-        value = seg.get(2)
-        if not (len(value) == 8 and value.isdigit()):
-            self._find("bad_date", f"DTM02 is {value!r}, not a CCYYMMDD date.", seg, 2,
-                       "Ask the payer for a corrected 835.", Severity.WARNING)
-        ref = DateRef(seg.get(1), value)
+    def _dtm(self, raw: str, p: list[str], n: int) -> None:
+        ref = self.caches.dates.get(raw)
+        if ref is None:
+            _pad(p, 3)
+            value = p[2]
+            ref = DateRef(p[1], value)
+            if len(value) == 8 and value.isascii() and value.isdigit():
+                self.caches.dates[raw] = ref
+            else:
+                self._find("bad_date", f"DTM02 is {value!r}, not a CCYYMMDD date.", p, n, 2,
+                           "Ask the payer for a corrected 835.", Severity.WARNING)
         if self.line is not None:
             self.line.dates.append(ref)
         elif self.claim is not None:
@@ -807,194 +898,227 @@ class _Reader:
         else:
             self.dates.append(ref)
 
-    def _n1(self, seg: Segment) -> None:
-        party = _PartyBuilder(seg)
+    def _n1(self, raw: str, p: list[str], n: int) -> None:
+        party = _PartyBuilder(_pad(p, 5))
         if party.entity == "PR":
             self.payer = party
         elif party.entity == "PE":
             self.payee = party
         else:
             self._find("unexpected_party", f"N101 is {party.entity!r}; an 835 names only the "
-                       "payer (PR) and the payee (PE).", seg, 1, "The party was skipped.",
+                       "payer (PR) and the payee (PE).", p, n, 1, "The party was skipped.",
                        Severity.WARNING)
         self.party = party
 
-    def _n3(self, seg: Segment) -> None:
+    def _n3(self, raw: str, p: list[str], n: int) -> None:
         if self.party is None:
-            self._misplaced(seg)
+            self._misplaced(p, n)
             return
-        self.party.address = _trim(seg.elements[:2])
+        self.party.address = _trim(tuple(p[1:3]))
 
-    def _n4(self, seg: Segment) -> None:
+    def _n4(self, raw: str, p: list[str], n: int) -> None:
         if self.party is None:
-            self._misplaced(seg)
+            self._misplaced(p, n)
             return
-        self.party.city, self.party.state = seg.get(1), seg.get(2)
-        self.party.zip, self.party.country = seg.get(3), seg.get(4)
+        _pad(p, 5)
+        self.party.city, self.party.state, self.party.zip, self.party.country = p[1:5]
 
-    def _per(self, seg: Segment) -> None:
-        contact = _trim(seg.elements)
+    def _per(self, raw: str, p: list[str], n: int) -> None:
+        contact = _trim(tuple(p[1:]))
         if self.claim is not None:
             self.claim.contacts.append(contact)
         elif self.party is not None:
             self.party.contacts.append(contact)
         else:
-            self._misplaced(seg)
+            self._misplaced(p, n)
 
-    def _misplaced(self, seg: Segment) -> None:
-        self._find("misplaced_segment", f"Segment {seg.id} is out of place here.", seg, None,
+    def _misplaced(self, p: list[str], n: int) -> None:
+        self._find("misplaced_segment", f"Segment {p[0]} is out of place here.", p, n, None,
                    "Check the loop structure; the segment was skipped.", Severity.WARNING)
 
-    def _lx(self, seg: Segment) -> ClaimPayment | None:
+    def _lx(self, raw: str, p: list[str], n: int) -> ClaimPayment | None:
         closed = self._close_claim()
         self.party = None
         if self.lx or self.summaries:
             self.groups.append(HeaderGroup(self.lx, tuple(self.summaries)))
-        self.lx = seg.get(1)
+        self.lx = _pad(p, 2)[1]
         self.summaries = []
         return closed
 
-    def _ts(self, seg: Segment) -> None:
+    def _ts(self, raw: str, p: list[str], n: int) -> None:
         if self.claim is not None or not self.lx:
-            self._misplaced(seg)
+            self._misplaced(p, n)
             return
-        self.summaries.append((seg.id, *_trim(seg.elements)))
+        self.summaries.append((p[0], *_trim(tuple(p[1:]))))
 
     # ------------------------------------------------------------------ claims
 
-    def _clp(self, seg: Segment) -> ClaimPayment | None:
+    def _clp(self, raw: str, p: list[str], n: int) -> ClaimPayment | None:
         closed = self._close_claim()
         self.party = None
-        if not seg.get(1):
-            self._find("missing_element", "CLP01 (our patient control number) is empty.", seg,
+        _pad(p, 8)
+        if not p[1]:
+            self._find("missing_element", "CLP01 (our patient control number) is empty.", p, n,
                        1, "The claim cannot be matched; it goes to suspense.")
-        status = seg.get(2)
-        if status not in CLAIM_STATUSES:
-            self._find("bad_claim_status", f"CLP02 is {status!r}, not a claim status code.",
-                       seg, 2, "Ask the payer what the claim's status is.")
-        charge = self._amount(seg, 3) or ZERO
-        paid = self._amount(seg, 4) or ZERO
-        responsibility = self._amount(seg, 5, required=False)
-        self.claim = _ClaimBuilder(seg, charge, paid, responsibility, self.lx)
+        if p[2] not in CLAIM_STATUSES:
+            self._find("bad_claim_status", f"CLP02 is {p[2]!r}, not a claim status code.", p,
+                       n, 2, "Ask the payer what the claim's status is.")
+        charge = self._amount(p, n, 3) or ZERO
+        paid = self._amount(p, n, 4) or ZERO
+        responsibility = self._amount(p, n, 5, required=False)
+        self.claim = _ClaimBuilder(p, n, charge, paid, responsibility, self.lx)
         return closed
 
-    def _cas(self, seg: Segment) -> None:
-        target = self.line.adjustments if self.line is not None else (
-            self.claim.adjustments if self.claim is not None else None)
+    def _cas(self, raw: str, p: list[str], n: int) -> None:
+        target = self.line if self.line is not None else self.claim
         if target is None:
-            self._misplaced(seg)
+            self._misplaced(p, n)
             return
-        group = seg.get(1)
+        cached = self.caches.cas.get(raw)
+        if cached is None:
+            cached = self._parse_cas(raw, p, n)
+        group, adjustments, total = cached
+        target.adjustments.extend(adjustments)
+        target.adjusted += total
+        if group == "PR":
+            target.patient += total
+
+    def _parse_cas(self, raw: str, p: list[str], n: int
+                   ) -> tuple[str, tuple[Adjustment, ...], Decimal]:
+        before = len(self.findings)
+        group = _pad(p, 20)[1]
         if group not in ADJUSTMENT_GROUPS:
-            self._find("bad_group", f"CAS01 is {group!r}, not CO, OA, PI or PR.", seg, 1,
+            self._find("bad_group", f"CAS01 is {group!r}, not CO, OA, PI or PR.", p, n, 1,
                        "Ask the payer which group the adjustment belongs to.",
                        Severity.WARNING if group == "CR" else Severity.ERROR)
-        elements = seg.elements
-        if len(_trim(elements)) > 19:
+        if len(_trim(tuple(p))) > 20:
             self._find("too_many_elements", "CAS holds more than six reason/amount triples.",
-                       seg, 20, "Only the first six were read.")
-        found = False
+                       p, n, 20, "Only the first six were read.")
+        adjustments: list[Adjustment] = []
+        total = ZERO
         for position in (2, 5, 8, 11, 14, 17):
-            reason = seg.get(position)
+            reason = p[position]
             if not reason:
-                if seg.get(position + 1):
+                if p[position + 1]:
                     self._find("missing_element", f"CAS{position:02d} (reason) is empty but "
-                               f"CAS{position + 1:02d} has an amount.", seg, position,
+                               f"CAS{position + 1:02d} has an amount.", p, n, position,
                                "Ask the payer for the reason code.")
                 continue
-            found = True
-            amount = self._amount(seg, position + 1) or ZERO
-            quantity = self._amount(seg, position + 2, required=False)
-            target.append(Adjustment(group, reason, amount, quantity, seg.number))
-        if not found:
-            self._find("missing_element", "CAS02 (reason code) is empty.", seg, 2,
+            amount = self._amount(p, n, position + 1) or ZERO
+            quantity = self._amount(p, n, position + 2, required=False)
+            adjustments.append(Adjustment(group, reason, amount, quantity))
+            total += amount
+        if not adjustments:
+            self._find("missing_element", "CAS02 (reason code) is empty.", p, n, 2,
                        "Ask the payer for the reason code.")
+        result = (group, tuple(adjustments), total)
+        if len(self.findings) == before:
+            self.caches.cas[raw] = result
+        return result
 
-    def _nm1(self, seg: Segment) -> None:
+    def _nm1(self, raw: str, p: list[str], n: int) -> None:
         if self.claim is None:
-            self._misplaced(seg)
+            self._misplaced(p, n)
             return
-        self.claim.people.append(Person(seg.get(1), seg.get(2), seg.get(3), seg.get(4),
-                                        seg.get(5), seg.get(7), seg.get(8), seg.get(9)))
+        _pad(p, 10)
+        self.claim.people.append(Person(p[1], p[2], p[3], p[4], p[5], p[7], p[8], p[9]))
 
-    def _mia(self, seg: Segment) -> None:
+    def _mia(self, raw: str, p: list[str], n: int) -> None:
         if self.claim is None:
-            self._misplaced(seg)
+            self._misplaced(p, n)
             return
-        self.claim.inpatient = _trim(seg.elements)
+        self.claim.inpatient = _trim(tuple(p[1:]))
 
-    def _moa(self, seg: Segment) -> None:
+    def _moa(self, raw: str, p: list[str], n: int) -> None:
         if self.claim is None:
-            self._misplaced(seg)
+            self._misplaced(p, n)
             return
-        self.claim.outpatient = _trim(seg.elements)
+        self.claim.outpatient = _trim(tuple(p[1:]))
 
-    def _amt(self, seg: Segment) -> None:
-        value = AmountRef(seg.get(1), self._amount(seg, 2) or ZERO)
-        if self.line is not None:
-            self.line.amounts.append(value)
-        elif self.claim is not None:
-            self.claim.amounts.append(value)
-        else:
-            self._misplaced(seg)
+    def _amount_ref(self, raw: str, p: list[str], n: int) -> AmountRef:
+        value = self.caches.amts.get(raw)
+        if value is None:
+            before = len(self.findings)
+            _pad(p, 3)
+            value = AmountRef(p[1], self._amount(p, n, 2) or ZERO)
+            if len(self.findings) == before:
+                self.caches.amts[raw] = value
+        return value
 
-    def _qty(self, seg: Segment) -> None:
-        value = AmountRef(seg.get(1), self._amount(seg, 2) or ZERO)
-        if self.line is not None:
-            self.line.quantities.append(value)
-        elif self.claim is not None:
-            self.claim.quantities.append(value)
-        else:
-            self._misplaced(seg)
+    def _amt(self, raw: str, p: list[str], n: int) -> None:
+        target = self.line if self.line is not None else self.claim
+        if target is None:
+            self._misplaced(p, n)
+            return
+        target.amounts.append(self._amount_ref(raw, p, n))
 
-    def _procedure(self, seg: Segment, position: int) -> Procedure | None:
-        value = seg.get(position)
+    def _qty(self, raw: str, p: list[str], n: int) -> None:
+        target = self.line if self.line is not None else self.claim
+        if target is None:
+            self._misplaced(p, n)
+            return
+        target.quantities.append(self._amount_ref(raw, p, n))
+
+    def _procedure(self, p: list[str], n: int, position: int) -> Procedure | None:
+        value = p[position]
         if not value:
             return None
+        found = self.caches.procedures.get(value)
+        if found is not None:
+            return found
         parts = value.split(self.d.component)
         if len(parts) < 2 or not parts[1]:
-            self._find("bad_procedure", f"{seg.id}{position:02d} is {value!r}; it needs a "
-                       "qualifier and a code (e.g. HC:97110).", seg, position,
+            self._find("bad_procedure", f"{p[0]}{position:02d} is {value!r}; it needs a "
+                       "qualifier and a code (e.g. HC:97110).", p, n, position,
                        "Ask the payer for a corrected 835.")
-        mods = tuple(m for m in parts[2:6] if m)
-        return Procedure(parts[0], parts[1] if len(parts) > 1 else "", mods,
-                         parts[6] if len(parts) > 6 else "")
+            return Procedure(parts[0], parts[1] if len(parts) > 1 else "")
+        found = Procedure(parts[0], parts[1], tuple(m for m in parts[2:6] if m),
+                          parts[6] if len(parts) > 6 else "")
+        self.caches.procedures[value] = found
+        return found
 
-    def _svc(self, seg: Segment) -> None:
+    def _svc(self, raw: str, p: list[str], n: int) -> None:
         if self.claim is None:
-            self._misplaced(seg)
+            self._misplaced(p, n)
             return
         self._close_line()
-        procedure = self._procedure(seg, 1) or Procedure("", "")
-        if not seg.get(1):
-            self._find("missing_element", "SVC01 (procedure) is empty.", seg, 1,
+        _pad(p, 8)
+        procedure = self._procedure(p, n, 1)
+        if procedure is None:
+            self._find("missing_element", "SVC01 (procedure) is empty.", p, n, 1,
                        "The line cannot be matched; it goes to suspense.")
-        self.line = _LineBuilder(seg, procedure, self._amount(seg, 2) or ZERO,
-                                 self._amount(seg, 3) or ZERO,
-                                 self._amount(seg, 5, required=False),
-                                 self._procedure(seg, 6), self._amount(seg, 7, required=False))
+            procedure = Procedure("", "")
+        self.line = _LineBuilder(n, procedure, self._amount(p, n, 2) or ZERO,
+                                 self._amount(p, n, 3) or ZERO, p[4],
+                                 self._amount(p, n, 5, required=False),
+                                 self._procedure(p, n, 6),
+                                 self._amount(p, n, 7, required=False))
 
-    def _lq(self, seg: Segment) -> None:
+    def _lq(self, raw: str, p: list[str], n: int) -> None:
         if self.line is None:
-            self._misplaced(seg)
+            self._misplaced(p, n)
             return
-        self.line.remarks.append(Remark(seg.get(1), seg.get(2)))
+        remark = self.caches.remarks.get(raw)
+        if remark is None:
+            _pad(p, 3)
+            remark = self.caches.remarks[raw] = Remark(p[1], p[2])
+        self.line.remarks.append(remark)
 
-    def _plb(self, seg: Segment) -> ClaimPayment | None:
+    def _plb(self, raw: str, p: list[str], n: int) -> ClaimPayment | None:
         closed = self._close_claim()
+        _pad(p, 15)
         items: list[PlbItem] = []
         for position in range(3, 15, 2):
-            value = seg.get(position)
+            value = p[position]
             if not value:
                 continue
             reason, _, reference = value.partition(self.d.component)
-            amount = self._amount(seg, position + 1) or ZERO
+            amount = self._amount(p, n, position + 1) or ZERO
             items.append(PlbItem(reason, reference, amount))
         if not items:
-            self._find("missing_element", "PLB03 (adjustment reason) is empty.", seg, 3,
+            self._find("missing_element", "PLB03 (adjustment reason) is empty.", p, n, 3,
                        "Ask the payer what the provider adjustment is for.")
-        plb = ProviderAdjustment(seg.get(1), seg.get(2), tuple(items), seg.number)
+        plb = ProviderAdjustment(p[1], p[2], tuple(items), n)
         self.total_plb += plb.total
         self.plbs.append(plb)
         return closed
-
