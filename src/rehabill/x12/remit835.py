@@ -453,7 +453,12 @@ def iter_835(chunks: Iterable[str], file: str = "", *, keep_claims: bool = True,
     state = _Stream(delimiters, file, keep_claims, checker)
     tail = ""
     terminator = delimiters.segment
+    unwrap = terminator not in "\r\n"
     for chunk in itertools.chain((head,), stream):
+        if unwrap and ("\n" in chunk or "\r" in chunk):
+            # Line breaks are not X12 data: dropping them reads "one segment per line" files
+            # and files wrapped at a fixed width (80 columns) alike.
+            chunk = chunk.replace("\r", "").replace("\n", "")
         pieces = (tail + chunk).split(terminator)
         tail = pieces.pop()
         yield from state.run(pieces)
@@ -486,6 +491,7 @@ class _Stream:
         strip = _STRIP
         number = self.number
         reader = self.reader
+        handlers = reader.handlers if reader is not None else {}
         for raw in pieces:
             if raw[:1] in strip or raw[-1:] in strip:
                 raw = raw.strip(strip)
@@ -493,27 +499,31 @@ class _Stream:
                     continue
             number += 1
             parts = raw.split(element)
-            if reader is not None and checker.st is not None and parts[0] not in envelope_ids:
+            handler = handlers.get(parts[0])
+            if handler is not None and checker.st is not None:
                 checker.body += 1
-                closed = reader.feed(raw, parts, number)
+                closed = handler(raw, parts, number)
                 if closed is not None:
                     yield closed
                 continue
+            if reader is not None and checker.st is not None and parts[0] not in envelope_ids:
+                checker.body += 1
+                reader.feed(raw, parts, number)
+                continue
             seg = Segment(parts[0].strip(), tuple(parts[1:]), number)
             self.last = seg
-            if checker.st is not None and seg.id not in envelope_ids:
-                checker.body += 1  # a data segment of an ST that has no reader (cannot happen)
-                continue
             if not checker.envelope(seg):
                 continue
             if seg.id == "ST":
                 if reader is not None:
                     yield from reader.drain(None)
                 reader = _Reader(self.d, self.file, keep_claims=self.keep, caches=self.caches)
+                handlers = reader.handlers
                 reader.start(seg)
             elif reader is not None:
                 yield from reader.drain(seg)
                 reader = None
+                handlers = {}
         self.number = number
         self.reader = reader
 

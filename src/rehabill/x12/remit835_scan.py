@@ -1,0 +1,311 @@
+"""A fast balance-only pass over an 835: the check before anything is posted.
+
+DESIGN.md asks that a malformed file be rejected whole, never half-posted. The service layer
+therefore reads an ERA twice: ``scan_835`` first (envelope, amounts and the three balancing
+rules, without building claim objects), and only when that is clean the full reader
+(``rehabill.x12.remit835.iter_835``) feeds posting one claim at a time. The scan reports the
+same balancing findings, with the same codes and locations, as the full reader
+(``tests/x12/test_remit835_scan.py`` holds the two together); structure problems beyond
+amounts (unknown segments, bad group codes, misplaced loops) are the full reader's job.
+"""
+
+from __future__ import annotations
+
+import itertools
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from decimal import Decimal, InvalidOperation
+
+from rehabill.domain.findings import Finding, Location, Severity
+from rehabill.domain.money import ZERO
+from rehabill.errors import InputError
+from rehabill.x12.envelope import ENVELOPE_IDS, EnvelopeChecker
+from rehabill.x12.tokens import Segment, detect_delimiters
+
+_STRIP = "\r\n\ufeff \t"
+_DIGITS = frozenset("0123456789")
+_AMOUNT_SEGMENTS = frozenset({"CAS", "SVC", "CLP", "PLB", "LX", "BPR", "TRN"})
+
+
+@dataclass(frozen=True, slots=True)
+class PaymentScan:
+    """One transaction's totals and balancing findings."""
+
+    control_number: str
+    trace_number: str
+    amount: Decimal
+    claims: int
+    paid: Decimal
+    provider_adjustments: Decimal
+    findings: tuple[Finding, ...]
+
+
+@dataclass(frozen=True, slots=True)
+class ScanResult:
+    """Every payment's scan, and the file's envelope findings."""
+
+    payments: tuple[PaymentScan, ...]
+    envelope_findings: tuple[Finding, ...] = field(default=())
+
+    @property
+    def has_errors(self) -> bool:
+        """True when anything would stop posting."""
+        return any(f.is_error for f in self.envelope_findings) or any(
+            f.is_error for p in self.payments for f in p.findings)
+
+
+class _Line:
+    __slots__ = ("adjusted", "charge", "code", "number", "paid")
+
+    def __init__(self, number: int, code: str, charge: Decimal, paid: Decimal) -> None:
+        self.number, self.code, self.charge, self.paid = number, code, charge, paid
+        self.adjusted = ZERO
+
+
+class _Claim:
+    __slots__ = ("adjusted", "charge", "claim_id", "number", "paid", "patient",
+                 "responsibility")
+
+    def __init__(self, number: int, claim_id: str, charge: Decimal, paid: Decimal,
+                 responsibility: Decimal | None) -> None:
+        self.number, self.claim_id, self.charge, self.paid = number, claim_id, charge, paid
+        self.responsibility = responsibility
+        self.adjusted = ZERO
+        self.patient = ZERO
+
+
+class _Scan:
+    """Running totals of the open transaction."""
+
+    def __init__(self, file: str, st: Segment, amounts: dict[str, Decimal]) -> None:
+        self.file = file
+        self.st = st
+        self.findings: list[Finding] = []
+        self.amount: Decimal | None = None
+        self.bpr_number = 0
+        self.credit = True
+        self.trace = ""
+        self.has_trace = False
+        self.claims = 0
+        self.paid = ZERO
+        self.plb = ZERO
+        self.amounts = amounts
+        self.claim: _Claim | None = None
+        self.line: _Line | None = None
+
+    def find(self, code: str, message: str, sid: str, number: int, element: int | None,
+             fix: str, severity: Severity = Severity.ERROR) -> None:
+        name = f"{sid}{element:02d}" if element is not None else ""
+        self.findings.append(Finding(f"x12.835.{code}", severity, message, Location(
+            file=self.file, segment=number, segment_id=sid, element=name), fix))
+
+    def amount_of(self, p: list[str], number: int, position: int, required: bool = True
+                  ) -> Decimal | None:
+        raw = p[position] if position < len(p) else ""
+        value = self.amounts.get(raw)
+        if value is not None:
+            return value
+        if not raw:
+            if required:
+                self.find("missing_element", f"{p[0]}{position:02d} is required but empty.",
+                          p[0], number, position, "Ask the payer for a corrected 835.")
+                return ZERO
+            return None
+        if len(raw) <= 18 and raw[-1] in _DIGITS and "E" not in raw and "e" not in raw:
+            try:
+                value = Decimal(raw)
+            except (InvalidOperation, ValueError):
+                value = None
+        if value is None:
+            self.find("bad_amount", f"{p[0]}{position:02d} is {raw!r}, not a number.", p[0],
+                      number, position, "Ask the payer for a corrected 835.")
+            return ZERO if required else None
+        if len(self.amounts) < 20_000:
+            self.amounts[raw] = value
+        return value
+
+    def cas(self, p: list[str], number: int) -> None:
+        line, claim = self.line, self.claim
+        if line is None and claim is None:
+            return
+        total = ZERO
+        for position in (3, 6, 9, 12, 15, 18):
+            if position - 1 < len(p) and p[position - 1]:
+                total += self.amount_of(p, number, position) or ZERO
+        if line is not None:
+            line.adjusted += total
+        if claim is not None:
+            claim.adjusted += total
+            if len(p) > 1 and p[1] == "PR":
+                claim.patient += total
+
+    def close_line(self) -> None:
+        line = self.line
+        if line is None:
+            return
+        self.line = None
+        if line.charge - line.paid != line.adjusted:
+            self.find("line_unbalanced",
+                      f"Line {line.code}: charge {line.charge} − paid {line.paid} = "
+                      f"{line.charge - line.paid} but its CAS adjustments sum to "
+                      f"{line.adjusted}.", "SVC", line.number, 2,
+                      "SVC02 − SVC03 must equal the line's CAS amounts; ask the payer.")
+
+    def close_claim(self) -> None:
+        self.close_line()
+        claim = self.claim
+        if claim is None:
+            return
+        self.claim = None
+        if claim.charge - claim.paid != claim.adjusted:
+            self.find("claim_unbalanced",
+                      f"Claim {claim.claim_id}: charge {claim.charge} − paid {claim.paid} = "
+                      f"{claim.charge - claim.paid} but claim and line CAS sum to "
+                      f"{claim.adjusted}.", "CLP", claim.number, 4,
+                      "CLP03 − CLP04 must equal all CAS amounts; ask the payer.")
+        if claim.responsibility is not None and claim.patient != claim.responsibility:
+            self.find("patient_responsibility_mismatch",
+                      f"Claim {claim.claim_id}: CLP05 is {claim.responsibility} but the PR "
+                      f"adjustments sum to {claim.patient}.", "CLP", claim.number, 5,
+                      "Bill the patient the PR adjustments; ask the payer to confirm.",
+                      Severity.WARNING)
+        self.claims += 1
+        self.paid += claim.paid
+
+    def segment(self, sid: str, p: list[str], number: int, component: str) -> None:
+        """One body segment (only the ones that carry amounts matter)."""
+        if sid == "CAS":
+            self.cas(p, number)
+        elif sid == "SVC":
+            if self.claim is not None:
+                self.close_line()
+                code = p[1].split(component)[1:2] if len(p) > 1 else []
+                self.line = _Line(number, code[0] if code else "",
+                                  self.amount_of(p, number, 2) or ZERO,
+                                  self.amount_of(p, number, 3) or ZERO)
+        elif sid == "CLP":
+            self.close_claim()
+            self.claim = _Claim(number, p[1] if len(p) > 1 else "",
+                                self.amount_of(p, number, 3) or ZERO,
+                                self.amount_of(p, number, 4) or ZERO,
+                                self.amount_of(p, number, 5, False))
+        elif sid == "PLB":
+            self.close_claim()
+            for position in range(4, 15, 2):
+                if position - 1 < len(p) and p[position - 1]:
+                    self.plb += self.amount_of(p, number, position) or ZERO
+        elif sid == "LX":
+            self.close_claim()
+        elif sid == "BPR":
+            self.amount = self.amount_of(p, number, 2) or ZERO
+            self.credit = (p[3] if len(p) > 3 else "") != "D"
+            self.bpr_number = number
+        elif sid == "TRN":
+            self.has_trace = True
+            self.trace = p[2] if len(p) > 2 else ""
+
+    def finish(self) -> PaymentScan:
+        self.close_claim()
+        number = self.st.number
+        if self.amount is None:
+            self.find("missing_bpr", "The transaction has no BPR payment segment.", "ST",
+                      number, None,
+                      "The payment amount is unknown; ask the payer for a corrected 835.")
+        if not self.has_trace:
+            self.find("missing_trn", "The transaction has no TRN trace number.", "ST", number,
+                      None, "The check/EFT number is unknown; ask the payer for a corrected 835.")
+        expected = self.paid - self.plb
+        if self.amount is not None:
+            signed = self.amount if self.credit else -self.amount
+            if signed != expected:
+                self.find("payment_unbalanced",
+                          f"BPR02 is {self.amount} but Σ CLP04 ({self.paid}) − Σ PLB "
+                          f"({self.plb}) = {expected}.", "BPR", self.bpr_number, 2,
+                          "Do not post until the payer confirms the payment amount.")
+        return PaymentScan(self.st.get(2), self.trace, self.amount or ZERO, self.claims,
+                           self.paid, self.plb, tuple(self.findings))
+
+
+def scan_835(chunks: Iterable[str], file: str = "") -> ScanResult:
+    """Check an 835's envelope and balancing without building claims.
+
+    Args:
+        chunks: the file's text in pieces of any size.
+        file: the file name for finding locations.
+
+    Returns:
+        The per-payment totals and findings, and the envelope findings.
+
+    Raises:
+        InputError: when the file has no usable ISA header.
+    """
+    stream = iter(chunks)
+    head = ""
+    for chunk in stream:
+        head += chunk
+        if len(head.lstrip(_STRIP)) >= 106:
+            break
+    delimiters, problems = detect_delimiters(head, file)
+    if delimiters is None:
+        raise InputError(problems[0].message if problems else "not an X12 file", location=file)
+    state = _State(file, delimiters.element, delimiters.component)
+    terminator = delimiters.segment
+    unwrap = terminator not in "\r\n"
+    tail = ""
+    for chunk in itertools.chain((head,), stream):
+        if unwrap and ("\n" in chunk or "\r" in chunk):
+            chunk = chunk.replace("\r", "").replace("\n", "")
+        pieces = (tail + chunk).split(terminator)
+        tail = pieces.pop()
+        state.run(pieces)
+    if tail.strip(_STRIP):
+        state.run([tail])
+    return state.close()
+
+
+class _State:
+    """The envelope, the open transaction and the finished ones."""
+
+    def __init__(self, file: str, element: str, component: str) -> None:
+        self.file = file
+        self.element = element
+        self.component = component
+        self.envelope: list[Finding] = []
+        self.checker = EnvelopeChecker(self.envelope, file)
+        self.payments: list[PaymentScan] = []
+        self.amounts: dict[str, Decimal] = {}
+        self.scan: _Scan | None = None
+        self.number = 0
+        self.last: Segment | None = None
+
+    def run(self, pieces: list[str]) -> None:
+        checker, element, component = self.checker, self.element, self.component
+        scan = self.scan
+        number = self.number
+        for raw in pieces:
+            if raw[:1] in _STRIP or raw[-1:] in _STRIP:
+                raw = raw.strip(_STRIP)
+                if not raw:
+                    continue
+            number += 1
+            p = raw.split(element)
+            sid = p[0]
+            if scan is not None and checker.st is not None and sid not in ENVELOPE_IDS:
+                checker.body += 1
+                if sid in _AMOUNT_SEGMENTS:
+                    scan.segment(sid, p, number, component)
+                continue
+            seg = Segment(sid.strip(), tuple(p[1:]), number)
+            self.last = seg
+            if checker.envelope(seg):
+                if scan is not None:
+                    self.payments.append(scan.finish())
+                scan = _Scan(self.file, seg, self.amounts) if seg.id == "ST" else None
+        self.scan = scan
+        self.number = number
+
+    def close(self) -> ScanResult:
+        if self.scan is not None:
+            self.payments.append(self.scan.finish())
+        self.checker.finish(self.last)
+        return ScanResult(tuple(self.payments), tuple(self.envelope))
