@@ -77,8 +77,10 @@ class _Claim:
 class _Scan:
     """Running totals of the open transaction."""
 
-    def __init__(self, file: str, st: Segment, amounts: dict[str, Decimal]) -> None:
+    def __init__(self, file: str, st: Segment, amounts: dict[str, Decimal],
+                 cas_totals: dict[str, Decimal]) -> None:
         self.file = file
+        self.cas_totals = cas_totals
         self.st = st
         self.findings: list[Finding] = []
         self.amount: Decimal | None = None
@@ -124,14 +126,19 @@ class _Scan:
             self.amounts[raw] = value
         return value
 
-    def cas(self, p: list[str], number: int) -> None:
+    def cas(self, raw: str, p: list[str], number: int) -> None:
         line, claim = self.line, self.claim
         if line is None and claim is None:
             return
-        total = ZERO
-        for position in (3, 6, 9, 12, 15, 18):
-            if position - 1 < len(p) and p[position - 1]:
-                total += self.amount_of(p, number, position) or ZERO
+        total = self.cas_totals.get(raw)
+        if total is None:
+            before = len(self.findings)
+            total = ZERO
+            for position in (3, 6, 9, 12, 15, 18):
+                if position - 1 < len(p) and p[position - 1]:
+                    total += self.amount_of(p, number, position) or ZERO
+            if len(self.findings) == before and len(self.cas_totals) < 20_000:
+                self.cas_totals[raw] = total
         if line is not None:
             line.adjusted += total
         if claim is not None:
@@ -172,10 +179,11 @@ class _Scan:
         self.claims += 1
         self.paid += claim.paid
 
-    def segment(self, sid: str, p: list[str], number: int, component: str) -> None:
+    def segment(self, sid: str, raw: str, number: int, element: str, component: str) -> None:
         """One body segment (only the ones that carry amounts matter)."""
+        p = raw.split(element)
         if sid == "CAS":
-            self.cas(p, number)
+            self.cas(raw, p, number)
         elif sid == "SVC":
             if self.claim is not None:
                 self.close_line()
@@ -274,6 +282,7 @@ class _State:
         self.checker = EnvelopeChecker(self.envelope, file)
         self.payments: list[PaymentScan] = []
         self.amounts: dict[str, Decimal] = {}
+        self.cas_totals: dict[str, Decimal] = {}
         self.scan: _Scan | None = None
         self.number = 0
         self.last: Segment | None = None
@@ -282,25 +291,32 @@ class _State:
         checker, element, component = self.checker, self.element, self.component
         scan = self.scan
         number = self.number
+        body = 0
+        amount_segments = _AMOUNT_SEGMENTS
         for raw in pieces:
             if raw[:1] in _STRIP or raw[-1:] in _STRIP:
                 raw = raw.strip(_STRIP)
                 if not raw:
                     continue
             number += 1
-            p = raw.split(element)
-            sid = p[0]
-            if scan is not None and checker.st is not None and sid not in ENVELOPE_IDS:
-                checker.body += 1
-                if sid in _AMOUNT_SEGMENTS:
-                    scan.segment(sid, p, number, component)
+            # Only segments that carry amounts are split; the rest need just their id.
+            sid = raw.partition(element)[0]
+            if scan is not None and sid not in ENVELOPE_IDS:
+                body += 1
+                if sid in amount_segments:
+                    scan.segment(sid, raw, number, element, component)
                 continue
+            checker.body += body
+            body = 0
+            p = raw.split(element)
             seg = Segment(sid.strip(), tuple(p[1:]), number)
             self.last = seg
             if checker.envelope(seg):
                 if scan is not None:
                     self.payments.append(scan.finish())
-                scan = _Scan(self.file, seg, self.amounts) if seg.id == "ST" else None
+                scan = (_Scan(self.file, seg, self.amounts, self.cas_totals) if seg.id == "ST"
+                        else None)
+        checker.body += body
         self.scan = scan
         self.number = number
 
