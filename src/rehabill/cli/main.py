@@ -10,6 +10,7 @@ import typer
 
 from rehabill import __version__
 from rehabill.cli import codes as codes_cli
+from rehabill.cli import simulate as simulate_cli
 from rehabill.cli import units as units_cli
 
 
@@ -33,6 +34,7 @@ def build_app() -> typer.Typer:
 
     units_cli.register(app)
     codes_cli.register(app)
+    simulate_cli.register(app)
     return app
 
 
