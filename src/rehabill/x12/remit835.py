@@ -491,25 +491,30 @@ class _Stream:
         strip = _STRIP
         number = self.number
         reader = self.reader
+        # ``handlers`` is empty unless a transaction set is open, so one lookup both finds
+        # the handler and says whether the segment belongs to a set.
         handlers = reader.handlers if reader is not None else {}
+        body = 0
         for raw in pieces:
-            if raw[:1] in strip or raw[-1:] in strip:
+            if not raw or raw[0] in strip or raw[-1] in strip:
                 raw = raw.strip(strip)
                 if not raw:
                     continue
             number += 1
             parts = raw.split(element)
             handler = handlers.get(parts[0])
-            if handler is not None and checker.st is not None:
-                checker.body += 1
+            if handler is not None:
+                body += 1
                 closed = handler(raw, parts, number)
                 if closed is not None:
                     yield closed
                 continue
-            if reader is not None and checker.st is not None and parts[0] not in envelope_ids:
-                checker.body += 1
+            if reader is not None and parts[0] not in envelope_ids:
+                body += 1
                 reader.feed(raw, parts, number)
                 continue
+            checker.body += body
+            body = 0
             seg = Segment(parts[0].strip(), tuple(parts[1:]), number)
             self.last = seg
             if not checker.envelope(seg):
@@ -524,6 +529,7 @@ class _Stream:
                 yield from reader.drain(seg)
                 reader = None
                 handlers = {}
+        checker.body += body
         self.number = number
         self.reader = reader
 
