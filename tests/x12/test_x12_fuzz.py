@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import json
 from pathlib import Path
 
@@ -11,6 +12,7 @@ from hypothesis import strategies as st
 from rehabill.errors import InputError
 from rehabill.x12 import ack277, ack999
 from rehabill.x12.remit835 import read_835_text
+from rehabill.x12.remit835_scan import scan_835
 
 DATA = Path(__file__).resolve().parent.parent / "data"
 SAMPLES = [p.read_text(encoding="utf-8") for p in sorted(DATA.glob("*/*.835"))] + [
@@ -30,6 +32,8 @@ def _read_all(text: str) -> None:
             continue
         json.dumps([p.as_json() for p in payments])
         assert all(f.location.file == "fuzz" for f in envelope)
+    with contextlib.suppress(InputError):
+        scan_835([text], "fuzz")
 
 
 @st.composite

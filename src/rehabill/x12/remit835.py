@@ -576,7 +576,12 @@ class _Caches:
         """Forget everything once any table is over its limit."""
         if max(len(self.amounts), len(self.procedures), len(self.dates), len(self.cas),
                len(self.amts), len(self.remarks)) > self.LIMIT:
-            self.__init__()  # type: ignore[misc]
+            self.amounts.clear()
+            self.procedures.clear()
+            self.dates.clear()
+            self.cas.clear()
+            self.amts.clear()
+            self.remarks.clear()
 
 
 _BLANKS = [""] * 20
