@@ -14,8 +14,10 @@ from rehabill.domain.claim import ClaimStatus
 from rehabill.x12 import ack277, ack999
 from rehabill.x12.ack277 import Ack277, ClaimAck, LineAck, StatusCode
 from rehabill.x12.ack999 import Ack999, ElementError, SegmentError, SetResponse
+from rehabill.x12.envelope import split_transactions
 from rehabill.x12.remit835 import Procedure
 from rehabill.x12.status import AckOutcome
+from rehabill.x12.tokens import tokenize
 
 DATA = Path(__file__).resolve().parent.parent / "data" / "ack"
 
@@ -104,3 +106,13 @@ def test_write_277ca__round_trips(claims: list[ClaimAck]) -> None:
         ack277.write_277ca([ack], sender_id="MEDICARE", receiver_id="RIV"), "w")
     assert envelope == [] and again.findings == ()
     assert again == ack
+
+
+@pytest.mark.parametrize(("name", "module", "kind"), [("rejected.999", ack999, "999"),
+                                                      ("claims.277", ack277, "277CA")])
+def test_read_transaction__dispatcher_entry_point(name: str, module: object, kind: str) -> None:
+    delimiters, segments, findings = tokenize((DATA / name).read_text(), name)
+    assert delimiters is not None
+    (txn,) = list(split_transactions(segments, findings, name))
+    result = module.read_transaction(txn, delimiters, name)  # type: ignore[attr-defined]
+    assert result.as_json()["kind"] == kind and result.findings == ()
