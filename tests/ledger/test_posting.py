@@ -15,6 +15,8 @@ from rehabill.ledger import (
     EntryKind,
     MemoryPostingStore,
     NextAction,
+    PostingSource,
+    post_claim,
     post_payment,
     post_remittance,
     summarize,
@@ -31,8 +33,10 @@ from rehabill.x12.remit835 import (
     Remittance,
     ServiceLine,
     Trace,
+    iter_835,
     read_835_text,
 )
+from rehabill.x12.remit835_scan import scan_835
 from rehabill.x12.remit835_write import write_835
 
 DATA = Path(__file__).resolve().parent.parent / "data" / "835"
@@ -246,3 +250,24 @@ def test_post_payment__every_posted_claim_sums_to_zero(case: tuple[Claim, ClaimP
     for line in claim.lines:
         line_entries = [e for e in store.entries if e.line == line.number]
         assert line.charge + sum((e.amount for e in line_entries), Decimal(0)) == 0
+
+
+def test_post_claim__streaming_after_a_clean_scan_equals_posting_the_payment() -> None:
+    text = (DATA / "changed_procedure.835").read_text()
+    ours = {"V-4001": _claim("V-4001", ("97124", ("GP", "59"), 3, "90.00"),
+                             ("97012", ("GP",), 1, "70.00"), day=date(2026, 3, 20))}
+    scan = scan_835([text], "c.835")
+    assert not scan.has_errors
+    streamed = []
+    index = 0
+    for item in iter_835([text], "c.835", keep_claims=False):
+        if isinstance(item, ClaimPayment):
+            head = scan.payments[index]
+            source = PostingSource("c.835", head.payer_id, head.trace_number, 0)
+            streamed.append(post_claim(item, ours.get(item.claim_id), source=source))
+        else:
+            index += 1
+    (payment,), _ = read_835_text(text, "c.835")
+    whole = post_remittance(payment, ours, file="c.835")
+    assert tuple(e for r in streamed for e in r.entries) == whole.entries
+    assert tuple(w for r in streamed for w in r.worklist) == whole.worklist

@@ -19,7 +19,7 @@ from rehabill.ledger.entries import (
     WorklistItem,
     summarize,
 )
-from rehabill.ledger.posting import match_line, post_remittance, trace_key
+from rehabill.ledger.posting import match_line, post_claim, post_remittance, trace_key
 from rehabill.ledger.store import MemoryPostingStore, PostingStore, post_payment
 
 __all__ = [
@@ -35,6 +35,7 @@ __all__ = [
     "SuspenseItem",
     "WorklistItem",
     "match_line",
+    "post_claim",
     "post_payment",
     "post_remittance",
     "summarize",

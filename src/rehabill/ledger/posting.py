@@ -11,6 +11,7 @@ SVC06 (the procedure as we billed it) when the payer changed the code in SVC01.
 from __future__ import annotations
 
 from collections.abc import Container, Iterator, Mapping, Sequence
+from dataclasses import replace
 from decimal import Decimal
 
 from rehabill.domain.claim import Claim, ClaimLine, ClaimStatus
@@ -69,8 +70,8 @@ def post_remittance(remittance: Remittance, claims: Mapping[str, Claim], *, file
             f"(first: {problems[0].code}); nothing was posted.", where,
             "Ask the payer for a corrected 835, then post it."),))
     ref = reference or load()
-    parts = [_post_claim(c, claims.get(c.claim_id), remittance, file, ref)
-             for c in remittance.claims]
+    base = PostingSource(file, remittance.trace.originator, remittance.trace.number, 0)
+    parts = [_post_claim(c, claims.get(c.claim_id), base, ref) for c in remittance.claims]
     return PostingResult(
         key,
         entries=tuple(e for p in parts for e in p.entries),
@@ -84,6 +85,30 @@ def post_remittance(remittance: Remittance, claims: Mapping[str, Claim], *, file
 
 def _source(remittance: Remittance, file: str, segment: int) -> PostingSource:
     return PostingSource(file, remittance.trace.originator, remittance.trace.number, segment)
+
+
+def post_claim(payment: ClaimPayment, claim: Claim | None, *, source: PostingSource,
+               reference: Reference | None = None) -> PostingResult:
+    """Post one claim of a payment, for streaming very large ERAs claim by claim.
+
+    The caller has already checked the whole file (``rehabill.x12.remit835_scan.scan_835``)
+    and the trace key (idempotency); ``source`` names the file, payer id and trace number
+    (its ``segment`` is replaced by each entry's own).
+
+    Args:
+        payment: one CLP loop from ``iter_835``.
+        claim: our claim with that patient control number, or None (suspense).
+        source: where the payment comes from.
+        reference: the reference tables (default ``load()``).
+
+    Returns:
+        The claim's entries, suspense, worklist and status change.
+    """
+    part = _post_claim(payment, claim, source, reference or load())
+    return PostingResult(source.trace_key, entries=tuple(part.entries),
+                         suspense=tuple(part.suspense), worklist=tuple(part.worklist),
+                         status_changes=tuple(part.status_changes),
+                         findings=tuple(part.findings))
 
 
 def _provider_entries(remittance: Remittance, file: str) -> Iterator[Entry]:
@@ -138,10 +163,11 @@ class _Part:
         self.findings: list[Finding] = []
 
 
-def _post_claim(cp: ClaimPayment, claim: Claim | None, remittance: Remittance, file: str,
+def _post_claim(cp: ClaimPayment, claim: Claim | None, base: PostingSource,
                 ref: Reference) -> _Part:
     part = _Part()
-    source = _source(remittance, file, cp.segment)
+    file = base.file
+    source = replace(base, segment=cp.segment)
     if claim is None:
         part.suspense.append(SuspenseItem(
             cp.claim_id, f"No claim with patient control number {cp.claim_id!r}; the payment "
@@ -160,7 +186,7 @@ def _post_claim(cp: ClaimPayment, claim: Claim | None, remittance: Remittance, f
     for svc in cp.lines:
         line = match_line(svc, claim.lines, used, claim_date)
         number = line.number if line is not None else None
-        line_source = _source(remittance, file, svc.segment)
+        line_source = replace(base, segment=svc.segment)
         if line is None:
             part.suspense.append(SuspenseItem(
                 cp.claim_id, f"Service line {svc.procedure.code} matched none of our lines; "

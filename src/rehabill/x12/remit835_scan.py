@@ -33,6 +33,7 @@ class PaymentScan:
 
     control_number: str
     trace_number: str
+    payer_id: str
     amount: Decimal
     claims: int
     paid: Decimal
@@ -87,6 +88,7 @@ class _Scan:
         self.bpr_number = 0
         self.credit = True
         self.trace = ""
+        self.payer_id = ""
         self.has_trace = False
         self.claims = 0
         self.paid = ZERO
@@ -211,6 +213,7 @@ class _Scan:
         elif sid == "TRN":
             self.has_trace = True
             self.trace = p[2] if len(p) > 2 else ""
+            self.payer_id = p[3] if len(p) > 3 else ""
 
     def finish(self) -> PaymentScan:
         self.close_claim()
@@ -230,7 +233,8 @@ class _Scan:
                           f"BPR02 is {self.amount} but Σ CLP04 ({self.paid}) − Σ PLB "
                           f"({self.plb}) = {expected}.", "BPR", self.bpr_number, 2,
                           "Do not post until the payer confirms the payment amount.")
-        return PaymentScan(self.st.get(2), self.trace, self.amount or ZERO, self.claims,
+        return PaymentScan(self.st.get(2), self.trace, self.payer_id, self.amount or ZERO,
+                           self.claims,
                            self.paid, self.plb, tuple(self.findings))
 
 
