@@ -12,7 +12,7 @@ amounts (unknown segments, bad group codes, misplaced loops) are the full reader
 from __future__ import annotations
 
 import itertools
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from decimal import Decimal, InvalidOperation
 
@@ -24,7 +24,10 @@ from rehabill.x12.tokens import Segment, detect_delimiters
 
 _STRIP = "\r\n\ufeff \t"
 _DIGITS = frozenset("0123456789")
-_AMOUNT_SEGMENTS = frozenset({"CAS", "SVC", "CLP", "PLB", "LX", "BPR", "TRN"})
+
+
+def _skip(raw: str, number: int) -> None:
+    """A body segment that carries no amount."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -79,9 +82,16 @@ class _Scan:
     """Running totals of the open transaction."""
 
     def __init__(self, file: str, st: Segment, amounts: dict[str, Decimal],
-                 cas_totals: dict[str, Decimal]) -> None:
+                 cas_totals: dict[str, tuple[bool, Decimal]], element: str,
+                 component: str) -> None:
         self.file = file
         self.cas_totals = cas_totals
+        self.element = element
+        self.component = component
+        self.handlers: dict[str, Callable[[str, int], None] | None] = {
+            "CAS": self.cas, "SVC": self.svc, "CLP": self.clp, "PLB": self.plb, "LX": self.lx,
+            "BPR": self.bpr, "TRN": self.trn,
+            **dict.fromkeys(ENVELOPE_IDS, None)}
         self.st = st
         self.findings: list[Finding] = []
         self.amount: Decimal | None = None
@@ -92,7 +102,7 @@ class _Scan:
         self.has_trace = False
         self.claims = 0
         self.paid = ZERO
-        self.plb = ZERO
+        self.plb_total = ZERO
         self.amounts = amounts
         self.claim: _Claim | None = None
         self.line: _Line | None = None
@@ -128,24 +138,27 @@ class _Scan:
             self.amounts[raw] = value
         return value
 
-    def cas(self, raw: str, p: list[str], number: int) -> None:
+    def cas(self, raw: str, number: int) -> None:
         line, claim = self.line, self.claim
         if line is None and claim is None:
             return
-        total = self.cas_totals.get(raw)
-        if total is None:
+        cached = self.cas_totals.get(raw)
+        if cached is None:
+            p = raw.split(self.element)
             before = len(self.findings)
             total = ZERO
             for position in (3, 6, 9, 12, 15, 18):
                 if position - 1 < len(p) and p[position - 1]:
                     total += self.amount_of(p, number, position) or ZERO
+            cached = (len(p) > 1 and p[1] == "PR", total)
             if len(self.findings) == before and len(self.cas_totals) < 20_000:
-                self.cas_totals[raw] = total
+                self.cas_totals[raw] = cached
+        is_pr, total = cached
         if line is not None:
             line.adjusted += total
         if claim is not None:
             claim.adjusted += total
-            if len(p) > 1 and p[1] == "PR":
+            if is_pr:
                 claim.patient += total
 
     def close_line(self) -> None:
@@ -181,39 +194,44 @@ class _Scan:
         self.claims += 1
         self.paid += claim.paid
 
-    def segment(self, sid: str, raw: str, number: int, element: str, component: str) -> None:
-        """One body segment (only the ones that carry amounts matter)."""
-        p = raw.split(element)
-        if sid == "CAS":
-            self.cas(raw, p, number)
-        elif sid == "SVC":
-            if self.claim is not None:
-                self.close_line()
-                code = p[1].split(component)[1:2] if len(p) > 1 else []
-                self.line = _Line(number, code[0] if code else "",
-                                  self.amount_of(p, number, 2) or ZERO,
-                                  self.amount_of(p, number, 3) or ZERO)
-        elif sid == "CLP":
-            self.close_claim()
-            self.claim = _Claim(number, p[1] if len(p) > 1 else "",
-                                self.amount_of(p, number, 3) or ZERO,
-                                self.amount_of(p, number, 4) or ZERO,
-                                self.amount_of(p, number, 5, False))
-        elif sid == "PLB":
-            self.close_claim()
-            for position in range(4, 15, 2):
-                if position - 1 < len(p) and p[position - 1]:
-                    self.plb += self.amount_of(p, number, position) or ZERO
-        elif sid == "LX":
-            self.close_claim()
-        elif sid == "BPR":
-            self.amount = self.amount_of(p, number, 2) or ZERO
-            self.credit = (p[3] if len(p) > 3 else "") != "D"
-            self.bpr_number = number
-        elif sid == "TRN":
-            self.has_trace = True
-            self.trace = p[2] if len(p) > 2 else ""
-            self.payer_id = p[3] if len(p) > 3 else ""
+    def svc(self, raw: str, number: int) -> None:
+        if self.claim is None:
+            return
+        self.close_line()
+        p = raw.split(self.element)
+        code = p[1].split(self.component)[1:2] if len(p) > 1 else []
+        self.line = _Line(number, code[0] if code else "", self.amount_of(p, number, 2) or ZERO,
+                          self.amount_of(p, number, 3) or ZERO)
+
+    def clp(self, raw: str, number: int) -> None:
+        self.close_claim()
+        p = raw.split(self.element)
+        self.claim = _Claim(number, p[1] if len(p) > 1 else "",
+                            self.amount_of(p, number, 3) or ZERO,
+                            self.amount_of(p, number, 4) or ZERO,
+                            self.amount_of(p, number, 5, False))
+
+    def plb(self, raw: str, number: int) -> None:
+        self.close_claim()
+        p = raw.split(self.element)
+        for position in range(4, 15, 2):
+            if position - 1 < len(p) and p[position - 1]:
+                self.plb_total += self.amount_of(p, number, position) or ZERO
+
+    def lx(self, raw: str, number: int) -> None:
+        self.close_claim()
+
+    def bpr(self, raw: str, number: int) -> None:
+        p = raw.split(self.element)
+        self.amount = self.amount_of(p, number, 2) or ZERO
+        self.credit = (p[3] if len(p) > 3 else "") != "D"
+        self.bpr_number = number
+
+    def trn(self, raw: str, number: int) -> None:
+        p = raw.split(self.element)
+        self.has_trace = True
+        self.trace = p[2] if len(p) > 2 else ""
+        self.payer_id = p[3] if len(p) > 3 else ""
 
     def finish(self) -> PaymentScan:
         self.close_claim()
@@ -225,17 +243,17 @@ class _Scan:
         if not self.has_trace:
             self.find("missing_trn", "The transaction has no TRN trace number.", "ST", number,
                       None, "The check/EFT number is unknown; ask the payer for a corrected 835.")
-        expected = self.paid - self.plb
+        expected = self.paid - self.plb_total
         if self.amount is not None:
             signed = self.amount if self.credit else -self.amount
             if signed != expected:
                 self.find("payment_unbalanced",
                           f"BPR02 is {self.amount} but Σ CLP04 ({self.paid}) − Σ PLB "
-                          f"({self.plb}) = {expected}.", "BPR", self.bpr_number, 2,
+                          f"({self.plb_total}) = {expected}.", "BPR", self.bpr_number, 2,
                           "Do not post until the payer confirms the payment amount.")
         return PaymentScan(self.st.get(2), self.trace, self.payer_id, self.amount or ZERO,
                            self.claims,
-                           self.paid, self.plb, tuple(self.findings))
+                           self.paid, self.plb_total, tuple(self.findings))
 
 
 def scan_835(chunks: Iterable[str], file: str = "") -> ScanResult:
@@ -286,7 +304,7 @@ class _State:
         self.checker = EnvelopeChecker(self.envelope, file)
         self.payments: list[PaymentScan] = []
         self.amounts: dict[str, Decimal] = {}
-        self.cas_totals: dict[str, Decimal] = {}
+        self.cas_totals: dict[str, tuple[bool, Decimal]] = {}
         self.scan: _Scan | None = None
         self.number = 0
         self.last: Segment | None = None
@@ -296,30 +314,39 @@ class _State:
         scan = self.scan
         number = self.number
         body = 0
-        amount_segments = _AMOUNT_SEGMENTS
+        handlers = scan.handlers if scan is not None else {}
+        # Inside a set, an unlisted id is a body segment with nothing to add (``_skip``);
+        # outside one, everything goes through the envelope checker (None).
+        default = _skip if scan is not None else None
         for raw in pieces:
-            if raw[:1] in _STRIP or raw[-1:] in _STRIP:
+            if not raw or raw[0] in _STRIP or raw[-1] in _STRIP:
                 raw = raw.strip(_STRIP)
                 if not raw:
                     continue
             number += 1
-            # Only segments that carry amounts are split; the rest need just their id.
-            sid = raw.partition(element)[0]
-            if scan is not None and sid not in ENVELOPE_IDS:
+            # Segment ids are two or three characters: slice rather than split, and split
+            # only the segments that carry amounts.
+            sid = raw[:3]
+            if sid[-1:] == element:
+                sid = sid[:2]
+            handler = handlers.get(sid, default)
+            if handler is not None:
                 body += 1
-                if sid in amount_segments:
-                    scan.segment(sid, raw, number, element, component)
+                if handler is not _skip:
+                    handler(raw, number)
                 continue
             checker.body += body
             body = 0
             p = raw.split(element)
-            seg = Segment(sid.strip(), tuple(p[1:]), number)
+            seg = Segment(p[0].strip(), tuple(p[1:]), number)
             self.last = seg
             if checker.envelope(seg):
                 if scan is not None:
                     self.payments.append(scan.finish())
-                scan = (_Scan(self.file, seg, self.amounts, self.cas_totals) if seg.id == "ST"
-                        else None)
+                scan = (_Scan(self.file, seg, self.amounts, self.cas_totals, element,
+                              component) if seg.id == "ST" else None)
+                handlers = scan.handlers if scan is not None else {}
+                default = _skip if scan is not None else None
         checker.body += body
         self.scan = scan
         self.number = number
