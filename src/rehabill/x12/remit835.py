@@ -268,9 +268,21 @@ class ClaimPayment:
             "payer_claim_number": self.payer_claim_number,
             "patient": f"{patient.last}, {patient.first}".strip(", ") if patient else "",
             "adjustments": [a.as_json() for a in self.adjustments],
+            "adjustment_totals": [
+                {"group": group, "reason": reason, "amount": format_amount(amount)}
+                for (group, reason), amount in self.adjustment_totals().items()],
             "remarks": list(self.remark_codes),
             "lines": [line.as_json() for line in self.lines],
         }
+
+    def adjustment_totals(self) -> dict[tuple[str, str], Decimal]:
+        """Claim- and line-level CAS amounts summed by (group, reason), in first-seen order."""
+        totals: dict[tuple[str, str], Decimal] = {}
+        for adjustment in (*self.adjustments,
+                           *(a for line in self.lines for a in line.adjustments)):
+            key = (adjustment.group, adjustment.reason)
+            totals[key] = totals.get(key, ZERO) + adjustment.amount
+        return totals
 
 
 @dataclass(frozen=True, slots=True)
