@@ -2,15 +2,17 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from dataclasses import replace
 from datetime import date, timedelta
 from decimal import Decimal
+from pathlib import Path
 
 import pytest
 
 from rehabill.coding import code_visit
 from rehabill.domain.claim import Claim
-from rehabill.ledger import MemoryPostingStore, post_payment
+from rehabill.ledger import MemoryPostingStore, post_era, post_payment
 from rehabill.simulate.clinic import ClinicSpec, generate_visits
 from rehabill.simulate.payer import (
     COMMERCIAL,
@@ -157,3 +159,34 @@ def test_reverse_claim__negates_every_amount() -> None:
     reversal = reverse_claim(answer)
     assert reversal.status == "22" and reversal.paid == -answer.paid
     assert reversal.lines[0].adjustments[0].amount == -answer.lines[0].adjustments[0].amount
+
+
+def test_post_era__whole_simulated_file_in_batches(clinic_claims: list[Claim]) -> None:
+    by_payer = simulate_batches(clinic_claims, seed=5)
+    payer_id, adjudication = sorted(by_payer.items())[0]
+    text = adjudication.texts(payer_id=payer_id, submitter_id="US")["835"]
+
+    def chunks() -> Iterator[str]:
+        return (text[i:i + 4096] for i in range(0, len(text), 4096))
+
+    store = MemoryPostingStore(clinic_claims)
+    summary = post_era(chunks, store, file="era.835", batch=7)
+    assert not summary.refused and summary.findings == ()
+    assert len(summary.posted_traces) == len(adjudication.payments)
+    reference = MemoryPostingStore(clinic_claims)
+    for payment in read_835_text(text, "era.835")[0]:
+        post_payment(reference, payment, file="era.835")
+    assert sorted(map(repr, store.entries)) == sorted(map(repr, reference.entries))
+    assert store.provider_entries == reference.provider_entries
+    entries = list(store.entries)
+    again = post_era(chunks, store, file="copy.835")
+    assert again.duplicate_traces == summary.posted_traces and again.claims == 0
+    assert store.entries == entries
+
+
+def test_post_era__file_with_errors_posts_nothing() -> None:
+    text = (Path(__file__).parents[1] / "data" / "835" / "unbalanced.835").read_text()
+    store = MemoryPostingStore()
+    summary = post_era(lambda: [text], store, file="u.835")
+    assert summary.refused and summary.findings[0].code == "ledger.not_posted"
+    assert store.entries == [] and store.traces == set()

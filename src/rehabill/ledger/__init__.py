@@ -20,12 +20,19 @@ from rehabill.ledger.entries import (
     summarize,
 )
 from rehabill.ledger.posting import match_line, post_claim, post_remittance, trace_key
-from rehabill.ledger.store import MemoryPostingStore, PostingStore, post_payment
+from rehabill.ledger.store import (
+    EraPosting,
+    MemoryPostingStore,
+    PostingStore,
+    post_era,
+    post_payment,
+)
 
 __all__ = [
     "ClaimBalance",
     "Entry",
     "EntryKind",
+    "EraPosting",
     "MemoryPostingStore",
     "NextAction",
     "PostingResult",
@@ -36,6 +43,7 @@ __all__ = [
     "WorklistItem",
     "match_line",
     "post_claim",
+    "post_era",
     "post_payment",
     "post_remittance",
     "summarize",

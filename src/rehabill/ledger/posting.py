@@ -75,7 +75,7 @@ def post_remittance(remittance: Remittance, claims: Mapping[str, Claim], *, file
     return PostingResult(
         key,
         entries=tuple(e for p in parts for e in p.entries),
-        provider_entries=tuple(_provider_entries(remittance, file)),
+        provider_entries=tuple(provider_entries(remittance, file)),
         suspense=tuple(s for p in parts for s in p.suspense),
         worklist=tuple(w for p in parts for w in p.worklist),
         status_changes=tuple(s for p in parts for s in p.status_changes),
@@ -111,8 +111,16 @@ def post_claim(payment: ClaimPayment, claim: Claim | None, *, source: PostingSou
                          findings=tuple(part.findings))
 
 
-def _provider_entries(remittance: Remittance, file: str) -> Iterator[Entry]:
-    """PLB items as provider-level entries; ``amount`` is the cash effect (−PLB amount)."""
+def provider_entries(remittance: Remittance, file: str = "") -> Iterator[Entry]:
+    """PLB items as provider-level entries; ``amount`` is the cash effect (−PLB amount).
+
+    Args:
+        remittance: the payment (its PLB segments are kept even when its claims are not).
+        file: the file name for the entries' source.
+
+    Yields:
+        One entry per PLB adjustment, with the PLB reason and reference.
+    """
     for plb in remittance.provider_adjustments:
         source = _source(remittance, file, plb.segment)
         for item in plb.items:
