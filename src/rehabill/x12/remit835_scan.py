@@ -1,12 +1,10 @@
-"""A fast balance-only pass over an 835: the check before anything is posted.
+"""A fast balance-only pass over an 835: "does this file balance?" in half the reader's time.
 
-DESIGN.md asks that a malformed file be rejected whole, never half-posted. The service layer
-therefore reads an ERA twice: ``scan_835`` first (envelope, amounts and the three balancing
-rules, without building claim objects), and only when that is clean the full reader
-(``rehabill.x12.remit835.iter_835``) feeds posting one claim at a time. The scan reports the
-same balancing findings, with the same codes and locations, as the full reader
-(``tests/x12/test_remit835_scan.py`` holds the two together); structure problems beyond
-amounts (unknown segments, bad group codes, misplaced loops) are the full reader's job.
+``scan_835`` checks the envelope, the amounts and the three balancing rules without building
+claim objects. It reports the same balancing findings, with the same codes and locations, as
+the full reader (``tests/x12/test_remit835_scan.py`` holds the two together); structure
+problems beyond amounts (unknown segments, bad status or group codes, misplaced loops) are the
+full reader's job, so posting (``rehabill.ledger.post_era``) validates with the full reader.
 """
 
 from __future__ import annotations
