@@ -136,3 +136,16 @@ def test_iter_835__streams_claims_without_keeping_them() -> None:
 def test_read_835__unusable_header_is_input_error(text: str) -> None:
     with pytest.raises(InputError):
         read_835_text(text, "f")
+
+
+def test_read_835__debit_payment_with_recoupments_balances() -> None:
+    payments, envelope = _read(DATA / "835" / "debit_recoupment.835")
+    (payment,) = payments
+    assert envelope == [] and payment.findings == ()
+    assert (payment.payment.credit_debit, payment.payment.amount) == ("D", Decimal("15.00"))
+    assert payment.provider_adjustments[0].total == Decimal("60.00")
+    assert payment.currency == ("PR", "USD")
+    assert payment.groups[0].summaries[0][:2] == ("TS3", "1306849450")
+    claim = payment.claims[0]
+    assert [p.entity for p in claim.people] == ["QC", "IL"]
+    assert claim.contacts == (("CX", "CLAIMS", "TE", "8005550000"),)

@@ -111,7 +111,8 @@ def test_write_835__round_trips(payments: list[Remittance], delimiters: Delimite
 
 
 @pytest.mark.parametrize("name", ["reversal_correction", "plb_recoupment", "claim_level_cas",
-                                  "multi_st", "changed_procedure", "odd_delimiters"])
+                                  "multi_st", "changed_procedure", "odd_delimiters",
+                                  "debit_recoupment"])
 def test_write_835__golden_files_survive_rewrite(name: str) -> None:
     original = (DATA / f"{name}.835").read_text()
     delimiters, _ = detect_delimiters(original)

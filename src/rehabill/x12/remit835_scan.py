@@ -327,6 +327,8 @@ class _State:
             sid = raw[:3]
             if sid[-1:] == element:
                 sid = sid[:2]
+            elif raw[3:4] not in ("", element):
+                sid = raw.partition(element)[0]  # not an X12 id; the reader calls it unknown
             handler = handlers.get(sid, default)
             if handler is not None:
                 body += 1
