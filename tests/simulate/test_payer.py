@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Iterator
 from dataclasses import replace
 from datetime import date, timedelta
@@ -9,6 +10,8 @@ from decimal import Decimal
 from pathlib import Path
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from rehabill.coding import code_visit
 from rehabill.domain.claim import Claim
@@ -190,3 +193,26 @@ def test_post_era__file_with_errors_posts_nothing() -> None:
     summary = post_era(lambda: [text], store, file="u.835")
     assert summary.refused and summary.findings[0].code == "ledger.not_posted"
     assert store.entries == [] and store.traces == set()
+
+
+@functools.cache
+def _few_claims() -> tuple[Claim, ...]:
+    return tuple(code_visit(v).claim for v in generate_visits(ClinicSpec(seed=21))[:40])
+
+
+@settings(max_examples=12, deadline=None)
+@given(st.integers(0, 10_000), st.sampled_from([Decimal("0"), Decimal("0.2"), Decimal("0.5")]))
+def test_simulator__any_seed_and_rates_balance_and_post_to_zero(seed: int,
+                                                                rate: Decimal) -> None:
+    rates = DenialRates(rate, rate, rate, rate, rate)
+    for profile in (MEDICARE, COMMERCIAL):
+        store = MemoryPostingStore(_few_claims())
+        sim = PayerSimulator(replace(profile, rates=rates), seed=seed)
+        adjudication = sim.adjudicate(_few_claims())
+        text = adjudication.texts(payer_id=profile.payer_id, submitter_id="US")["835"]
+        payments, envelope = read_835_text(text, "s.835")
+        assert envelope == [] and all(p.findings == () for p in payments)
+        for payment in payments:
+            post_payment(store, payment)
+        for claim_id in {e.claim_id for e in store.entries}:
+            assert store.balance(claim_id).open_balance == 0
