@@ -57,12 +57,24 @@ def test_units_human__table_and_explanation() -> None:
     ("97110", "timed code"),
     ("97161=20/10", "evaluation"),
     ("97110=2000", "more than a day"),
+    ("97110=²", "whole number"),
+    ("97110=١٥", "whole number"),
 ])
 def test_units__bad_input_is_one_line_and_exit_2(term: str, message: str) -> None:
     code, out, err = run("units", term)
     assert code == 2
     assert message in err and len(err.strip().splitlines()) == 1
     assert out == ""
+
+
+def test_units__a_day_of_more_than_24_hours_is_refused() -> None:
+    code, _, err = run("units", "97110=1000", "97140=1000")
+    assert code == 2 and "more than a day" in err
+
+
+def test_units__slp_assistant_minutes_make_one_line() -> None:
+    _, out, _ = run("units", "--discipline", "slp", "97530=30/30", "--json")
+    assert [(x["units"], x["modifiers"]) for x in json.loads(out)["lines"]] == [(4, ["GN"])]
 
 
 def test_codes__facts_as_of_a_date() -> None:

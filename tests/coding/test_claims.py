@@ -11,7 +11,7 @@ import pytest
 from rehabill.coding import CodingOptions, UnitMethod, code_visit
 from rehabill.coding.modifiers import needs_kx, order_modifiers
 from rehabill.domain import D, DistinctReason, Service, TherapyToDate
-from rehabill.testing import COMMERCIAL, visit_from_terms
+from rehabill.testing import ASSISTANTS, COMMERCIAL, visit_from_terms
 
 
 def lines(visit) -> list[str]:  # type: ignore[no-untyped-def]
@@ -134,3 +134,55 @@ def test_unknown_code__left_off_with_a_located_error() -> None:
 
 def test_order_modifiers() -> None:
     assert order_modifiers(["KX", "59", "CQ", "GP", "GP"]) == ("GP", "CQ", "59", "KX")
+
+
+def test_slp_assistant_minutes__one_line_no_modifier() -> None:
+    # Medicare has no SLPA modifier, so the units are not split into identical lines.
+    assert lines(visit_from_terms("92507=10/20 97530=30/30", "SLP")) == [
+        "92507-GN x1", "97530-GN x4"]
+
+
+def test_payer_without_assistant_modifiers__one_line_per_code() -> None:
+    claim = code_visit(visit_from_terms("97110=20/20"),
+                       options=CodingOptions(assistant_modifiers=False)).claim
+    assert [(line.modifiers, line.units) for line in claim.lines] == [(("GP",), 3)]
+
+
+def test_rendering_provider_is_an_assistant__all_units_cq_and_an_error() -> None:
+    visit = visit_from_terms("97110=30", rendering_provider=ASSISTANTS["PT"])
+    result = code_visit(visit)
+    assert [(line.modifiers, line.units) for line in result.claim.lines] == [(("GP", "CQ"), 2)]
+    assert [f.code for f in result.findings] == ["coding.rendering_is_assistant"]
+
+
+def test_assistant_of_another_discipline__modifier_follows_the_plan_and_an_error() -> None:
+    visit = visit_from_terms("97110=0/30", assistant=ASSISTANTS["OT"])
+    result = code_visit(visit)
+    assert result.claim.lines[0].modifiers == ("GP", "CQ")
+    assert [f.code for f in result.findings] == ["coding.assistant_discipline_mismatch"]
+
+
+def test_kx__year_without_a_shipped_fee_schedule_uses_the_nearest_year() -> None:
+    visit = visit_from_terms("97110=60", date_of_service=date(2024, 6, 3),
+                             therapy_to_date=TherapyToDate(pt_slp=D("2300")))
+    assert lines(visit) == ["97110-GP-KX x4"]   # $2,330 threshold in 2024
+
+
+def test_kx__year_without_a_shipped_threshold_warns() -> None:
+    visit = visit_from_terms("97110=30", date_of_service=date(2027, 2, 1),
+                             therapy_to_date=TherapyToDate(pt_slp=D("9000")))
+    result = code_visit(visit)
+    assert result.claim.lines[0].modifiers == ("GP", "KX")
+    assert [f.code for f in result.findings] == ["coding.kx_threshold_unknown"]
+
+
+def test_medicare_advantage__cms_units_without_kx() -> None:
+    options = CodingOptions.for_plan("medicare_advantage")
+    assert options.method is UnitMethod.CMS and not options.kx
+
+
+def test_same_code_twice__first_documented_charge_is_used() -> None:
+    visit = visit_from_terms("97110=10 97110=10")
+    services = (visit.services[0], replace(visit.services[1], charge=Decimal("1.00")))
+    claim = code_visit(replace(visit, services=services)).claim
+    assert [(line.units, line.charge) for line in claim.lines] == [(1, Decimal("1.00"))]

@@ -33,16 +33,16 @@ def test_units_for_minutes__cms_table(minutes: int, units: int) -> None:
 @pytest.mark.parametrize(("terms", "billed"), [
     # CMS Pub 100-04 ch.5 §20.2 examples
     ("97112=24 97110=23", "97112x2 97110x1"),       # 47 min: 9 left beats 8 left
-    ("97112=20 97110=20", "97112x2 97110x1"),       # 40 min: tie on 5 left, either is right
+    ("97112=20 97110=20", "97112x1 97110x2"),       # 40 min: tie on 5 left, either is right
     ("97110=33 97140=7", "97110x2 97140x1"),        # 40 min: 7 left beats 3 left
     ("97110=18 97140=13 97035=10", "97110x1 97140x1 97035x1"),  # 41 min
-    ("97112=7 97110=7 97140=7", "97112x1"),         # 21 min: one unit, first listed of a tie
+    ("97112=7 97110=7 97140=7", "97110x1"),         # 21 min: one unit; a tie, the lower code
     ("97110=7", ""),                                # a lone service under 8 minutes bills nothing
     ("97110=8", "97110x1"),
     ("97110=5 97140=3", "97110x1"),                 # two ≤7 add to 8: the one with most minutes
     ("97140=3 97110=5", "97110x1"),
     ("97110=16 97140=6", "97110x1"),                # 22 min: 1 unit; 97110 keeps its full block
-    ("97110=15 97140=7 97035=7", "97110x1 97140x1"),  # 29 min: 2 units
+    ("97110=15 97140=7 97035=7", "97110x1 97035x1"),  # 29 min: 2 units
     ("97530=60 97110=45 97140=30", "97530x4 97110x3 97140x2"),   # 135 min → 9 units
     ("97530=130", "97530x9"),                       # more than 8 units: the table continues
     ("97161 97110=10", "97161x1 97110x1"),          # untimed: 1 unit, not part of the total
@@ -92,7 +92,7 @@ def test_explanation__names_minutes_and_units() -> None:
 def test_explanation__tie_says_either_choice_is_correct() -> None:
     result = compute(visit_from_terms("97112=20 97110=20").services, UnitMethod.CMS,
                      REF.codes.is_timed)
-    assert any(n.startswith("tie: 97112, 97110") and "either" in n for n in result.explanation)
+    assert any(n.startswith("tie: 97110, 97112") and "either" in n for n in result.explanation)
 
 
 def test_same_code_twice__minutes_are_summed() -> None:
@@ -139,11 +139,40 @@ def test_property__adding_minutes_never_lowers_the_total(terms: str, which: int,
     assert after >= before
 
 
-@given(service_terms)
-def test_property__assistant_split_keeps_the_code_total(terms: str) -> None:
+@given(service_terms, st.sampled_from(["cms", "per-code"]))
+def test_property__assistant_split_keeps_the_code_total(terms: str, method: str) -> None:
     visit = visit_from_terms(terms)
-    result = compute(visit.services, UnitMethod.CMS, REF.codes.is_timed)
-    plain = compute([s.__class__(s.code, s.total_minutes) for s in visit.services],
-                    UnitMethod.CMS, REF.codes.is_timed)
+    split = compute(visit.services, UnitMethod(method), REF.codes.is_timed)
+    whole = compute(visit.services, UnitMethod(method), REF.codes.is_timed,
+                    split_assistant=False)
+    assert split.total_units == whole.total_units
     for service in visit.services:
-        assert result.units_for(service.code) == plain.units_for(service.code)
+        assert split.units_for(service.code) == whole.units_for(service.code)
+
+
+@given(service_terms, st.randoms(use_true_random=False), st.sampled_from(["cms", "per-code"]))
+def test_property__the_order_services_are_typed_in_never_matters(terms: str, rnd, method: str
+                                                                  ) -> None:  # type: ignore[no-untyped-def]
+    services = list(visit_from_terms(terms).services)
+    shuffled = services[:]
+    rnd.shuffle(shuffled)
+
+    def billed(ss):  # type: ignore[no-untyped-def]
+        result = compute(ss, UnitMethod(method), REF.codes.is_timed)
+        return sorted((line.code, line.units, line.by_assistant) for line in result.lines)
+
+    assert billed(services) == billed(shuffled)
+
+
+@pytest.mark.parametrize(("terms", "billed"), [
+    # A tie between a therapist's and an assistant's remainder: the final unit is the
+    # therapist's (no CQ), whichever order the codes are typed in.
+    ("97112=0/8 97140=8", "97140x1"),
+    ("97140=8 97112=0/8", "97140x1"),
+    ("97112=0/7 97140=7", "97140x1"),
+    ("97112=0/22 97140=22", "97112x1+A 97140x2"),
+    ("97140=22 97112=0/22", "97140x2 97112x1+A"),
+    ("97112=1/7 97140=8", "97140x1"),   # more therapist minutes never adds a CQ unit
+])
+def test_cross_code_ties_prefer_the_therapists_final_unit(terms: str, billed: str) -> None:
+    assert bill(terms) == billed

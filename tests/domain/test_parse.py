@@ -115,3 +115,14 @@ def test_optional_fields__subscriber_discipline_amounts_modifiers() -> None:
     assert visit.discipline.value == "ot"
     assert str(visit.therapy_to_date.pt_slp) == "100.50" and visit.therapy_to_date.ot == 7
     assert visit.services[0].modifiers == ("GP", "59")
+
+
+def test_billing_provider_pay_to_address__optional() -> None:
+    data = copy.deepcopy(EXAMPLE)
+    data["billing_provider"]["pay_to_address"] = {"line1": "PO Box 9", "city": "Austin",
+                                                  "state": "tx", "zip": "78701-9999"}
+    (visit,) = parse_visits([data]).visits
+    pay_to = visit.billing_provider.pay_to
+    assert pay_to is not None and pay_to.zip == "787019999" and pay_to.state == "TX"
+    (plain,) = parse_visits([EXAMPLE]).visits
+    assert plain.billing_provider.pay_to is None

@@ -10,8 +10,10 @@ import typer
 
 from rehabill import __version__
 from rehabill.cli import codes as codes_cli
+from rehabill.cli import forms as forms_cli
 from rehabill.cli import simulate as simulate_cli
 from rehabill.cli import units as units_cli
+from rehabill.cli import x12 as x12_cli
 
 
 def build_app() -> typer.Typer:
@@ -34,6 +36,8 @@ def build_app() -> typer.Typer:
 
     units_cli.register(app)
     codes_cli.register(app)
+    x12_cli.register(app)
+    forms_cli.register(app)
     simulate_cli.register(app)
     return app
 

@@ -6,15 +6,13 @@ import typer
 from rich.table import Table
 
 from rehabill.cli.common import console, fail, print_json
-from rehabill.coding import UnitMethod, UnitResult, compute
+from rehabill.coding import UnitMethod, UnitResult, compute, modifiers
 from rehabill.coding.claims import line_modifiers
-from rehabill.domain.visit import Credential, Discipline, Service
+from rehabill.domain.visit import Discipline, Service
 from rehabill.errors import InputError
 from rehabill.reference import Reference, load
 
 MAX_MINUTES_PER_DAY = 24 * 60
-_ASSISTANTS = {Discipline.PT: Credential.PTA, Discipline.OT: Credential.OTA,
-               Discipline.SLP: Credential.SLPA}
 
 
 def parse_term(term: str, ref: Reference) -> Service:
@@ -48,7 +46,7 @@ def parse_term(term: str, ref: Reference) -> Service:
 
 def _minutes(raw: str, term: str) -> int:
     text = raw.strip()
-    if not text.isdigit():
+    if not (text.isascii() and text.isdigit()):
         raise InputError(f"minutes must be a whole number of 0 or more, not {text!r}",
                          location=term)
     return int(text)
@@ -56,14 +54,13 @@ def _minutes(raw: str, term: str) -> int:
 
 def units_json(result: UnitResult, discipline: Discipline) -> dict[str, object]:
     """The DESIGN.md contract for ``rehabill units --json``."""
-    assistant = _ASSISTANTS[discipline]
     return {
         "method": result.method.value,
         "total_timed_minutes": result.total_timed_minutes,
         "total_units": result.total_units,
         "lines": [
             {"code": line.code, "units": line.units,
-             "modifiers": list(line_modifiers(line, discipline, assistant)),
+             "modifiers": list(line_modifiers(line, discipline)),
              "therapist_minutes": line.therapist_minutes,
              "assistant_minutes": line.assistant_minutes}
             for line in result.lines if line.units > 0
@@ -89,9 +86,13 @@ def register(app: typer.Typer) -> None:
         ref = load()
         try:
             services = [parse_term(term, ref) for term in terms]
+            day = sum(s.total_minutes for s in services)
+            if day > MAX_MINUTES_PER_DAY:
+                raise InputError(f"{day} minutes in all is more than a day")
         except InputError as error:
             fail(error)
-        result = compute(services, method, ref.codes.is_timed)
+        split = modifiers.assistant_modifier(discipline) != ""
+        result = compute(services, method, ref.codes.is_timed, split_assistant=split)
         data = units_json(result, discipline)
         if as_json:
             print_json(data)

@@ -13,7 +13,7 @@ from rehabill.coding.units import UnitLine, UnitMethod, UnitResult, compute
 from rehabill.domain.claim import Claim, ClaimLine
 from rehabill.domain.findings import Finding, Location, Severity
 from rehabill.domain.money import ZERO, round_cents
-from rehabill.domain.visit import Credential, Discipline, Visit
+from rehabill.domain.visit import Discipline, Visit
 from rehabill.reference import Reference, load
 
 DEFAULT_CHARGE_FACTOR = Decimal(2)
@@ -31,9 +31,16 @@ class CodingOptions:
 
     @classmethod
     def for_plan(cls, plan: str) -> CodingOptions:
-        """Defaults by plan: Medicare plans use the CMS method and KX; others per-code."""
-        if "medicare" in plan.lower():
+        """Defaults by plan (a payer policy overrides them).
+
+        Medicare Part B: CMS total time, CQ/CO, KX. Medicare Advantage plans follow the CMS
+        unit method but have no KX threshold. Everything else: per-code units, no KX.
+        """
+        name = plan.lower()
+        if name in ("medicare", "medicare_part_b") or name.startswith("medicare_part_b"):
             return cls()
+        if name.startswith("medicare"):
+            return cls(kx=False)
         return cls(method=UnitMethod.PER_CODE, kx=False)
 
 
@@ -50,26 +57,29 @@ def unit_charge(code: str, visit: Visit, ref: Reference, factor: Decimal) -> Dec
     """The practice's charge per unit: ``factor`` × the national amount, up to the dollar.
 
     Practices set one charge per code for every payer, above what any payer allows; twice the
-    Medicare national non-facility amount is a common choice (the latest published year stands
-    in for a year not yet published). The documented per-unit charge on a service, when given,
-    wins (``code_visit``).
+    Medicare national non-facility amount is a common choice (the nearest shipped year stands
+    in for a year whose schedule rehabill does not ship). The documented per-unit charge on a
+    service, when given, wins (``code_visit``).
     """
     return _unit_charge(ref, code, visit.date_of_service.year, factor)
 
 
 @lru_cache(maxsize=4096)
 def _unit_charge(ref: Reference, code: str, year: int, factor: Decimal) -> Decimal:
-    row = ref.fees.get(code, date(year, 1, 1))
-    if row is None and ref.fees.years:
-        row = ref.fees.get(code, date(max(ref.fees.years), 1, 1))
-    if row is None:
-        return ZERO
-    return Decimal(math.ceil(row.nonfac_amount * factor)).quantize(Decimal("0.01"))
+    amount = _national_amount(ref, code, year)
+    return Decimal(math.ceil(amount * factor)).quantize(Decimal("0.01"))
+
+
+def nearest_fee_year(ref: Reference, year: int) -> int:
+    """``year`` when its fee schedule ships, else the nearest shipped year."""
+    if year in ref.fees.years or not ref.fees.years:
+        return year
+    return min(ref.fees.years, key=lambda y: (abs(y - year), -y))
 
 
 @lru_cache(maxsize=4096)
 def _national_amount(ref: Reference, code: str, year: int) -> Decimal:
-    row = ref.fees.get(code, date(year, 1, 1))
+    row = ref.fees.get(code, date(nearest_fee_year(ref, year), 1, 1))
     return ZERO if row is None else row.nonfac_amount
 
 
@@ -101,11 +111,17 @@ def code_visit(visit: Visit, *, method: UnitMethod | None = None,
     if method is not None:
         opts = replace(opts, method=method)
     findings = list(_unknown_codes(visit, ref))
+    findings.extend(_assistant_findings(visit))
     known = tuple(s for s in visit.services if s.code in ref.codes)
-    result = compute(known, opts.method, ref.codes.is_timed)
+    if visit.rendering_provider.credential.is_assistant:
+        # The documented "therapist" minutes are the assistant's own.
+        known = tuple(replace(s, minutes=0, assistant_minutes=s.total_minutes) for s in known)
+    split = opts.assistant_modifiers and modifiers.assistant_modifier(visit.discipline) != ""
+    result = compute(known, opts.method, ref.codes.is_timed, split_assistant=split)
     lines = _claim_lines(visit, result, ref, opts)
     lines = _add_ncci_modifiers(visit, lines, ref, opts)
-    lines, kx_notes = _add_kx(visit, lines, ref, opts)
+    lines, kx_notes, kx_findings = _add_kx(visit, lines, ref, opts)
+    findings.extend(kx_findings)
     if kx_notes:
         result = replace(result, explanation=result.explanation + kx_notes)
     return CodingResult(Claim(visit=visit, lines=lines), result, tuple(findings))
@@ -121,33 +137,57 @@ def _unknown_codes(visit: Visit, ref: Reference) -> list[Finding]:
     ]
 
 
-def line_modifiers(line: UnitLine, discipline: Discipline, assistant: Credential | None,
+def _assistant_findings(visit: Visit) -> list[Finding]:
+    out = []
+    rendering = visit.rendering_provider
+    where = Location(visit_id=visit.visit_id, field="rendering_provider.credential")
+    if rendering.credential.is_assistant:
+        out.append(Finding(
+            "coding.rendering_is_assistant", Severity.ERROR,
+            f"The rendering provider {rendering.display_name} is an assistant; an assistant "
+            "cannot be the rendering provider, so every unit was coded as the assistant's.",
+            where, "Name the supervising therapist as rendering provider and the "
+            f"{rendering.credential.value} as assistant; rehabill then applies CQ/CO."))
+    assistant = visit.assistant
+    if assistant is not None and assistant.credential.discipline is not visit.discipline:
+        out.append(Finding(
+            "coding.assistant_discipline_mismatch", Severity.ERROR,
+            f"The assistant {assistant.display_name} does not practise "
+            f"{visit.discipline.value.upper()}, the plan's discipline.",
+            Location(visit_id=visit.visit_id, field="assistant.credential"),
+            "Correct the assistant or the plan of care's discipline."))
+    return out
+
+
+def line_modifiers(line: UnitLine, discipline: Discipline,
                    assistant_modifiers: bool = True) -> tuple[str, ...]:
     """GP/GO/GN always; CQ/CO when the units were furnished in whole or part by an assistant."""
     mods = [modifiers.discipline_modifier(discipline)]
     if line.by_assistant and assistant_modifiers:
-        mods.append(modifiers.assistant_modifier(discipline, assistant))
+        mods.append(modifiers.assistant_modifier(discipline))
     return modifiers.order_modifiers(mods)
 
 
 def _claim_lines(visit: Visit, result: UnitResult, ref: Reference, opts: CodingOptions
                  ) -> tuple[ClaimLine, ...]:
     discipline = visit.discipline
-    assistant = visit.assistant.credential if visit.assistant is not None else None
     pointers = tuple(range(1, min(len(visit.diagnoses), 4) + 1)) or (1,)
+    documented: dict[str, Decimal] = {}
+    for s in visit.services:
+        if s.charge is not None:
+            documented.setdefault(s.code, s.charge)
     out: list[ClaimLine] = []
     for unit_line in result.lines:
         if unit_line.units <= 0:
             continue
-        service = visit.services[unit_line.index] if unit_line.index < len(visit.services) \
-            else None
-        price = service.charge if service is not None and service.charge is not None else \
-            unit_charge(unit_line.code, visit, ref, opts.charge_factor)
+        price = documented.get(unit_line.code)
+        if price is None:
+            price = unit_charge(unit_line.code, visit, ref, opts.charge_factor)
         number = len(out) + 1
         out.append(ClaimLine(
             number=number,
             code=unit_line.code,
-            modifiers=line_modifiers(unit_line, discipline, assistant, opts.assistant_modifiers),
+            modifiers=line_modifiers(unit_line, discipline, opts.assistant_modifiers),
             units=unit_line.units,
             charge=round_cents(price * unit_line.units),
             date_of_service=visit.date_of_service,
@@ -176,18 +216,30 @@ def _add_ncci_modifiers(visit: Visit, lines: tuple[ClaimLine, ...], ref: Referen
 
 
 def _add_kx(visit: Visit, lines: tuple[ClaimLine, ...], ref: Reference, opts: CodingOptions
-            ) -> tuple[tuple[ClaimLine, ...], tuple[str, ...]]:
+            ) -> tuple[tuple[ClaimLine, ...], tuple[str, ...], tuple[Finding, ...]]:
+    if not opts.kx or not lines:
+        return lines, (), ()
+    found: tuple[Finding, ...] = ()
     threshold = ref.thresholds.for_date(visit.date_of_service)
-    if not opts.kx or threshold is None or not lines:
-        return lines, ()
+    if threshold is None:
+        latest = ref.thresholds.latest_before(visit.date_of_service)
+        if latest is None:
+            return lines, (), ()
+        threshold = latest
+        found = (Finding(
+            "coding.kx_threshold_unknown", Severity.WARNING,
+            f"rehabill does not ship the {visit.date_of_service.year} therapy threshold; KX was "
+            f"judged against {latest.year}'s ${latest.kx}.",
+            Location(visit_id=visit.visit_id, field="date_of_service"),
+            "Update rehabill's reference data, or check KX by hand."),)
     group = visit.discipline.threshold_group
     before = visit.therapy_to_date.for_group(group)
     allowed = [expected_allowed(line, visit, ref) for line in lines]
     if before + sum(allowed, ZERO) <= threshold.kx:
-        return lines, ()
+        return lines, (), found
     flags = modifiers.needs_kx(before, allowed, threshold.kx)
     if not any(flags):
-        return lines, ()
+        return lines, (), found
     after = before + sum(allowed, ZERO)
     label = "PT and SLP" if group == "pt_slp" else "OT"
     note = (f"KX: {label} allowed amounts this year ${before} + this claim ${after - before} = "
@@ -199,4 +251,4 @@ def _add_kx(visit: Visit, lines: tuple[ClaimLine, ...], ref: Reference, opts: Co
         else line
         for line, flag in zip(lines, flags, strict=True)
     )
-    return marked, (note,)
+    return marked, (note,), found

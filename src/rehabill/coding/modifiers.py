@@ -11,7 +11,7 @@ from dataclasses import dataclass
 from datetime import date
 from decimal import Decimal
 
-from rehabill.domain.visit import Credential, Discipline, DistinctReason, Service
+from rehabill.domain.visit import Discipline, DistinctReason, Service
 from rehabill.reference.tables import NcciTable, PtpEdit
 
 ASSISTANT_PAYMENT_RATE = Decimal("0.85")
@@ -25,14 +25,13 @@ def discipline_modifier(discipline: Discipline) -> str:
     return discipline.modifier
 
 
-def assistant_modifier(discipline: Discipline, assistant: Credential | None) -> str:
-    """CQ for PT by a PTA, CO for OT by an OTA (42 CFR 410.59(a)(4), 410.60(a)(4)).
+def assistant_modifier(discipline: Discipline) -> str:
+    """CQ on a PT plan, CO on an OT plan (42 CFR 410.59(a)(4), 410.60(a)(4)); SLP has none.
 
-    With no assistant documented the discipline decides (PT → CQ, OT → CO). SLP has no
-    assistant modifier: Medicare does not recognise SLP assistants (Pub 100-02 ch.15 §230.3).
+    The plan's discipline decides, so the modifier always pairs with GP/GO (an OTA's minutes on
+    a PT plan are a documentation problem that coding reports, not a GP-CO line). Medicare does
+    not recognise SLP assistants (Pub 100-02 ch.15 §230.3).
     """
-    if assistant is not None and assistant.assistant_modifier:
-        return assistant.assistant_modifier
     return {Discipline.PT: "CQ", Discipline.OT: "CO"}.get(discipline, "")
 
 

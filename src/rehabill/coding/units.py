@@ -40,11 +40,13 @@ class CodeMinutes:
     assistant: int
     timed: bool
     index: int
-    total: int = -1
+    total: int
 
-    def __post_init__(self) -> None:
-        if self.total < 0:  # therapist plus assistant minutes, computed once
-            object.__setattr__(self, "total", self.therapist + self.assistant)
+    @classmethod
+    def of(cls, code: str, therapist: int, assistant: int, timed: bool = True,
+           index: int = 0) -> CodeMinutes:
+        """Build one, computing the total once."""
+        return cls(code, therapist, assistant, timed, index, therapist + assistant)
 
 
 @dataclass(frozen=True, slots=True)
@@ -104,7 +106,7 @@ def gather_minutes(services: Sequence[Service], is_timed: Callable[[str], bool]
         entry = totals.setdefault(service.code, [0, 0, index])
         entry[0] += max(service.minutes, 0)
         entry[1] += max(service.assistant_minutes, 0)
-    return tuple(CodeMinutes(code, t, a, is_timed(code), i, t + a)
+    return tuple(CodeMinutes.of(code, t, a, is_timed(code), i)
                  for code, (t, a, i) in totals.items())
 
 
@@ -141,10 +143,9 @@ def _allocate_cms(timed: Sequence[CodeMinutes]) -> tuple[dict[str, int], list[st
         full, left = divmod(m.total, MINUTES_PER_UNIT)
         notes.append(f"{m.code} has {m.total} min: {full} full unit{_s(full)} + {left} min left")
     remaining = available - sum(units.values())
-    # Largest remainder first; among equal remainders more total minutes, then listing order.
     ranked = [m for m in timed if m.total % MINUTES_PER_UNIT]
     if len(ranked) > 1:
-        ranked.sort(key=lambda m: (-(m.total % MINUTES_PER_UNIT), -m.total, m.index))
+        ranked.sort(key=remainder_rank)
     winners = ranked[:remaining]
     for m in winners:
         units[m.code] += 1
@@ -154,9 +155,22 @@ def _allocate_cms(timed: Sequence[CodeMinutes]) -> tuple[dict[str, int], list[st
         notes.extend(_tie_note(ranked, remaining))
     for m in ranked[remaining:]:
         if m.total < MINIMUM_MINUTES and units[m.code] == 0:
-            notes.append(f"{m.code} ({m.total} min) bills no unit: its minutes count toward "
-                         "the total but another service had more time left")
+            why = ("the day's timed minutes are under 8" if total < MINIMUM_MINUTES else
+                   "its minutes count toward the total but other services had more time left")
+            notes.append(f"{m.code} ({m.total} min) bills no unit: {why}")
     return units, notes
+
+
+def remainder_rank(m: CodeMinutes) -> tuple[int, int, int, str]:
+    """Sort key for remaining units: the largest remainder first (CMS §20.2).
+
+    Among equal remainders CMS accepts either code. rehabill then prefers the code whose
+    leftover minutes are more the therapist's (the final unit is then billed without CQ/CO, as
+    the therapist ≥ 8 minutes rule bills it), then more total minutes, then the lower code, so
+    the answer never depends on the order services were typed in.
+    """
+    left = m.total % MINUTES_PER_UNIT
+    return (-left, -min(m.therapist % MINUTES_PER_UNIT, left), -m.total, m.code)
 
 
 def _tie_note(ranked: Sequence[CodeMinutes], remaining: int) -> list[str]:
@@ -166,9 +180,9 @@ def _tie_note(ranked: Sequence[CodeMinutes], remaining: int) -> list[str]:
     if ranked[remaining].total % MINUTES_PER_UNIT != cut:
         return []
     tied = [m.code for m in ranked if m.total % MINUTES_PER_UNIT == cut]
-    return [f"tie: {', '.join(tied)} each have {cut} min left; CMS accepts either choice, "
-            "rehabill gives the unit to the code with more total minutes, then the one "
-            "listed first"]
+    return [f"tie: {', '.join(tied)} each have {cut} min left; CMS accepts either code, "
+            "rehabill gives the unit to the one whose minutes are more the therapist's, then "
+            "more total minutes, then the lower code"]
 
 
 def split_assistant_units(m: CodeMinutes, units: int) -> tuple[int, int, str]:
@@ -227,13 +241,15 @@ def is_assistant_over_de_minimis(m: CodeMinutes) -> bool:
 
 
 def compute(services: Sequence[Service], method: UnitMethod,
-            is_timed: Callable[[str], bool]) -> UnitResult:
+            is_timed: Callable[[str], bool], *, split_assistant: bool = True) -> UnitResult:
     """Units for a day's services, split by who furnished them.
 
     Args:
         services: the documented services (codes must be known to ``is_timed``'s table).
         method: CMS total-time or per-code.
         is_timed: True for 15-minute timed codes.
+        split_assistant: split units between therapist and assistant (False when the payer or
+            discipline has no assistant modifier: each code is then one line).
 
     Returns:
         A UnitResult whose lines list each code once without and once with CQ/CO as needed.
@@ -242,6 +258,15 @@ def compute(services: Sequence[Service], method: UnitMethod,
     allocated, notes = allocate(minutes, method)
     lines: list[UnitLine] = []
     for m in minutes:
+        if not split_assistant:
+            units = allocated.get(m.code, 0) if m.timed else 1
+            if units:
+                lines.append(UnitLine(m.code, units, False, m.therapist, m.assistant, m.index,
+                                      m.timed))
+            if not m.timed:
+                notes.append(f"{m.code} is untimed: 1 unit per session, its minutes are not "
+                             "timed minutes")
+            continue
         if not m.timed:
             by_assistant = m.assistant > 0 and is_assistant_over_de_minimis(m)
             lines.append(UnitLine(m.code, 1, by_assistant, m.therapist, m.assistant, m.index,

@@ -237,6 +237,8 @@ def _billing_provider(d: Mapping[str, Any]) -> BillingProvider:
         name=_text(d, "name", f"{p}.name"),
         address=_address(d.get("address"), f"{p}.address"),
         taxonomy=_text(d, "taxonomy", f"{p}.taxonomy", default=""),
+        pay_to=None if d.get("pay_to_address") is None
+        else _address(d.get("pay_to_address"), f"{p}.pay_to_address"),
     )
 
 

@@ -108,6 +108,8 @@ class BillingProvider:
     name: str
     address: Address
     taxonomy: str = ""
+    pay_to: Address | None = None
+    """Where payment goes when it differs from ``address`` (837P loop 2010AB, CMS-1500 box 33)."""
 
 
 @dataclass(frozen=True, slots=True)

@@ -244,3 +244,8 @@ class Thresholds:
     def for_date(self, on: date) -> Threshold | None:
         """The threshold of the calendar year of ``on``, or None for a year not shipped."""
         return self._rows.get(on.year)
+
+    def latest_before(self, on: date) -> Threshold | None:
+        """The most recent shipped threshold of a year before ``on``'s, if any."""
+        years = [y for y in self._rows if y < on.year]
+        return self._rows[max(years)] if years else None

@@ -248,21 +248,21 @@ class SegmentWriter:
 
     def segment(self, seg_id: str, *elements: str | Sequence[str]) -> None:
         """Append one segment; a tuple or list element is a composite."""
-        values: list[str] = []
-        comp = self.delimiters.component
-        for element in elements:
-            if isinstance(element, str):
-                values.append(self.clean(element))
-            else:
-                parts = [self.clean(p) for p in element]
-                while parts and parts[-1] == "":
-                    parts.pop()
-                values.append(comp.join(parts))
+        table = self._clean
+        values = [e.translate(table) if isinstance(e, str) else self._composite(e)
+                  for e in elements]
         while values and values[-1] == "":
             values.pop()
-        self._parts.append(self.delimiters.element.join((seg_id, *values)))
-        self._parts.append(self.delimiters.segment)
+        self._parts.append(self.delimiters.element.join((seg_id, *values))
+                           + self.delimiters.segment)
         self.count += 1
+
+    def _composite(self, parts: str | Sequence[str]) -> str:
+        table = self._clean
+        cleaned = [p.translate(table) for p in parts]
+        while cleaned and cleaned[-1] == "":
+            cleaned.pop()
+        return self.delimiters.component.join(cleaned)
 
     def raw(self, text: str) -> None:
         """Append text as it is (the fixed-width ISA)."""
@@ -309,3 +309,19 @@ def interchange_header(*, sender_id: str, receiver_id: str, control_number: int,
     if len(text) != 106:
         raise ValueError(f"ISA is {len(text)} characters, not 106")
     return text
+
+
+def write_group_header(writer: SegmentWriter, *, functional_id: str, sender_code: str,
+                       receiver_code: str, control_number: int, created: datetime,
+                       version: str) -> None:
+    """Write a GS segment (X12.6): functional id ("HC" claims, "HP" remittances...), codes,
+    CCYYMMDD date, HHMM time, group control number, "X" agency and the guide's version."""
+    writer.segment("GS", functional_id, sender_code, receiver_code, created.strftime("%Y%m%d"),
+                   created.strftime("%H%M"), str(control_number), "X", version)
+
+
+def write_trailers(writer: SegmentWriter, *, group_control_number: int, transactions: int,
+                   interchange_control_number: int) -> None:
+    """Write GE (transaction-set count) and IEA (one functional group) trailers."""
+    writer.segment("GE", str(transactions), str(group_control_number))
+    writer.segment("IEA", "1", f"{interchange_control_number:09d}")

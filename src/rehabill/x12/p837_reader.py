@@ -1,0 +1,501 @@
+"""837P reader: claims, lines and totals back from any 005010X222A1 transaction, with findings.
+
+It reads what others write too: segments it does not use are skipped, delimiters come from the
+ISA, and every problem is a finding located by segment number and element. The checks are the
+structural and semantic ones a payer front end applies before adjudication (005010X222A1):
+
+- HL01 unique and ascending, HL02 naming an earlier HL, HL03 levels nested 20 → 22 → 23;
+- CLM02 equal to the sum of the claim's SV102 charges;
+- SV107 pointers within the HI diagnosis codes; DTP dates that exist on the calendar;
+- every claim with at least one line, every line with a service date (DTP*472);
+- NPIs passing the check digit. Envelope counts are checked by :mod:`rehabill.x12.envelope`.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import date
+from decimal import Decimal, InvalidOperation
+from functools import lru_cache
+
+from rehabill.domain.findings import Finding, Severity
+from rehabill.domain.money import ZERO, format_amount
+from rehabill.x12.envelope import Transaction
+from rehabill.x12.npi import is_valid_npi
+from rehabill.x12.tokens import Delimiters, Segment
+
+_PAD = ("",) * 12  # appended to a segment's elements so that fixed positions can be indexed
+DIAGNOSIS_QUALIFIERS = frozenset({"ABK", "ABF", "BK", "BF"})
+NPI_QUALIFIER = "XX"
+
+
+@dataclass(frozen=True, slots=True)
+class LineRead:
+    """One 2400 service line as read."""
+
+    number: int
+    code: str
+    modifiers: tuple[str, ...]
+    charge: Decimal
+    units: Decimal
+    diagnosis_pointers: tuple[int, ...]
+    date_of_service: date | None
+    control_number: str
+    segment: int
+
+    def as_json(self) -> dict[str, object]:
+        """The DESIGN.md line shape (code, modifiers, units, charge) plus what else was read."""
+        return {
+            "number": self.number,
+            "code": self.code,
+            "modifiers": list(self.modifiers),
+            "units": _units_json(self.units),
+            "charge": _amount_text(self.charge),
+            "diagnosis_pointers": list(self.diagnosis_pointers),
+            "date_of_service": _iso(self.date_of_service),
+            "control_number": self.control_number,
+        }
+
+
+@dataclass(frozen=True, slots=True)
+class ClaimRead:
+    """One 2300 claim as read, with the parties above it in the hierarchy."""
+
+    claim_id: str
+    charge: Decimal
+    place_of_service: str
+    frequency: str
+    diagnoses: tuple[str, ...]
+    lines: tuple[LineRead, ...]
+    billing_npi: str
+    payer_id: str
+    member_id: str
+    patient_last_name: str
+    patient_first_name: str
+    rendering_npi: str
+    supervising_npi: str
+    prior_authorization: str
+    original_reference: str
+    dates: tuple[tuple[str, date], ...]
+    segment: int
+
+    @property
+    def line_total(self) -> Decimal:
+        """Sum of SV102."""
+        return sum((line.charge for line in self.lines), ZERO)
+
+    def as_json(self) -> dict[str, object]:
+        """The DESIGN.md claim shape (claim_id, charge, lines) plus what else was read."""
+        return {
+            "claim_id": self.claim_id,
+            "charge": _amount_text(self.charge),
+            "frequency": self.frequency,
+            "place_of_service": self.place_of_service,
+            "diagnoses": list(self.diagnoses),
+            "billing_npi": self.billing_npi,
+            "rendering_npi": self.rendering_npi,
+            "supervising_npi": self.supervising_npi,
+            "payer_id": self.payer_id,
+            "member_id": self.member_id,
+            "patient": {"last_name": self.patient_last_name,
+                        "first_name": self.patient_first_name},
+            "prior_authorization": self.prior_authorization,
+            "original_reference": self.original_reference,
+            "dates": {qualifier: day.isoformat() for qualifier, day in self.dates},
+            "lines": [line.as_json() for line in self.lines],
+        }
+
+
+@dataclass(frozen=True, slots=True)
+class Transaction837P:
+    """One 837P transaction set: its claims and everything found wrong with it."""
+
+    control_number: str
+    version: str
+    claims: tuple[ClaimRead, ...]
+    findings: tuple[Finding, ...]
+
+    @property
+    def total_charge(self) -> Decimal:
+        """Sum of CLM02 over the claims."""
+        return sum((c.charge for c in self.claims), ZERO)
+
+    def as_json(self) -> dict[str, object]:
+        """The ``rehabill x12 read --json`` shape for an 837P (DESIGN.md)."""
+        return {
+            "kind": "837P",
+            "control_number": self.control_number,
+            "version": self.version,
+            "totals": {"claims": len(self.claims),
+                       "lines": sum(len(c.lines) for c in self.claims),
+                       "charge": format_amount(self.total_charge)},
+            "claims": [c.as_json() for c in self.claims],
+            "findings": [f.as_dict() for f in self.findings],
+        }
+
+
+_amount_text = lru_cache(maxsize=4096)(format_amount)
+
+
+@lru_cache(maxsize=4096)
+def _iso(day: date | None) -> str | None:
+    return day.isoformat() if day is not None else None
+
+
+@lru_cache(maxsize=256)
+def _units_json(units: Decimal) -> int | str:
+    """Whole units as an int (the usual case); fractional ones as a decimal string."""
+    return int(units) if units == units.to_integral_value() else str(units)
+
+
+@dataclass(slots=True)
+class _Line:
+    number: int
+    segment: Segment
+    code: str = ""
+    modifiers: tuple[str, ...] = ()
+    charge: Decimal = ZERO
+    units: Decimal = Decimal(0)
+    pointers: tuple[int, ...] = ()
+    day: date | None = None
+    control_number: str = ""
+
+    def freeze(self) -> LineRead:
+        return LineRead(self.number, self.code, self.modifiers, self.charge, self.units,
+                        self.pointers, self.day, self.control_number, self.segment.number)
+
+
+@dataclass(slots=True)
+class _Claim:
+    segment: Segment
+    claim_id: str
+    charge: Decimal
+    place_of_service: str
+    frequency: str
+    context: dict[str, str]
+    diagnoses: list[str] = field(default_factory=list)
+    lines: list[_Line] = field(default_factory=list)
+    rendering_npi: str = ""
+    supervising_npi: str = ""
+    prior_authorization: str = ""
+    original_reference: str = ""
+    dates: list[tuple[str, date]] = field(default_factory=list)
+
+    def freeze(self) -> ClaimRead:
+        c = self.context
+        return ClaimRead(
+            self.claim_id, self.charge, self.place_of_service, self.frequency,
+            tuple(self.diagnoses), tuple(line.freeze() for line in self.lines),
+            c.get("billing_npi", ""), c.get("payer_id", ""), c.get("member_id", ""),
+            c.get("patient_last", ""), c.get("patient_first", ""),
+            self.rendering_npi or c.get("rendering_npi", ""), self.supervising_npi,
+            self.prior_authorization, self.original_reference, tuple(self.dates),
+            self.segment.number)
+
+
+class _Reader:
+    """One pass over a transaction's segments, keeping just enough state for the hierarchy."""
+
+    def __init__(self, delimiters: Delimiters, file: str) -> None:
+        self.d = delimiters
+        self.file = file
+        self.findings: list[Finding] = []
+        self.claims: list[ClaimRead] = []
+        self.hl_levels: dict[str, str] = {}
+        self.last_hl = 0
+        self.context: dict[str, str] = {}
+        self.claim: _Claim | None = None
+        self.line: _Line | None = None
+
+    # -- findings ---------------------------------------------------------------------------
+
+    def find(self, code: str, message: str, seg: Segment, element: int | None, fix: str,
+             severity: Severity = Severity.ERROR) -> None:
+        self.findings.append(Finding(f"x12.837p.{code}", severity, message,
+                                     seg.location(self.file, element), fix))
+
+    def amount(self, seg: Segment, position: int) -> Decimal:
+        e = seg.elements
+        raw = e[position - 1] if len(e) >= position else ""
+        value = _parse_amount(raw)
+        if value is None:
+            self.find("bad_amount", f"{seg.id}{position:02d} is {raw!r}, not an amount.", seg,
+                      position, "Write the amount as digits with an optional decimal point.")
+            return ZERO
+        return value
+
+    def day(self, seg: Segment) -> date | None:
+        """The date in a DTP (D8, or the first day of an RD8 range)."""
+        e = seg.elements + _PAD
+        fmt, raw = e[1], e[2]
+        day, problem = _parse_date(fmt, raw)
+        if problem == "format":
+            self.find("bad_date", f"DTP{seg.get(1)} date {raw!r} ({fmt}) is not CCYYMMDD.", seg,
+                      3, "Write dates as D8 CCYYMMDD (or RD8 CCYYMMDD-CCYYMMDD).")
+        elif problem:
+            self.find("bad_date", f"DTP{seg.get(1)} date {raw!r} is not a real date.", seg, 3,
+                      "Correct the date.")
+        return day
+
+    # -- segments ---------------------------------------------------------------------------
+
+    def run(self, segments: tuple[Segment, ...]) -> None:
+        handlers: dict[str, Callable[[Segment], None]] = {
+            "HL": self.on_hl, "NM1": self.on_nm1, "CLM": self.on_clm, "HI": self.on_hi,
+            "LX": self.on_lx, "SV1": self.on_sv1, "DTP": self.on_dtp, "REF": self.on_ref,
+        }
+        for seg in segments:
+            handler = handlers.get(seg.id)
+            if handler is not None:
+                handler(seg)
+        self.end_claim()
+
+    def on_hl(self, seg: Segment) -> None:
+        self.end_claim()
+        number, parent, level = seg.get(1), seg.get(2), seg.get(3)
+        if not number.isdigit():
+            self.find("hl_bad_number", f"HL01 is {number!r}, not a number.", seg, 1,
+                      "Number HL segments 1, 2, 3... in order.")
+        elif number in self.hl_levels:
+            self.find("hl_duplicate", f"HL01 {number} is used twice.", seg, 1,
+                      "Give every HL its own number.")
+        elif int(number) != self.last_hl + 1:
+            self.find("hl_out_of_order", f"HL01 is {number}; {self.last_hl + 1} was expected.",
+                      seg, 1, "Number HL segments 1, 2, 3... in order.", Severity.WARNING)
+        if number.isdigit():
+            self.last_hl = int(number)
+        expected_parent = {"20": None, "22": "20", "23": "22"}.get(level, "?")
+        if expected_parent == "?":
+            self.find("hl_bad_level", f"HL03 level {level!r} is not 20, 22 or 23 in an 837P.",
+                      seg, 3, "Use 20 (billing provider), 22 (subscriber) or 23 (patient).")
+        elif expected_parent is not None and parent not in self.hl_levels:
+            self.find("hl_parent_missing", f"HL {number} names parent {parent!r}, which is not "
+                      "an earlier HL.", seg, 2, "Point HL02 at the HL this level belongs to.")
+        elif expected_parent is not None and self.hl_levels[parent] != expected_parent:
+            self.find("hl_bad_parent", f"HL {number} (level {level}) has parent {parent} at "
+                      f"level {self.hl_levels[parent]}, not {expected_parent}.", seg, 2,
+                      "Nest patient (23) under subscriber (22) under billing provider (20).")
+        elif expected_parent is None and parent:
+            self.find("hl_bad_parent", f"Billing provider HL {number} has parent {parent}.",
+                      seg, 2, "A 2000A HL has no parent.")
+        self.hl_levels[number] = level
+        if level == "20":
+            self.context = {}
+        elif level == "22":
+            self.context = {"billing_npi": self.context.get("billing_npi", "")}
+
+    def on_nm1(self, seg: Segment) -> None:
+        e = seg.elements + _PAD
+        entity = e[0]
+        npi = e[8] if e[7] == NPI_QUALIFIER else ""
+        if npi and not _npi_ok(npi):
+            self.find("invalid_npi", f"NPI {npi!r} (NM1*{entity}) fails the check digit.", seg,
+                      9, "Correct the NPI; NPPES lists the right one.")
+        if entity == "85":
+            self.context["billing_npi"] = npi
+        elif entity == "IL":
+            self.context["member_id"] = e[8]
+            self.context["patient_last"], self.context["patient_first"] = e[2], e[3]
+        elif entity == "QC":
+            self.context["patient_last"], self.context["patient_first"] = e[2], e[3]
+        elif entity == "PR" and self.claim is None:
+            self.context["payer_id"] = e[8]
+        elif entity == "82" and self.claim is not None and self.line is None:
+            self.claim.rendering_npi = npi
+        elif entity == "DQ" and self.claim is not None and self.line is None:
+            self.claim.supervising_npi = npi
+
+    def on_clm(self, seg: Segment) -> None:
+        self.end_claim()
+        location = seg.components(5, self.d)
+        pos = location[0] if location else ""
+        frequency = location[2] if len(location) > 2 else ""
+        if frequency not in ("1", "6", "7", "8"):
+            self.find("bad_frequency", f"CLM05-3 frequency {frequency!r} is not 1, 6, 7 or 8.",
+                      seg, 5, "Use 1 (original), 7 (replacement) or 8 (void).")
+        if not seg.get(1):
+            self.find("missing_claim_id", "CLM01 (patient control number) is empty.", seg, 1,
+                      "Give every claim its own id.")
+        self.claim = _Claim(seg, seg.get(1), self.amount(seg, 2), pos, frequency,
+                            dict(self.context))
+        self.line = None
+
+    def on_hi(self, seg: Segment) -> None:
+        if self.claim is None or self.line is not None:
+            return
+        for position in range(1, len(seg.elements) + 1):
+            parts = seg.components(position, self.d)
+            if len(parts) >= 2 and parts[0] in DIAGNOSIS_QUALIFIERS:
+                self.claim.diagnoses.append(parts[1])
+
+    def on_lx(self, seg: Segment) -> None:
+        if self.claim is None:
+            self.find("line_outside_claim", "LX before any CLM.", seg, None,
+                      "Service lines belong to a claim.")
+            return
+        number = seg.elements[0] if seg.elements else ""
+        expected = len(self.claim.lines) + 1
+        if number != str(expected):
+            self.find("lx_sequence", f"LX01 is {number!r}; {expected} was expected.", seg, 1,
+                      "Number the lines of each claim 1, 2, 3...", Severity.WARNING)
+        self.line = _Line(expected, seg)
+        self.claim.lines.append(self.line)
+
+    def on_sv1(self, seg: Segment) -> None:
+        if self.line is None:
+            self.find("sv1_outside_line", "SV1 without an LX.", seg, None,
+                      "Start every service line with LX.")
+            return
+        first = seg.elements[0] if seg.elements else ""
+        procedure = first.split(self.d.component) if first else []
+        if len(procedure) < 2 or procedure[0] not in ("HC", "ER", "IV", "WK"):
+            self.find("bad_procedure", f"SV101 {seg.get(1)!r} is not HC:code.", seg, 1,
+                      "Write the procedure as HC:code:modifiers.")
+        self.line.code = procedure[1] if len(procedure) > 1 else ""
+        self.line.modifiers = tuple(m for m in procedure[2:6] if m)
+        self.line.charge = self.amount(seg, 2)
+        self.line.units = self.amount(seg, 4)
+        if self.line.units <= 0:
+            self.find("bad_units", f"SV104 units {seg.get(4)!r} must be more than zero.", seg,
+                      4, "Bill at least one unit, or drop the line.")
+        count = len(self.claim.diagnoses) if self.claim is not None else 0
+        self.line.pointers = self.pointers(seg, count)
+
+    def pointers(self, seg: Segment, count: int) -> tuple[int, ...]:
+        e = seg.elements
+        raw = e[6] if len(e) >= 7 else ""
+        out, bad = _parse_pointers(raw, self.d.component)
+        limit = min(count, 12)
+        for text in bad:
+            self.find("bad_pointer", f"SV107 pointer {text!r} is not a number.", seg, 7,
+                      "Point at a diagnosis in the claim's HI segment (1-12).")
+        for pointer in out:
+            if not 0 < pointer <= limit:
+                self.find("bad_pointer", f"SV107 pointer '{pointer}' does not point at one of "
+                          f"the claim's {count} diagnoses.", seg, 7,
+                          "Point at a diagnosis in the claim's HI segment (1-12).")
+        if not raw:
+            self.find("missing_pointer", "SV107 has no diagnosis pointer.", seg, 7,
+                      "Point the line at one to four HI diagnoses.")
+        return out
+
+    def on_dtp(self, seg: Segment) -> None:
+        if self.claim is None:
+            return
+        day = self.day(seg)
+        if day is None:
+            return
+        qualifier = seg.elements[0]
+        if self.line is not None:
+            if qualifier == "472":
+                self.line.day = day
+        else:
+            self.claim.dates.append((qualifier, day))
+
+    def on_ref(self, seg: Segment) -> None:
+        if self.claim is None:
+            return
+        e = seg.elements
+        if len(e) < 2:
+            return
+        qualifier, value = e[0], e[1]
+        if self.line is not None:
+            if qualifier == "6R":
+                self.line.control_number = value
+        elif qualifier == "G1":
+            self.claim.prior_authorization = value
+        elif qualifier == "F8":
+            self.claim.original_reference = value
+
+    # -- claim end --------------------------------------------------------------------------
+
+    def end_claim(self) -> None:
+        claim = self.claim
+        if claim is None:
+            return
+        self.claim, self.line = None, None
+        seg = claim.segment
+        if not claim.diagnoses:
+            self.find("missing_diagnosis", f"Claim {claim.claim_id} has no HI diagnosis codes.",
+                      seg, None, "Add the HI segment with ABK (principal) diagnosis.")
+        if not claim.lines:
+            self.find("no_lines", f"Claim {claim.claim_id} has no service lines.", seg, None,
+                      "Every claim needs at least one LX/SV1 line.")
+        if len(claim.lines) > 50:
+            self.find("too_many_lines", f"Claim {claim.claim_id} has {len(claim.lines)} lines; "
+                      "the 837P allows 50.", seg, None, "Split the claim.")
+        total = sum((line.charge for line in claim.lines), ZERO)
+        if claim.lines and total != claim.charge:
+            self.find("charge_mismatch", f"CLM02 is {format_amount(claim.charge)} but the lines "
+                      f"add up to {format_amount(total)}.", seg, 2,
+                      "Make CLM02 the sum of the SV102 line charges.")
+        if claim.frequency in ("7", "8") and not claim.original_reference:
+            self.find("missing_original_reference", f"Claim {claim.claim_id} has frequency "
+                      f"{claim.frequency} but no REF*F8 original claim number.", seg, 5,
+                      "Add REF*F8 with the payer's claim control number.")
+        for line in claim.lines:
+            if line.day is None:
+                self.find("missing_service_date", f"Line {line.number} of claim "
+                          f"{claim.claim_id} has no DTP*472 service date.", line.segment, None,
+                          "Add DTP*472*D8*CCYYMMDD after SV1.")
+        self.claims.append(claim.freeze())
+
+
+@lru_cache(maxsize=4096)
+def _parse_amount(raw: str) -> Decimal | None:
+    """An R amount, or None when it is not a finite number (cached: amounts repeat a lot)."""
+    try:
+        value = Decimal(raw.strip())
+    except InvalidOperation:
+        return None
+    return value if value.is_finite() else None
+
+
+@lru_cache(maxsize=4096)
+def _parse_date(fmt: str, raw: str) -> tuple[date | None, str]:
+    """A D8/RD8 date and "" , or None and "format" / "real" for what is wrong with it."""
+    text = raw.split("-")[0] if fmt == "RD8" else raw
+    if fmt not in ("D8", "RD8") or len(text) != 8 or not text.isdigit():
+        return None, "format"
+    try:
+        return date(int(text[:4]), int(text[4:6]), int(text[6:])), ""
+    except ValueError:
+        return None, "real"
+
+
+@lru_cache(maxsize=1024)
+def _parse_pointers(raw: str, component: str) -> tuple[tuple[int, ...], tuple[str, ...]]:
+    """SV107's pointers as numbers, and the parts that are not numbers."""
+    parts = raw.split(component) if raw else []
+    return (tuple(int(p) for p in parts if p.isdigit()),
+            tuple(p for p in parts if not p.isdigit()))
+
+
+_npi_ok = lru_cache(maxsize=1024)(is_valid_npi)
+
+
+def read_837p(transaction: Transaction, delimiters: Delimiters,
+              file: str = "") -> Transaction837P:
+    """Read one 837P transaction set into claims and located findings.
+
+    Args:
+        transaction: the ST..SE segments and their envelope (from ``split_transactions``).
+        delimiters: the file's delimiters (for composites such as SV101 and CLM05).
+        file: the file name for finding locations.
+
+    Returns:
+        The claims read and every finding, in file order.
+    """
+    reader = _Reader(delimiters, file)
+    version = transaction.version
+    if "X222" not in version:
+        st = transaction.segments[0]
+        reader.find("not_professional", f"Version {version!r} is not the professional 837 "
+                    "(005010X222A1); only 837P is read.", st, 3,
+                    "Send 837P files (X222); 837I (X223) and 837D (X224) are not read.")
+        return Transaction837P(transaction.control_number, version, (),
+                               tuple(reader.findings))
+    reader.run(transaction.body)
+    return Transaction837P(transaction.control_number, version, tuple(reader.claims),
+                           tuple(reader.findings))
