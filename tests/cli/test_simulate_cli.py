@@ -3,13 +3,18 @@
 from __future__ import annotations
 
 import json
+from datetime import datetime
 from pathlib import Path
 
 from typer.testing import CliRunner
 
 from rehabill.cli.main import build_app
+from rehabill.coding import code_visit
 from rehabill.domain.serialize import visit_to_json
+from rehabill.ledger import MemoryPostingStore, post_payment
 from rehabill.simulate.clinic import ClinicSpec, generate_visits
+from rehabill.x12 import ack999
+from rehabill.x12.p837 import BatchSettings, render_837p
 from rehabill.x12.remit835 import read_835_text
 
 
@@ -36,3 +41,29 @@ def test_simulate_adjudicate__unreadable_file_exits_2(tmp_path: Path) -> None:
     bad.write_text("{not json")
     result = CliRunner().invoke(build_app(), ["simulate", "adjudicate", str(bad)])
     assert result.exit_code == 2
+
+
+def test_simulate_adjudicate__reads_an_837p_and_echoes_its_control_numbers(
+        tmp_path: Path) -> None:
+    claims = [code_visit(v).claim for v in generate_visits(ClinicSpec(seed=9))[:30]]
+    settings = BatchSettings("RIVERSIDE REHAB", "RIVERSIDE", "CLEARINGHOUSE", "CH", 42,
+                             datetime(2026, 9, 1, 8, 0), contact_phone="5125550100",
+                             group_control_number=42)
+    batch = tmp_path / "batch.837"
+    batch.write_text(render_837p(claims, settings))
+    out = tmp_path / "out"
+    result = CliRunner().invoke(build_app(), ["simulate", "adjudicate", str(batch), "-o",
+                                              str(out), "--json"])
+    assert result.exit_code == 0, result.output
+    store = MemoryPostingStore(claims)
+    for payer in {c.visit.coverage.payer_id for c in claims}:
+        (ack,), _ = ack999.read_text((out / f"{payer}.999").read_text(), "a")
+        assert ack.group_control_number == "42"
+        payments, envelope = read_835_text((out / f"{payer}.835").read_text(), "p")
+        assert envelope == []
+        for payment in payments:
+            posted = post_payment(store, payment, file=f"{payer}.835")
+            assert posted.suspense == () and posted.findings == ()
+    assert store.entries
+    for claim_id in {e.claim_id for e in store.entries}:
+        assert store.balance(claim_id).open_balance == 0

@@ -1,8 +1,8 @@
-"""``rehabill simulate adjudicate``: what payers would answer for a visit file.
+"""``rehabill simulate adjudicate``: what payers would answer for an 837P or a visit file.
 
-Codes each visit, groups the claims by payer and lets the payer simulator (Medicare Part B or
-a commercial plan, by ``coverage.plan``) answer with a 999, a 277CA and 835 payments, written
-as ``OUT/<payer_id>.999``, ``.277`` and ``.835``.
+Reads an 837P batch (or codes each visit of a visit file), groups the claims by payer and lets
+the payer simulator (Medicare Part B or a commercial plan) answer with a 999, a 277CA and 835
+payments, written as ``OUT/<payer_id>.999``, ``.277`` and ``.835``.
 """
 
 from __future__ import annotations
@@ -18,7 +18,12 @@ from rehabill.cli.common import console, fail, print_json
 from rehabill.coding import code_visit
 from rehabill.domain import ZERO, format_amount, parse_visits
 from rehabill.errors import InputError
-from rehabill.simulate.payer import Adjudication, simulate_batches, write_files
+from rehabill.simulate.payer import (
+    Adjudication,
+    adjudicate_837p,
+    simulate_batches,
+    write_files,
+)
 from rehabill.x12.status import AckOutcome
 
 
@@ -41,6 +46,15 @@ def _summary(payer_id: str, adjudication: Adjudication, files: list[Path]) -> di
     }
 
 
+def _from_visits(source: Path, data: object, seed: int,
+                 received: date | None) -> dict[str, Adjudication]:
+    parsed = parse_visits(data)
+    for finding in parsed.findings:
+        typer.echo(f"{source}: {finding.code} {finding.message}", err=True)
+    claims = [code_visit(v).claim for v in parsed.visits]
+    return simulate_batches(claims, seed=seed, received=received) if claims else {}
+
+
 def register(app: typer.Typer) -> None:
     """Add the ``simulate`` group to the app."""
     group = typer.Typer(help="Simulate payers answering claims (999, 277CA, 835).",
@@ -49,8 +63,8 @@ def register(app: typer.Typer) -> None:
 
     @group.command("adjudicate")
     def adjudicate_command(
-        visits_file: Path = typer.Argument(..., metavar="VISITS.json",
-                                           help="A visit file (DESIGN.md contract)."),
+        source: Path = typer.Argument(..., metavar="FILE",
+                                      help="An 837P batch, or a visit file (DESIGN.md)."),
         out: Path = typer.Option(Path("simulated"), "--out", "-o",
                                  help="Directory for <payer>.999, .277 and .835."),
         seed: int = typer.Option(0, "--seed", help="Random seed (same seed, same files)."),
@@ -61,21 +75,22 @@ def register(app: typer.Typer) -> None:
                                       help="Our interchange id in the files."),
         as_json: bool = typer.Option(False, "--json", help="Print a JSON summary."),
     ) -> None:
-        """Code the visits and write what each payer would send back."""
+        """Write what each payer would send back for the claims in FILE."""
         try:
-            data = json.loads(visits_file.read_text(encoding="utf-8"))
+            text = source.read_text(encoding="utf-8")
             when = date.fromisoformat(received) if received else None
+            if text.lstrip("\ufeff \t\r\n").startswith("ISA"):
+                answers = adjudicate_837p(text, seed=seed, file=str(source), received=when)
+            else:
+                answers = _from_visits(source, json.loads(text), seed, when)
         except (OSError, ValueError) as error:
-            fail(InputError(str(error), location=str(visits_file)))
-        parsed = parse_visits(data)
-        for finding in parsed.findings:
-            typer.echo(f"{visits_file}: {finding.code} {finding.message}", err=True)
-        claims = [code_visit(v).claim for v in parsed.visits]
-        if not claims:
-            fail(InputError("no usable visits", location=str(visits_file)))
+            fail(InputError(str(error), location=str(source)))
+        except InputError as error:
+            fail(error)
+        if not answers:
+            fail(InputError("no claims to adjudicate", location=str(source)))
         summaries = []
-        for payer_id, adjudication in simulate_batches(claims, seed=seed,
-                                                       received=when).items():
+        for payer_id, adjudication in answers.items():
             files = write_files(adjudication, out, payer_id, payer_id=payer_id,
                                 submitter_id=submitter)
             summaries.append(_summary(payer_id, adjudication, files))

@@ -33,11 +33,24 @@ from pathlib import Path
 
 from rehabill.domain.claim import Claim, ClaimLine
 from rehabill.domain.money import ZERO, round_cents
+from rehabill.domain.visit import (
+    Address,
+    Authorization,
+    BillingProvider,
+    Coverage,
+    Credential,
+    Patient,
+    Provider,
+    Visit,
+)
+from rehabill.errors import InputError
 from rehabill.reference import Reference, load
 from rehabill.x12.ack277 import Ack277, ClaimAck, LineAck, StatusCode
 from rehabill.x12.ack277 import write_277ca as write_277ca_text
 from rehabill.x12.ack999 import Ack999, SetResponse
 from rehabill.x12.ack999 import write_999 as write_999_text
+from rehabill.x12.envelope import split_transactions
+from rehabill.x12.p837_reader import Transaction837P, read_837p
 from rehabill.x12.remit835 import (
     Adjustment,
     AmountRef,
@@ -57,6 +70,7 @@ from rehabill.x12.remit835 import (
     Trace,
 )
 from rehabill.x12.remit835_write import write_835 as write_835_text
+from rehabill.x12.tokens import tokenize
 
 DISTINCT_MODIFIERS = frozenset({"59", "XE", "XS", "XP", "XU"})
 DISCIPLINE_MODIFIERS = frozenset({"GP", "GO", "GN"})
@@ -509,4 +523,80 @@ def simulate_batches(claims: Iterable[Claim], *, seed: int = 0,
         profile = replace(profile_for(group[0].visit.coverage.plan), payer_id=payer_id)
         sim = PayerSimulator(profile, seed=seed + offset)
         out[payer_id] = sim.adjudicate(group, received=received)
+    return out
+
+
+def claims_from_837p(transaction: Transaction837P) -> list[Claim]:
+    """Our claims as a payer sees them in an 837P (the simulator needs only these fields).
+
+    The 837P does not carry everything a ``Visit`` holds (birth date, credentials, plan of
+    care); the values the payer cannot see are filled with neutral placeholders. The plan is
+    Medicare Part B for payer ids that name Medicare, commercial otherwise; the patient is
+    identified by member id (deductibles follow it).
+
+    Args:
+        transaction: one 837P as read by ``rehabill.x12.p837_reader.read_837p``.
+
+    Returns:
+        One claim per CLM, lines as billed (REF*6R kept as the line control number).
+    """
+    claims = []
+    for read in transaction.claims:
+        day = min((x.date_of_service for x in read.lines if x.date_of_service is not None),
+                  default=date(2026, 1, 1))
+        plan = "medicare_part_b" if "MEDICARE" in read.payer_id.upper() else "commercial"
+        visit = Visit(
+            visit_id=read.claim_id, date_of_service=day,
+            billing_provider=BillingProvider(read.billing_npi, "", "BILLING PROVIDER",
+                                             Address("", "", "", "")),
+            patient=Patient(read.member_id or read.claim_id, read.patient_first_name,
+                            read.patient_last_name, date(1950, 1, 1), "U"),
+            coverage=Coverage(read.payer_id, read.payer_id, read.member_id, plan),
+            rendering_provider=Provider(read.rendering_npi or read.billing_npi, "", "",
+                                        Credential.PT),
+            services=(), diagnoses=read.diagnoses,
+            authorization=Authorization(read.prior_authorization, day, day)
+            if read.prior_authorization else None)
+        lines = tuple(
+            ClaimLine(x.number, x.code, x.modifiers, int(x.units), x.charge,
+                      x.date_of_service or day, x.diagnosis_pointers or (1,), x.control_number)
+            for x in read.lines)
+        claims.append(Claim(visit, lines, claim_id_override=read.claim_id))
+    return claims
+
+
+def adjudicate_837p(text: str, *, seed: int = 0, file: str = "",
+                    received: date | None = None) -> dict[str, Adjudication]:
+    """Answer every 837P transaction in a file, per payer, echoing its GS06/ST02 in the 999.
+
+    Args:
+        text: the 837P file.
+        seed: the random seed.
+        file: the file name for findings.
+        received: when payers received it.
+
+    Returns:
+        The adjudication per payer id (one per payer and transaction set, last one wins for
+        a payer that appears in two sets).
+
+    Raises:
+        InputError: when the file has no usable ISA header.
+    """
+    delimiters, segments, findings = tokenize(text, file)
+    if delimiters is None:
+        raise InputError(findings[0].message if findings else "not an X12 file", location=file)
+    out: dict[str, Adjudication] = {}
+    for offset, txn in enumerate(split_transactions(segments, findings, file)):
+        if txn.set_id != "837":
+            continue
+        claims = claims_from_837p(read_837p(txn, delimiters, file))
+        by_payer: dict[str, list[Claim]] = {}
+        for claim in claims:
+            by_payer.setdefault(claim.visit.coverage.payer_id, []).append(claim)
+        for number, (payer_id, group) in enumerate(sorted(by_payer.items())):
+            profile = replace(profile_for(group[0].visit.coverage.plan), payer_id=payer_id)
+            sim = PayerSimulator(profile, seed=seed + offset * 100 + number)
+            out[payer_id] = sim.adjudicate(group, received=received,
+                                           group_control_number=txn.group.get(6),
+                                           set_control_number=txn.control_number)
     return out
