@@ -18,6 +18,7 @@ bad data. The only exception is ``rehabill.errors.InputError`` from ``read_835_t
 
 from __future__ import annotations
 
+import gc
 import itertools
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
@@ -566,8 +567,16 @@ def read_835_text(text: str, file: str = "") -> tuple[list[Remittance], list[Fin
         InputError: when the text has no usable ISA header.
     """
     envelope: list[Finding] = []
-    payments = [item for item in iter_835([text], file, envelope_findings=envelope)
-                if isinstance(item, Remittance)]
+    # Every claim is kept, and the objects hold no reference cycles: with the cyclic
+    # collector on, its scans over the growing heap more than double the time.
+    was_enabled = gc.isenabled()
+    gc.disable()
+    try:
+        payments = [item for item in iter_835([text], file, envelope_findings=envelope)
+                    if isinstance(item, Remittance)]
+    finally:
+        if was_enabled:
+            gc.enable()
     return payments, envelope
 
 
