@@ -271,3 +271,14 @@ def test_post_claim__streaming_after_a_clean_scan_equals_posting_the_payment() -
     whole = post_remittance(payment, ours, file="c.835")
     assert tuple(e for r in streamed for e in r.entries) == whole.entries
     assert tuple(w for r in streamed for w in r.worklist) == whole.worklist
+
+
+def test_post_remittance__our_line_missing_from_the_era_is_flagged_and_stays_open() -> None:
+    (payment,) = _payments("plb_recoupment.835")
+    ours = _claim("V-2001", ("97162", ("GP",), 1, "150.00"), ("97110", ("GP",), 2, "100.00"),
+                  ("97530", ("GP",), 1, "55.00"), day=date(2026, 3, 10))
+    result = post_remittance(payment, {"V-2001": ours})
+    codes = [f.code for f in result.findings]
+    assert codes == ["ledger.charge_mismatch", "ledger.line_not_reported"]
+    assert result.findings[1].location.line == 3
+    assert summarize("V-2001", ours.total_charge, result.entries).open_balance == Decimal("55.00")

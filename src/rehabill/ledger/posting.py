@@ -209,8 +209,26 @@ def _post_claim(cp: ClaimPayment, claim: Claim | None, base: PostingSource,
         part.entries.append(Entry(cp.claim_id, None, EntryKind.PAYMENT, -(cp.paid - line_paid),
                                   source))
     _adjust(part, cp.adjustments, cp, None, source, cp.remark_codes, ref)
+    if cp.lines and not cp.is_reversal:
+        _unreported_lines(part, cp, claim, used, file)
     part.status_changes.append(StatusChange(cp.claim_id, *_status(cp), source))
     return part
+
+
+def _unreported_lines(part: _Part, cp: ClaimPayment, claim: Claim, used: set[int],
+                      file: str) -> None:
+    """Our lines the payer reported nothing for (often bundled into another line)."""
+    for line in claim.lines:
+        if line.number in used:
+            continue
+        part.findings.append(Finding(
+            "ledger.line_not_reported", Severity.WARNING,
+            f"Claim {cp.claim_id} line {line.number} ({line.code}, charge {line.charge}) is "
+            "not in the remittance; its charge stays open.",
+            Location(file=file, claim_id=cp.claim_id, line=line.number, segment=cp.segment,
+                     segment_id="CLP"),
+            "Check whether the payer bundled it into another line (then write it off) or "
+            "dropped it (then resubmit it)."))
 
 
 def _adjust(part: _Part, adjustments: Sequence[Adjustment], cp: ClaimPayment,
