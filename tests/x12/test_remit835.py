@@ -8,6 +8,7 @@ from pathlib import Path
 
 import pytest
 
+from rehabill.domain.findings import Finding
 from rehabill.errors import InputError
 from rehabill.testing import finding_codes
 from rehabill.x12.envelope import split_transactions
@@ -18,6 +19,7 @@ from rehabill.x12.remit835 import (
     read_835_text,
     read_transaction,
 )
+from rehabill.x12.remit835_scan import scan_835
 from rehabill.x12.tokens import tokenize
 
 DATA = Path(__file__).resolve().parent.parent / "data"
@@ -149,3 +151,14 @@ def test_read_835__debit_payment_with_recoupments_balances() -> None:
     claim = payment.claims[0]
     assert [p.entity for p in claim.people] == ["QC", "IL"]
     assert claim.contacts == (("CX", "CLAIMS", "TE", "8005550000"),)
+
+
+def test_iter_835__runaway_segment_is_skipped_with_a_finding() -> None:
+    head = (DATA / "835" / "multi_st.835").read_text()[:107]
+    blob = "X" * 1_500_000
+    chunks = [head] + [blob[i:i + 65536] for i in range(0, len(blob), 65536)]
+    envelope: list[Finding] = []
+    list(iter_835(chunks, "r.835", envelope_findings=envelope))
+    assert "x12.envelope.segment_too_long" in {f.code for f in envelope}
+    scan = scan_835(chunks, "r.835")
+    assert "x12.envelope.segment_too_long" in {f.code for f in scan.envelope_findings}

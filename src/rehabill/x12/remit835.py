@@ -464,20 +464,49 @@ def iter_835(chunks: Iterable[str], file: str = "", *, keep_claims: bool = True,
     sink = envelope_findings if envelope_findings is not None else []
     checker = EnvelopeChecker(sink, file)
     state = _Stream(delimiters, file, keep_claims, checker)
-    tail = ""
-    terminator = delimiters.segment
+    for pieces in split_pieces(itertools.chain((head,), stream), delimiters.segment):
+        if pieces is None:
+            too_long_finding(checker, state.number + 1)
+        else:
+            yield from state.run(pieces)
+    yield from state.close()
+
+
+MAX_SEGMENT_LENGTH = 1_000_000
+
+
+def split_pieces(chunks: Iterable[str], terminator: str) -> Iterator[list[str] | None]:
+    """Raw segment texts, a list per chunk; None where a segment ran past the length limit.
+
+    Line breaks are not X12 data: when the terminator is not itself a line break they are
+    dropped, which reads "one segment per line" files and files wrapped at a fixed width (80
+    columns) alike. Text that runs past ``MAX_SEGMENT_LENGTH`` without a terminator (a wrong
+    terminator, a binary file) is dropped rather than copied again with every chunk, so a
+    reader never slows to a crawl on it.
+    """
     unwrap = terminator not in "\r\n"
-    for chunk in itertools.chain((head,), stream):
+    tail = ""
+    for chunk in chunks:
         if unwrap and ("\n" in chunk or "\r" in chunk):
-            # Line breaks are not X12 data: dropping them reads "one segment per line" files
-            # and files wrapped at a fixed width (80 columns) alike.
             chunk = chunk.replace("\r", "").replace("\n", "")
         pieces = (tail + chunk).split(terminator)
         tail = pieces.pop()
-        yield from state.run(pieces)
+        yield pieces
+        if len(tail) > MAX_SEGMENT_LENGTH:
+            tail = ""
+            yield None
     if tail.strip(_STRIP):
-        yield from state.run([tail])
-    yield from state.close()
+        yield [tail]
+
+
+def too_long_finding(checker: EnvelopeChecker, number: int) -> None:
+    """Record that text after segment ``number - 1`` ran past the segment length limit."""
+    checker.findings.append(Finding(
+        "x12.envelope.segment_too_long", Severity.ERROR,
+        f"After segment {number - 1}, more than {MAX_SEGMENT_LENGTH} characters have no segment "
+        "terminator; they were skipped.",
+        Location(file=checker.file, segment=number), "Check the terminator in the ISA header "
+        "(its last character) and that the file is X12 text."))
 
 
 _STRIP = "\r\n\ufeff \t"

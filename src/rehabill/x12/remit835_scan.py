@@ -18,6 +18,7 @@ from rehabill.domain.findings import Finding, Location, Severity
 from rehabill.domain.money import ZERO
 from rehabill.errors import InputError
 from rehabill.x12.envelope import ENVELOPE_IDS, EnvelopeChecker
+from rehabill.x12.remit835 import split_pieces, too_long_finding
 from rehabill.x12.tokens import Segment, detect_delimiters
 
 _STRIP = "\r\n\ufeff \t"
@@ -277,17 +278,11 @@ def scan_835(chunks: Iterable[str], file: str = "") -> ScanResult:
     if delimiters is None:
         raise InputError(problems[0].message if problems else "not an X12 file", location=file)
     state = _State(file, delimiters.element, delimiters.component)
-    terminator = delimiters.segment
-    unwrap = terminator not in "\r\n"
-    tail = ""
-    for chunk in itertools.chain((head,), stream):
-        if unwrap and ("\n" in chunk or "\r" in chunk):
-            chunk = chunk.replace("\r", "").replace("\n", "")
-        pieces = (tail + chunk).split(terminator)
-        tail = pieces.pop()
-        state.run(pieces)
-    if tail.strip(_STRIP):
-        state.run([tail])
+    for pieces in split_pieces(itertools.chain((head,), stream), delimiters.segment):
+        if pieces is None:
+            too_long_finding(state.checker, state.number + 1)
+        else:
+            state.run(pieces)
     return state.close()
 
 
