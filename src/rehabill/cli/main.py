@@ -12,6 +12,7 @@ from rehabill import __version__
 from rehabill.cli import codes as codes_cli
 from rehabill.cli import forms as forms_cli
 from rehabill.cli import scrub as scrub_cli
+from rehabill.cli import simulate as simulate_cli
 from rehabill.cli import units as units_cli
 from rehabill.cli import web as web_cli
 from rehabill.cli import x12 as x12_cli
@@ -41,6 +42,7 @@ def build_app() -> typer.Typer:
     forms_cli.register(app)
     scrub_cli.register(app)
     web_cli.register(app)
+    simulate_cli.register(app)
     return app
 
 
