@@ -13,6 +13,7 @@ from tests.x12.helpers import pyx12_errors
 
 DATA = Path(__file__).parent.parent / "data"
 VISITS = DATA / "visits_837p.json"
+TODAY = "2026-04-01"
 
 
 @pytest.fixture()
@@ -20,6 +21,8 @@ def run(tmp_path: Path):  # type: ignore[no-untyped-def]
     runner = CliRunner(env={"REHABILL_STATE_DIR": str(tmp_path / "state")})
 
     def invoke(*args: str) -> tuple[int, str, str]:
+        if args[:2] == ("x12", "837p") or args[:1] == ("cms1500",):
+            args = (*args, "--today", TODAY)  # filing windows judged on a fixed date
         result = runner.invoke(build_app(), list(args))
         return result.exit_code, result.stdout, result.stderr
 
@@ -33,7 +36,7 @@ def test_x12_837p__writes_clean_visits_and_lists_held_ones(run, tmp_path: Path) 
     data = json.loads(stdout)
     assert data["written"] == ["V-1002", "V-1001"]
     assert [h["visit_id"] for h in data["held"]] == ["V-1004", "V-1003"]
-    assert data["held"][1]["findings"][0]["code"] == "x12.837p.invalid_npi"
+    assert data["held"][1]["findings"][0]["code"] == "identity.npi_invalid"
     text = out.read_text()
     assert pyx12_errors(text) == []
     assert not (tmp_path / "batch.x12.part").exists()

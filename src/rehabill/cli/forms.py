@@ -1,6 +1,6 @@
 """``rehabill cms1500 VISITS.json -o OUT.pdf``: paper claims (CMS-1500 02/12) as a PDF.
 
-Visits are coded and checked exactly as for ``rehabill x12 837p``; visits with error findings
+Visits are coded and scrubbed exactly as for ``rehabill x12 837p``; visits with error findings
 are held back and listed, the rest are printed, one claim per page (more pages past six lines).
 """
 
@@ -11,12 +11,12 @@ from pathlib import Path
 
 import typer
 
-from rehabill.cli.common import fail
-from rehabill.cli.x12 import load_visits, prepare
+from rehabill.cli.common import fail, parse_today
+from rehabill.cli.x12 import load_visits
 from rehabill.domain import parse_visits
 from rehabill.errors import RehabillError
 from rehabill.forms.pdf import render_pdf
-from rehabill.reference import load
+from rehabill.services.scrubbing import default_settings, prepare_claims
 
 
 def register(app: typer.Typer) -> None:
@@ -26,11 +26,14 @@ def register(app: typer.Typer) -> None:
     def cms1500_command(
         visits: Path = typer.Argument(..., help="Visit file (JSON; DESIGN.md contract)."),
         output: Path = typer.Option(..., "-o", "--output", help="Where to write the PDF."),
+        today: str = typer.Option("", "--today",
+                                  help="Judge timely filing as of this date (YYYY-MM-DD)."),
     ) -> None:
         """Code VISITS and print their claims on CMS-1500 forms (PDF)."""
         try:
             parsed = parse_visits(load_visits(visits))
-            prepared = prepare(parsed.visits, parsed.findings, None, load())
+            prepared = prepare_claims(parsed.visits, parsed.findings,
+                                      default_settings(parse_today(today)))
         except RehabillError as error:
             fail(error)
         if prepared.claims:

@@ -11,8 +11,11 @@ import typer
 from rehabill import __version__
 from rehabill.cli import codes as codes_cli
 from rehabill.cli import forms as forms_cli
+from rehabill.cli import scrub as scrub_cli
+from rehabill.cli import simulate as simulate_cli
 from rehabill.cli import store as store_cli
 from rehabill.cli import units as units_cli
+from rehabill.cli import web as web_cli
 from rehabill.cli import x12 as x12_cli
 
 
@@ -38,6 +41,9 @@ def build_app() -> typer.Typer:
     codes_cli.register(app)
     x12_cli.register(app)
     forms_cli.register(app)
+    scrub_cli.register(app)
+    web_cli.register(app)
+    simulate_cli.register(app)
     store_cli.register(app)
     return app
 

@@ -1,7 +1,7 @@
 """``rehabill x12``: write 837P batches from visit files, read any X12 file we know.
 
-``rehabill x12 837p VISITS.json -o OUT.x12`` codes every visit, holds back the ones with error
-findings (listing them), and writes the rest as one 005010X222A1 interchange. Interchange
+``rehabill x12 837p VISITS.json -o OUT.x12`` codes and scrubs every visit, holds back the ones
+with error findings (listing them), and writes the rest as one 005010X222A1 interchange. Interchange
 control numbers come from ``--control-number`` or a persistent counter file, so every batch
 this machine sends has its own ISA13.
 
@@ -14,60 +14,20 @@ from __future__ import annotations
 import json
 import os
 from collections.abc import Iterator
-from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
 
 import typer
 
-from rehabill.cli.common import fail, print_json
-from rehabill.coding import CodingResult, UnitMethod, code_visit
-from rehabill.domain import Claim, Finding, Visit, has_errors, parse_visits
+from rehabill.cli.common import fail, parse_today, print_json
+from rehabill.coding import UnitMethod
+from rehabill.domain import Claim, Finding, parse_visits
 from rehabill.errors import ConfigError, InputError, RehabillError, UsageError
-from rehabill.reference import Reference, load
-from rehabill.x12.p837 import BatchSettings, BatchSummary, Writer837P, check_claim, grouping_key
+from rehabill.services.scrubbing import Prepared, default_settings, prepare_claims
+from rehabill.x12.p837 import BatchSettings, BatchSummary, Writer837P
 from rehabill.x12.reader import has_error_findings, is_unreadable, read_x12
 
 COUNTER_NAME = "x12-interchange-control-number"
-
-
-def visit_findings(result: CodingResult) -> list[Finding]:
-    """Everything that decides whether a coded visit goes into the batch.
-
-    Coding findings plus what the 837P guide needs (``check_claim``). The scrubber's findings
-    belong here too, so this is the one place to add them.
-    """
-    return [*result.findings, *check_claim(result.claim)]
-
-
-@dataclass(frozen=True, slots=True)
-class Prepared:
-    """The claims to write and the visits held back, with their findings."""
-
-    claims: tuple[Claim, ...]
-    held: tuple[tuple[str, tuple[Finding, ...]], ...]
-    warnings: tuple[Finding, ...]
-
-
-def prepare(visits: list[Visit], input_findings: list[Finding], method: UnitMethod | None,
-            reference: Reference) -> Prepared:
-    """Code each visit; hold back those with error findings (input problems included)."""
-    held: dict[str, list[Finding]] = {}
-    for finding in input_findings:
-        held.setdefault(finding.location.visit_id or "(file)", []).append(finding)
-    claims: list[Claim] = []
-    warnings: list[Finding] = []
-    for visit in visits:
-        result = code_visit(visit, method=method, reference=reference)
-        findings = visit_findings(result)
-        if has_errors(findings):
-            held.setdefault(visit.visit_id, []).extend(findings)
-        else:
-            claims.append(result.claim)
-            warnings.extend(findings)
-    claims.sort(key=grouping_key)
-    return Prepared(tuple(claims), tuple((k, tuple(v)) for k, v in held.items()),
-                    tuple(warnings))
 
 
 def state_dir() -> Path:
@@ -200,12 +160,16 @@ def register(app: typer.Typer) -> None:
         method: str | None = typer.Option(None, "--method", help="cms or per-code "
                                           "(default: the payer's)."),
         as_json: bool = typer.Option(False, "--json", help="Print the outcome as JSON."),
+        today: str = typer.Option("", "--today",
+                                  help="Judge timely filing as of this date (YYYY-MM-DD)."),
     ) -> None:
         """Code VISITS, hold back visits with error findings, write the rest as an 837P."""
         try:
             unit_method = _method(method)
             parsed = parse_visits(load_visits(visits))
-            prepared = prepare(parsed.visits, parsed.findings, unit_method, load())
+            prepared = prepare_claims(parsed.visits, parsed.findings,
+                                      default_settings(parse_today(today),
+                                                       method=unit_method))
             if not prepared.claims:
                 _report(prepared, None, output, as_json)
                 raise typer.Exit(1)

@@ -1,1 +1,51 @@
-"""ledger layer (see DESIGN.md)."""
+"""Ledger: posting math for remittances (pure; the store persists what posting returns).
+
+``post_remittance`` turns one 835 payment into entries (payments, contractual and other
+adjustments, patient responsibility, reversals), provider-level PLB entries, suspense items,
+worklist items (denials with CARC/RARC text, our plain reason and the next action) and claim
+status changes, each keeping its source (file, trace number, segment). ``post_payment`` does
+the same through a ``PostingStore`` and is idempotent by trace number.
+"""
+
+from rehabill.ledger.entries import (
+    ClaimBalance,
+    Entry,
+    EntryKind,
+    NextAction,
+    PostingResult,
+    PostingSource,
+    StatusChange,
+    SuspenseItem,
+    WorklistItem,
+    summarize,
+)
+from rehabill.ledger.posting import match_line, post_claim, post_remittance, trace_key
+from rehabill.ledger.store import (
+    EraPosting,
+    MemoryPostingStore,
+    PostingStore,
+    post_era,
+    post_payment,
+)
+
+__all__ = [
+    "ClaimBalance",
+    "Entry",
+    "EntryKind",
+    "EraPosting",
+    "MemoryPostingStore",
+    "NextAction",
+    "PostingResult",
+    "PostingSource",
+    "PostingStore",
+    "StatusChange",
+    "SuspenseItem",
+    "WorklistItem",
+    "match_line",
+    "post_claim",
+    "post_era",
+    "post_payment",
+    "post_remittance",
+    "summarize",
+    "trace_key",
+]

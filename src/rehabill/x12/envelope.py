@@ -57,81 +57,155 @@ def split_transactions(segments: Iterable[Segment], findings: list[Finding],
     A transaction is yielded once its SE is read (so callers can stream); envelope problems
     anywhere in the file are appended as they are met, and callers that must not act on a
     file with envelope errors check ``findings`` at the end before committing anything.
+    A transaction set holds all its segments; for one huge set use ``walk_transactions``.
     """
-    isa: Segment | None = None
-    gs: Segment | None = None
-    st_open: list[Segment] | None = None
-    groups = 0
-    sets = 0
+    open_set: list[Segment] = []
+    for isa, gs, seg in walk_transactions(segments, findings, file):
+        if seg.id == "ST":
+            open_set = [seg]
+        elif seg.id == "SE":
+            open_set.append(seg)
+            if isa is not None and gs is not None:
+                yield Transaction(isa, gs, tuple(open_set))
+            open_set = []
+        else:
+            open_set.append(seg)
+
+
+def walk_transactions(segments: Iterable[Segment], findings: list[Finding], file: str = ""
+                      ) -> Iterator[tuple[Segment | None, Segment | None, Segment]]:
+    """Yield ``(isa, gs, segment)`` for every segment from ST to SE, one at a time.
+
+    This is the streaming form of ``split_transactions``: nothing is buffered, so a single
+    transaction set of any size is read in constant memory. An SE is yielded only when an ST
+    is open; ``isa``/``gs`` are None for a set outside its envelope (already a finding).
+    Envelope findings are appended to ``findings`` as they are met (see ``EnvelopeChecker``).
+    """
+    checker = EnvelopeChecker(findings, file)
     last: Segment | None = None
     for seg in segments:
         last = seg
-        sid = seg.id
-        if st_open is not None and sid not in ("SE", "ST", "GE", "IEA", "GS", "ISA"):
-            st_open.append(seg)
-            continue
-        if sid == "ISA":
-            if isa is not None:
-                findings.append(_finding("missing_iea", "Interchange "
-                                         f"{isa.get(13)} has no IEA before the next ISA.",
-                                         seg, file, None, "Add the IEA trailer."))
-            isa, groups = seg, 0
-        elif sid == "IEA":
-            if isa is None:
-                findings.append(_finding("unexpected", "IEA without an ISA.", seg, file, None,
-                                         "Remove the stray IEA or restore its ISA."))
-            else:
-                _check_equal(findings, seg, 2, isa.get(13), "ISA13", file)
-                _check_count(findings, seg, 1, groups, "functional groups", file)
-            isa = None
-        elif sid == "GS":
-            if isa is None:
-                findings.append(_finding("unexpected", "GS outside an interchange.", seg, file,
-                                         None, "Every GS must sit inside ISA/IEA."))
-            gs, sets = seg, 0
-            groups += 1
-        elif sid == "GE":
-            if gs is None:
-                findings.append(_finding("unexpected", "GE without a GS.", seg, file, None,
-                                         "Remove the stray GE or restore its GS."))
-            else:
-                _check_equal(findings, seg, 2, gs.get(6), "GS06", file)
-                _check_count(findings, seg, 1, sets, "transaction sets", file)
-            gs = None
-        elif sid == "ST":
-            if st_open is not None:
-                findings.append(_finding("missing_se", f"Transaction {st_open[0].get(2)} has no "
-                                         "SE before the next ST.", seg, file, None,
-                                         "Add the SE trailer with the segment count."))
-            if gs is None or isa is None:
-                findings.append(_finding("unexpected", "ST outside a functional group.", seg,
-                                         file, None, "Every ST must sit inside GS/GE."))
-            st_open = [seg]
-            sets += 1
-        elif sid == "SE":
-            if st_open is None:
-                findings.append(_finding("unexpected", "SE without an ST.", seg, file, None,
-                                         "Remove the stray SE or restore its ST."))
-                continue
-            st_open.append(seg)
-            _check_equal(findings, seg, 2, st_open[0].get(2), "ST02", file)
-            _check_count(findings, seg, 1, len(st_open), "segments", file)
-            if isa is not None and gs is not None:
-                yield Transaction(isa, gs, tuple(st_open))
-            st_open = None
+        if checker.st is not None and seg.id not in ENVELOPE_IDS:
+            checker.body += 1
+            yield checker.isa, checker.gs, seg
+        elif checker.envelope(seg):
+            yield checker.isa, checker.gs, seg
+    checker.finish(last)
+
+
+class EnvelopeChecker:
+    """Incremental envelope checks, one segment at a time (the engine of ``walk_transactions``).
+
+    Checks what X12.5 requires of the envelope: control numbers that match (ISA13/IEA02,
+    GS06/GE02, ST02/SE02) and counts that match (IEA01 groups, GE01 sets, SE01 segments
+    including ST and SE). A streaming reader calls ``envelope`` for ISA/IEA/GS/GE/ST/SE and
+    adds 1 to ``body`` for every other segment while ``st`` is set; ``finish`` at the end.
+    """
+
+    def __init__(self, findings: list[Finding], file: str = "") -> None:
+        self.findings = findings
+        self.file = file
+        self.isa: Segment | None = None
+        self.gs: Segment | None = None
+        self.st: Segment | None = None
+        self.body = 0
+        self.groups = 0
+        self.sets = 0
+
+    def envelope(self, seg: Segment) -> bool:
+        """Check an envelope segment (or a data segment outside any set).
+
+        Returns:
+            True for an ST, and for an SE that closes an open ST (the segments a reader of
+            transactions must see); False otherwise.
+        """
+        handler = _ENVELOPE_HANDLERS.get(seg.id)
+        if handler is None:
+            self.findings.append(_finding("outside_transaction", f"Segment {seg.id} is "
+                                          "outside any transaction set.", seg, self.file, None,
+                                          "Data segments belong between ST and SE."))
+            return False
+        return handler(self, seg)
+
+    def _isa(self, seg: Segment) -> bool:
+        if self.isa is not None:
+            self.findings.append(_finding("missing_iea", "Interchange "
+                                          f"{self.isa.get(13)} has no IEA before the next ISA.",
+                                          seg, self.file, None, "Add the IEA trailer."))
+        self.isa, self.groups = seg, 0
+        return False
+
+    def _iea(self, seg: Segment) -> bool:
+        if self.isa is None:
+            self.findings.append(_finding("unexpected", "IEA without an ISA.", seg, self.file,
+                                          None, "Remove the stray IEA or restore its ISA."))
         else:
-            findings.append(_finding("outside_transaction", f"Segment {sid} is outside any "
-                                     "transaction set.", seg, file, None,
-                                     "Data segments belong between ST and SE."))
-    if st_open is not None:
-        findings.append(_finding("missing_se", f"Transaction {st_open[0].get(2)} ends without "
-                                 "an SE.", last, file, None, "The file is truncated."))
-    if gs is not None:
-        findings.append(_finding("missing_ge", "The file ends without a GE.", last, file, None,
-                                 "The file is truncated."))
-    if isa is not None:
-        findings.append(_finding("missing_iea", "The file ends without an IEA.", last, file,
-                                 None, "The file is truncated."))
+            _check_equal(self.findings, seg, 2, self.isa.get(13), "ISA13", self.file)
+            _check_count(self.findings, seg, 1, self.groups, "functional groups", self.file)
+        self.isa = None
+        return False
+
+    def _gs(self, seg: Segment) -> bool:
+        if self.isa is None:
+            self.findings.append(_finding("unexpected", "GS outside an interchange.", seg,
+                                          self.file, None, "Every GS must sit inside ISA/IEA."))
+        self.gs, self.sets = seg, 0
+        self.groups += 1
+        return False
+
+    def _ge(self, seg: Segment) -> bool:
+        if self.gs is None:
+            self.findings.append(_finding("unexpected", "GE without a GS.", seg, self.file, None,
+                                          "Remove the stray GE or restore its GS."))
+        else:
+            _check_equal(self.findings, seg, 2, self.gs.get(6), "GS06", self.file)
+            _check_count(self.findings, seg, 1, self.sets, "transaction sets", self.file)
+        self.gs = None
+        return False
+
+    def _st(self, seg: Segment) -> bool:
+        if self.st is not None:
+            self.findings.append(_finding("missing_se", f"Transaction {self.st.get(2)} has no "
+                                          "SE before the next ST.", seg, self.file, None,
+                                          "Add the SE trailer with the segment count."))
+        if self.gs is None or self.isa is None:
+            self.findings.append(_finding("unexpected", "ST outside a functional group.", seg,
+                                          self.file, None, "Every ST must sit inside GS/GE."))
+        self.st, self.body = seg, 0
+        self.sets += 1
+        return True
+
+    def _se(self, seg: Segment) -> bool:
+        if self.st is None:
+            self.findings.append(_finding("unexpected", "SE without an ST.", seg, self.file,
+                                          None, "Remove the stray SE or restore its ST."))
+            return False
+        _check_equal(self.findings, seg, 2, self.st.get(2), "ST02", self.file)
+        _check_count(self.findings, seg, 1, self.body + 2, "segments", self.file)
+        self.st = None
+        return True
+
+    def finish(self, last: Segment | None) -> None:
+        """Findings for whatever is still open at the end of the file."""
+        if self.st is not None:
+            self.findings.append(_finding("missing_se", f"Transaction {self.st.get(2)} ends "
+                                          "without an SE.", last, self.file, None,
+                                          "The file is truncated."))
+        if self.gs is not None:
+            self.findings.append(_finding("missing_ge", "The file ends without a GE.", last,
+                                          self.file, None, "The file is truncated."))
+        if self.isa is not None:
+            self.findings.append(_finding("missing_iea", "The file ends without an IEA.", last,
+                                          self.file, None, "The file is truncated."))
+
+
+_ENVELOPE_HANDLERS = {
+    "ISA": EnvelopeChecker._isa, "IEA": EnvelopeChecker._iea, "GS": EnvelopeChecker._gs,
+    "GE": EnvelopeChecker._ge, "ST": EnvelopeChecker._st, "SE": EnvelopeChecker._se,
+}
+
+
+ENVELOPE_IDS = frozenset({"SE", "ST", "GE", "IEA", "GS", "ISA"})
 
 
 def _check_equal(findings: list[Finding], seg: Segment, position: int, expected: str,
@@ -146,7 +220,7 @@ def _check_equal(findings: list[Finding], seg: Segment, position: int, expected:
 def _check_count(findings: list[Finding], seg: Segment, position: int, actual: int, what: str,
                  file: str) -> None:
     value = seg.get(position).strip()
-    if not value.isdigit() or int(value) != actual:
+    if not (value.isascii() and value.isdigit()) or int(value) != actual:
         findings.append(_finding(
             "count_mismatch",
             f"{seg.id}{position:02d} says {value!r} {what}, but there are {actual}.",

@@ -1,0 +1,272 @@
+"""Posting: turn one 835 payment into ledger entries, suspense, worklist and status changes.
+
+Pure: the inputs are the payment (``rehabill.x12.remit835.Remittance``), the claims we know
+(by patient control number, CLP01 = our CLM01) and the trace keys already posted; the output
+is a ``PostingResult`` that the store persists in one unit of work. Matching follows the
+005010X221A1 guide: CLP01 returns our CLM01 and REF*6R our line item control number (837P
+REF*6R); when a payer drops REF*6R we match on procedure code, modifiers, date and units, using
+SVC06 (the procedure as we billed it) when the payer changed the code in SVC01.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Container, Iterator, Mapping, Sequence
+from dataclasses import replace
+from decimal import Decimal
+
+from rehabill.domain.claim import Claim, ClaimLine, ClaimStatus
+from rehabill.domain.findings import Finding, Location, Severity, has_errors
+from rehabill.domain.money import ZERO
+from rehabill.ledger import denials
+from rehabill.ledger.entries import (
+    GROUP_KINDS,
+    Entry,
+    EntryKind,
+    PostingResult,
+    PostingSource,
+    StatusChange,
+    SuspenseItem,
+    WorklistItem,
+)
+from rehabill.reference import Reference, load
+from rehabill.x12.remit835 import Adjustment, ClaimPayment, Remittance, ServiceLine
+
+
+def trace_key(remittance: Remittance) -> str:
+    """The idempotency key of a payment: payer id (TRN03) / trace number (TRN02)."""
+    return f"{remittance.trace.originator}/{remittance.trace.number}"
+
+
+def post_remittance(remittance: Remittance, claims: Mapping[str, Claim], *, file: str = "",
+                    posted_traces: Container[str] = frozenset(),
+                    envelope_findings: Sequence[Finding] = (),
+                    reference: Reference | None = None) -> PostingResult:
+    """Post one payment.
+
+    Args:
+        remittance: one 835 transaction (read with its claims).
+        claims: the claims we know, by claim id (patient control number).
+        file: the 835 file name, kept on every entry's source.
+        posted_traces: trace keys already posted (idempotency).
+        envelope_findings: the file's envelope findings; any error means nothing is posted.
+        reference: the reference tables (default ``load()``).
+
+    Returns:
+        What to persist. A duplicate trace gives ``duplicate=True`` and nothing else; a payment
+        with error findings (or a file with envelope errors) gives a refusal finding only.
+    """
+    key = trace_key(remittance)
+    where = Location(file=file, segment=remittance.segment or None, segment_id="ST")
+    if key in posted_traces:
+        return PostingResult(key, duplicate=True, findings=(Finding(
+            "ledger.duplicate_trace", Severity.INFO,
+            f"Payment {remittance.trace.number} from payer {remittance.trace.originator or '?'}"
+            " was already posted; nothing changed.", where, "Nothing to do."),))
+    problems = [f for f in (*envelope_findings, *remittance.findings) if f.is_error]
+    if has_errors(problems):
+        return PostingResult(key, findings=(Finding(
+            "ledger.not_posted", Severity.ERROR,
+            f"Payment {remittance.trace.number} has {len(problems)} error finding(s) "
+            f"(first: {problems[0].code}); nothing was posted.", where,
+            "Ask the payer for a corrected 835, then post it."),))
+    ref = reference or load()
+    base = PostingSource(file, remittance.trace.originator, remittance.trace.number, 0)
+    parts = [_post_claim(c, claims.get(c.claim_id), base, ref) for c in remittance.claims]
+    return PostingResult(
+        key,
+        entries=tuple(e for p in parts for e in p.entries),
+        provider_entries=tuple(provider_entries(remittance, file)),
+        suspense=tuple(s for p in parts for s in p.suspense),
+        worklist=tuple(w for p in parts for w in p.worklist),
+        status_changes=tuple(s for p in parts for s in p.status_changes),
+        findings=tuple(f for p in parts for f in p.findings),
+    )
+
+
+def _source(remittance: Remittance, file: str, segment: int) -> PostingSource:
+    return PostingSource(file, remittance.trace.originator, remittance.trace.number, segment)
+
+
+def post_claim(payment: ClaimPayment, claim: Claim | None, *, source: PostingSource,
+               reference: Reference | None = None) -> PostingResult:
+    """Post one claim of a payment, for streaming very large ERAs claim by claim.
+
+    The caller has already checked the whole file (``rehabill.x12.remit835_scan.scan_835``)
+    and the trace key (idempotency); ``source`` names the file, payer id and trace number
+    (its ``segment`` is replaced by each entry's own).
+
+    Args:
+        payment: one CLP loop from ``iter_835``.
+        claim: our claim with that patient control number, or None (suspense).
+        source: where the payment comes from.
+        reference: the reference tables (default ``load()``).
+
+    Returns:
+        The claim's entries, suspense, worklist and status change.
+    """
+    part = _post_claim(payment, claim, source, reference or load())
+    return PostingResult(source.trace_key, entries=tuple(part.entries),
+                         suspense=tuple(part.suspense), worklist=tuple(part.worklist),
+                         status_changes=tuple(part.status_changes),
+                         findings=tuple(part.findings))
+
+
+def provider_entries(remittance: Remittance, file: str = "") -> Iterator[Entry]:
+    """PLB items as provider-level entries; ``amount`` is the cash effect (−PLB amount).
+
+    Args:
+        remittance: the payment (its PLB segments are kept even when its claims are not).
+        file: the file name for the entries' source.
+
+    Yields:
+        One entry per PLB adjustment, with the PLB reason and reference.
+    """
+    for plb in remittance.provider_adjustments:
+        source = _source(remittance, file, plb.segment)
+        for item in plb.items:
+            yield Entry("", None, EntryKind.PROVIDER_ADJUSTMENT, -item.amount, source,
+                        reason=item.reason, detail=item.reference)
+
+
+def match_line(svc: ServiceLine, lines: Sequence[ClaimLine], used: set[int],
+               claim_date: str = "") -> ClaimLine | None:
+    """Our line for an SVC: by REF*6R, else by code + modifiers + date + units.
+
+    Args:
+        svc: the payer's service line.
+        lines: our claim's lines.
+        used: line numbers already matched (updated on a match).
+        claim_date: the claim's statement date (CCYYMMDD) when the SVC has no DTM.
+
+    Returns:
+        The matching line, or None.
+    """
+    control = svc.control_number
+    if control:
+        for line in lines:
+            if line.control_number == control and line.number not in used:
+                used.add(line.number)
+                return line
+    billed = svc.original or svc.procedure
+    units = svc.original_units if svc.original is not None else svc.units
+    day = svc.service_date or claim_date
+    candidates = [x for x in lines if x.number not in used and x.code == billed.code
+                  and (not day or x.date_of_service.strftime("%Y%m%d") == day)]
+    exact = [x for x in candidates if set(x.modifiers) == set(billed.modifiers)
+             and (units is None or Decimal(x.units) == units)]
+    chosen = exact[0] if exact else (candidates[0] if len(candidates) == 1 else None)
+    if chosen is not None:
+        used.add(chosen.number)
+    return chosen
+
+
+class _Part:
+    __slots__ = ("entries", "findings", "status_changes", "suspense", "worklist")
+
+    def __init__(self) -> None:
+        self.entries: list[Entry] = []
+        self.suspense: list[SuspenseItem] = []
+        self.worklist: list[WorklistItem] = []
+        self.status_changes: list[StatusChange] = []
+        self.findings: list[Finding] = []
+
+
+def _post_claim(cp: ClaimPayment, claim: Claim | None, base: PostingSource,
+                ref: Reference) -> _Part:
+    part = _Part()
+    file = base.file
+    source = replace(base, segment=cp.segment)
+    if claim is None:
+        part.suspense.append(SuspenseItem(
+            cp.claim_id, f"No claim with patient control number {cp.claim_id!r}; the payment "
+            "is held until it is matched.", cp.paid, source))
+        return part
+    if cp.charge != claim.total_charge and not cp.is_reversal:
+        part.findings.append(Finding(
+            "ledger.charge_mismatch", Severity.WARNING,
+            f"Claim {cp.claim_id}: the payer's charge {cp.charge} differs from ours "
+            f"{claim.total_charge}; the difference stays open.",
+            Location(file=file, claim_id=cp.claim_id, segment=cp.segment, segment_id="CLP",
+                     element="CLP03"), "Check whether the payer split or changed the claim."))
+    claim_date = next((d.value for d in cp.dates if d.qualifier == "232"), "")
+    used: set[int] = set()
+    line_paid = ZERO
+    for svc in cp.lines:
+        line = match_line(svc, claim.lines, used, claim_date)
+        number = line.number if line is not None else None
+        line_source = replace(base, segment=svc.segment)
+        if line is None:
+            part.suspense.append(SuspenseItem(
+                cp.claim_id, f"Service line {svc.procedure.code} matched none of our lines; "
+                "posted at claim level until assigned.", svc.paid, line_source,
+                svc.procedure.code))
+        remarks = tuple(r.code for r in svc.remarks) or cp.remark_codes
+        part.entries.append(Entry(cp.claim_id, number, EntryKind.PAYMENT, -svc.paid,
+                                  line_source))
+        line_paid += svc.paid
+        _adjust(part, svc.adjustments, cp, number, line_source, remarks, ref)
+    if cp.paid != line_paid or not cp.lines:
+        part.entries.append(Entry(cp.claim_id, None, EntryKind.PAYMENT, -(cp.paid - line_paid),
+                                  source))
+    _adjust(part, cp.adjustments, cp, None, source, cp.remark_codes, ref)
+    if cp.lines and not cp.is_reversal:
+        _unreported_lines(part, cp, claim, used, file)
+    part.status_changes.append(StatusChange(cp.claim_id, *_status(cp), source))
+    return part
+
+
+def _unreported_lines(part: _Part, cp: ClaimPayment, claim: Claim, used: set[int],
+                      file: str) -> None:
+    """Our lines the payer reported nothing for (often bundled into another line)."""
+    for line in claim.lines:
+        if line.number in used:
+            continue
+        part.findings.append(Finding(
+            "ledger.line_not_reported", Severity.WARNING,
+            f"Claim {cp.claim_id} line {line.number} ({line.code}, charge {line.charge}) is "
+            "not in the remittance; its charge stays open.",
+            Location(file=file, claim_id=cp.claim_id, line=line.number, segment=cp.segment,
+                     segment_id="CLP"),
+            "Check whether the payer bundled it into another line (then write it off) or "
+            "dropped it (then resubmit it)."))
+
+
+def _adjust(part: _Part, adjustments: Sequence[Adjustment], cp: ClaimPayment,
+            line: int | None, source: PostingSource, remarks: tuple[str, ...],
+            ref: Reference) -> None:
+    for adj in adjustments:
+        kind = GROUP_KINDS.get(adj.group, EntryKind.OTHER_ADJUSTMENT)
+        detail = denials.PATIENT_SHARE.get(adj.reason, "") if adj.group == "PR" else ""
+        part.entries.append(Entry(cp.claim_id, line, kind, -adj.amount, source, adj.group,
+                                  adj.reason, detail, remarks))
+        if cp.is_reversal or denials.is_routine(adj.group, adj.reason) or adj.amount <= 0:
+            continue
+        advice = denials.advise(adj.group, adj.reason)
+        part.worklist.append(WorklistItem(
+            cp.claim_id, line, f"{adj.group}-{adj.reason}", adj.group, adj.reason, adj.amount,
+            denials.carc_text(ref, adj.reason), advice.reason, advice.action,
+            tuple((r, denials.rarc_text(ref, r)) for r in remarks), cp.payer_claim_number,
+            source))
+
+
+def _is_denied_line(svc: ServiceLine) -> bool:
+    return svc.paid == 0 and any(not denials.is_routine(a.group, a.reason) and a.group != "PR"
+                                 for a in svc.adjustments)
+
+
+def _status(cp: ClaimPayment) -> tuple[ClaimStatus, str]:
+    """The claim's new status and why (005010X221A1 CLP02 meanings)."""
+    if cp.is_reversal:
+        return ClaimStatus.ACCEPTED, "The payer reversed its earlier payment (CLP02 22)."
+    if cp.status == "4":
+        return ClaimStatus.DENIED, "The payer denied the claim (CLP02 4)."
+    if cp.status in ("23", "25"):
+        return ClaimStatus.ACCEPTED, f"The payer reported status {cp.status} without payment."
+    denied = [s for s in cp.lines if _is_denied_line(s)]
+    if cp.lines and len(denied) == len(cp.lines):
+        return ClaimStatus.DENIED, "Every line was denied."
+    if denied:
+        return ClaimStatus.PARTIALLY_PAID, f"{len(denied)} of {len(cp.lines)} lines denied."
+    if cp.paid > 0:
+        return ClaimStatus.PAID, f"Paid {cp.paid}."
+    return ClaimStatus.CLOSED, "Processed with no payment (patient responsibility or write-off)."

@@ -1,0 +1,200 @@
+"""The posting store interface: what ``rehabill.store`` implements to persist postings.
+
+``post_payment`` is the use case for one payment in terms of this protocol: look up the claims
+it names, refuse a trace already posted, post, and save the result (the service layer owns
+the transaction). ``post_era`` does a whole file of any size: it checks all of it first and
+then posts claim by claim in batches. ``MemoryPostingStore`` is a dict-backed implementation
+for tests, the demo and the simulator.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable, Mapping, Sequence
+from dataclasses import dataclass
+from typing import Protocol
+
+from rehabill.domain.claim import Claim, ClaimStatus
+from rehabill.domain.findings import Finding, Location, Severity
+from rehabill.ledger.entries import (
+    ClaimBalance,
+    Entry,
+    PostingResult,
+    PostingSource,
+    SuspenseItem,
+    WorklistItem,
+    summarize,
+)
+from rehabill.ledger.posting import post_claim, post_remittance, provider_entries, trace_key
+from rehabill.x12.remit835 import ClaimPayment, Remittance, iter_835
+
+
+class PostingStore(Protocol):
+    """What posting needs from storage (implemented with SQLAlchemy in ``rehabill.store``)."""
+
+    def find_claims(self, claim_ids: Iterable[str]) -> Mapping[str, Claim]:
+        """The claims we know among ``claim_ids`` (by patient control number)."""
+        ...
+
+    def is_posted(self, trace_key: str) -> bool:
+        """True when a payment with this payer/trace key was already saved."""
+        ...
+
+    def save_posting(self, result: PostingResult) -> None:
+        """Persist entries, suspense, worklist and status changes (no commit here)."""
+        ...
+
+
+def post_payment(store: PostingStore, remittance: Remittance, *, file: str = "",
+                 envelope_findings: Sequence[Finding] = ()) -> PostingResult:
+    """Post one payment through a store: idempotent by trace key.
+
+    Args:
+        store: the posting store.
+        remittance: one 835 transaction with its claims.
+        file: the file name for entry sources.
+        envelope_findings: the file's envelope findings (errors refuse posting).
+
+    Returns:
+        The result, already handed to ``store.save_posting`` unless it was a duplicate or
+        a refusal.
+    """
+    key = trace_key(remittance)
+    posted = {key} if store.is_posted(key) else set()
+    claims = store.find_claims({c.claim_id for c in remittance.claims})
+    result = post_remittance(remittance, claims, file=file, posted_traces=posted,
+                             envelope_findings=envelope_findings)
+    if result.posted or result.status_changes:
+        store.save_posting(result)
+    return result
+
+
+class MemoryPostingStore:
+    """An in-memory ``PostingStore`` (tests, demo, simulator)."""
+
+    def __init__(self, claims: Iterable[Claim] = ()) -> None:
+        self.claims: dict[str, Claim] = {c.claim_id: c for c in claims}
+        self.traces: set[str] = set()
+        self.entries: list[Entry] = []
+        self.provider_entries: list[Entry] = []
+        self.suspense: list[SuspenseItem] = []
+        self.worklist: list[WorklistItem] = []
+        self.statuses: dict[str, ClaimStatus] = {}
+
+    def find_claims(self, claim_ids: Iterable[str]) -> Mapping[str, Claim]:
+        """The known claims among ``claim_ids``."""
+        return {i: self.claims[i] for i in claim_ids if i in self.claims}
+
+    def is_posted(self, trace_key: str) -> bool:
+        """True when the trace key was saved."""
+        return trace_key in self.traces
+
+    def save_posting(self, result: PostingResult) -> None:
+        """Keep everything the posting produced."""
+        self.traces.add(result.trace_key)
+        self.entries.extend(result.entries)
+        self.provider_entries.extend(result.provider_entries)
+        self.suspense.extend(result.suspense)
+        self.worklist.extend(result.worklist)
+        for change in result.status_changes:
+            self.statuses[change.claim_id] = change.status
+
+    def balance(self, claim_id: str) -> ClaimBalance:
+        """The claim's ledger summary."""
+        claim = self.claims[claim_id]
+        return summarize(claim_id, claim.total_charge, self.entries)
+
+
+@dataclass(frozen=True, slots=True)
+class EraPosting:
+    """What posting a whole 835 file did."""
+
+    file: str
+    refused: bool
+    findings: tuple[Finding, ...]
+    posted_traces: tuple[str, ...] = ()
+    duplicate_traces: tuple[str, ...] = ()
+    claims: int = 0
+    suspense: int = 0
+    worklist: int = 0
+
+
+def post_era(open_chunks: Callable[[], Iterable[str]], store: PostingStore, *, file: str = "",
+             batch: int = 500) -> EraPosting:
+    """Post an 835 file of any size: check all of it, then post claim by claim.
+
+    The first pass reads the whole file (claims are not kept, so memory stays flat) and
+    refuses it whole on any error finding, envelope or payment (DESIGN.md: a malformed file is
+    never half-posted). The second pass posts each payment's claims in batches of ``batch``
+    (one ``find_claims`` and one ``save_posting`` per batch), skipping payments whose trace key
+    was already posted.
+
+    Args:
+        open_chunks: returns a fresh iterator over the file's text (called twice).
+        store: the posting store (the caller's unit of work commits).
+        file: the file name for locations and entry sources.
+        batch: claims per store round trip.
+
+    Returns:
+        A summary; ``refused`` with the error findings when nothing was posted.
+
+    Raises:
+        InputError: when the file has no usable ISA header.
+    """
+    envelope: list[Finding] = []
+    problems: list[Finding] = []
+    heads: list[Remittance] = []
+    for item in iter_835(open_chunks(), file, keep_claims=False, envelope_findings=envelope):
+        if isinstance(item, Remittance):
+            heads.append(item)
+            problems.extend(f for f in item.findings if f.is_error)
+    problems = [f for f in envelope if f.is_error] + problems
+    if problems:
+        refusal = Finding("ledger.not_posted", Severity.ERROR,
+                          f"{file or 'The file'} has {len(problems)} error finding(s) (first: "
+                          f"{problems[0].code}); nothing was posted.", Location(file=file),
+                          "Ask the payer for a corrected 835, then post it.")
+        return EraPosting(file, True, (refusal, *problems))
+    return _post_stream(open_chunks, store, heads, file, batch)
+
+
+def _post_stream(open_chunks: Callable[[], Iterable[str]], store: PostingStore,
+                 heads: Sequence[Remittance], file: str, batch: int) -> EraPosting:
+    keys = [trace_key(h) for h in heads]
+    skip = {i for i, key in enumerate(keys) if store.is_posted(key) or key in keys[:i]}
+    counts = {"claims": 0, "suspense": 0, "worklist": 0}
+    pending: list[ClaimPayment] = []
+    index = 0
+
+    def flush() -> None:
+        if not pending or index in skip:
+            pending.clear()
+            return
+        head = heads[index]
+        source = PostingSource(file, head.trace.originator, head.trace.number, 0)
+        known = store.find_claims({c.claim_id for c in pending})
+        parts = [post_claim(c, known.get(c.claim_id), source=source) for c in pending]
+        result = PostingResult(keys[index], tuple(e for p in parts for e in p.entries),
+                               suspense=tuple(s for p in parts for s in p.suspense),
+                               worklist=tuple(w for p in parts for w in p.worklist),
+                               status_changes=tuple(s for p in parts for s in p.status_changes),
+                               findings=tuple(f for p in parts for f in p.findings))
+        store.save_posting(result)
+        counts["claims"] += len(pending)
+        counts["suspense"] += len(result.suspense)
+        counts["worklist"] += len(result.worklist)
+        pending.clear()
+
+    for item in iter_835(open_chunks(), file, keep_claims=False):
+        if isinstance(item, ClaimPayment):
+            pending.append(item)
+            if len(pending) >= batch:
+                flush()
+            continue
+        flush()
+        if index not in skip:
+            store.save_posting(PostingResult(keys[index], provider_entries=tuple(
+                provider_entries(item, file))))
+        index += 1
+    return EraPosting(file, False, (), tuple(k for i, k in enumerate(keys) if i not in skip),
+                      tuple(keys[i] for i in sorted(skip)), counts["claims"],
+                      counts["suspense"], counts["worklist"])

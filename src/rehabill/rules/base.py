@@ -1,0 +1,275 @@
+"""What every rule shares: the ``Rule`` record, the per-claim ``RuleContext`` and helpers.
+
+A rule is a plain function ``rule(visit, ctx) -> Iterable[Finding]``. The context carries
+everything a rule may consult besides the visit: the reference tables, the payer policy, the
+coded claim (None when coding was not run), the "today" of the run (timely filing is judged
+against it, never against the wall clock) and an optional ICD-10-CM checker supplied by the
+shell. Rules read; they never write and never raise on bad data.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable, Mapping
+from dataclasses import dataclass
+from datetime import date
+from decimal import Decimal
+from enum import StrEnum
+
+from rehabill.coding import expected_allowed
+from rehabill.domain.claim import Claim, ClaimLine
+from rehabill.domain.findings import Finding, Location, Severity
+from rehabill.domain.visit import Credential, Discipline, Mode, Visit
+from rehabill.reference import GROUP_CODES, PtpEdit, Reference
+from rehabill.rules.policy import Policy
+
+
+class IcdStatus(StrEnum):
+    """What the ICD-10-CM checker says about one code."""
+
+    BILLABLE = "billable"
+    HEADER = "header"
+    UNKNOWN = "unknown"
+
+
+IcdCheck = Callable[[str], IcdStatus]
+"""A function the shell supplies (``rehabill.services.icd10.check``); the core stays pure."""
+
+
+@dataclass(frozen=True, slots=True)
+class RuleContext:
+    """Everything a rule may consult about one claim besides the visit itself.
+
+    Attributes:
+        reference: the shipped tables (``rehabill.reference.load()``).
+        policy: the payer policy chosen for this visit's coverage plan.
+        today: the date the claim would be sent; timely filing is judged against it.
+        claim: the coded claim from ``rehabill.coding``, or None when coding was not run.
+        icd: the ICD-10-CM checker, or None to check the code format only.
+        policy_fallback: True when the plan named no known policy and the default was used.
+        facts: the visit's shared facts; ``scrub`` fills them in (rules call ``facts_of``).
+        same_day: the other visits of the same patient on the same date in the batch being
+            scrubbed (``scrub_visits`` fills them in; empty for a visit scrubbed alone).
+    """
+
+    reference: Reference
+    policy: Policy
+    today: date
+    claim: Claim | None = None
+    icd: IcdCheck | None = None
+    policy_fallback: bool = False
+    facts: Facts | None = None
+    same_day: tuple[Visit, ...] = ()
+
+
+RuleFunction = Callable[[Visit, RuleContext], Iterable[Finding]]
+
+
+@dataclass(frozen=True, slots=True)
+class Rule:
+    """One registered rule: stable dotted code, severity, the function, a title and its source.
+
+    ``applies``, when given, says from the payer policy alone whether the rule can ever fire
+    (no KX rules for a payer without the KX threshold); ``needs`` names visit flags (``HAS_*``)
+    without which it cannot fire (no NCCI rule without an NCCI pair). The scrubber leaves such
+    rules out of the run; the function keeps its own checks, so calling it directly stays
+    correct. Both exist for speed only.
+    """
+
+    code: str
+    severity: Severity
+    function: RuleFunction
+    title: str
+    source: str
+    applies: Callable[[Policy], bool] | None = None
+    needs: frozenset[str] = frozenset()
+
+
+def service_location(visit: Visit, index: int, field: str = "") -> Location:
+    """The location of ``visit.services[index]`` (line numbers are 1-based)."""
+    path = f"services[{index}]" + (f".{field}" if field else "")
+    return Location(visit_id=visit.visit_id, line=index + 1, field=path)
+
+
+def visit_location(visit: Visit, field: str = "") -> Location:
+    """The location of a visit-level field."""
+    return Location(visit_id=visit.visit_id, field=field)
+
+
+def finding(rule: Rule, message: str, location: Location, fix: str,
+            *, auto_fix: bool = False) -> Finding:
+    """A finding carrying the rule's code and severity."""
+    return Finding(rule.code, rule.severity, message, location, fix, auto_fix)
+
+
+def lines_for(claim: Claim | None, index: int) -> tuple[ClaimLine, ...]:
+    """The coded claim's lines built from ``visit.services[index]`` (empty without a claim)."""
+    if claim is None:
+        return ()
+    return tuple(line for line in claim.lines if line.service_index == index)
+
+
+def coded_units(claim: Claim, index: int) -> int:
+    """Units coding gave ``visit.services[index]``, summed over its lines (CQ/no-CQ splits)."""
+    return sum(line.units for line in claim.lines if line.service_index == index)
+
+
+@dataclass(frozen=True, slots=True)
+class Facts:
+    """What several rules need about one visit, worked out once per scrub (the hot path).
+
+    Attributes:
+        discipline: the plan of care's discipline.
+        codes: every service code on the visit.
+        modifiers: per service, the modifiers billed: the documented ones, else the coded
+            lines' (empty when neither exists).
+        all_modifiers: every modifier billed anywhere on the visit.
+        units: units billed per code: the coded claim's, else what the visit documents (an
+            untimed service counts one unit, a timed one its documented units or none).
+        timed_minutes: therapist plus assistant minutes of the timed services.
+        assistant_minutes: assistant minutes of every service.
+        one_on_one: every service was one-on-one.
+        pairs: active NCCI PTP edits between two services, as (column-1 index, column-2
+            index, edit).
+        allowed_estimate: the claim's expected Medicare allowed amount (PFS national
+            non-facility amount x units, 85% for CQ/CO lines, as coding reckons KX), or None
+            when the policy has no KX threshold.
+    """
+
+    discipline: Discipline
+    codes: frozenset[str]
+    modifiers: tuple[tuple[str, ...], ...]
+    all_modifiers: frozenset[str]
+    units: Mapping[str, int]
+    timed_minutes: int
+    assistant_minutes: int
+    one_on_one: bool
+    pairs: tuple[tuple[int, int, PtpEdit], ...]
+    allowed_estimate: Decimal | None
+    flags: frozenset[str] = frozenset()
+
+
+# What a visit has, for ``Rule.needs``: a rule that needs a flag the visit lacks cannot fire.
+HAS_ASSISTANT = "assistant"            # an assistant named, assistant minutes, or rendering
+HAS_DOCUMENTED_UNITS = "documented_units"
+HAS_DOCUMENTED_MODIFIERS = "documented_modifiers"
+HAS_NCCI_PAIR = "ncci_pair"
+HAS_GROUP = "group"                    # a group/concurrent mode or a group code
+HAS_FUNCTIONAL = "functional"          # 97530, 97535, 97537 or 97542
+HAS_PLAN = "plan_of_care"
+HAS_AUTHORIZATION = "authorization"
+HAS_SAME_DAY = "same_day"
+HAS_TOTAL_TIME = "total_treatment_minutes"
+HAS_PROGRESS_COUNT = "treatment_days_since_progress_report"
+USES_DEFAULT_POLICY = "default_policy"
+FUNCTIONAL_CODES = frozenset({"97530", "97535", "97537", "97542"})
+
+
+def _flags(visit: Visit, ctx: RuleContext, codes: frozenset[str], one_on_one: bool,
+           assistant_minutes: int, has_pairs: bool) -> frozenset[str]:
+    services = visit.services
+    checks = (
+        (HAS_ASSISTANT, visit.assistant is not None or assistant_minutes > 0
+         or visit.rendering_provider.credential.is_assistant),
+        (HAS_DOCUMENTED_UNITS, any(s.units is not None for s in services)),
+        (HAS_DOCUMENTED_MODIFIERS, any(s.modifiers for s in services)),
+        (HAS_NCCI_PAIR, has_pairs),
+        (HAS_GROUP, not one_on_one or not GROUP_CODES.isdisjoint(codes)),
+        (HAS_FUNCTIONAL, not FUNCTIONAL_CODES.isdisjoint(codes)),
+        (HAS_PLAN, visit.plan_of_care is not None),
+        (HAS_AUTHORIZATION, visit.authorization is not None),
+        (HAS_SAME_DAY, bool(ctx.same_day)),
+        (HAS_TOTAL_TIME, visit.total_treatment_minutes is not None),
+        (HAS_PROGRESS_COUNT, visit.treatment_days_since_progress_report is not None),
+        (USES_DEFAULT_POLICY, ctx.policy_fallback),
+    )
+    return frozenset(name for name, present in checks if present)
+
+
+def facts_of(visit: Visit, ctx: RuleContext) -> Facts:
+    """The context's facts when ``scrub`` worked them out, else computed now."""
+    return ctx.facts if ctx.facts is not None else compute_facts(visit, ctx)
+
+
+def compute_facts(visit: Visit, ctx: RuleContext) -> Facts:
+    """Work out the shared facts of ``visit`` once (see ``Facts``)."""
+    codes = ctx.reference.codes
+    claim = ctx.claim
+    coded: dict[int, list[str]] = {}
+    units: dict[str, int] = {}
+    if claim is not None:
+        for line in claim.lines:
+            units[line.code] = units.get(line.code, 0) + line.units
+            found = coded.setdefault(line.service_index, [])
+            found.extend(m for m in line.modifiers if m not in found)
+    modifiers: list[tuple[str, ...]] = []
+    timed_total = assistant_total = 0
+    one_on_one = True
+    for index, service in enumerate(visit.services):
+        modifiers.append(service.modifiers or tuple(coded.get(index, ())))
+        is_timed = codes.is_timed(service.code)
+        if is_timed:
+            timed_total += service.minutes + service.assistant_minutes
+        assistant_total += service.assistant_minutes
+        one_on_one = one_on_one and service.mode is Mode.ONE_ON_ONE
+        if claim is None:
+            count = service.units if service.units is not None else (0 if is_timed else 1)
+            units[service.code] = units.get(service.code, 0) + count
+    plan = visit.plan_of_care
+    all_codes = frozenset(s.code for s in visit.services)
+    pairs = _pairs(visit, ctx.reference)
+    return Facts(
+        discipline=plan.discipline if plan is not None and plan.discipline is not None
+        else _CREDENTIAL_DISCIPLINE[visit.rendering_provider.credential],
+        codes=all_codes,
+        modifiers=tuple(modifiers),
+        all_modifiers=frozenset(m for group in modifiers for m in group),
+        units=units,
+        timed_minutes=timed_total,
+        assistant_minutes=assistant_total,
+        one_on_one=one_on_one,
+        pairs=pairs,
+        allowed_estimate=_allowed(visit, units, ctx) if ctx.policy.kx_threshold else None,
+        flags=_flags(visit, ctx, all_codes, one_on_one, assistant_total, bool(pairs)),
+    )
+
+
+_CREDENTIAL_DISCIPLINE = {c: c.discipline for c in Credential}
+"""``Visit.discipline`` without building a dict per call (the same answer, looked up)."""
+
+
+def _pairs(visit: Visit, reference: Reference) -> tuple[tuple[int, int, PtpEdit], ...]:
+    services = visit.services
+    if len(services) < 2:
+        return ()
+    ncci, on = reference.ncci, visit.date_of_service
+    out = []
+    for i in range(len(services)):
+        a = services[i].code
+        for j in range(i + 1, len(services)):
+            b = services[j].code
+            if a != b:
+                edit = ncci.edit_for(a, b, on)
+                if edit is not None:
+                    out.append((i, j, edit) if edit.column1 == a else (j, i, edit))
+    return tuple(out)
+
+
+def _allowed(visit: Visit, units: Mapping[str, int], ctx: RuleContext) -> Decimal:
+    """The claim's expected allowed amount, as coding reckons it for KX when there is a claim
+    (national non-facility amount x units, 85% for CQ/CO lines); else from the billed units."""
+    if ctx.claim is not None:
+        return sum((expected_allowed(line, visit, ctx.reference) for line in ctx.claim.lines),
+                   Decimal(0))
+    fees = ctx.reference.fees
+    total = Decimal(0)
+    for code, count in units.items():
+        row = fees.get(code, visit.date_of_service)
+        if row is not None and count:
+            total += row.nonfac_amount * count
+    return total
+
+
+DISCIPLINE_MODIFIERS = frozenset({"GP", "GO", "GN"})
+ASSISTANT_MODIFIERS = frozenset({"CQ", "CO"})
+DISTINCT_MODIFIERS = frozenset({"59", "XE", "XS", "XP", "XU"})
+X_MODIFIERS = frozenset({"XE", "XS", "XP", "XU"})

@@ -1,0 +1,44 @@
+"""The scrubber's default coder: ``rehabill.coding.code_visit`` under the payer's policy.
+
+The policy decides the unit method (cms | per-code), whether CQ/CO and KX are applied, and
+whether 59 stands in for the X modifiers; coding then computes what the claim should say, and
+the units/modifier rules compare the documentation against it.
+"""
+
+from __future__ import annotations
+
+from functools import lru_cache
+
+from rehabill.coding import CodingOptions, UnitMethod, code_visit
+from rehabill.domain.claim import Claim
+from rehabill.domain.findings import Finding
+from rehabill.domain.visit import Visit
+from rehabill.reference import Reference
+from rehabill.rules.policy import Policy
+
+
+@lru_cache(maxsize=64)
+def coding_options(policy: Policy) -> CodingOptions:
+    """The coding options a payer policy implies."""
+    return CodingOptions(
+        method=UnitMethod(policy.unit_method),
+        assistant_modifiers=policy.assistant_modifiers,
+        kx=policy.kx_threshold,
+        use_59_only=policy.distinct_modifiers == "59_only",
+    )
+
+
+def code_for_policy(visit: Visit, policy: Policy,
+                    reference: Reference) -> tuple[Claim | None, tuple[Finding, ...]]:
+    """Code ``visit`` as ``policy`` wants it.
+
+    Args:
+        visit: the documented visit.
+        policy: the payer policy chosen for it.
+        reference: the tables.
+
+    Returns:
+        The coded claim and coding's own findings.
+    """
+    result = code_visit(visit, reference=reference, options=coding_options(policy))
+    return result.claim, result.findings

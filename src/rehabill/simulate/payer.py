@@ -1,0 +1,602 @@
+"""Payer simulator: adjudicate our claims like Medicare Part B or a commercial plan.
+
+It answers a batch the way payers do: a 999 for the batch, a 277CA accepting or rejecting each
+claim at the front door, and 835 payments for the accepted ones (plus, now and then, a later
+payment that reverses and corrects a claim, and provider-level PLB adjustments). Everything is
+decided by a seeded ``random.Random`` and the shipped reference data, so a seed gives the same
+files every time.
+
+How a line is priced (CMS Pub 100-04 ch.12 §20 and ch.5 for therapy; commercial plans price
+as a percentage of Medicare):
+
+* allowed = PFS national non-facility amount x units (x the commercial percentage), never more
+  than the charge; lines with CQ/CO (therapy assistant) at 85% (42 CFR 414.1(b)/§1834(v));
+  an optional MPPR-style reduction on every timed line after the highest-priced one;
+* CO-45 = charge - allowed; PR-1 deductible from what remains of the patient's deductible;
+  PR-2 coinsurance (Medicare 20%) of what the deductible leaves; PR-3 a commercial copay once
+  per claim; CO-253 sequestration (2% of Medicare's payment);
+* denials with the reasons payers use: CO-4 (no GP/GO/GN), CO-97 / CO-236 (NCCI PTP pair
+  without a distinct-service modifier), CO-151 (Medicare) or CO-119 (commercial) over the MUE,
+  CO-197 (commercial, no authorization), CO-29 (received after the filing limit), and at the
+  configured rates CO-16 with a RARC (M51 / N290), CO-50 and the NCCI reasons.
+"""
+
+from __future__ import annotations
+
+import random
+import zlib
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass, field, replace
+from datetime import date, timedelta
+from decimal import ROUND_HALF_UP, Decimal
+from pathlib import Path
+
+from rehabill.domain.claim import Claim, ClaimLine
+from rehabill.domain.money import ZERO, round_cents
+from rehabill.domain.visit import (
+    Address,
+    Authorization,
+    BillingProvider,
+    Coverage,
+    Credential,
+    Patient,
+    Provider,
+    Visit,
+)
+from rehabill.errors import InputError
+from rehabill.reference import Reference, load
+from rehabill.x12.ack277 import Ack277, ClaimAck, LineAck, StatusCode
+from rehabill.x12.ack277 import write_277ca as write_277ca_text
+from rehabill.x12.ack999 import Ack999, SetResponse
+from rehabill.x12.ack999 import write_999 as write_999_text
+from rehabill.x12.envelope import split_transactions
+from rehabill.x12.p837_reader import Transaction837P, read_837p
+from rehabill.x12.remit835 import (
+    Adjustment,
+    AmountRef,
+    ClaimPayment,
+    DateRef,
+    HeaderGroup,
+    Party,
+    Payment,
+    Person,
+    PlbItem,
+    Procedure,
+    ProviderAdjustment,
+    RefId,
+    Remark,
+    Remittance,
+    ServiceLine,
+    Trace,
+)
+from rehabill.x12.remit835_write import write_835 as write_835_text
+from rehabill.x12.tokens import tokenize
+
+DISTINCT_MODIFIERS = frozenset({"59", "XE", "XS", "XP", "XU"})
+DISCIPLINE_MODIFIERS = frozenset({"GP", "GO", "GN"})
+
+
+@dataclass(frozen=True, slots=True)
+class DenialRates:
+    """Chances (0..1) that a line is denied for a reason at random, besides the rule-based ones."""
+
+    missing_information: Decimal = Decimal("0.02")
+    medical_necessity: Decimal = Decimal("0.01")
+    bundling: Decimal = Decimal("0.01")
+    claim_reversal: Decimal = Decimal("0.03")
+    provider_adjustment: Decimal = Decimal("0.10")
+
+    @classmethod
+    def none(cls) -> DenialRates:
+        """No random denials, reversals or PLBs (rule-based denials still apply)."""
+        z = Decimal(0)
+        return cls(z, z, z, z, z)
+
+
+@dataclass(frozen=True, slots=True)
+class PayerProfile:
+    """How one payer prices and denies."""
+
+    payer_id: str
+    name: str
+    medicare: bool
+    percent_of_medicare: Decimal = Decimal("100")
+    deductible: Decimal = Decimal("0")
+    coinsurance: Decimal = Decimal("0.20")
+    copay: Decimal = Decimal("0")
+    assistant_rate: Decimal = Decimal("0.85")
+    mppr_rate: Decimal | None = None
+    sequestration: Decimal = Decimal("0")
+    filing_limit_days: int = 365
+    requires_authorization: bool = False
+    rates: DenialRates = field(default_factory=DenialRates)
+
+    @property
+    def filing_indicator(self) -> str:
+        """CLP06: MB (Medicare Part B) or CI (commercial)."""
+        return "MB" if self.medicare else "CI"
+
+
+MEDICARE = PayerProfile("MEDICARE", "MEDICARE PART B", True, deductible=Decimal("257.00"),
+                        sequestration=Decimal("0.02"))
+COMMERCIAL = PayerProfile("COMMERCIAL", "GENERIC COMMERCIAL", False,
+                          percent_of_medicare=Decimal("115"), deductible=Decimal("500.00"),
+                          coinsurance=Decimal("0.10"), copay=Decimal("30.00"),
+                          filing_limit_days=90, requires_authorization=True)
+
+
+@dataclass(frozen=True, slots=True)
+class Adjudication:
+    """What the payer sends back for a batch: 999, 277CA and 835 payments (models)."""
+
+    ack_999: Ack999
+    ack_277: Ack277
+    payments: tuple[Remittance, ...]
+
+    def texts(self, *, payer_id: str, submitter_id: str) -> dict[str, str]:
+        """The three files' text by suggested file suffix ("999", "277", "835")."""
+        return {
+            "999": write_999_text([self.ack_999], sender_id=payer_id, receiver_id=submitter_id),
+            "277": write_277ca_text([self.ack_277], sender_id=payer_id,
+                                    receiver_id=submitter_id),
+            "835": write_835_text(self.payments, sender_id=payer_id, receiver_id=submitter_id),
+        }
+
+
+@dataclass(slots=True)
+class _Priced:
+    """A line's adjudication in progress (mutable while built)."""
+
+    line: ClaimLine
+    allowed: Decimal = ZERO
+    adjustments: list[Adjustment] = field(default_factory=list)
+    remarks: list[str] = field(default_factory=list)
+    denied: bool = False
+
+    def deny(self, reason: str, remark: str = "") -> None:
+        self.denied = True
+        self.allowed = ZERO
+        self.adjustments = [Adjustment("CO", reason, self.line.charge)]
+        self.remarks = [remark] if remark else []
+
+    @property
+    def paid(self) -> Decimal:
+        return self.line.charge - sum((a.amount for a in self.adjustments), ZERO)
+
+
+class PayerSimulator:
+    """Adjudicates batches for one payer profile; deductibles carry over between batches."""
+
+    def __init__(self, profile: PayerProfile, *, seed: int = 0,
+                 reference: Reference | None = None) -> None:
+        self.profile = profile
+        self.random = random.Random(seed)
+        self.reference = reference or load()
+        self.deductible_met: dict[str, Decimal] = {}
+        self.claim_counter = 0
+        self.trace_counter = 0
+        # TRN03: "1" + a 9-digit id; each payer its own, so trace keys never collide.
+        self.originator = "1" + f"{zlib.crc32(profile.payer_id.encode()) % 10**9:09d}"
+
+    # ------------------------------------------------------------------ batch
+
+    def adjudicate(self, claims: Sequence[Claim], *, received: date | None = None,
+                   group_control_number: str = "1", set_control_number: str = "0001",
+                   paid_on: date | None = None) -> Adjudication:
+        """Answer one 837P batch.
+
+        Args:
+            claims: our claims, in batch order.
+            received: when the payer received the batch (default: a week after the last DOS).
+            group_control_number: the batch's GS06 (echoed in the 999 AK1).
+            set_control_number: the batch's ST02 (echoed in the 999 AK2).
+            paid_on: the payment date (default: received + 14 days).
+
+        Returns:
+            The 999, the 277CA and the 835 payments.
+        """
+        last = max((c.date_of_service for c in claims), default=date(2026, 1, 1))
+        received = received or last + timedelta(days=7)
+        paid_on = paid_on or received + timedelta(days=14)
+        acks = [self._front_door(c, received) for c in claims]
+        accepted = [c for c, ack in zip(claims, acks, strict=True)
+                    if ack.statuses[0].category == "A2"]
+        ack999 = Ack999("0001", "HC", group_control_number, "005010X222A1",
+                        (SetResponse("837", set_control_number, "005010X222A1", "A"),),
+                        "A", 1, 1, 1)
+        ack277 = Ack277("0001", f"B{group_control_number}", received.strftime("%Y%m%d"),
+                        self.profile.name, self.profile.payer_id, "SUBMITTER", "SUBMITTER",
+                        (StatusCode("A1", "19", "PR", received.strftime("%Y%m%d"), "WQ",
+                                    sum((c.total_charge for c in claims), ZERO)),),
+                        tuple(acks))
+        return Adjudication(ack999, ack277, self._payments(accepted, received, paid_on))
+
+    def _front_door(self, claim: Claim, received: date) -> ClaimAck:
+        """277CA: reject what a payer's front-end edits reject, accept the rest."""
+        visit = claim.visit
+        day = received.strftime("%Y%m%d")
+        problem = None
+        if not visit.coverage.member_id.strip():
+            problem = ("164", "IL")
+        elif not (visit.billing_provider.npi.isdigit() and len(visit.billing_provider.npi) == 10):
+            problem = ("562", "85")
+        elif not visit.diagnoses:
+            problem = ("254", "")
+        status = (StatusCode("A7", problem[0], problem[1], day, "U", claim.total_charge)
+                  if problem else StatusCode("A2", "20", "PR", day, "WQ", claim.total_charge))
+        self.claim_counter += 1
+        dos = claim.date_of_service.strftime("%Y%m%d")
+        return ClaimAck(claim.claim_id, (status,), self._payer_claim_number(),
+                        visit.patient.last_name.upper(), visit.patient.first_name.upper(),
+                        visit.coverage.member_id, visit.billing_provider.npi,
+                        f"{dos}-{dos}", tuple(
+                            LineAck(Procedure("HC", x.code, x.modifiers), x.charge,
+                                    str(x.units), x.control_number, "",
+                                    (StatusCode("A2", "20", "", day, "WQ"),)
+                                    if not problem else ())
+                            for x in claim.lines))
+
+    def _payer_claim_number(self) -> str:
+        return f"{self.profile.payer_id[:3]}{self.random.randrange(10**9, 10**10)}"
+
+    # ------------------------------------------------------------------ 835
+
+    def _payments(self, claims: Sequence[Claim], received: date, paid_on: date
+                  ) -> tuple[Remittance, ...]:
+        if not claims:
+            return ()
+        answers = [self.adjudicate_claim(c, received) for c in claims]
+        main = self._remittance(answers, paid_on, claims[0])
+        redo = [(a, c) for a, c in zip(answers, claims, strict=True)
+                if a.paid > 0 and self._chance(self.profile.rates.claim_reversal)]
+        if not redo:
+            return (main,)
+        later = paid_on + timedelta(days=21)
+        corrected: list[ClaimPayment] = []
+        for answer, claim in redo:
+            corrected += [reverse_claim(answer), self._correct(answer, claim)]
+        return main, self._remittance(corrected, later, claims[0], plb=False)
+
+    def _remittance(self, answers: Sequence[ClaimPayment], paid_on: date, first: Claim,
+                    *, plb: bool = True) -> Remittance:
+        self.trace_counter += 1
+        provider = first.visit.billing_provider
+        adjustments: tuple[ProviderAdjustment, ...] = ()
+        if plb and self._chance(self.profile.rates.provider_adjustment):
+            adjustments = (self._plb(provider.npi, paid_on),)
+        total = sum((a.paid for a in answers), ZERO) - sum((p.total for p in adjustments), ZERO)
+        if total < 0:
+            # BPR02 cannot be negative: the payer forwards the balance (PLB FB) and takes it
+            # from a later payment (005010X221A1 PLB, reason FB "forwarding balance").
+            forward = PlbItem("FB", self._payer_claim_number(), total)
+            adjustments = (*adjustments, ProviderAdjustment(
+                first.visit.billing_provider.npi, f"{paid_on.year}1231", (forward,)))
+            total = ZERO
+        method = "ACH" if total > 0 else "NON"
+        trace = f"{'EFT' if total > 0 else 'NP'}{paid_on:%y%m%d}{self.trace_counter:05d}"
+        return Remittance(
+            f"{self.trace_counter:04d}",
+            Payment("I" if total > 0 else "H", total, "C", method, "CCP" if total > 0 else "",
+                    ("01", "111000025", "DA", "123456789", "1512345678", "", "01",
+                     "222000111", "DA", "987654321") if total > 0 else (),
+                    paid_on.strftime("%Y%m%d")),
+            Trace("1", trace, self.originator),
+            Party("PR", self.profile.name, address=("PO BOX 1000",), city="DALLAS",
+                  state="TX", zip="75201"),
+            Party("PE", provider.name.upper(), "XX", provider.npi,
+                  refs=(RefId("TJ", provider.tax_id),)),
+            dates=(DateRef("405", paid_on.strftime("%Y%m%d")),),
+            groups=(HeaderGroup("1"),), claims=tuple(answers),
+            provider_adjustments=adjustments)
+
+    def _plb(self, npi: str, paid_on: date) -> ProviderAdjustment:
+        if self.random.randrange(2):
+            item = PlbItem("L6", "INTEREST", -Decimal(self.random.randrange(50, 900)) / 100)
+        else:
+            item = PlbItem("WO", self._payer_claim_number(),
+                           Decimal(self.random.randrange(500, 4000)) / 100)
+        return ProviderAdjustment(npi, f"{paid_on.year}1231", (item,))
+
+    def _chance(self, rate: Decimal) -> bool:
+        return self.random.randrange(10_000) < int(rate * 10_000)
+
+    # ------------------------------------------------------------------ one claim
+
+    def adjudicate_claim(self, claim: Claim, received: date) -> ClaimPayment:
+        """Price and adjudicate one claim into its CLP loop (balanced by construction).
+
+        Args:
+            claim: our claim.
+            received: when the payer received it (for timely filing).
+
+        Returns:
+            The claim payment with line-level CAS and remarks.
+        """
+        priced = [_Priced(line) for line in claim.lines]
+        late = (received - claim.date_of_service).days > self.profile.filing_limit_days
+        for item in priced:
+            self._price(item, claim)
+        if late:
+            for item in priced:
+                item.deny("29")
+        else:
+            self._rule_denials(priced, claim)
+            self._random_denials(priced)
+            self._patient_share(priced, claim)
+        return self._claim_payment(claim, priced, late)
+
+    def _price(self, item: _Priced, claim: Claim) -> None:
+        line = item.line
+        row = self.reference.fees.get(line.code, line.date_of_service)
+        base = row.nonfac_amount * line.units if row is not None else line.charge * Decimal(
+            "0.60")
+        if not self.profile.medicare:
+            base = base * self.profile.percent_of_medicare / 100
+        if "CQ" in line.modifiers or "CO" in line.modifiers:
+            base = base * self.profile.assistant_rate
+        if (self.profile.mppr_rate is not None and self.reference.codes.is_timed(line.code)
+                and line is not _highest(claim.lines, self)):
+            base = base * self.profile.mppr_rate
+        item.allowed = min(round_cents(base), line.charge)
+        if line.charge > item.allowed:
+            item.adjustments.append(Adjustment("CO", "45", line.charge - item.allowed))
+
+    def _rule_denials(self, priced: list[_Priced], claim: Claim) -> None:
+        on = claim.date_of_service
+        codes = {p.line.code for p in priced}
+        for item in priced:
+            line = item.line
+            if self.profile.medicare and not DISCIPLINE_MODIFIERS & set(line.modifiers):
+                item.deny("4", "N519")
+                continue
+            edit = next((e for e in self.reference.ncci.partners(line.code, on)
+                         if e.column2 == line.code and e.column1 in codes), None)
+            # Indicator 0: no modifier unbundles the pair; 1: 59/X{EPSU} does (NCCI ch.1 §E).
+            if edit is not None and (edit.modifier_indicator == 0
+                                     or not DISTINCT_MODIFIERS & set(line.modifiers)):
+                item.deny("97" if edit.modifier_indicator == 1 else "236", "M15")
+                continue
+            mue = self.reference.mue.get(line.code, on)
+            if mue is not None and line.units > mue.value:
+                item.deny("151" if self.profile.medicare else "119", "N362")
+                continue
+            if self.profile.requires_authorization and claim.visit.authorization is None:
+                item.deny("197", "N54")
+
+    def _random_denials(self, priced: list[_Priced]) -> None:
+        rates = self.profile.rates
+        for item in priced:
+            if item.denied:
+                continue
+            if self._chance(rates.missing_information):
+                item.deny("16", self.random.choice(("M51", "N290", "MA130")))
+            elif self._chance(rates.medical_necessity):
+                item.deny("50", "N115")
+            elif self._chance(rates.bundling):
+                item.deny(self.random.choice(("97", "236")), "M15")
+
+    def _patient_share(self, priced: list[_Priced], claim: Claim) -> None:
+        patient = claim.visit.patient.id
+        met = self.deductible_met.get(patient, ZERO)
+        copay_left = self.profile.copay
+        for item in priced:
+            if item.denied or item.allowed <= 0:
+                continue
+            remaining = item.allowed
+            deductible = min(max(self.profile.deductible - met, ZERO), remaining)
+            met += deductible
+            remaining -= deductible
+            copay = min(copay_left, remaining)
+            copay_left -= copay
+            remaining -= copay
+            coinsurance = (remaining * self.profile.coinsurance).quantize(
+                Decimal("0.01"), rounding=ROUND_HALF_UP) if not copay else ZERO
+            remaining -= coinsurance
+            sequestration = round_cents(remaining * self.profile.sequestration)
+            for group, reason, amount in (("PR", "1", deductible), ("PR", "3", copay),
+                                          ("PR", "2", coinsurance),
+                                          ("CO", "253", sequestration)):
+                if amount > 0:
+                    item.adjustments.append(Adjustment(group, reason, amount))
+        self.deductible_met[patient] = met
+
+    def _claim_payment(self, claim: Claim, priced: list[_Priced], late: bool) -> ClaimPayment:
+        lines = tuple(self._service_line(p) for p in priced)
+        paid = sum((x.paid for x in lines), ZERO)
+        patient = sum((a.amount for x in lines for a in x.adjustments if a.group == "PR"), ZERO)
+        all_denied = all(p.denied for p in priced)
+        visit = claim.visit
+        dos = claim.date_of_service.strftime("%Y%m%d")
+        remarks = ("", "", "MA01") if self.profile.medicare and any(p.denied for p in priced) \
+            else ()
+        return ClaimPayment(
+            claim.claim_id, "4" if all_denied else "1", claim.total_charge, paid, patient,
+            self.profile.filing_indicator, self._payer_claim_number(), ("11", "1"),
+            people=(Person("QC", "1", visit.patient.last_name.upper(),
+                           visit.patient.first_name.upper(), "", "", "MI",
+                           visit.coverage.member_id),),
+            outpatient=remarks, dates=(DateRef("232", dos), DateRef("233", dos)),
+            amounts=(AmountRef("AU", sum((p.allowed for p in priced), ZERO)),) if not late
+            else (), lines=lines, lx="1")
+
+    def _service_line(self, item: _Priced) -> ServiceLine:
+        line = item.line
+        return ServiceLine(
+            Procedure("HC", line.code, line.modifiers), line.charge, item.paid,
+            units=Decimal(line.units),
+            dates=(DateRef("472", line.date_of_service.strftime("%Y%m%d")),),
+            adjustments=tuple(item.adjustments),
+            refs=(RefId("6R", line.control_number),) if line.control_number else (),
+            amounts=(AmountRef("B6", item.allowed),) if not item.denied else (),
+            remarks=tuple(Remark("HE", r) for r in item.remarks))
+
+    def _correct(self, answer: ClaimPayment, claim: Claim) -> ClaimPayment:
+        """A corrected payment: the payer re-prices one line a little lower (CO-45)."""
+        lines = list(answer.lines)
+        index = next((i for i, x in enumerate(lines) if x.paid > 0), None)
+        if index is not None:
+            cut = min(lines[index].paid, Decimal(self.random.randrange(100, 1000)) / 100)
+            x = lines[index]
+            lines[index] = replace(x, paid=x.paid - cut,
+                                   adjustments=(*x.adjustments, Adjustment("CO", "45", cut)))
+        paid = sum((x.paid for x in lines), ZERO)
+        return replace(answer, paid=paid, payer_claim_number=self._payer_claim_number(),
+                       lines=tuple(lines))
+
+
+def _highest(lines: Sequence[ClaimLine], sim: PayerSimulator) -> ClaimLine | None:
+    """The line with the highest fee-schedule amount (MPPR leaves it whole)."""
+    def fee(line: ClaimLine) -> Decimal:
+        row = sim.reference.fees.get(line.code, line.date_of_service)
+        return row.nonfac_amount if row is not None else ZERO
+    return max(lines, key=fee, default=None)
+
+
+def reverse_claim(answer: ClaimPayment) -> ClaimPayment:
+    """The CLP02=22 reversal of a payment: every amount negated.
+
+    (005010X221A1 front matter, "Reversals and Corrections".)
+
+    Args:
+        answer: the claim payment being taken back.
+
+    Returns:
+        The reversal, with the same claim id and payer claim number.
+    """
+    return replace(
+        answer, status="22", charge=-answer.charge, paid=-answer.paid,
+        patient_responsibility=-(answer.patient_responsibility or ZERO),
+        adjustments=tuple(replace(a, amount=-a.amount) for a in answer.adjustments),
+        amounts=(), lines=tuple(
+            replace(x, charge=-x.charge, paid=-x.paid, amounts=(), adjustments=tuple(
+                replace(a, amount=-a.amount) for a in x.adjustments))
+            for x in answer.lines))
+
+
+def profile_for(plan: str, profiles: Mapping[str, PayerProfile] | None = None) -> PayerProfile:
+    """The profile for a coverage plan name: Medicare for ``medicare*``, else commercial."""
+    if profiles and plan in profiles:
+        return profiles[plan]
+    return MEDICARE if plan.startswith("medicare") else COMMERCIAL
+
+
+def write_files(adjudication: Adjudication, directory: Path, stem: str, *,
+                payer_id: str, submitter_id: str) -> list[Path]:
+    """Write ``stem.999``, ``stem.277`` and ``stem.835`` into ``directory`` (shell I/O).
+
+    Args:
+        adjudication: what the simulator decided.
+        directory: where to write (created when missing).
+        stem: the file name stem.
+        payer_id: the payer's interchange id.
+        submitter_id: our interchange id.
+
+    Returns:
+        The paths written.
+    """
+    directory.mkdir(parents=True, exist_ok=True)
+    paths = []
+    for suffix, text in adjudication.texts(payer_id=payer_id, submitter_id=submitter_id).items():
+        path = directory / f"{stem}.{suffix}"
+        path.write_text(text, encoding="utf-8")
+        paths.append(path)
+    return paths
+
+
+def simulate_batches(claims: Iterable[Claim], *, seed: int = 0,
+                     received: date | None = None) -> dict[str, Adjudication]:
+    """Adjudicate claims grouped by payer (coverage.payer_id), one simulator per payer.
+
+    Args:
+        claims: our claims (any payers).
+        seed: the random seed (each payer's simulator gets seed + its order).
+        received: when payers received the batches.
+
+    Returns:
+        The adjudication per payer id.
+    """
+    by_payer: dict[str, list[Claim]] = {}
+    for claim in claims:
+        by_payer.setdefault(claim.visit.coverage.payer_id, []).append(claim)
+    out = {}
+    for offset, (payer_id, group) in enumerate(sorted(by_payer.items())):
+        profile = replace(profile_for(group[0].visit.coverage.plan), payer_id=payer_id)
+        sim = PayerSimulator(profile, seed=seed + offset)
+        out[payer_id] = sim.adjudicate(group, received=received)
+    return out
+
+
+def claims_from_837p(transaction: Transaction837P) -> list[Claim]:
+    """Our claims as a payer sees them in an 837P (the simulator needs only these fields).
+
+    The 837P does not carry everything a ``Visit`` holds (birth date, credentials, plan of
+    care); the values the payer cannot see are filled with neutral placeholders. The plan is
+    Medicare Part B for payer ids that name Medicare, commercial otherwise; the patient is
+    identified by member id (deductibles follow it).
+
+    Args:
+        transaction: one 837P as read by ``rehabill.x12.p837_reader.read_837p``.
+
+    Returns:
+        One claim per CLM, lines as billed (REF*6R kept as the line control number).
+    """
+    claims = []
+    for read in transaction.claims:
+        day = min((x.date_of_service for x in read.lines if x.date_of_service is not None),
+                  default=date(2026, 1, 1))
+        plan = "medicare_part_b" if "MEDICARE" in read.payer_id.upper() else "commercial"
+        visit = Visit(
+            visit_id=read.claim_id, date_of_service=day,
+            billing_provider=BillingProvider(read.billing_npi, "", "BILLING PROVIDER",
+                                             Address("", "", "", "")),
+            patient=Patient(read.member_id or read.claim_id, read.patient_first_name,
+                            read.patient_last_name, date(1950, 1, 1), "U"),
+            coverage=Coverage(read.payer_id, read.payer_id, read.member_id, plan),
+            rendering_provider=Provider(read.rendering_npi or read.billing_npi, "", "",
+                                        Credential.PT),
+            services=(), diagnoses=read.diagnoses,
+            authorization=Authorization(read.prior_authorization, day, day)
+            if read.prior_authorization else None)
+        lines = tuple(
+            ClaimLine(x.number, x.code, x.modifiers, int(x.units), x.charge,
+                      x.date_of_service or day, x.diagnosis_pointers or (1,), x.control_number)
+            for x in read.lines)
+        claims.append(Claim(visit, lines, claim_id_override=read.claim_id))
+    return claims
+
+
+def adjudicate_837p(text: str, *, seed: int = 0, file: str = "",
+                    received: date | None = None) -> dict[str, Adjudication]:
+    """Answer every 837P transaction in a file, per payer, echoing its GS06/ST02 in the 999.
+
+    Args:
+        text: the 837P file.
+        seed: the random seed.
+        file: the file name for findings.
+        received: when payers received it.
+
+    Returns:
+        The adjudication per payer id (one per payer and transaction set, last one wins for
+        a payer that appears in two sets).
+
+    Raises:
+        InputError: when the file has no usable ISA header.
+    """
+    delimiters, segments, findings = tokenize(text, file)
+    if delimiters is None:
+        raise InputError(findings[0].message if findings else "not an X12 file", location=file)
+    out: dict[str, Adjudication] = {}
+    for offset, txn in enumerate(split_transactions(segments, findings, file)):
+        if txn.set_id != "837":
+            continue
+        claims = claims_from_837p(read_837p(txn, delimiters, file))
+        by_payer: dict[str, list[Claim]] = {}
+        for claim in claims:
+            by_payer.setdefault(claim.visit.coverage.payer_id, []).append(claim)
+        for number, (payer_id, group) in enumerate(sorted(by_payer.items())):
+            profile = replace(profile_for(group[0].visit.coverage.plan), payer_id=payer_id)
+            sim = PayerSimulator(profile, seed=seed + offset * 100 + number)
+            out[payer_id] = sim.adjudicate(group, received=received,
+                                           group_control_number=txn.group.get(6),
+                                           set_control_number=txn.control_number)
+    return out

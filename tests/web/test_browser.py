@@ -1,0 +1,225 @@
+"""Browser tests: Playwright drives Debian's Chromium against a real uvicorn on loopback.
+
+Covers logging in, entering a visit and watching units and findings change as minutes change,
+a per-code payer's two unit methods, saving a draft and finalizing. Screenshots of each page go
+to test-artifacts/screenshots/. Without /usr/bin/chromium the tests skip locally and FAIL when
+CI=true (install it with .ci/install-browser; never `playwright install`).
+"""
+
+from __future__ import annotations
+
+import os
+import socket
+import threading
+import time
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+import uvicorn
+
+from rehabill.web import create_app
+from rehabill.web.users import InMemoryUserRepository
+from tests.web.conftest import FAST_PASSWORDS, PASSWORD, TODAY, USERS, settings
+
+CHROMIUM = Path("/usr/bin/chromium")
+CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
+                 "--disable-component-update", "--disable-sync", "--no-first-run"]
+SHOTS = Path(__file__).resolve().parents[2] / "test-artifacts" / "screenshots"
+
+
+def _require_chromium() -> None:
+    if CHROMIUM.exists():
+        return
+    message = f"{CHROMIUM} is missing: run .ci/install-browser (apt-get install chromium)"
+    if os.environ.get("CI") == "true":
+        pytest.fail(message)
+    pytest.skip(message)
+
+
+def _free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+@pytest.fixture(scope="module")
+def server_url() -> Iterator[str]:
+    _require_chromium()
+    app = create_app(settings(), users=InMemoryUserRepository(tuple(USERS.values())),
+                     passwords=FAST_PASSWORDS, today=TODAY)
+    port = _free_port()
+    server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning",
+                                           access_log=False))
+    thread = threading.Thread(target=server.run, daemon=True)
+    thread.start()
+    deadline = time.monotonic() + 10
+    while not server.started:
+        if time.monotonic() > deadline:
+            raise RuntimeError("uvicorn did not start within 10 s")
+        time.sleep(0.05)
+    yield f"http://127.0.0.1:{port}"
+    server.should_exit = True
+    thread.join(timeout=10)
+
+
+@pytest.fixture(scope="module")
+def browser() -> Iterator[Any]:
+    _require_chromium()
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as playwright:
+        chromium = playwright.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
+        yield chromium
+        chromium.close()
+
+
+@pytest.fixture
+def page(browser: Any, server_url: str) -> Iterator[Any]:
+    context = browser.new_context(base_url=server_url, viewport={"width": 1440, "height": 1000},
+                                  device_scale_factor=1)
+    tab = context.new_page()
+    tab.set_default_timeout(10_000)
+    yield tab
+    context.close()
+
+
+def shot(page: Any, name: str) -> None:
+    SHOTS.mkdir(parents=True, exist_ok=True)
+    page.screenshot(path=str(SHOTS / f"{name}.png"), full_page=True)
+
+
+def log_in(page: Any, username: str) -> None:
+    page.goto("/")
+    assert page.url.endswith("/login")
+    page.get_by_label("Username").fill(username)
+    page.get_by_label("Password").fill(PASSWORD)
+    page.get_by_role("button", name="Log in").click()
+    page.wait_for_url("**/")
+
+
+def expect_units(page: Any, units: int) -> None:
+    from playwright.sync_api import expect
+
+    expect(page.locator("#preview [data-total-units]")).to_have_text(str(units))
+
+
+def finding_codes(page: Any) -> set[str]:
+    return set(page.locator("#preview [data-findings] [data-code]").evaluate_all(
+        "nodes => nodes.map(n => n.dataset.code)"))
+
+
+def row(page: Any, index: int) -> Any:
+    return page.locator("#services [data-service-row]").nth(index)
+
+
+def test_browser__login_page_then_home(page: Any) -> None:
+    from playwright.sync_api import expect
+
+    page.goto("/")
+    expect(page.get_by_role("heading", name="Log in to rehabill")).to_be_visible()
+    shot(page, "01-login")
+    page.get_by_label("Username").fill("ana")
+    page.get_by_label("Password").fill("wrong password")
+    page.get_by_role("button", name="Log in").click()
+    expect(page.get_by_role("alert")).to_contain_text("do not match")
+    page.get_by_label("Password").fill(PASSWORD)
+    page.get_by_role("button", name="Log in").click()
+    page.wait_for_url("**/")
+    expect(page.get_by_role("heading", name="Good to see you, Ana")).to_be_visible()
+    shot(page, "02-home")
+
+
+def test_browser__units_and_findings_follow_the_minutes(page: Any) -> None:
+    from playwright.sync_api import expect
+
+    log_in(page, "ana")
+    page.get_by_role("link", name="New visit").click()
+    expect(page.locator("#preview")).to_contain_text("No patient is chosen")
+    shot(page, "03-visit-new")
+    page.get_by_label("Patient", exact=True).select_option(label="Lee, Mark · 05/01/1950")
+    expect(page.locator("#coverage")).to_have_value("cv-51d0a3")
+    first = row(page, 0)
+    first.get_by_label("Code").select_option("97530")
+    first.get_by_label("Therapist min").fill("5")
+    first.get_by_label("Therapist min").press("Enter")  # must not submit the form
+    expect_units(page, 0)
+    expect(page.locator('#preview [data-code="entry.minutes_bill_no_unit"]')).to_be_visible()
+    first.get_by_label("Therapist min").fill("25")
+    expect_units(page, 2)
+    assert "entry.minutes_bill_no_unit" not in finding_codes(page)
+    first.get_by_label("Goal").fill("independent bed transfers in 4 weeks")
+    first.get_by_label("Activity").fill("repeated wheelchair-to-bed transfers")
+    first.get_by_label("Assistance").select_option("moderate assist")
+    page.get_by_role("button", name="Add service").click()
+    second = row(page, 1)
+    second.get_by_label("Code").select_option("97110")
+    second.get_by_label("Therapist min").fill("10")
+    second.get_by_label("Assistant min").fill("13")
+    expect_units(page, 3)
+    expect(page.locator('#preview [data-code="entry.assistant_not_named"]')).to_be_visible()
+    page.get_by_label("Assistant", exact=False).first.select_option(label="Joe Kim, PTA")
+    expect(page.locator('#preview [data-code="entry.assistant_not_named"]')).to_have_count(0)
+    second.get_by_label("Goal").fill("stand 10 minutes for cooking")
+    second.get_by_label("Activity").fill("hip abductor strengthening")
+    expect(page.locator("#preview")).to_contain_text("No problems found")
+    expect(page.locator("#preview [data-explanation]")).to_contain_text("48 timed minutes")
+    shot(page, "04-visit-entry")
+    page.get_by_role("button", name="Save draft").click()
+    expect(page.get_by_role("status")).to_contain_text("Draft saved")
+    shot(page, "05-visit-draft")
+    page.get_by_role("link", name="Edit draft").click()
+    page.get_by_role("button", name="Finalize visit").click()
+    expect(page.get_by_role("status")).to_contain_text("finalized")
+    shot(page, "06-visit-final")
+    page.get_by_role("navigation", name="Main").get_by_role("link", name="Visits").click()
+    expect(page.locator("table")).to_contain_text("Lee, Mark")
+    shot(page, "07-visits")
+
+
+def test_browser__per_code_payer_shows_both_methods(page: Any) -> None:
+    from playwright.sync_api import expect
+
+    log_in(page, "ana")
+    page.goto("/visits/new")
+    page.get_by_label("Patient", exact=True).select_option(label="Alvarez, Rosa · 09/12/1984")
+    expect(page.locator("#coverage")).to_have_value("cv-a8e217")
+    first = row(page, 0)
+    first.get_by_label("Code").select_option("97530")
+    first.get_by_label("Therapist min").fill("25")
+    page.get_by_role("button", name="Add service").click()
+    row(page, 1).get_by_label("Code").select_option("97110")
+    row(page, 1).get_by_label("Therapist min").fill("10")
+    expect(page.locator("#preview [data-units-per-code]")).to_have_text("3 units")
+    expect(page.locator("#preview [data-units-cms]")).to_have_text("2 units")
+    shot(page, "08-visit-entry-per-code")
+    row(page, 1).get_by_role("button", name="Remove this service").click()
+    expect(page.locator("#preview [data-units-per-code]")).to_have_text("2 units")
+
+
+def test_browser__biller_is_kept_out_of_visit_entry(page: Any) -> None:
+    from playwright.sync_api import expect
+
+    log_in(page, "bea")
+    expect(page.get_by_role("link", name="New visit")).to_have_count(0)
+    shot(page, "09-home-biller")
+    response = page.goto("/visits/new")
+    assert response is not None and response.status == 403
+    expect(page.get_by_role("heading", name="You do not have access to this page")).to_be_visible()
+    shot(page, "10-forbidden")
+
+
+def test_browser__admin_adds_a_user(page: Any) -> None:
+    from playwright.sync_api import expect
+
+    log_in(page, "root")
+    page.get_by_role("link", name="Users").click()
+    page.get_by_label("Username").fill("sam")
+    page.get_by_label("Full name").fill("Sam Ode")
+    page.get_by_label("Role").select_option("therapist")
+    page.get_by_label("Clinician NPI").fill("1386604229")
+    page.get_by_label("Password").fill("a long enough password")
+    page.get_by_role("button", name="Add user").click()
+    expect(page.get_by_role("status")).to_contain_text("User sam was added")
+    shot(page, "11-admin-users")
