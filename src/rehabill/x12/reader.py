@@ -17,6 +17,7 @@ from contextlib import contextmanager
 from types import MappingProxyType
 
 from rehabill.domain.findings import Finding, Severity
+from rehabill.x12 import ack277, ack999, remit835
 from rehabill.x12.envelope import Transaction, split_transactions
 from rehabill.x12.p837_reader import read_837p
 from rehabill.x12.tokens import Delimiters, tokenize
@@ -30,7 +31,9 @@ def _read_837(transaction: Transaction, delimiters: Delimiters, file: str) -> di
 
 READERS: Mapping[str, TransactionReader] = MappingProxyType({
     "837": _read_837,
-    # "835": remit835 reader, "999": ack999 reader, "277": ack277 reader (branch remit).
+    "835": lambda t, d, f: remit835.read_transaction(t, d, f).as_json(),
+    "999": lambda t, d, f: ack999.read_transaction(t, d, f).as_json(),
+    "277": lambda t, d, f: ack277.read_transaction(t, d, f).as_json(),
 })
 
 #: Codes meaning the file could not be read at all (no usable ISA): exit 2 in the CLI.
