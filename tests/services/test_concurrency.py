@@ -82,7 +82,8 @@ def test_remittance__two_transactions_same_trace_number_end_with_one(pg_engine: 
     factory = make_session_factory(pg_engine)
 
     def add(session: Session) -> int | None:
-        return store_remittances.add_remittance(session, payer_id=payer_id, trace_number=trace,
+        return store_remittances.add_remittance(session, originator="1999999999",
+                                                trace_number=trace, payer_id=payer_id,
                                                 payment_amount=Decimal("120.00"))
 
     def first(hold: _Hold) -> int | None:

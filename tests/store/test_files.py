@@ -36,11 +36,15 @@ def test_add_remittance__same_payer_and_trace_is_refused(session: Session) -> No
     payer = PayerRow(payer_key="MEDICARE", name="Medicare", policy="medicare_part_b")
     session.add(payer)
     session.flush()
-    first = store_remittances.add_remittance(session, payer_id=payer.id, trace_number="T1",
+    first = store_remittances.add_remittance(session, originator="1999999999",
+                                             trace_number="T1", payer_id=payer.id,
                                              payment_amount=Decimal("10.00"))
-    again = store_remittances.add_remittance(session, payer_id=payer.id, trace_number="T1",
-                                             payment_amount=Decimal("10.00"))
-    assert first is not None and again is None
+    again = store_remittances.add_remittance(session, originator="1999999999",
+                                             trace_number="T1", payment_amount=Decimal("10.00"))
+    other = store_remittances.add_remittance(session, originator="1888888888",
+                                             trace_number="T1", payment_amount=Decimal("1.00"))
+    assert first is not None and again is None and other not in (None, first)
+    assert store_remittances.remittance_id(session, "1999999999", "T1") == first
     assert store_remittances.payer_row_id(session, "MEDICARE") == payer.id
 
 

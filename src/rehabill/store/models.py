@@ -363,15 +363,16 @@ class AcknowledgmentRow(Base):
 class RemittanceRow(Base):
     """One 835 transaction: a payment (or no-payment notice) with its trace number (TRN02).
 
-    Unique by payer + trace number: the guard that keeps an ERA from being posted twice,
-    even by two processes at once.
+    Unique by payer (TRN03 originator) + trace number: the guard that keeps an ERA from being
+    posted twice, even by two processes at once. ``payer_id`` links our payer when it is known.
     """
 
     __tablename__ = "remittances"
-    __table_args__ = (UniqueConstraint("payer_id", "trace_number"),)
+    __table_args__ = (UniqueConstraint("originator", "trace_number"),)
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
-    payer_id: Mapped[int] = mapped_column(ForeignKey("payers.id"))
-    trace_number: Mapped[str] = mapped_column(String(80))
+    originator: Mapped[str] = mapped_column(String(80))  # TRN03: the payer, as the 835 names it
+    trace_number: Mapped[str] = mapped_column(String(80))  # TRN02: check or EFT trace number
+    payer_id: Mapped[int | None] = mapped_column(ForeignKey("payers.id"))
     file_id: Mapped[int | None] = mapped_column(ForeignKey("files.id"))
     payment_amount: Mapped[Decimal] = mapped_column(Money())
     payment_method: Mapped[str] = mapped_column(String(3), default="")
@@ -395,7 +396,8 @@ class LedgerEntryRow(Base):
     kind: Mapped[str] = mapped_column(String(30))
     group_code: Mapped[str] = mapped_column(String(2), default="")
     carc: Mapped[str] = mapped_column(String(5), default="")
-    rarc: Mapped[str] = mapped_column(String(10), default="")
+    rarc: Mapped[str] = mapped_column(String(60), default="")  # space separated
+    detail: Mapped[str] = mapped_column(String(80), default="")
     amount: Mapped[Decimal] = mapped_column(Money())
     source_file_id: Mapped[int | None] = mapped_column(ForeignKey("files.id"))
     trace_number: Mapped[str] = mapped_column(String(80), default="")
@@ -428,7 +430,7 @@ class WorklistItemRow(Base):
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     claim_id: Mapped[int] = mapped_column(ForeignKey("claims.id"), index=True)
     carc: Mapped[str] = mapped_column(String(5), default="")
-    rarc: Mapped[str] = mapped_column(String(10), default="")
+    rarc: Mapped[str] = mapped_column(String(60), default="")  # space separated
     reason: Mapped[str] = mapped_column(Text)
     next_action: Mapped[str] = mapped_column(Text, default="")
     assignee: Mapped[str] = mapped_column(String(80), default="")

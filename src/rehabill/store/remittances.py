@@ -1,9 +1,9 @@
 """Remittances (one per 835 transaction), ledger entries and suspense items.
 
 ``add_remittance`` is the guard against posting an ERA twice: ``remittances`` is unique by
-payer + trace number, and the insert skips a key already stored, also when another process
-inserts it at the same moment (PostgreSQL makes the second wait, then skips). A posting service
-posts only when it gets an id back.
+payer (TRN03) + trace number (TRN02), and the insert skips a key already stored, also when
+another process inserts it at the same moment (PostgreSQL makes the second wait, then skips).
+A posting service posts only when it gets an id back (``store.postings`` does this).
 """
 
 from __future__ import annotations
@@ -27,7 +27,9 @@ from rehabill.store.models import (
 from rehabill.store.types import to_money
 
 LEDGER_KINDS = ("charge", "payment", "adjustment", "patient_responsibility", "reversal",
-                "provider_level")
+                "provider_level",
+                # rehabill.ledger.EntryKind values (the posting math's own names)
+                "contractual", "payer_reduction", "other_adjustment", "provider_adjustment")
 
 
 def payer_row_id(session: Session, payer_key: str) -> int | None:
@@ -35,16 +37,36 @@ def payer_row_id(session: Session, payer_key: str) -> int | None:
     return session.scalars(select(PayerRow.id).where(PayerRow.payer_key == payer_key)).first()
 
 
-def add_remittance(session: Session, *, payer_id: int, trace_number: str,
-                   payment_amount: Decimal, file_id: int | None = None,
-                   payment_method: str = "", payment_date: date | None = None,
-                   payee_npi: str = "") -> int | None:
-    """Record an 835 transaction; its id, or None when payer + trace number is already stored."""
-    row = {"payer_id": payer_id, "trace_number": trace_number, "file_id": file_id,
-           "payment_amount": payment_amount, "payment_method": payment_method,
-           "payment_date": payment_date, "payee_npi": payee_npi, "created_at": utcnow()}
-    ids = insert_new(session, RemittanceRow, [row], ("payer_id", "trace_number"))
-    return ids.get((payer_id, trace_number))
+def add_remittance(session: Session, *, originator: str, trace_number: str,
+                   payment_amount: Decimal, payer_id: int | None = None,
+                   file_id: int | None = None, payment_method: str = "",
+                   payment_date: date | None = None, payee_npi: str = "") -> int | None:
+    """Record an 835 transaction; its id, or None when originator + trace number is stored.
+
+    Args:
+        session: the unit of work's session.
+        originator: the payer as the 835 names it (TRN03).
+        trace_number: the check or EFT trace number (TRN02).
+        payment_amount: BPR02.
+        payer_id: our payer row, when known.
+        file_id: the 835 file's row.
+        payment_method: BPR04 (CHK, ACH, NON...).
+        payment_date: BPR16.
+        payee_npi: the payee's NPI (N1*PE).
+    """
+    row = {"originator": originator, "trace_number": trace_number, "payer_id": payer_id,
+           "file_id": file_id, "payment_amount": payment_amount,
+           "payment_method": payment_method, "payment_date": payment_date,
+           "payee_npi": payee_npi, "created_at": utcnow()}
+    ids = insert_new(session, RemittanceRow, [row], ("originator", "trace_number"))
+    return ids.get((originator, trace_number))
+
+
+def remittance_id(session: Session, originator: str, trace_number: str) -> int | None:
+    """The stored remittance with this originator and trace number, if any."""
+    query = select(RemittanceRow.id).where(RemittanceRow.originator == originator,
+                                           RemittanceRow.trace_number == trace_number)
+    return session.scalars(query).first()
 
 
 def add_ledger_entries(session: Session, entries: Sequence[dict[str, Any]]) -> None:

@@ -2,7 +2,7 @@
 
 Revision ID: 0001
 Revises: (none)
-Create Date: 2026-11-28 18:25:29.881295
+Create Date: 2026-11-28 19:19:06.704866
 """
 
 from __future__ import annotations
@@ -224,8 +224,9 @@ def upgrade() -> None:
     op.create_table(
         "remittances",
         sa.Column("id", sa.Integer(), nullable=False),
-        sa.Column("payer_id", sa.Integer(), nullable=False),
+        sa.Column("originator", sa.String(length=80), nullable=False),
         sa.Column("trace_number", sa.String(length=80), nullable=False),
+        sa.Column("payer_id", sa.Integer(), nullable=True),
         sa.Column("file_id", sa.Integer(), nullable=True),
         sa.Column("payment_amount", MONEY, nullable=False),
         sa.Column("payment_method", sa.String(length=3), nullable=False),
@@ -240,7 +241,7 @@ def upgrade() -> None:
         ),
         sa.PrimaryKeyConstraint("id", name=op.f("pk_remittances")),
         sa.UniqueConstraint(
-            "payer_id", "trace_number", name=op.f("uq_remittances_payer_id_trace_number")
+            "originator", "trace_number", name=op.f("uq_remittances_originator_trace_number")
         ),
     )
     op.create_table(
@@ -509,7 +510,7 @@ def upgrade() -> None:
         sa.Column("id", sa.Integer(), nullable=False),
         sa.Column("claim_id", sa.Integer(), nullable=False),
         sa.Column("carc", sa.String(length=5), nullable=False),
-        sa.Column("rarc", sa.String(length=10), nullable=False),
+        sa.Column("rarc", sa.String(length=60), nullable=False),
         sa.Column("reason", sa.Text(), nullable=False),
         sa.Column("next_action", sa.Text(), nullable=False),
         sa.Column("assignee", sa.String(length=80), nullable=False),
@@ -537,7 +538,8 @@ def upgrade() -> None:
         sa.Column("kind", sa.String(length=30), nullable=False),
         sa.Column("group_code", sa.String(length=2), nullable=False),
         sa.Column("carc", sa.String(length=5), nullable=False),
-        sa.Column("rarc", sa.String(length=10), nullable=False),
+        sa.Column("rarc", sa.String(length=60), nullable=False),
+        sa.Column("detail", sa.String(length=80), nullable=False),
         sa.Column("amount", MONEY, nullable=False),
         sa.Column("source_file_id", sa.Integer(), nullable=True),
         sa.Column("trace_number", sa.String(length=80), nullable=False),
