@@ -13,6 +13,7 @@ import time
 import uuid
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
+from dataclasses import replace
 from decimal import Decimal
 from pathlib import Path
 from typing import Any
@@ -21,12 +22,26 @@ import pytest
 from sqlalchemy import Engine, func, select
 from sqlalchemy.orm import Session
 
+from rehabill.errors import ConflictError
+from rehabill.ledger import PostingResult, post_payment
+from rehabill.services.claims import code_claims
 from rehabill.services.imports import ImportReport, import_file
 from rehabill.services.uow import unit_of_work
+from rehabill.simulate.payer import MEDICARE, PayerSimulator
+from rehabill.store import claims as store_claims
 from rehabill.store import make_session_factory
 from rehabill.store import remittances as store_remittances
+from rehabill.store import visits as store_visits
 from rehabill.store.files import next_control_numbers
-from rehabill.store.models import PayerRow, RemittanceRow, ServiceRow, VisitRow
+from rehabill.store.models import (
+    LedgerEntryRow,
+    PayerRow,
+    RemittanceRow,
+    ServiceRow,
+    VisitRow,
+)
+from rehabill.store.postings import SqlPostingStore
+from rehabill.testing import PATIENT, visit_from_terms
 
 pytestmark = pytest.mark.postgres
 DATA = Path(__file__).parents[1] / "data" / "import"
@@ -162,3 +177,42 @@ def test_control_numbers__concurrent_batches_never_share_a_number(pg_engine: Eng
         taken = list(pool.map(take, range(12)))
     assert sorted(t[0] for t in taken) == list(range(1, 13))
     assert sorted(t[2] for t in taken) == list(range(1, 37, 3))
+
+
+def test_post_era__two_processes_posting_the_same_payment_post_it_once(
+        pg_engine: Engine) -> None:
+    prefix = uuid.uuid4().hex[:8]
+    factory = make_session_factory(pg_engine)
+    with unit_of_work(factory) as s:
+        patient = replace(PATIENT, id=f"{prefix}-P")
+        visits = [visit_from_terms("97110=38 97530=25", visit_id=f"{prefix}-{i}",
+                                   patient=patient) for i in range(3)]
+        store_visits.save_visits(s, visits)
+        coded = code_claims(s, visit_ids=[v.visit_id for v in visits])
+        claims = list(store_claims.load_claims(s, list(coded.coded.values())).values())
+    sim = PayerSimulator(MEDICARE, seed=9)
+    sim.originator = f"1{prefix}"  # a trace key of this test's own
+    [payment, *_] = sim.adjudicate(claims).payments
+
+    def first(hold: _Hold) -> PostingResult:
+        with unit_of_work(factory) as s:
+            result = post_payment(SqlPostingStore(s), payment)
+            hold.wait()
+            return result
+
+    def second() -> str:
+        try:
+            with unit_of_work(factory) as s:
+                post_payment(SqlPostingStore(s), payment)
+        except ConflictError as error:
+            return error.message
+        return "posted twice"
+
+    a, b = _overlap(first, second)  # type: ignore[arg-type]
+    assert a.posted and "already posted" in b
+    with factory() as s:
+        [remittance] = s.scalars(select(RemittanceRow.id).where(
+            RemittanceRow.originator == f"1{prefix}")).all()
+        entries = s.execute(select(func.count()).select_from(LedgerEntryRow).where(
+            LedgerEntryRow.remittance_id == remittance)).scalar_one()
+    assert entries == len(a.entries) + len(a.provider_entries)
