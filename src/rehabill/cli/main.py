@@ -12,6 +12,7 @@ from rehabill import __version__
 from rehabill.cli import books as books_cli
 from rehabill.cli import claim as claim_cli
 from rehabill.cli import codes as codes_cli
+from rehabill.cli import demo as demo_cli
 from rehabill.cli import forms as forms_cli
 from rehabill.cli import report as report_cli
 from rehabill.cli import scrub as scrub_cli
@@ -51,6 +52,7 @@ def build_app() -> typer.Typer:
     books_cli.register(app)
     report_cli.register(app)
     claim_cli.register(app)
+    demo_cli.register(app)
     return app
 
 

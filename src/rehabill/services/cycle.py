@@ -46,7 +46,7 @@ def write_visit_file(visits: Sequence[Visit], path: Path) -> Path:
 
 
 def simulate_payers(batch_files: Sequence[Path], inbox: Path, *, seed: int = 7,
-                    received: date | None = None,
+                    received: date | None = None, paid_on: date | None = None,
                     rates: DenialRates | None = None) -> list[Path]:
     """The payers' answers to each 837P file: ``inbox/<stem>-<ST02>.999/.277/.835``.
 
@@ -78,7 +78,7 @@ def simulate_payers(batch_files: Sequence[Path], inbox: Path, *, seed: int = 7,
                 if rates is not None:
                     profile = replace(profile, rates=rates)
                 sim = sims[payer_id] = PayerSimulator(profile, seed=seed + number)
-            answer = sim.adjudicate(claims, received=received,
+            answer = sim.adjudicate(claims, received=received, paid_on=paid_on,
                                     group_control_number=txn.group.get(6),
                                     set_control_number=txn.control_number)
             written.extend(write_files(answer, inbox, f"{path.stem}-{txn.control_number}",
@@ -111,6 +111,7 @@ class CycleResult:
 
 def run_cycle(factory: Factory, visit_file: Path, *, outbox: Path, inbox: Path, today: date,
               seed: int = 7, actor: str = "demo", rates: DenialRates | None = None,
+              received: date | None = None, paid_on: date | None = None,
               on_stage: Stage | None = None) -> CycleResult:
     """Import → scrub → batch (837P) → simulate payers → read acks → post ERAs, timed.
 
@@ -123,6 +124,8 @@ def run_cycle(factory: Factory, visit_file: Path, *, outbox: Path, inbox: Path, 
         seed: the payer simulator's seed.
         actor: who runs it (status history, audit).
         rates: the simulator's random denial rates (default its own).
+        received: when the payers receive the batches (default a week after the last visit).
+        paid_on: when they pay (default two weeks after they receive).
         on_stage: called with each stage's name as it starts (progress display).
     """
     result = CycleResult()
@@ -140,7 +143,8 @@ def run_cycle(factory: Factory, visit_file: Path, *, outbox: Path, inbox: Path, 
         result.batch = billing.build_batch(factory, outbox=outbox, today=today, actor=actor)
     with stage("simulate"):
         paths = [Path(f.path) for f in result.batch.files]
-        result.inbox_files = simulate_payers(paths, inbox, seed=seed, rates=rates)
+        result.inbox_files = simulate_payers(paths, inbox, seed=seed, rates=rates,
+                                             received=received, paid_on=paid_on)
     with stage("acknowledgments"):
         for path in result.inbox_files:
             if path.suffix in (".999", ".277"):
