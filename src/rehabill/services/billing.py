@@ -392,6 +392,7 @@ def read_acknowledgments(factory: Factory, path: Path, *, actor: str = "") -> Ac
     with unit_of_work(factory) as session:
         seen = store_files.find_file(session, "in", sha)
     if seen is not None:
+        _same_kind(path, seen, ("999", "277CA"))
         return AckReport(str(path), seen.kind, True, findings=(_already(path, seen),))
     text = data.decode("utf-8", errors="replace")
     delimiters, segments, envelope = tokenize(text, str(path))
@@ -430,6 +431,13 @@ def _read(path: Path) -> tuple[bytes, str]:
     except OSError as exc:
         raise InputError(f"cannot read the file: {exc.strerror}", location=str(path)) from None
     return data, hashlib.sha256(data).hexdigest()
+
+
+def _same_kind(path: Path, seen: store_files.StoredFile, kinds: tuple[str, ...]) -> None:
+    """A file read before as something else (visits, another X12 kind) is unusable here."""
+    if seen.kind not in kinds:
+        raise InputError(f"this file was read before as {seen.kind}, not as "
+                         f"{' or '.join(kinds)}", location=str(path))
 
 
 def _already(path: Path, seen: store_files.StoredFile) -> Finding:
@@ -582,6 +590,7 @@ def post_remittance(factory: Factory, path: Path, *, actor: str = "") -> PostRep
     with unit_of_work(factory) as session:
         seen = store_files.find_file(session, "in", sha)
     if seen is not None:
+        _same_kind(path, seen, ("835",))
         return PostReport(str(path), already_read=True, findings=(_already(path, seen),))
     text = data.decode("utf-8", errors="replace")
     try:
