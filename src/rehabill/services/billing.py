@@ -463,33 +463,38 @@ ACKABLE = {
 def _apply_updates(session: Session, path: Path, kind: str, file_id: int,
                    updates: Sequence[StatusUpdate], findings: Sequence[Finding],
                    actor: str) -> AckReport:
+    """Apply every update in bulk: one lookup of the claims, one status change per outcome."""
+    resolved = _resolve(session, updates)
+    current = books.claim_statuses(session, [c for t, _, _ in resolved for c in t])
     accepted: list[str] = []
     rejected: list[str] = []
     unmatched: list[str] = []
     ack_rows: list[dict[str, object]] = []
-    for update in updates:
-        targets, batch_id, label = _targets(session, update)
+    moves: dict[tuple[ClaimStatus, str], list[int]] = {}
+    numbers: dict[int, str] = {}
+    for update, (targets, batch_id, label) in zip(updates, resolved, strict=True):
         if not targets:
             unmatched.append(label)
             continue
         ack_rows.extend(_ack_rows(file_id, kind, update, targets, batch_id))
+        if update.payer_claim_number:
+            numbers.update(dict.fromkeys(targets, update.payer_claim_number))
         status = update.claim_status
         if status is None:
             continue
-        current = books.claim_statuses(session, list(targets))
         movable = [cid for cid in targets if current.get(cid) in ACKABLE[kind]
                    and current.get(cid) != status.value]
-        store_claims.set_status(session, movable, status, actor=actor,
-                                note=f"{kind} {path.name}: {update.outcome.value}")
-        if update.payer_claim_number:
-            books.set_payer_claim_numbers(session, dict.fromkeys(targets,
-                                                                 update.payer_claim_number))
-        names = [targets[c] for c in movable]
+        current.update(dict.fromkeys(movable, status.value))
+        moves.setdefault((status, update.outcome.value), []).extend(movable)
         if status is ClaimStatus.REJECTED:
-            rejected.extend(names)
+            rejected.extend(targets[c] for c in movable)
             _worklist_rejection(session, movable, kind, update)
         else:
-            accepted.extend(names)
+            accepted.extend(targets[c] for c in movable)
+    for (status, outcome), claim_ids in moves.items():
+        store_claims.set_status(session, claim_ids, status, actor=actor,
+                                note=f"{kind} {path.name}: {outcome}")
+    books.set_payer_claim_numbers(session, numbers)
     store_batches.add_acknowledgments(session, ack_rows)
     people.record_event(session, actor=actor, action="read_ack", entity="file",
                         entity_id=str(file_id), detail={"kind": kind, "path": str(path),
@@ -499,18 +504,29 @@ def _apply_updates(session: Session, path: Path, kind: str, file_id: int,
                      tuple(unmatched), tuple(findings))
 
 
-def _targets(session: Session, update: StatusUpdate) -> tuple[dict[int, str], int | None, str]:
-    """The claims an update speaks for: {claim row id: CLM01}, the batch, and a label."""
-    if update.source == "999":
+Resolved = tuple[dict[int, str], int | None, str]
+
+
+def _resolve(session: Session, updates: Sequence[StatusUpdate]) -> list[Resolved]:
+    """The claims each update speaks for: ({claim row id: CLM01}, batch, label)."""
+    keys = sorted({u.claim_id for u in updates if u.source != "999" and u.claim_id})
+    by_key = store_batches.claim_ids_by_key(session, keys)
+    out: list[Resolved] = []
+    for update in updates:
+        if update.source != "999":
+            cid = by_key.get(update.claim_id)
+            out.append(({cid: update.claim_id} if cid is not None else {}, None,
+                        update.claim_id))
+            continue
         batch_id = books.batch_by_group_number(session, update.group_control_number)
         label = f"GS06 {update.group_control_number} ST02 {update.set_control_number}"
         if batch_id is None:
-            return {}, None, label
+            out.append(({}, None, label))
+            continue
         ids = books.transaction_claim_ids(session, batch_id, update.set_control_number)
-        keys = books.claim_keys(session, ids)
-        return {cid: keys[cid] for cid in ids}, batch_id, label
-    found = store_batches.claim_ids_by_key(session, [update.claim_id])
-    return {cid: key for key, cid in found.items()}, None, update.claim_id
+        names = books.claim_keys(session, ids)
+        out.append(({cid: names[cid] for cid in ids}, batch_id, label))
+    return out
 
 
 def _ack_rows(file_id: int, kind: str, update: StatusUpdate, targets: dict[int, str],

@@ -12,13 +12,27 @@ from datetime import date
 from decimal import Decimal
 from typing import Any
 
-from sqlalchemy import Row, func, select, update
+from sqlalchemy import Row, bindparam, func, select, update
 from sqlalchemy.orm import Session
 
-from rehabill.store.bulk import chunked, ids_in
+from rehabill.domain import (
+    Address,
+    BillingProvider,
+    Claim,
+    ClaimLine,
+    Coverage,
+    Credential,
+    Frequency,
+    Patient,
+    Provider,
+    Visit,
+)
+from rehabill.store import mapping
+from rehabill.store.bulk import chunked, ids_in, table_of
 from rehabill.store.models import (
     BatchClaimRow,
     BatchRow,
+    ClaimLineRow,
     ClaimRow,
     LedgerEntryRow,
     PayerRow,
@@ -62,12 +76,14 @@ def claim_statuses(session: Session, claim_ids: Sequence[int]) -> dict[int, str]
 
 
 def set_payer_claim_numbers(session: Session, numbers: dict[int, str]) -> None:
-    """Remember the payer's claim number (277CA REF*1K, 835 CLP07) of claims."""
-    for claim_id, number in numbers.items():
-        if number:
-            session.execute(update(ClaimRow).where(ClaimRow.id == claim_id)
-                            .values(payer_claim_number=number[:80])
-                            .execution_options(synchronize_session=False))
+    """Remember the payer's claim number (277CA REF*1K, 835 CLP07) of claims, in bulk."""
+    rows = [{"cid": cid, "pcn": number[:80]} for cid, number in numbers.items() if number]
+    if not rows:
+        return
+    table = table_of(ClaimRow)
+    statement = (update(table).where(table.c.id == bindparam("cid"))
+                 .values(payer_claim_number=bindparam("pcn")))
+    session.connection().execute(statement, rows)
 
 
 def claim_for_update(session: Session, claim_id: int) -> Row[Any] | None:
@@ -129,4 +145,36 @@ def claim_keys(session: Session, claim_ids: Sequence[int]) -> dict[int, str]:
     for part in chunked(claim_ids):
         out.update({cid: key for cid, key in session.execute(
             select(ClaimRow.id, ClaimRow.claim_key).where(ids_in(ClaimRow.id, part)))})
+    return out
+
+
+_NOBODY = Address("", "", "", "")
+
+
+def load_claims_for_posting(session: Session, claim_ids: Sequence[int]) -> dict[int, Claim]:
+    """Claims with their lines but only the visit's id and date (what posting an ERA reads).
+
+    Loading the whole visit (people, coverage, plan of care...) is most of the cost of
+    ``claims.load_claims``; the ledger needs the claim id, charge and lines only. The other
+    visit fields are empty placeholders, so never bill or scrub these claims.
+    """
+    out: dict[int, Claim] = {}
+    claims = table_of(ClaimRow)
+    lines = table_of(ClaimLineRow)
+    for part in chunked(claim_ids):
+        heads = session.execute(
+            select(claims.c.id, claims.c.claim_key, claims.c.frequency,
+                   claims.c.original_reference, VisitRow.visit_key, VisitRow.date_of_service)
+            .join(VisitRow, VisitRow.id == claims.c.visit_id)
+            .where(ids_in(claims.c.id, part))).all()
+        grouped: dict[int, list[ClaimLine]] = {}
+        for row in session.execute(select(lines).where(ids_in(lines.c.claim_id, part))
+                                   .order_by(lines.c.claim_id, lines.c.number)):
+            grouped.setdefault(row.claim_id, []).append(mapping.to_claim_line(row))
+        for cid, key, frequency, original, visit_key, day in heads:
+            visit = Visit(visit_key, day, BillingProvider("", "", "", _NOBODY),
+                          Patient("", "", "", day, "U"), Coverage("", "", "", ""),
+                          Provider("", "", "", Credential.PT), ())
+            out[cid] = Claim(visit, tuple(grouped.get(cid, ())), Frequency(frequency),
+                             original, "" if key == visit_key else key)
     return out
