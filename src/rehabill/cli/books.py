@@ -71,6 +71,18 @@ def with_progress(label: str, work: Callable[[Callable[[int, int], None]], T]) -
         return work(lambda done, total: bar.update(task, completed=done, total=total))
 
 
+@contextmanager
+def working(label: str) -> Iterator[None]:
+    """A Rich spinner with elapsed time while a step without a known size runs (terminal
+    only)."""
+    out = console()
+    if not out.is_terminal:
+        yield
+        return
+    with out.status(label):
+        yield
+
+
 def print_table(title: str, columns: Sequence[str], rows: Sequence[Sequence[object]]) -> None:
     """A Rich table for people."""
     table = Table(title=title, title_justify="left")
@@ -114,7 +126,7 @@ def register(app: typer.Typer) -> None:
             run_date = parse_today(today)
         except RehabillError as error:
             fail(error)
-        with open_books(db) as factory:
+        with open_books(db) as factory, working("writing batches…"):
             report = billing.build_batch(factory, outbox=outbox or default_outbox(),
                                          today=run_date, kind=kind,
                                          claim_ids=claim or None, production=production,
@@ -141,7 +153,8 @@ def register(app: typer.Typer) -> None:
         reports = []
         with open_books(db) as factory:
             for path in files:
-                reports.append(billing.read_acknowledgments(factory, path, actor=actor()))
+                with working(f"reading {path.name}…"):
+                    reports.append(billing.read_acknowledgments(factory, path, actor=actor()))
         if as_json:
             print_json([r.as_json() for r in reports])
         else:
@@ -164,7 +177,8 @@ def register(app: typer.Typer) -> None:
         reports = []
         with open_books(db) as factory:
             for path in files:
-                reports.append(billing.post_remittance(factory, path, actor=actor()))
+                with working(f"posting {path.name}…"):
+                    reports.append(billing.post_remittance(factory, path, actor=actor()))
         if as_json:
             print_json([r.as_json() for r in reports])
         else:
