@@ -45,6 +45,15 @@ MATRIX: list[tuple[str, str, frozenset[Role], str]] = [
     ("GET", "/visits/{visit_id}/edit", frozenset({T, A}), ""),
     ("GET", "/admin/users", frozenset({A}), ""),
     ("POST", "/admin/users", frozenset({A}), "user-form"),
+    ("GET", "/claims", frozenset({B, A}), ""),
+    ("GET", "/claims/{claim_id}", frozenset({B, A}), ""),
+    ("GET", "/remittances", frozenset({B, A}), ""),
+    ("GET", "/worklist", frozenset({B, A}), ""),
+    ("GET", "/admin", frozenset({A}), ""),
+    ("POST", "/admin/payers/{payer_id}/policy", frozenset({A}), "policy-form"),
+    ("GET", "/api/claims", frozenset({B, A}), ""),
+    ("GET", "/api/claims/{claim_id}", frozenset({B, A}), ""),
+    ("GET", "/api/worklist", frozenset({B, A}), ""),
     ("POST", "/api/logout", frozenset({T, B, A}), "json"),
     ("GET", "/api/me", frozenset({T, B, A}), ""),
     ("POST", "/api/units", frozenset({T, B, A}), "units"),
@@ -94,7 +103,8 @@ def test_roles__matrix_roles_match_the_guards(app: FastAPI) -> None:
 
 def _call(client: TestClient, method: str, path: str, body: str, csrf: str,
           visit_id: str) -> Any:
-    url = path.replace("{visit_id}", visit_id)
+    url = (path.replace("{visit_id}", visit_id).replace("{claim_id}", "1")
+           .replace("{payer_id}", "1").replace("{item_id}", "1"))
     headers = {"X-CSRF-Token": csrf}
     if body == "json":
         return client.post(url, json={}, headers=headers)
@@ -107,6 +117,9 @@ def _call(client: TestClient, method: str, path: str, body: str, csrf: str,
     if body == "user-form":
         return client.post(url, data={"csrf_token": csrf, "username": "new-user",
                                       "password": "a long enough password", "role": "biller"},
+                           follow_redirects=False)
+    if body == "policy-form":
+        return client.post(url, data={"csrf_token": csrf, "policy": "medicare_part_b"},
                            follow_redirects=False)
     if body == "form":
         return client.post(url, data={"csrf_token": csrf}, follow_redirects=False)

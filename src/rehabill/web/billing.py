@@ -1,0 +1,200 @@
+"""Billing pages on the practice database: claims, remittances, worklist, dashboard, admin.
+
+Billers and admins only (``Biller``/``Admin`` guards); every read and write of patient data is
+audited by opaque id (claim row id, worklist item id). URLs carry claim ids and filters that
+name no person (status, payer id, dates). Reads go through ``store.views`` in one unit of work
+per request; actions call ``rehabill.services.billing``.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Iterator
+from contextlib import contextmanager
+from datetime import date
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Form, Path, Request
+from fastapi.responses import HTMLResponse, Response
+from sqlalchemy.orm import Session
+
+from rehabill.domain import ClaimStatus
+from rehabill.errors import NotFoundError, RehabillError
+from rehabill.ledger.denials import carc_text, rarc_text
+from rehabill.rules.policy import shipped_policies
+from rehabill.services.uow import unit_of_work
+from rehabill.store import views
+from rehabill.web.audit import AuditAction
+from rehabill.web.deps import Admin, Biller, ContextDep, Principal, WebContext
+from rehabill.web.pages import render
+from rehabill.web.users import Role
+
+log = logging.getLogger("rehabill.web")
+HTML = HTMLResponse
+RowId = Annotated[int, Path(ge=1, le=2_147_483_647)]
+STATUSES = tuple(s.value for s in ClaimStatus)
+WORK_STATUSES = (("open", "Open"), ("in_progress", "In progress"), ("done", "Done"))
+
+
+class BooksMissing(RehabillError):
+    """The page needs the practice database and none is connected."""
+
+    status = 503
+
+    def __init__(self) -> None:
+        super().__init__("The practice database is not connected; start rehabill with "
+                         "`rehabill serve` or `rehabill demo`.")
+
+
+@contextmanager
+def books(context: WebContext) -> Iterator[Session]:
+    """One unit of work on the practice database."""
+    if context.books is None:
+        raise BooksMissing()
+    with unit_of_work(context.books) as session:
+        yield session
+
+
+def parse_day(text: str) -> date | None:
+    """A yyyy-mm-dd query value, or None when empty or not a date."""
+    try:
+        return date.fromisoformat(text[:10]) if text else None
+    except ValueError:
+        return None
+
+
+def audit_claims(principal: Principal, claim_ids: Any) -> None:
+    """One read event per claim shown."""
+    for claim_id in claim_ids:
+        principal.audit(AuditAction.READ, "claim", str(claim_id))
+
+
+def code_texts(context: WebContext, carc: str, rarc: str) -> tuple[str, tuple[str, ...]]:
+    """The CARC's and RARCs' official texts (shipped X12 lists)."""
+    remarks = tuple(f"{code}: {rarc_text(context.reference, code)}" for code in rarc.split())
+    return (carc_text(context.reference, carc) if carc else ""), remarks
+
+
+def build_router() -> APIRouter:
+    """The billing page routes."""
+    router = APIRouter(include_in_schema=False, default_response_class=HTML)
+    _claim_routes(router)
+    _remittance_routes(router)
+    _worklist_routes(router)
+    _admin_routes(router)
+    return router
+
+
+def _claim_routes(router: APIRouter) -> None:
+    @router.get("/claims")
+    async def claim_list(request: Request, context: ContextDep, principal: Biller,
+                         status: str = "", payer: str = "", date_from: str = "",
+                         date_to: str = "") -> Response:
+        status = status if status in STATUSES else ""
+        start, end = parse_day(date_from), parse_day(date_to)
+        with books(context) as session:
+            claims = views.list_claims(session, status=status, payer=payer[:80],
+                                       date_from=start, date_to=end)
+            counts = views.claim_status_counts(session)
+            payers = views.payers(session)
+        audit_claims(principal, (c.id for c in claims))
+        return render(request, context, "claims.html", principal, claims=claims,
+                      counts=counts, payers=payers, statuses=STATUSES,
+                      filters={"status": status, "payer": payer[:80],
+                               "date_from": start.isoformat() if start else "",
+                               "date_to": end.isoformat() if end else ""})
+
+    @router.get("/claims/{claim_id}")
+    async def claim_page(request: Request, context: ContextDep, principal: Biller,
+                         claim_id: RowId) -> Response:
+        with books(context) as session:
+            detail = views.claim_detail(session, claim_id)
+        if detail is None:
+            raise NotFoundError("There is no such claim.")
+        principal.audit(AuditAction.READ, "claim", str(claim_id))
+        return render(request, context, "claim_detail.html", principal, d=detail,
+                      texts={w.id: code_texts(context, w.carc, w.rarc) for w in detail.work})
+
+
+def _remittance_routes(router: APIRouter) -> None:
+    @router.get("/remittances")
+    async def remittance_page(request: Request, context: ContextDep,
+                              principal: Biller) -> Response:
+        return _remittances(request, context, principal)
+
+
+def _remittances(request: Request, context: WebContext, principal: Principal,
+                 status_code: int = 200, **values: Any) -> Response:
+    with books(context) as session:
+        payments = views.remittances(session)
+        held = views.suspense(session)
+        inbound = views.files(session, direction="in", kinds=("835", "999", "277CA"))
+    for item in held:
+        principal.audit(AuditAction.READ, "suspense", str(item.id))
+    return render(request, context, "remittances.html", principal, status_code=status_code,
+                  payments=payments, held=held, inbound=inbound, **values)
+
+
+def _worklist_routes(router: APIRouter) -> None:
+    @router.get("/worklist")
+    async def worklist_page(request: Request, context: ContextDep, principal: Biller,
+                            status: str = "open", mine: int = 0) -> Response:
+        return _worklist(request, context, principal, status=status, mine=mine)
+
+
+def _worklist(request: Request, context: WebContext, principal: Principal, *,
+              status: str = "open", mine: int = 0, status_code: int = 200,
+              **values: Any) -> Response:
+    status = status if status in ("open", "in_progress", "done", "") else "open"
+    with books(context) as session:
+        items = views.worklist(session, status=status,
+                               assignee=principal.user.username if mine else "")
+        people = [u.username for u in views.users(session)
+                  if u.role in (Role.BILLER.value, Role.ADMIN.value)]
+    for item in items:
+        principal.audit(AuditAction.READ, "worklist_item", str(item.id))
+    texts = {w.id: code_texts(context, w.carc, w.rarc) for w in items}
+    return render(request, context, "worklist.html", principal, status_code=status_code,
+                  items=items, texts=texts, people=people, work_statuses=WORK_STATUSES,
+                  filters={"status": status, "mine": mine}, **values)
+
+
+def _admin_routes(router: APIRouter) -> None:
+    @router.get("/admin")
+    async def admin_page(request: Request, context: ContextDep, principal: Admin) -> Response:
+        return _admin(request, context, principal)
+
+    @router.post("/admin/payers/{payer_id}/policy")
+    async def set_policy(request: Request, context: ContextDep, principal: Admin,
+                         payer_id: RowId, policy: Annotated[str, Form(max_length=80)] = ""
+                         ) -> Response:
+        if policy and policy not in _policy_names():
+            return _admin(request, context, principal, status_code=422, message_kind="error",
+                          message=f"There is no payer policy named {policy!r}.")
+        with books(context) as session:
+            found = views.set_payer_policy(session, payer_id, policy)
+        if not found:
+            raise NotFoundError("There is no such payer.")
+        log.info("payer policy set payer=%s policy=%s by=%s", payer_id, policy or "-",
+                 principal.user.username)
+        return _admin(request, context, principal,
+                      message="Payer policy saved; claims scrubbed from now on use it.")
+
+
+def _admin(request: Request, context: WebContext, principal: Principal,
+           status_code: int = 200, **values: Any) -> Response:
+    with books(context) as session:
+        practices = [(p.name, p.npi, p.tax_id, f"{p.city}, {p.state}", p.submitter_id)
+                     for p in views.practices(session)]
+        payers = views.payers(session)
+        clinicians = views.providers(session)
+        users = views.users(session)
+    return render(request, context, "admin.html", principal, status_code=status_code,
+                  practices=practices, payers=payers, clinicians=clinicians, users=users,
+                  policies=_policy_names(), default_policy=shipped_policies().default.name,
+                  **values)
+
+
+def _policy_names() -> list[str]:
+    book = shipped_policies()
+    return sorted({p.name for p in book.by_plan.values()} | {book.default.name})
