@@ -20,7 +20,9 @@ import pytest
 import uvicorn
 
 from rehabill.web import create_app
-from rehabill.web.users import InMemoryUserRepository
+from rehabill.web.catalog import demo_catalog
+from rehabill.web.sql import SqlAuditSink, SqlUserRepository, SqlVisitService
+from tests.web.books import make_books
 from tests.web.conftest import FAST_PASSWORDS, PASSWORD, TODAY, USERS, settings
 
 CHROMIUM = Path("/usr/bin/chromium")
@@ -45,10 +47,22 @@ def _free_port() -> int:
 
 
 @pytest.fixture(scope="module")
-def server_url() -> Iterator[str]:
+def outbox(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    return tmp_path_factory.mktemp("outbox")
+
+
+@pytest.fixture(scope="module")
+def server_url(outbox: Path) -> Iterator[str]:
+    """The whole app on the store: users, visits, audit and billing in one SQLite database."""
     _require_chromium()
-    app = create_app(settings(), users=InMemoryUserRepository(tuple(USERS.values())),
-                     passwords=FAST_PASSWORDS, today=TODAY)
+    books = make_books()
+    users = SqlUserRepository(books)
+    for user in USERS.values():
+        users.add(user)
+    catalog = demo_catalog(TODAY)
+    app = create_app(settings(), users=users, audit=SqlAuditSink(books), catalog=catalog,
+                     visits=SqlVisitService(books, catalog), passwords=FAST_PASSWORDS,
+                     today=TODAY, books=books, outbox=outbox)
     port = _free_port()
     server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning",
                                            access_log=False))
@@ -214,7 +228,9 @@ def test_browser__admin_adds_a_user(page: Any) -> None:
     from playwright.sync_api import expect
 
     log_in(page, "root")
-    page.get_by_role("link", name="Users").click()
+    page.get_by_role("navigation", name="Main").get_by_role("link", name="Admin").click()
+    shot(page, "20-admin")
+    page.get_by_role("link", name="Add a user").first.click()
     page.get_by_label("Username").fill("sam")
     page.get_by_label("Full name").fill("Sam Ode")
     page.get_by_label("Role").select_option("therapist")
@@ -223,3 +239,22 @@ def test_browser__admin_adds_a_user(page: Any) -> None:
     page.get_by_role("button", name="Add user").click()
     expect(page.get_by_role("status")).to_contain_text("User sam was added")
     shot(page, "11-admin-users")
+
+
+def test_browser__billing_pages(page: Any) -> None:
+    from playwright.sync_api import expect
+
+    log_in(page, "bea")
+    nav = page.get_by_role("navigation", name="Main")
+    nav.get_by_role("link", name="Claims").click()
+    expect(page.get_by_role("heading", name="Claims", exact=True)).to_be_visible()
+    shot(page, "12-claims")
+    page.locator("table a[href^='/claims/']").first.click()
+    expect(page.get_by_role("heading", name="History")).to_be_visible()
+    shot(page, "13-claim-detail")
+    nav.get_by_role("link", name="Remittances").click()
+    expect(page.get_by_role("heading", name="Suspense")).to_be_visible()
+    shot(page, "14-remittances")
+    nav.get_by_role("link", name="Worklist").click()
+    expect(page.locator("[data-work-item]").first).to_contain_text("CARC 50")
+    shot(page, "15-worklist")
