@@ -97,3 +97,26 @@ def test_api__claims_and_worklist_json(client: TestClient,
     assert detail["claim"]["lines"]
     work = client.get("/api/worklist").json()
     assert work["items"][0]["carc"] == "50" and work["items"][0]["carc_text"]
+
+
+def test_worklist__bulk_assign_note_and_status(client: TestClient,
+                                               login_as: Callable[[Role], str],
+                                               audit: InMemoryAuditLog) -> None:
+    csrf = login_as(Role.BILLER)
+    empty = client.post("/worklist/bulk", data={"csrf_token": csrf, "note": "x"})
+    assert empty.status_code == 422
+    done = client.post("/worklist/bulk", data={"csrf_token": csrf, "item_id": ["1"],
+                                               "assignee": "bea", "status": "in_progress",
+                                               "note": "Called payer, ref 88"},
+                       follow_redirects=False)
+    assert done.status_code == 303 and done.headers["location"] == "/worklist?updated=1"
+    mine = client.get("/worklist?mine=1")
+    assert "Called payer, ref 88" in mine.text and "Updated" not in mine.text
+    assert "In progress" in mine.text
+    assert ("update", "worklist_item", "1") in {(e.action.value, e.entity, e.entity_id)
+                                                for e in audit.events}
+    api = client.post("/api/worklist/1", json={"status": "open"},
+                      headers={"X-CSRF-Token": csrf}).json()
+    assert api["items"][0]["status"] == "open"
+    assert client.post("/api/worklist/99999", json={},
+                       headers={"X-CSRF-Token": csrf}).status_code == 404

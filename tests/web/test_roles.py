@@ -49,6 +49,8 @@ MATRIX: list[tuple[str, str, frozenset[Role], str]] = [
     ("GET", "/claims/{claim_id}", frozenset({B, A}), ""),
     ("GET", "/remittances", frozenset({B, A}), ""),
     ("GET", "/worklist", frozenset({B, A}), ""),
+    ("POST", "/worklist/bulk", frozenset({B, A}), "work-form"),
+    ("POST", "/api/worklist/{item_id}", frozenset({B, A}), "work-json"),
     ("GET", "/admin", frozenset({A}), ""),
     ("POST", "/admin/payers/{payer_id}/policy", frozenset({A}), "policy-form"),
     ("GET", "/api/claims", frozenset({B, A}), ""),
@@ -118,6 +120,11 @@ def _call(client: TestClient, method: str, path: str, body: str, csrf: str,
         return client.post(url, data={"csrf_token": csrf, "username": "new-user",
                                       "password": "a long enough password", "role": "biller"},
                            follow_redirects=False)
+    if body == "work-form":
+        return client.post(url, data={"csrf_token": csrf, "item_id": "1", "note": "called"},
+                           follow_redirects=False)
+    if body == "work-json":
+        return client.post(url, json={"note": "called"}, headers=headers)
     if body == "policy-form":
         return client.post(url, data={"csrf_token": csrf, "policy": "medicare_part_b"},
                            follow_redirects=False)

@@ -9,17 +9,25 @@ from __future__ import annotations
 from dataclasses import asdict, fields, is_dataclass
 from datetime import date, datetime
 from decimal import Decimal
-from typing import Annotated, Any
+from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Query
-from pydantic import BaseModel
+from pydantic import BaseModel, StringConstraints
 
 from rehabill.domain.money import format_amount
 from rehabill.errors import NotFoundError
 from rehabill.store import views
 from rehabill.web.api import ERRORS
 from rehabill.web.audit import AuditAction
-from rehabill.web.billing import STATUSES, RowId, audit_claims, books, code_texts, parse_day
+from rehabill.web.billing import (
+    STATUSES,
+    RowId,
+    audit_claims,
+    books,
+    code_texts,
+    parse_day,
+    update_work_items,
+)
 from rehabill.web.deps import Biller, ContextDep
 
 Status = Annotated[str, Query(max_length=20)]
@@ -37,6 +45,14 @@ class ClaimOut(BaseModel):
 
     ok: bool = True
     claim: dict[str, Any]
+
+
+class WorkUpdateIn(BaseModel):
+    """Changes to a worklist item: any of assignee, status, a note to append."""
+
+    assignee: Annotated[str, StringConstraints(max_length=80)] = ""
+    status: Literal["", "open", "in_progress", "done"] = ""
+    note: Annotated[str, StringConstraints(max_length=500)] = ""
 
 
 class WorklistOut(BaseModel):
@@ -101,5 +117,17 @@ def build_router() -> APIRouter:
             carc, rarcs = code_texts(context, item.carc, item.rarc)
             out.append({**plain(item), "carc_text": carc, "rarc_texts": list(rarcs)})
         return WorklistOut(items=out)
+
+    @router.post("/worklist/{item_id}", response_model=WorklistOut)
+    async def api_work_update(context: ContextDep, principal: Biller, item_id: RowId,
+                              body: WorkUpdateIn) -> WorklistOut:
+        """Assign a worklist item, change its status, or append a dated note."""
+        found = update_work_items(context, principal, [item_id], assignee=body.assignee,
+                                  status=body.status, note=body.note.strip())
+        if not found:
+            raise NotFoundError("There is no such worklist item.")
+        with books(context) as session:
+            items = views.worklist(session, status="", item_ids=found)
+        return WorklistOut(items=[plain(i) for i in items])
 
     return router

@@ -15,7 +15,7 @@ from datetime import date
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Form, Path, Request
-from fastapi.responses import HTMLResponse, Response
+from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from sqlalchemy.orm import Session
 
 from rehabill.domain import ClaimStatus
@@ -23,7 +23,7 @@ from rehabill.errors import NotFoundError, RehabillError
 from rehabill.ledger.denials import carc_text, rarc_text
 from rehabill.rules.policy import shipped_policies
 from rehabill.services.uow import unit_of_work
-from rehabill.store import views
+from rehabill.store import people, views
 from rehabill.web.audit import AuditAction
 from rehabill.web.deps import Admin, Biller, ContextDep, Principal, WebContext
 from rehabill.web.pages import render
@@ -138,8 +138,31 @@ def _remittances(request: Request, context: WebContext, principal: Principal,
 def _worklist_routes(router: APIRouter) -> None:
     @router.get("/worklist")
     async def worklist_page(request: Request, context: ContextDep, principal: Biller,
-                            status: str = "open", mine: int = 0) -> Response:
-        return _worklist(request, context, principal, status=status, mine=mine)
+                            status: str = "open", mine: int = 0, updated: int = -1
+                            ) -> Response:
+        message = f"Updated {updated} item{'' if updated == 1 else 's'}." if updated >= 0 else ""
+        return _worklist(request, context, principal, status=status, mine=mine,
+                         message=message)
+
+    @router.post("/worklist/bulk")
+    async def worklist_bulk(request: Request, context: ContextDep, principal: Biller) -> Response:
+        posted = await request.form()
+        ids = _ids(posted.getlist("item_id"))
+        assignee = str(posted.get("assignee") or "")[:80]
+        status = str(posted.get("status") or "")
+        note = str(posted.get("note") or "").strip()[:500]
+        if not ids:
+            return _worklist(request, context, principal, status_code=422, message_kind="error",
+                             message="Select at least one item first.")
+        if status and status not in dict(WORK_STATUSES):
+            return _worklist(request, context, principal, status_code=422, message_kind="error",
+                             message="Choose a status from the list.")
+        if not (assignee or status or note):
+            return _worklist(request, context, principal, status_code=422, message_kind="error",
+                             message="Choose someone to assign, a status, or write a note.")
+        known = update_work_items(context, principal, ids, assignee=assignee, status=status,
+                                  note=note)
+        return RedirectResponse(f"/worklist?updated={len(known)}", status_code=303)
 
 
 def _worklist(request: Request, context: WebContext, principal: Principal, *,
@@ -149,14 +172,40 @@ def _worklist(request: Request, context: WebContext, principal: Principal, *,
     with books(context) as session:
         items = views.worklist(session, status=status,
                                assignee=principal.user.username if mine else "")
-        people = [u.username for u in views.users(session)
-                  if u.role in (Role.BILLER.value, Role.ADMIN.value)]
+        workers = [u.username for u in views.users(session)
+                   if u.role in (Role.BILLER.value, Role.ADMIN.value)]
     for item in items:
         principal.audit(AuditAction.READ, "worklist_item", str(item.id))
     texts = {w.id: code_texts(context, w.carc, w.rarc) for w in items}
     return render(request, context, "worklist.html", principal, status_code=status_code,
-                  items=items, texts=texts, people=people, work_statuses=WORK_STATUSES,
+                  items=items, texts=texts, people=workers or [principal.user.username],
+                  work_statuses=WORK_STATUSES,
                   filters={"status": status, "mine": mine}, **values)
+
+
+def update_work_items(context: WebContext, principal: Principal, ids: list[int], *,
+                      assignee: str = "", status: str = "", note: str = "") -> list[int]:
+    """Assign, set the status of, or add a dated note to worklist items; the ids found."""
+    stamped = f"{context.clock().isoformat()} {principal.user.username}: {note}" if note else ""
+    with books(context) as session:
+        known = sorted(views.worklist_claim_ids(session, ids))
+        for item_id in known:
+            people.update_worklist_item(session, item_id, status=status or None,
+                                        assignee=assignee or None, note=stamped)
+    for item_id in known:
+        principal.audit(AuditAction.UPDATE, "worklist_item", str(item_id))
+    log.info("worklist update items=%d by=%s", len(known), principal.user.username)
+    return known
+
+
+def _ids(values: list[Any], limit: int = 500) -> list[int]:
+    """Row ids from form values, ignoring anything that is not a positive integer."""
+    out = []
+    for value in values[:limit]:
+        text = str(value)
+        if text.isdigit() and 0 < int(text) < 2_147_483_648:
+            out.append(int(text))
+    return out
 
 
 def _admin_routes(router: APIRouter) -> None:
