@@ -12,10 +12,11 @@ import logging
 from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import date
+from pathlib import Path as FsPath
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Form, Path, Request
-from fastapi.responses import HTMLResponse, RedirectResponse, Response
+from fastapi.responses import FileResponse, HTMLResponse, RedirectResponse, Response
 from sqlalchemy.orm import Session
 
 from rehabill.domain import ClaimStatus
@@ -80,6 +81,7 @@ def build_router() -> APIRouter:
     router = APIRouter(include_in_schema=False, default_response_class=HTML)
     _claim_routes(router)
     _remittance_routes(router)
+    _file_routes(router)
     _worklist_routes(router)
     _admin_routes(router)
     return router
@@ -114,6 +116,27 @@ def _claim_routes(router: APIRouter) -> None:
         principal.audit(AuditAction.READ, "claim", str(claim_id))
         return render(request, context, "claim_detail.html", principal, d=detail,
                       texts={w.id: code_texts(context, w.carc, w.rarc) for w in detail.work})
+
+
+def _file_routes(router: APIRouter) -> None:
+    @router.get("/files/{file_id}")
+    async def download(context: ContextDep, principal: Biller, file_id: RowId) -> Response:
+        with books(context) as session:
+            found = views.file_path(session, file_id, direction="out")
+        path = _inside(context.outbox, found[0]) if found else None
+        if found is None or path is None:
+            raise NotFoundError("There is no such file in the outbox.")
+        principal.audit(AuditAction.READ, "file", str(file_id))
+        media = "application/pdf" if path.suffix.lower() == ".pdf" else "application/edi-x12"
+        return FileResponse(path, media_type=media, filename=path.name)
+
+
+def _inside(outbox: FsPath, stored: str) -> FsPath | None:
+    """The stored file's path when it is an existing file inside the outbox, else None."""
+    root = outbox.resolve()
+    path = FsPath(stored)
+    path = (path if path.is_absolute() else root / path).resolve()
+    return path if path.is_file() and path.is_relative_to(root) else None
 
 
 def _remittance_routes(router: APIRouter) -> None:
