@@ -426,6 +426,13 @@ def batch_files(session: Session, batch_ids: Sequence[int]) -> list[FileView]:
             for r in session.scalars(query)]
 
 
+def files_for_claims(session: Session, claim_ids: Sequence[int]) -> list[FileView]:
+    """The outbox files of the batches these claims are in, newest first."""
+    batch_ids = {b for b in session.scalars(select(ClaimRow.batch_id).where(
+        ids_in(ClaimRow.id, list(claim_ids)))) if b is not None}
+    return sorted(batch_files(session, sorted(batch_ids)), key=lambda f: -f.id)
+
+
 def payers(session: Session) -> list[PayerView]:
     """Payers with their policy and how many claims they have."""
     counts = (select(ClaimRow.payer_id, func.count().label("n"))

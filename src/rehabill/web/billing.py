@@ -17,7 +17,7 @@ from typing import Annotated, Any
 
 from fastapi import APIRouter, Form, Path, Request
 from fastapi.responses import FileResponse, HTMLResponse, RedirectResponse, Response
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, sessionmaker
 
 from rehabill.domain import ClaimStatus
 from rehabill.errors import NotFoundError, RehabillError
@@ -47,12 +47,17 @@ class BooksMissing(RehabillError):
                          "`rehabill serve` or `rehabill demo`.")
 
 
+def factory(context: WebContext) -> sessionmaker[Session]:
+    """The practice database's session factory (BooksMissing without one)."""
+    if context.books is None:
+        raise BooksMissing()
+    return context.books
+
+
 @contextmanager
 def books(context: WebContext) -> Iterator[Session]:
     """One unit of work on the practice database."""
-    if context.books is None:
-        raise BooksMissing()
-    with unit_of_work(context.books) as session:
+    with unit_of_work(factory(context)) as session:
         yield session
 
 
@@ -92,30 +97,47 @@ def _claim_routes(router: APIRouter) -> None:
     async def claim_list(request: Request, context: ContextDep, principal: Biller,
                          status: str = "", payer: str = "", date_from: str = "",
                          date_to: str = "") -> Response:
-        status = status if status in STATUSES else ""
-        start, end = parse_day(date_from), parse_day(date_to)
-        with books(context) as session:
-            claims = views.list_claims(session, status=status, payer=payer[:80],
-                                       date_from=start, date_to=end)
-            counts = views.claim_status_counts(session)
-            payers = views.payers(session)
-        audit_claims(principal, (c.id for c in claims))
-        return render(request, context, "claims.html", principal, claims=claims,
-                      counts=counts, payers=payers, statuses=STATUSES,
-                      filters={"status": status, "payer": payer[:80],
-                               "date_from": start.isoformat() if start else "",
-                               "date_to": end.isoformat() if end else ""})
+        return claims_page(request, context, principal, status=status, payer=payer,
+                           date_from=date_from, date_to=date_to)
 
     @router.get("/claims/{claim_id}")
     async def claim_page(request: Request, context: ContextDep, principal: Biller,
-                         claim_id: RowId) -> Response:
-        with books(context) as session:
-            detail = views.claim_detail(session, claim_id)
-        if detail is None:
-            raise NotFoundError("There is no such claim.")
-        principal.audit(AuditAction.READ, "claim", str(claim_id))
-        return render(request, context, "claim_detail.html", principal, d=detail,
-                      texts={w.id: code_texts(context, w.carc, w.rarc) for w in detail.work})
+                         claim_id: RowId, resubmitted: int = 0) -> Response:
+        message = "Corrected claim created and scrubbed; batch it from the claims list." \
+            if resubmitted else ""
+        return claim_detail_page(request, context, principal, claim_id, message=message)
+
+
+def claims_page(request: Request, context: WebContext, principal: Principal, *,
+                status: str = "", payer: str = "", date_from: str = "", date_to: str = "",
+                status_code: int = 200, **values: Any) -> Response:
+    """The claims list, filtered, with ``values`` (a message, a batch) on top."""
+    status = status if status in STATUSES else ""
+    start, end = parse_day(date_from), parse_day(date_to)
+    with books(context) as session:
+        claims = views.list_claims(session, status=status, payer=payer[:80],
+                                   date_from=start, date_to=end)
+        counts = views.claim_status_counts(session)
+        payers = views.payers(session)
+    audit_claims(principal, (c.id for c in claims))
+    return render(request, context, "claims.html", principal, status_code=status_code,
+                  claims=claims, counts=counts, payers=payers, statuses=STATUSES,
+                  filters={"status": status, "payer": payer[:80],
+                           "date_from": start.isoformat() if start else "",
+                           "date_to": end.isoformat() if end else ""}, **values)
+
+
+def claim_detail_page(request: Request, context: WebContext, principal: Principal,
+                      claim_id: int, status_code: int = 200, **values: Any) -> Response:
+    """One claim: lines, findings, history, ledger, worklist items."""
+    with books(context) as session:
+        detail = views.claim_detail(session, claim_id)
+    if detail is None:
+        raise NotFoundError("There is no such claim.")
+    principal.audit(AuditAction.READ, "claim", str(claim_id))
+    return render(request, context, "claim_detail.html", principal, status_code=status_code,
+                  d=detail, texts={w.id: code_texts(context, w.carc, w.rarc) for w in detail.work},
+                  **values)
 
 
 def _file_routes(router: APIRouter) -> None:
