@@ -288,6 +288,32 @@ def claims_by_id(session: Session, claim_ids: Sequence[int]) -> list[ClaimSummar
     return sorted(out, key=lambda c: c.id)
 
 
+def visit_keys_of_claims(session: Session, *, status: str = "",
+                         claim_ids: Sequence[int] = ()) -> list[str]:
+    """Visit ids of the claims in ``status`` (or of these claims), so a scrub can name them."""
+    query = select(VisitRow.visit_key).join(ClaimRow, ClaimRow.visit_id == VisitRow.id)
+    if status:
+        query = query.where(ClaimRow.status == status)
+    if claim_ids:
+        query = query.where(ids_in(ClaimRow.id, list(claim_ids)))
+    return sorted(set(session.scalars(query)))
+
+
+def books_version(session: Session) -> tuple[Any, ...]:
+    """A value that changes whenever claims, statuses, postings or visits change.
+
+    Every such change inserts a row (statuses and ledger entries are append-only), so the
+    highest ids and the worklist's last update are enough; each is an index lookup.
+    """
+    return tuple(session.execute(select(
+        select(func.max(ClaimRow.id)).scalar_subquery(),
+        select(func.max(ClaimStatusRow.id)).scalar_subquery(),
+        select(func.max(LedgerEntryRow.id)).scalar_subquery(),
+        select(func.max(VisitRow.id)).scalar_subquery(),
+        select(func.max(WorklistItemRow.updated_at)).scalar_subquery(),
+        select(func.count(AuthorizationRow.id)).scalar_subquery())).one())
+
+
 def claim_status_counts(session: Session) -> dict[str, int]:
     """How many claims are in each status."""
     query = select(ClaimRow.status, func.count()).group_by(ClaimRow.status)
