@@ -47,6 +47,18 @@ class ClaimOut(BaseModel):
     claim: dict[str, Any]
 
 
+class ReportsOut(BaseModel):
+    """The dashboard's numbers: KPIs, A/R aging, denials, trends, KX standing, alerts."""
+
+    ok: bool = True
+    kpis: dict[str, Any]
+    ar_aging: dict[str, Any]
+    denials: dict[str, Any]
+    payment_trends: dict[str, Any]
+    kx: dict[str, Any] | None
+    alerts: list[dict[str, Any]]
+
+
 class WorkUpdateIn(BaseModel):
     """Changes to a worklist item: any of assignee, status, a note to append."""
 
@@ -104,6 +116,17 @@ def build_router() -> APIRouter:
             raise NotFoundError("There is no such claim.")
         principal.audit(AuditAction.READ, "claim", str(claim_id))
         return ClaimOut(claim=plain(asdict(detail)))
+
+    @router.get("/reports", response_model=ReportsOut)
+    async def api_reports(context: ContextDep, principal: Biller) -> ReportsOut:
+        """The dashboard as JSON: each report as {title, columns, rows, notes}."""
+        from rehabill.web.actions import dashboard_data
+
+        board, alerts = dashboard_data(context, principal)
+        aging, denials, trends = (plain(p.table) for p in board.panels)
+        return ReportsOut(kpis=plain(board.kpis), ar_aging=aging, denials=denials,
+                          payment_trends=trends, kx=plain(board.kx) if board.kx else None,
+                          alerts=[plain(a) for a in alerts])
 
     @router.get("/worklist", response_model=WorklistOut)
     async def api_worklist(context: ContextDep, principal: Biller, status: Status = "open",

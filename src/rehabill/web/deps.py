@@ -9,10 +9,10 @@ walks every route to hold this in place.
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import date
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, Any
 
 from fastapi import Depends, Request
 from fastapi.templating import Jinja2Templates
@@ -51,6 +51,7 @@ class WebContext:
     clock: Callable[[], date]
     books: sessionmaker[DbSession] | None = None
     outbox: Path = Path("outbox")
+    memo: dict[str, Any] = field(default_factory=dict)  # per-worker caches (dashboard)
 
 
 async def get_context(request: Request) -> WebContext:

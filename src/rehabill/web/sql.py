@@ -15,12 +15,13 @@ from __future__ import annotations
 
 import secrets
 from collections.abc import Callable
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
 
 from sqlalchemy.orm import Session, sessionmaker
 
 from rehabill.domain.visit import Visit
 from rehabill.errors import ConflictError
+from rehabill.services import billing
 from rehabill.services.uow import unit_of_work
 from rehabill.store import people, views
 from rehabill.store import visits as store_visits
@@ -30,7 +31,7 @@ from rehabill.web.users import Role, User
 from rehabill.web.visits import VisitRecord, VisitStatus
 
 Factory = sessionmaker[Session]
-Finalize = Callable[[Factory, str, str], None]
+Finalize = Callable[[Factory, str, str, date], None]
 
 
 class SqlUserRepository:
@@ -80,21 +81,20 @@ class SqlAuditSink:
                                         "at": event.at.isoformat()})
 
 
-def code_into_claim(factory: Factory, visit_key: str, actor: str) -> None:
-    """Finalize: code the visit into a draft claim (``services.claims.code_claims``)."""
-    from rehabill.services.claims import code_claims
-
-    with unit_of_work(factory) as session:
-        code_claims(session, visit_ids=[visit_key], actor=actor)
+def code_into_claim(factory: Factory, visit_key: str, actor: str, today: date) -> None:
+    """Finalize: code and scrub this one visit into a claim (``scrubbed`` or ``held``)."""
+    billing.scrub_stored_claims(factory, today=today, visit_keys=[visit_key], actor=actor)
 
 
 class SqlVisitService:
     """Web-entered visits in the ``visits`` table (see the module docstring)."""
 
-    def __init__(self, factory: Factory, catalog: PatientCatalog,
+    def __init__(self, factory: Factory, catalog: PatientCatalog, *,
+                 clock: Callable[[], date] = date.today,
                  finalize: Finalize = code_into_claim) -> None:
         self._factory = factory
         self._catalog = catalog
+        self._clock = clock
         self._finalize = finalize
 
     def new_visit_id(self) -> str:
@@ -114,7 +114,7 @@ class SqlVisitService:
             people.record_event(session, actor=author, action="save", entity="visit",
                                 entity_id=visit.visit_id, detail={"status": status.value})
         if status is VisitStatus.FINAL:
-            self._finalize(self._factory, visit.visit_id, author)
+            self._finalize(self._factory, visit.visit_id, author, self._clock())
         return VisitRecord(visit, status, author, patient_key, coverage_key, datetime.now(UTC))
 
     def get(self, visit_id: str) -> VisitRecord | None:
