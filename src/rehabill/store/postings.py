@@ -23,8 +23,9 @@ from rehabill.domain import Claim, ClaimStatus
 from rehabill.errors import ConflictError
 from rehabill.ledger import Entry, EntryKind, PostingResult
 from rehabill.store.batches import claim_ids_by_key
+from rehabill.store.books import load_claims_for_posting
 from rehabill.store.bulk import chunked, ids_in, insert_all
-from rehabill.store.claims import load_claims, set_status
+from rehabill.store.claims import set_status
 from rehabill.store.models import ClaimLineRow, SuspenseItemRow, WorklistItemRow, utcnow
 from rehabill.store.remittances import add_ledger_entries, add_remittance, remittance_id
 
@@ -47,10 +48,14 @@ class SqlPostingStore:
         self.claim_rows: dict[str, int] = {}  # claim key → claim row id, as found
 
     def find_claims(self, claim_ids: Iterable[str]) -> Mapping[str, Claim]:
-        """The newest stored claim for each patient control number (CLM01) we know."""
+        """The newest stored claim for each patient control number (CLM01) we know.
+
+        The claims carry their lines but only the visit's id and date
+        (``books.load_claims_for_posting``): all the ledger reads.
+        """
         ids = claim_ids_by_key(self.session, sorted(set(claim_ids)))
         self.claim_rows.update(ids)
-        claims = load_claims(self.session, list(ids.values()))
+        claims = load_claims_for_posting(self.session, list(ids.values()))
         return {key: claims[row_id] for key, row_id in ids.items()}
 
     def is_posted(self, trace_key: str) -> bool:

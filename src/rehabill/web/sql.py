@@ -13,10 +13,12 @@ they created (from the audit log).
 
 from __future__ import annotations
 
+import logging
 import secrets
 from collections.abc import Callable
 from datetime import UTC, date, datetime
 
+from sqlalchemy.exc import IntegrityError, SQLAlchemyError
 from sqlalchemy.orm import Session, sessionmaker
 
 from rehabill.domain.visit import Visit
@@ -30,6 +32,7 @@ from rehabill.web.catalog import PatientCatalog
 from rehabill.web.users import Role, User
 from rehabill.web.visits import VisitRecord, VisitStatus
 
+log = logging.getLogger(__name__)
 Factory = sessionmaker[Session]
 Finalize = Callable[[Factory, str, str, date], None]
 
@@ -50,15 +53,19 @@ class SqlUserRepository:
             return User(row.username, row.password_hash, Role(row.role), name, npi, row.active)
 
     def add(self, user: User) -> None:
-        """Store a new user; ConflictError when the username is taken."""
+        """Store a new user; ConflictError when the username is taken (also by a concurrent
+        add: the unique username refuses the second insert)."""
         key = user.username.strip().lower()
-        with unit_of_work(self._factory) as session:
-            if people.user_by_name(session, key) is not None:
-                raise ConflictError(f"username {user.username!r} is taken")
-            provider_id = views.provider_id_by_npi(session, user.provider_npi) \
-                if user.provider_npi else None
-            people.add_user(session, username=key, password_hash=user.password_hash,
-                            role=user.role.value, provider_id=provider_id)
+        try:
+            with unit_of_work(self._factory) as session:
+                if people.user_by_name(session, key) is not None:
+                    raise ConflictError(f"username {user.username!r} is taken")
+                provider_id = views.provider_id_by_npi(session, user.provider_npi) \
+                    if user.provider_npi else None
+                people.add_user(session, username=key, password_hash=user.password_hash,
+                                role=user.role.value, provider_id=provider_id)
+        except IntegrityError:
+            raise ConflictError(f"username {user.username!r} is taken") from None
 
     def all(self) -> tuple[views.UserView, ...]:
         """Every user (no hashes)."""
@@ -73,12 +80,16 @@ class SqlAuditSink:
         self._factory = factory
 
     def record(self, event: AuditEvent) -> None:
-        """Append the event in its own transaction (an audit trail survives a failed request)."""
-        with unit_of_work(self._factory) as session:
-            people.record_event(session, actor=event.actor, action=event.action.value,
-                                entity=event.entity, entity_id=event.entity_id,
-                                detail={"role": event.role, "route": event.route,
-                                        "at": event.at.isoformat()})
+        """Append the event in its own transaction (an audit trail survives a failed request);
+        a database failure is logged, never raised into the request."""
+        try:
+            with unit_of_work(self._factory) as session:
+                people.record_event(session, actor=event.actor, action=event.action.value,
+                                    entity=event.entity, entity_id=event.entity_id,
+                                    detail={"role": event.role, "route": event.route,
+                                            "at": event.at.isoformat()})
+        except SQLAlchemyError:
+            log.exception("could not record an audit event")
 
 
 def code_into_claim(factory: Factory, visit_key: str, actor: str, today: date) -> None:
