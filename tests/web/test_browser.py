@@ -62,8 +62,8 @@ def server_url(outbox: Path) -> Iterator[str]:
         users.add(user)
     catalog = demo_catalog(TODAY)
     app = create_app(settings(), users=users, audit=SqlAuditSink(books), catalog=catalog,
-                     visits=SqlVisitService(books, catalog, clock=lambda: TODAY), passwords=FAST_PASSWORDS,
-                     today=TODAY, books=books, outbox=outbox)
+                     visits=SqlVisitService(books, catalog, clock=lambda: TODAY),
+                     passwords=FAST_PASSWORDS, today=TODAY, books=books, outbox=outbox)
     port = _free_port()
     server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning",
                                            access_log=False))
@@ -269,8 +269,7 @@ def answer_batch(batch: Path, into: Path, seed: int) -> list[Path]:
     """
     from decimal import Decimal
 
-    from rehabill.simulate.payer import DenialRates, PayerSimulator, claims_from_837p, \
-        profile_for
+    from rehabill.simulate.payer import DenialRates, PayerSimulator, claims_from_837p, profile_for
     from rehabill.x12.envelope import split_transactions
     from rehabill.x12.p837_reader import read_837p
     from rehabill.x12.tokens import tokenize
@@ -287,7 +286,7 @@ def answer_batch(batch: Path, into: Path, seed: int) -> list[Path]:
                                      deductible=Decimal(0), rates=rates,
                                      requires_authorization=False), seed=seed + n)
         answer = sim.adjudicate(claims, received=TODAY, group_control_number=txn.group.get(6),
-                                set_control_number=txn.header.get(2), paid_on=TODAY)
+                                set_control_number=txn.control_number, paid_on=TODAY)
         texts = answer.texts(payer_id=claims[0].visit.coverage.payer_id,
                              submitter_id="REHABILL")
         for suffix in ("999", "277", "835"):

@@ -210,8 +210,8 @@ def serve(factory: sessionmaker[Session], port: int, *, outbox: Path | None = No
     from rehabill.reference import load
     from rehabill.services.scrubbing import default_settings, live_scrubber
     from rehabill.web import WebSettings, create_app
-    from rehabill.web.entry import entry_checks
     from rehabill.web.catalog import demo_catalog
+    from rehabill.web.entry import entry_checks
     from rehabill.web.sql import SqlAuditSink, SqlUserRepository, SqlVisitService
 
     settings = WebSettings(secret_key=SecretStr(secrets.token_urlsafe(48)))

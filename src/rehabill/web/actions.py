@@ -51,6 +51,8 @@ def report_facts(report: Any) -> tuple[tuple[str, str], ...]:
     data: Mapping[str, Any] = report.as_json()
     out = []
     for key, value in data.items():
+        if key in ("file", "path") and isinstance(value, str):
+            value = Path(value).name  # the server's folders are nobody's business
         if isinstance(value, str | int | float) and not isinstance(value, bool):
             out.append((key.replace("_", " "), str(value)))
         elif isinstance(value, bool):
