@@ -9,9 +9,9 @@ and time:
   keystroke), the load a room of therapists typing produces;
 - saturation: each user posts back-to-back with no pause, the worst case.
 
-The dashboard (``GET /dashboard``) is measured the same two ways by 50 billers, on a SQLite
-practice database holding the demo clinic (``rehabill.simulate.clinic``, default spec: every
-visit coded into a claim), with the audit log in the database as in production.
+The dashboard (``GET /dashboard``) is measured by 50 billers, browsing (a page a second) and
+back-to-back, on the SQLite database ``rehabill demo`` builds (120 patients, 12 weeks, the
+whole billing cycle run), with the audit log in that database as in production.
 
 The baseline is ``GET /healthz`` under the same load in the same run, so the figures are also
 printed as a ratio to it. Users log in with httpx; the measured requests go over one keep-alive
@@ -42,6 +42,7 @@ import httpx
 
 PASSWORD = "bench password long enough"
 ROOT = Path(__file__).resolve().parents[1]
+BENCH_TODAY = date(2026, 9, 15)
 FORM_CODES = (("97530", "25"), ("97110", "10"), ("97140", "8"))
 
 
@@ -63,28 +64,21 @@ def serve(port: int) -> None:
         + tuple(User(f"b{n}", hashed, Role.BILLER, f"Biller {n}") for n in range(64)))
     books = practice_books()
     app = create_app(WebSettings(secret_key=SecretStr("bench-" + "k" * 40)), users=users,
-                     passwords=passwords, today=date(2026, 9, 15), books=books,
+                     passwords=passwords, today=BENCH_TODAY, books=books,
                      audit=SqlAuditSink(books))
     uvicorn.run(app, host="127.0.0.1", port=port, log_level="warning", access_log=False)
 
 
 def practice_books() -> object:
-    """A SQLite file with the demo clinic's visits coded into claims (built once per run)."""
+    """The demo practice after a whole billing cycle (``rehabill demo``'s own builder):
+    12 weeks of visits imported, scrubbed, batched, acknowledged and paid, in a SQLite file."""
     import tempfile
 
-    from rehabill.services.claims import code_claims
-    from rehabill.services.uow import unit_of_work
-    from rehabill.simulate.clinic import generate_visits
-    from rehabill.store import make_engine, make_session_factory, migrate
-    from rehabill.store import visits as store_visits
+    from rehabill.cli.demo import DemoPaths, build_demo, prepare_folder
 
-    path = Path(tempfile.mkdtemp(prefix="rehabill-bench-")) / "books.db"
-    engine = make_engine(f"sqlite:///{path}")
-    migrate(engine)
-    factory = make_session_factory(engine)
-    with unit_of_work(factory) as session:
-        store_visits.save_visits(session, generate_visits())
-        code_claims(session, actor="bench")
+    paths = DemoPaths.beside(Path(tempfile.mkdtemp(prefix="rehabill-bench-")) / "books.db")
+    prepare_folder(paths)
+    factory, _, _ = build_demo(paths, today=BENCH_TODAY)
     return factory
 
 
