@@ -17,6 +17,7 @@ from pydantic import BaseModel, StringConstraints
 from rehabill.domain.money import format_amount
 from rehabill.errors import NotFoundError
 from rehabill.store import views
+from rehabill.web.actions import dashboard_data
 from rehabill.web.api import ERRORS
 from rehabill.web.audit import AuditAction
 from rehabill.web.billing import (
@@ -120,8 +121,6 @@ def build_router() -> APIRouter:
     @router.get("/reports", response_model=ReportsOut)
     async def api_reports(context: ContextDep, principal: Biller) -> ReportsOut:
         """The dashboard as JSON: each report as {title, columns, rows, notes}."""
-        from rehabill.web.actions import dashboard_data
-
         board, alerts = dashboard_data(context, principal)
         aging, denials, trends = (plain(p.table) for p in board.panels)
         return ReportsOut(kpis=plain(board.kpis), ar_aging=aging, denials=denials,
