@@ -186,6 +186,12 @@ class MueTable:
             by_code.setdefault(row.code, []).append(row)
         self._rows = {k: tuple(sorted(v, key=lambda r: r.valid_from or date.min))
                       for k, v in by_code.items()}
+        self._lowest = {k: min(r.value for r in v) for k, v in by_code.items()}
+
+    def lowest(self, code: str) -> int | None:
+        """The lowest MUE value ``code`` has on any date (None without an MUE): units at or
+        under it pass the edit whatever the date."""
+        return self._lowest.get(code)
 
     def get(self, code: str, on: date) -> Mue | None:
         """The MUE in force for ``code`` on ``on`` (the latest row that started by then)."""

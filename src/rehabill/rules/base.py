@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
-from datetime import date
+from datetime import date, timedelta
 from decimal import Decimal
 from enum import StrEnum
 
@@ -20,6 +20,8 @@ from rehabill.domain.claim import Claim, ClaimLine
 from rehabill.domain.findings import Finding, Location, Severity
 from rehabill.domain.visit import Credential, Discipline, Mode, Visit
 from rehabill.reference import GROUP_CODES, PtpEdit, Reference
+from rehabill.reference.tables import MueTable
+from rehabill.rules.checks import ICD_FORMAT, deadline, is_mbi, npi_is_valid
 from rehabill.rules.policy import Policy
 
 
@@ -163,9 +165,32 @@ HAS_PROGRESS_COUNT = "treatment_days_since_progress_report"
 USES_DEFAULT_POLICY = "default_policy"
 FUNCTIONAL_CODES = frozenset({"97530", "97535", "97537", "97542"})
 
+# Screens: a cheap test that a rule *may* fire (a superset of the rule's own condition). The
+# rule keeps its full check; the screen only lets the scrubber skip it on the clean majority.
+NO_PLAN = "no_plan_of_care"
+NO_AUTHORIZATION = "no_authorization"
+MAY_DIAGNOSIS = "screen.diagnosis"              # none, badly written, unknown or header
+MAY_NPI = "screen.npi"                          # an NPI failing its check digit
+MAY_MEMBER_ID = "screen.member_id"              # not written as an MBI
+MAY_REQUIRED_FIELD = "screen.required_field"    # an 837P-required field missing
+MAY_UNKNOWN_CODE = "screen.unknown_code"
+MAY_CODE_DISCIPLINE = "screen.code_discipline"  # a code outside the plan's discipline
+MAY_NO_MINUTES = "screen.timed_without_minutes"
+MAY_NO_ACTIVITY = "screen.timed_without_activity"
+MAY_NO_GOAL = "screen.timed_without_goal"
+MAY_NO_ASSISTANCE = "screen.functional_without_assistance"
+MAY_NOT_COVERED = "screen.code_not_covered"
+MAY_FILING = "screen.filing"                    # past, near or before the filing window
+MAY_PLAN = "screen.plan_of_care"                # a plan whose dates or certification need a look
+MAY_KX = "screen.kx"                            # KX billed, or past the KX/review amount
+MAY_MUE = "screen.mue"                          # units of a code over its lowest MUE
+HAS_97530_97110 = "codes.97530+97110"
+HAS_97530_97535 = "codes.97530+97535"
+
 
 def _flags(visit: Visit, ctx: RuleContext, codes: frozenset[str], one_on_one: bool,
-           assistant_minutes: int, has_pairs: bool) -> frozenset[str]:
+           assistant_minutes: int, has_pairs: bool) -> set[str]:
+    """The visit-level flags and screens (see the constants above)."""
     services = visit.services
     checks = (
         (HAS_ASSISTANT, visit.assistant is not None or assistant_minutes > 0
@@ -176,13 +201,93 @@ def _flags(visit: Visit, ctx: RuleContext, codes: frozenset[str], one_on_one: bo
         (HAS_GROUP, not one_on_one or not GROUP_CODES.isdisjoint(codes)),
         (HAS_FUNCTIONAL, not FUNCTIONAL_CODES.isdisjoint(codes)),
         (HAS_PLAN, visit.plan_of_care is not None),
+        (NO_PLAN, visit.plan_of_care is None),
         (HAS_AUTHORIZATION, visit.authorization is not None),
+        (NO_AUTHORIZATION, visit.authorization is None),
         (HAS_SAME_DAY, bool(ctx.same_day)),
         (HAS_TOTAL_TIME, visit.total_treatment_minutes is not None),
         (HAS_PROGRESS_COUNT, visit.treatment_days_since_progress_report is not None),
         (USES_DEFAULT_POLICY, ctx.policy_fallback),
+        (HAS_97530_97110, "97530" in codes and "97110" in codes),
+        (HAS_97530_97535, "97530" in codes and "97535" in codes),
+        (MAY_DIAGNOSIS, _may_diagnosis(visit.diagnoses, ctx.icd)),
+        (MAY_NPI, not _npis_valid(visit)),
+        (MAY_MEMBER_ID, ctx.policy.name.startswith("medicare")
+         and not is_mbi(visit.coverage.member_id)),
+        (MAY_REQUIRED_FIELD, _may_required_field(visit)),
+        (MAY_FILING, _may_filing(visit, ctx)),
+        (MAY_PLAN, _may_plan(visit, ctx.policy)),
     )
-    return frozenset(name for name, present in checks if present)
+    return {name for name, present in checks if present}
+
+
+_DIAGNOSIS_CACHE: dict[tuple[tuple[str, ...], IcdCheck | None], bool] = {}
+
+
+def _may_diagnosis(diagnoses: tuple[str, ...], icd: IcdCheck | None) -> bool:
+    """No diagnosis, or one that is badly written or not a billable code (cached per set)."""
+    key = (diagnoses, icd)
+    found = _DIAGNOSIS_CACHE.get(key)
+    if found is None:
+        found = not diagnoses or any(
+            ICD_FORMAT.match(code) is None
+            or (icd is not None and icd(code) is not IcdStatus.BILLABLE) for code in diagnoses)
+        if len(_DIAGNOSIS_CACHE) >= 8192:
+            _DIAGNOSIS_CACHE.clear()
+        _DIAGNOSIS_CACHE[key] = found
+    return found
+
+
+def _npis_valid(visit: Visit) -> bool:
+    """Every NPI on the visit passes its check digit (the NPIs ``identity.npi_invalid`` reads)."""
+    if not (npi_is_valid(visit.billing_provider.npi)
+            and npi_is_valid(visit.rendering_provider.npi)):
+        return False
+    if visit.assistant is not None and not npi_is_valid(visit.assistant.npi):
+        return False
+    if visit.supervising_provider is not None and not npi_is_valid(
+            visit.supervising_provider.npi):
+        return False
+    plan = visit.plan_of_care
+    if plan is not None and plan.certifying_npi and not npi_is_valid(plan.certifying_npi):
+        return False
+    return not visit.referring_npi or npi_is_valid(visit.referring_npi)
+
+
+def _may_required_field(visit: Visit) -> bool:
+    tax_id = visit.billing_provider.tax_id
+    return (visit.patient.address is None or len(visit.billing_provider.address.zip) != 9
+            or len(tax_id) != 9 or not tax_id.isdigit()
+            or (visit.coverage.relationship != "self" and visit.coverage.subscriber is None))
+
+
+def _may_filing(visit: Visit, ctx: RuleContext) -> bool:
+    dos, today, policy = visit.date_of_service, ctx.today, ctx.policy
+    if dos > today:
+        return True
+    last = deadline(dos, policy.timely_filing_months, policy.timely_filing_days)
+    return today > last or (last - today).days <= policy.filing_warning_days
+
+
+def _may_plan(visit: Visit, policy: Policy) -> bool:
+    """The plan's dates, certification or certifying NPI may draw an episode finding."""
+    plan = visit.plan_of_care
+    if plan is None:
+        return False
+    dos = visit.date_of_service
+    if not plan.start <= dos <= plan.end or (policy.plan_of_care_required
+                                             and not plan.certifying_npi):
+        return True
+    days = policy.certification_days
+    if days is not None:
+        window = plan.start + timedelta(days=days)
+        if (dos > window if plan.certified_on is None else plan.certified_on > window):
+            return True
+    recert = policy.recertification_days
+    if recert is None:
+        return False
+    anchor = plan.certified_on or plan.start
+    return dos > max(plan.start, anchor) + timedelta(days=recert)
 
 
 def facts_of(visit: Visit, ctx: RuleContext) -> Facts:
@@ -192,7 +297,6 @@ def facts_of(visit: Visit, ctx: RuleContext) -> Facts:
 
 def compute_facts(visit: Visit, ctx: RuleContext) -> Facts:
     """Work out the shared facts of ``visit`` once (see ``Facts``)."""
-    codes = ctx.reference.codes
     claim = ctx.claim
     coded: dict[int, list[str]] = {}
     units: dict[str, int] = {}
@@ -201,36 +305,84 @@ def compute_facts(visit: Visit, ctx: RuleContext) -> Facts:
             units[line.code] = units.get(line.code, 0) + line.units
             found = coded.setdefault(line.service_index, [])
             found.extend(m for m in line.modifiers if m not in found)
+    plan = visit.plan_of_care
+    discipline = plan.discipline if plan is not None and plan.discipline is not None \
+        else _CREDENTIAL_DISCIPLINE[visit.rendering_provider.credential]
+    flags: set[str] = set()
+    modifiers, timed_total, assistant_total, one_on_one = _walk_services(
+        visit, ctx, discipline, coded, units, flags)
+    all_codes = frozenset(s.code for s in visit.services)
+    pairs = _pairs(visit, ctx.reference)
+    all_modifiers = frozenset(m for group in modifiers for m in group)
+    allowed = _allowed(visit, units, ctx) if ctx.policy.kx_threshold else None
+    flags |= _flags(visit, ctx, all_codes, one_on_one, assistant_total, bool(pairs))
+    if allowed is not None and _may_kx(visit, discipline, allowed, all_modifiers, ctx):
+        flags.add(MAY_KX)
+    if _may_mue(units, ctx.reference.mue):
+        flags.add(MAY_MUE)
+    return Facts(discipline, all_codes, modifiers, all_modifiers, units, timed_total,
+                 assistant_total, one_on_one, pairs, allowed, frozenset(flags))
+
+
+def _walk_services(visit: Visit, ctx: RuleContext, discipline: Discipline,
+                   coded: Mapping[int, list[str]], units: dict[str, int], flags: set[str]
+                   ) -> tuple[tuple[tuple[str, ...], ...], int, int, bool]:
+    """One pass over the services: billed modifiers, minutes, mode, units and the screens
+    for unknown or off-discipline codes and undocumented timed services."""
+    codes, excluded, no_claim = ctx.reference.codes, ctx.policy.codes_not_covered, \
+        ctx.claim is None
     modifiers: list[tuple[str, ...]] = []
     timed_total = assistant_total = 0
     one_on_one = True
     for index, service in enumerate(visit.services):
+        code = service.code
         modifiers.append(service.modifiers or tuple(coded.get(index, ())))
-        is_timed = codes.is_timed(service.code)
+        info = codes.get(code)
+        is_timed = info is not None and info.timed
+        total = service.minutes + service.assistant_minutes
         if is_timed:
-            timed_total += service.minutes + service.assistant_minutes
+            timed_total += total
+            if total == 0:
+                flags.add(MAY_NO_MINUTES)
+            if not service.activity.strip():
+                flags.add(MAY_NO_ACTIVITY)
+            if not service.goal.strip():
+                flags.add(MAY_NO_GOAL)
+        if info is None:
+            flags.add(MAY_UNKNOWN_CODE)
+        elif discipline not in info.disciplines:
+            flags.add(MAY_CODE_DISCIPLINE)
+        if code in FUNCTIONAL_CODES and not service.assistance.strip():
+            flags.add(MAY_NO_ASSISTANCE)
+        if code in excluded:
+            flags.add(MAY_NOT_COVERED)
         assistant_total += service.assistant_minutes
         one_on_one = one_on_one and service.mode is Mode.ONE_ON_ONE
-        if claim is None:
+        if no_claim:
             count = service.units if service.units is not None else (0 if is_timed else 1)
-            units[service.code] = units.get(service.code, 0) + count
-    plan = visit.plan_of_care
-    all_codes = frozenset(s.code for s in visit.services)
-    pairs = _pairs(visit, ctx.reference)
-    return Facts(
-        discipline=plan.discipline if plan is not None and plan.discipline is not None
-        else _CREDENTIAL_DISCIPLINE[visit.rendering_provider.credential],
-        codes=all_codes,
-        modifiers=tuple(modifiers),
-        all_modifiers=frozenset(m for group in modifiers for m in group),
-        units=units,
-        timed_minutes=timed_total,
-        assistant_minutes=assistant_total,
-        one_on_one=one_on_one,
-        pairs=pairs,
-        allowed_estimate=_allowed(visit, units, ctx) if ctx.policy.kx_threshold else None,
-        flags=_flags(visit, ctx, all_codes, one_on_one, assistant_total, bool(pairs)),
-    )
+            units[code] = units.get(code, 0) + count
+    return tuple(modifiers), timed_total, assistant_total, one_on_one
+
+
+def _may_kx(visit: Visit, discipline: Discipline, allowed: Decimal,
+            all_modifiers: frozenset[str], ctx: RuleContext) -> bool:
+    """KX is billed, or the year's amount with this claim passes the KX or review amount."""
+    if "KX" in all_modifiers:
+        return True
+    threshold = ctx.reference.thresholds.for_date(visit.date_of_service)
+    if threshold is None:
+        return False
+    after = visit.therapy_to_date.for_group(discipline.threshold_group) + allowed
+    return after > threshold.kx or after > threshold.medical_review
+
+
+def _may_mue(units: Mapping[str, int], table: MueTable) -> bool:
+    """Some code's units pass the lowest MUE value it has on any date."""
+    for code, count in units.items():
+        lowest = table.lowest(code)
+        if lowest is not None and count > lowest:
+            return True
+    return False
 
 
 _CREDENTIAL_DISCIPLINE = {c: c.discipline for c in Credential}
