@@ -85,8 +85,15 @@ def _national_amount(ref: Reference, code: str, year: int) -> Decimal:
 
 def expected_allowed(line: ClaimLine, visit: Visit, ref: Reference) -> Decimal:
     """Medicare's national allowed amount for a line (85% with CQ/CO), for KX arithmetic."""
-    amount = _national_amount(ref, line.code, visit.date_of_service.year) * line.units
-    if line.has_assistant_modifier:
+    return _allowed_amount(ref, line.code, visit.date_of_service.year, line.units,
+                           line.has_assistant_modifier)
+
+
+@lru_cache(maxsize=8192)
+def _allowed_amount(ref: Reference, code: str, year: int, units: int, assisted: bool
+                    ) -> Decimal:
+    amount = _national_amount(ref, code, year) * units
+    if assisted:
         amount *= modifiers.ASSISTANT_PAYMENT_RATE
     return round_cents(amount)
 
@@ -123,7 +130,7 @@ def code_visit(visit: Visit, *, method: UnitMethod | None = None,
     lines, kx_notes, kx_findings = _add_kx(visit, lines, ref, opts)
     findings.extend(kx_findings)
     if kx_notes:
-        result = replace(result, explanation=result.explanation + kx_notes)
+        result = result.with_notes(kx_notes)
     return CodingResult(Claim(visit=visit, lines=lines), result, tuple(findings))
 
 

@@ -189,36 +189,54 @@ HAS_97530_97535 = "codes.97530+97535"
 
 
 def _flags(visit: Visit, ctx: RuleContext, codes: frozenset[str], one_on_one: bool,
-           assistant_minutes: int, has_pairs: bool) -> set[str]:
-    """The visit-level flags and screens (see the constants above)."""
-    services = visit.services
-    checks = (
-        (HAS_ASSISTANT, visit.assistant is not None or assistant_minutes > 0
-         or visit.rendering_provider.credential.is_assistant),
-        (HAS_DOCUMENTED_UNITS, any(s.units is not None for s in services)),
-        (HAS_DOCUMENTED_MODIFIERS, any(s.modifiers for s in services)),
-        (HAS_NCCI_PAIR, has_pairs),
-        (HAS_GROUP, not one_on_one or not GROUP_CODES.isdisjoint(codes)),
-        (HAS_FUNCTIONAL, not FUNCTIONAL_CODES.isdisjoint(codes)),
-        (HAS_PLAN, visit.plan_of_care is not None),
-        (NO_PLAN, visit.plan_of_care is None),
-        (HAS_AUTHORIZATION, visit.authorization is not None),
-        (NO_AUTHORIZATION, visit.authorization is None),
-        (HAS_SAME_DAY, bool(ctx.same_day)),
-        (HAS_TOTAL_TIME, visit.total_treatment_minutes is not None),
-        (HAS_PROGRESS_COUNT, visit.treatment_days_since_progress_report is not None),
-        (USES_DEFAULT_POLICY, ctx.policy_fallback),
-        (HAS_97530_97110, "97530" in codes and "97110" in codes),
-        (HAS_97530_97535, "97530" in codes and "97535" in codes),
-        (MAY_DIAGNOSIS, _may_diagnosis(visit.diagnoses, ctx.icd)),
-        (MAY_NPI, not _npis_valid(visit)),
-        (MAY_MEMBER_ID, ctx.policy.name.startswith("medicare")
-         and not is_mbi(visit.coverage.member_id)),
-        (MAY_REQUIRED_FIELD, _may_required_field(visit)),
-        (MAY_FILING, _may_filing(visit, ctx)),
-        (MAY_PLAN, _may_plan(visit, ctx.policy)),
-    )
-    return {name for name, present in checks if present}
+           assistant_minutes: int, has_pairs: bool, flags: set[str]) -> None:
+    """Add the visit-level flags and screens (see the constants above) to ``flags``."""
+    services, plan, add = visit.services, visit.plan_of_care, flags.add
+    if visit.assistant is not None or assistant_minutes > 0 \
+            or visit.rendering_provider.credential.is_assistant:
+        add(HAS_ASSISTANT)
+    for service in services:
+        if service.units is not None:
+            add(HAS_DOCUMENTED_UNITS)
+        if service.modifiers:
+            add(HAS_DOCUMENTED_MODIFIERS)
+    if has_pairs:
+        add(HAS_NCCI_PAIR)
+    if not one_on_one or not GROUP_CODES.isdisjoint(codes):
+        add(HAS_GROUP)
+    if not FUNCTIONAL_CODES.isdisjoint(codes):
+        add(HAS_FUNCTIONAL)
+        if "97530" in codes:
+            if "97110" in codes:
+                add(HAS_97530_97110)
+            if "97535" in codes:
+                add(HAS_97530_97535)
+    add(NO_PLAN if plan is None else HAS_PLAN)
+    add(NO_AUTHORIZATION if visit.authorization is None else HAS_AUTHORIZATION)
+    if ctx.same_day:
+        add(HAS_SAME_DAY)
+    if visit.total_treatment_minutes is not None:
+        add(HAS_TOTAL_TIME)
+    if visit.treatment_days_since_progress_report is not None:
+        add(HAS_PROGRESS_COUNT)
+    if ctx.policy_fallback:
+        add(USES_DEFAULT_POLICY)
+    _screen_identity(visit, ctx, add)
+    if _may_filing(visit, ctx):
+        add(MAY_FILING)
+    if _may_plan(visit, ctx.policy):
+        add(MAY_PLAN)
+
+
+def _screen_identity(visit: Visit, ctx: RuleContext, add: Callable[[str], None]) -> None:
+    if _may_diagnosis(visit.diagnoses, ctx.icd):
+        add(MAY_DIAGNOSIS)
+    if not _npis_valid(visit):
+        add(MAY_NPI)
+    if ctx.policy.name.startswith("medicare") and not is_mbi(visit.coverage.member_id):
+        add(MAY_MEMBER_ID)
+    if _may_required_field(visit):
+        add(MAY_REQUIRED_FIELD)
 
 
 _DIAGNOSIS_CACHE: dict[tuple[tuple[str, ...], IcdCheck | None], bool] = {}
@@ -303,8 +321,11 @@ def compute_facts(visit: Visit, ctx: RuleContext) -> Facts:
     if claim is not None:
         for line in claim.lines:
             units[line.code] = units.get(line.code, 0) + line.units
-            found = coded.setdefault(line.service_index, [])
-            found.extend(m for m in line.modifiers if m not in found)
+            found = coded.get(line.service_index)
+            if found is None:
+                coded[line.service_index] = list(dict.fromkeys(line.modifiers))
+            else:
+                found.extend(m for m in line.modifiers if m not in found)
     plan = visit.plan_of_care
     discipline = plan.discipline if plan is not None and plan.discipline is not None \
         else _CREDENTIAL_DISCIPLINE[visit.rendering_provider.credential]
@@ -313,9 +334,9 @@ def compute_facts(visit: Visit, ctx: RuleContext) -> Facts:
         visit, ctx, discipline, coded, units, flags)
     all_codes = frozenset(s.code for s in visit.services)
     pairs = _pairs(visit, ctx.reference)
-    all_modifiers = frozenset(m for group in modifiers for m in group)
+    all_modifiers = frozenset().union(*modifiers)
     allowed = _allowed(visit, units, ctx) if ctx.policy.kx_threshold else None
-    flags |= _flags(visit, ctx, all_codes, one_on_one, assistant_total, bool(pairs))
+    _flags(visit, ctx, all_codes, one_on_one, assistant_total, bool(pairs), flags)
     if allowed is not None and _may_kx(visit, discipline, allowed, all_modifiers, ctx):
         flags.add(MAY_KX)
     if _may_mue(units, ctx.reference.mue):
