@@ -143,6 +143,13 @@ def units_for_minutes(minutes: int) -> int:
 def gather_minutes(services: Sequence[Service], is_timed: Callable[[str], bool]
                    ) -> tuple[CodeMinutes, ...]:
     """Sum each code's minutes across the visit, keeping the order codes first appear in."""
+    if len({s.code for s in services}) == len(services):  # the usual case: nothing to sum
+        out = []
+        for index, s in enumerate(services):
+            therapist, assistant = max(s.minutes, 0), max(s.assistant_minutes, 0)
+            out.append(CodeMinutes(s.code, therapist, assistant, is_timed(s.code), index,
+                                   therapist + assistant))
+        return tuple(out)
     totals: dict[str, list[int]] = {}
     for index, service in enumerate(services):
         entry = totals.setdefault(service.code, [0, 0, index])
