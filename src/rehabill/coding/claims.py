@@ -122,10 +122,11 @@ def code_visit(visit: Visit, *, method: UnitMethod | None = None,
     findings = _unknown_codes(visit, ref) if len(known) != len(visit.services) else []
     discipline = visit.discipline
     assistant = visit.assistant
-    if visit.rendering_provider.credential.is_assistant or (
+    by_assistant = visit.rendering_provider.credential.is_assistant
+    if by_assistant or (
             assistant is not None and assistant.credential.discipline is not discipline):
         findings.extend(_assistant_findings(visit))
-    if visit.rendering_provider.credential.is_assistant:
+    if by_assistant:
         # The documented "therapist" minutes are the assistant's own.
         known = tuple(replace(s, minutes=0, assistant_minutes=s.total_minutes) for s in known)
     split = opts.assistant_modifiers and discipline in _ASSISTANT_MODIFIER
