@@ -50,7 +50,8 @@ VISITS = st.builds(
     st.integers(-420, 5),
     st.none() | st.tuples(st.integers(-200, 0), st.integers(-10, 120),
                           st.none() | st.integers(-5, 60), st.sampled_from(["", "1457390007"])),
-    st.none() | st.tuples(st.integers(-60, 5), st.integers(-5, 60), st.integers(0, 14)),
+    st.none() | st.tuples(st.integers(-60, 5), st.integers(-5, 60), st.integers(0, 14),
+                          st.none() | st.integers(0, 12)),
     st.sampled_from(["0", "2300", "2400", "2470", "2999", "3050"]),
     st.lists(st.sampled_from(["I69.351", "M54.5", "Z99.999", "bad", "R26.89"]), max_size=2),
     st.sampled_from(["1306849450", "1306849451"]),
@@ -60,14 +61,14 @@ VISITS = st.builds(
     st.sampled_from([None, 0, 1, 2, 5]),
     st.sampled_from([Mode.ONE_ON_ONE, Mode.ONE_ON_ONE, Mode.GROUP]),
     st.sampled_from(["", "same", "a"]),
-    st.sampled_from(["PT", "OT"]),
+    st.sampled_from(["PT", "OT", "SLP"]),
 )
 
 
 def _visit(terms: list[tuple[str, int, int]], dos: int, plan: tuple[int, int, int | None, str]
-           | None, auth: tuple[int, int, int] | None, to_date: str, dx: list[str], npi: str,
-           member: str, plan_name: str, mods: tuple[str, ...], units: int | None, mode: Mode,
-           text: str, discipline: str) -> Visit:
+           | None, auth: tuple[int, int, int, int | None] | None, to_date: str, dx: list[str],
+           npi: str, member: str, plan_name: str, mods: tuple[str, ...], units: int | None,
+           mode: Mode, text: str, discipline: str) -> Visit:
     visit = visit_from_terms(" ".join(f"{c}={t}/{a}" for c, t, a in terms), discipline)
     when = day(dos)
     services = tuple(replace(s, modifiers=mods if i == 0 else s.modifiers,
@@ -84,7 +85,8 @@ def _visit(terms: list[tuple[str, int, int]], dos: int, plan: tuple[int, int, in
             when + timedelta(days=plan[0]), when + timedelta(days=plan[1]),
             None if plan[2] is None else when + timedelta(days=plan[0] + plan[2]), plan[3]),
         authorization=None if auth is None else Authorization(
-            "A1", when + timedelta(days=auth[0]), when + timedelta(days=auth[1]), 12, auth[2]),
+            "A1", when + timedelta(days=auth[0]), when + timedelta(days=auth[1]), 12, auth[2],
+            auth[3]),
         therapy_to_date=TherapyToDate(pt_slp=Decimal(to_date), ot=Decimal(to_date)))
 
 

@@ -184,6 +184,8 @@ MAY_FILING = "screen.filing"                    # past, near or before the filin
 MAY_PLAN = "screen.plan_of_care"                # a plan whose dates or certification need a look
 MAY_KX = "screen.kx"                            # KX billed, or past the KX/review amount
 MAY_MUE = "screen.mue"                          # units of a code over its lowest MUE
+MAY_AUTHORIZATION = "screen.authorization"      # out of its dates, or visits/units capped
+MAY_SLPA = "screen.slpa"                        # an SLPA renders or assists
 HAS_97530_97110 = "codes.97530+97110"
 HAS_97530_97535 = "codes.97530+97535"
 
@@ -212,7 +214,18 @@ def _flags(visit: Visit, ctx: RuleContext, codes: frozenset[str], one_on_one: bo
             if "97535" in codes:
                 add(HAS_97530_97535)
     add(NO_PLAN if plan is None else HAS_PLAN)
-    add(NO_AUTHORIZATION if visit.authorization is None else HAS_AUTHORIZATION)
+    auth = visit.authorization
+    if auth is None:
+        add(NO_AUTHORIZATION)
+    else:
+        add(HAS_AUTHORIZATION)
+        if not auth.start <= visit.date_of_service <= auth.end or auth.units_approved is not None \
+                or (auth.visits_approved is not None
+                    and auth.visits_used + 1 > auth.visits_approved):
+            add(MAY_AUTHORIZATION)
+    if visit.rendering_provider.credential is Credential.SLPA or (
+            visit.assistant is not None and visit.assistant.credential is Credential.SLPA):
+        add(MAY_SLPA)
     if ctx.same_day:
         add(HAS_SAME_DAY)
     if visit.total_treatment_minutes is not None:

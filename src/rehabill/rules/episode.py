@@ -14,8 +14,8 @@ from datetime import timedelta
 from rehabill.domain.findings import Finding, Severity
 from rehabill.domain.visit import Visit
 from rehabill.rules.base import (
-    HAS_AUTHORIZATION,
     HAS_PROGRESS_COUNT,
+    MAY_AUTHORIZATION,
     MAY_PLAN,
     NO_AUTHORIZATION,
     NO_PLAN,
@@ -205,11 +205,11 @@ AUTHORIZATION_MISSING = Rule("episode.authorization_missing", Severity.ERROR,
 AUTHORIZATION_OUT_OF_RANGE = Rule("episode.authorization_out_of_range", Severity.ERROR,
                                   authorization_out_of_range,
                                   "Date of service outside the authorization", "Payer policy",
-                                  needs=frozenset({HAS_AUTHORIZATION}))
+                                  needs=frozenset({MAY_AUTHORIZATION}))
 AUTHORIZATION_EXHAUSTED = Rule("episode.authorization_exhausted", Severity.ERROR,
                                authorization_exhausted,
                                "Authorization has no visits or units left", "Payer policy",
-                               needs=frozenset({HAS_AUTHORIZATION}))
+                               needs=frozenset({MAY_AUTHORIZATION}))
 
 RULES = (NO_PLAN_OF_CARE, OUTSIDE_PLAN_OF_CARE, CERTIFICATION_OVERDUE, CERTIFICATION_LATE,
          RECERTIFICATION_DUE, PROGRESS_REPORT_OVERDUE, CERTIFYING_NPI_MISSING,
