@@ -191,11 +191,18 @@ def _allocate(minutes: Sequence[CodeMinutes], method: UnitMethod, notes: list[st
 
 
 def _allocate_cms(timed: Sequence[CodeMinutes], notes: list[str] | None) -> dict[str, int]:
-    total = sum(m.total for m in timed)
+    total = full_units = 0
+    units: dict[str, int] = {}
+    ranked: list[CodeMinutes] = []
+    for m in timed:  # one pass: the day's total, each code's full units, who has minutes left
+        total += m.total
+        full, left = divmod(m.total, MINUTES_PER_UNIT)
+        units[m.code] = full
+        full_units += full
+        if left:
+            ranked.append(m)
     available = units_for_minutes(total)
-    units = {m.code: m.total // MINUTES_PER_UNIT for m in timed}
-    remaining = available - sum(units.values())
-    ranked = [m for m in timed if m.total % MINUTES_PER_UNIT]
+    remaining = available - full_units
     if len(ranked) > 1:
         ranked.sort(key=remainder_rank)
     winners = ranked[:remaining]
@@ -333,8 +340,13 @@ def compute(services: Sequence[Service], method: UnitMethod,
     minutes = gather_minutes(services, is_timed)
     allocated = _allocate(minutes, method, None)
     lines = _unit_lines(minutes, allocated, split_assistant)
-    total_timed = sum(m.total for m in minutes if m.timed)
-    return UnitResult(method, total_timed, sum(line.units for line in lines), lines,
+    total_timed = total_units = 0
+    for m in minutes:
+        if m.timed:
+            total_timed += m.total
+    for line in lines:
+        total_units += line.units
+    return UnitResult(method, total_timed, total_units, lines,
                       _Explanation(minutes, method, split_assistant))
 
 
