@@ -72,9 +72,9 @@ class Rule:
 
     ``applies``, when given, says from the payer policy alone whether the rule can ever fire
     (no KX rules for a payer without the KX threshold); ``needs`` names visit flags (``HAS_*``)
-    without which it cannot fire (no NCCI rule without an NCCI pair). The scrubber leaves such
-    rules out of the run; the function keeps its own checks, so calling it directly stays
-    correct. Both exist for speed only.
+    and screens (``MAY_*``) without which it cannot fire (no NCCI rule without an NCCI pair).
+    The scrubber leaves such rules out of the run; the function keeps its own checks, so
+    calling it directly stays correct. Both exist for speed only.
     """
 
     code: str
