@@ -112,7 +112,7 @@ class UnitResult:
         notes = self.notes
         if isinstance(notes, tuple):
             return replace(self, notes=notes + extra)
-        return replace(self, notes=lambda: tuple(notes()) + extra)
+        return replace(self, notes=_Joined(notes, extra))
 
     def units_for(self, code: str) -> int:
         """All units billed for ``code`` (with and without CQ/CO)."""
@@ -373,6 +373,17 @@ def _unit_lines(minutes: Sequence[CodeMinutes], allocated: dict[str, int],
             lines.append(UnitLine(m.code, assisted, True, m.therapist, m.assistant, m.index,
                                   True))
     return tuple(lines)
+
+
+@dataclass(frozen=True, slots=True)
+class _Joined:
+    """An explanation still to be written, followed by lines already written (picklable)."""
+
+    first: Callable[[], tuple[str, ...]]
+    extra: tuple[str, ...]
+
+    def __call__(self) -> tuple[str, ...]:
+        return tuple(self.first()) + self.extra
 
 
 @dataclass(frozen=True, slots=True)
