@@ -14,6 +14,7 @@ from dataclasses import dataclass
 from datetime import date, timedelta
 from decimal import Decimal
 from enum import StrEnum
+from functools import lru_cache
 
 from rehabill.coding import expected_allowed
 from rehabill.domain.claim import Claim, ClaimLine
@@ -311,14 +312,19 @@ def _may_plan(visit: Visit, policy: Policy) -> bool:
         return True
     days = policy.certification_days
     if days is not None:
-        window = plan.start + timedelta(days=days)
+        window = plan.start + _days(days)
         if (dos > window if plan.certified_on is None else plan.certified_on > window):
             return True
     recert = policy.recertification_days
     if recert is None:
         return False
     anchor = plan.certified_on or plan.start
-    return dos > max(plan.start, anchor) + timedelta(days=recert)
+    return dos > max(plan.start, anchor) + _days(recert)
+
+
+@lru_cache(maxsize=256)
+def _days(count: int) -> timedelta:
+    return timedelta(days=count)
 
 
 def facts_of(visit: Visit, ctx: RuleContext) -> Facts:
@@ -329,16 +335,17 @@ def facts_of(visit: Visit, ctx: RuleContext) -> Facts:
 def compute_facts(visit: Visit, ctx: RuleContext) -> Facts:
     """Work out the shared facts of ``visit`` once (see ``Facts``)."""
     claim = ctx.claim
-    coded: dict[int, list[str]] = {}
+    coded: dict[int, tuple[str, ...]] = {}
     units: dict[str, int] = {}
     if claim is not None:
         for line in claim.lines:
             units[line.code] = units.get(line.code, 0) + line.units
+            mods = line.modifiers
             found = coded.get(line.service_index)
-            if found is None:
-                coded[line.service_index] = list(dict.fromkeys(line.modifiers))
-            else:
-                found.extend(m for m in line.modifiers if m not in found)
+            if found is not None:  # a service on two lines (with and without CQ/CO)
+                mods = found + mods
+            # each modifier once, in the order first billed
+            coded[line.service_index] = mods if len(mods) < 2 else tuple(dict.fromkeys(mods))
     plan = visit.plan_of_care
     discipline = plan.discipline if plan is not None and plan.discipline is not None \
         else _CREDENTIAL_DISCIPLINE[visit.rendering_provider.credential]
@@ -359,7 +366,7 @@ def compute_facts(visit: Visit, ctx: RuleContext) -> Facts:
 
 
 def _walk_services(visit: Visit, ctx: RuleContext, discipline: Discipline,
-                   coded: Mapping[int, list[str]], units: dict[str, int], flags: set[str]
+                   coded: Mapping[int, tuple[str, ...]], units: dict[str, int], flags: set[str]
                    ) -> tuple[tuple[tuple[str, ...], ...], int, int, bool]:
     """One pass over the services: billed modifiers, minutes, mode, units and the screens
     for unknown or off-discipline codes and undocumented timed services."""
@@ -370,7 +377,7 @@ def _walk_services(visit: Visit, ctx: RuleContext, discipline: Discipline,
     one_on_one = True
     for index, service in enumerate(visit.services):
         code = service.code
-        modifiers.append(service.modifiers or tuple(coded.get(index, ())))
+        modifiers.append(service.modifiers or coded.get(index, ()))
         info = codes.get(code)
         is_timed = info is not None and info.timed
         total = service.minutes + service.assistant_minutes
