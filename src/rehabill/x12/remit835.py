@@ -764,6 +764,9 @@ class _Reader:
         self.caches = caches or _Caches()
         self.caches.trim()
         self.amounts = self.caches.amounts
+        self.date_refs = self.caches.dates
+        self.cas_values = self.caches.cas
+        self.amount_refs = self.caches.amts
         self.findings: list[Finding] = []
         self.st: Segment | None = None
         self.payment: Payment | None = None
@@ -851,7 +854,8 @@ class _Reader:
             claim.patient += line.patient
 
     def _close_claim(self) -> ClaimPayment | None:
-        self._close_line()
+        if self.line is not None:
+            self._close_line()
         claim = self.claim
         if claim is None:
             return None
@@ -973,7 +977,7 @@ class _Reader:
             self.refs.append(ref)
 
     def _dtm(self, raw: str, n: int) -> None:
-        ref = self.caches.dates.get(raw)
+        ref = self.date_refs.get(raw)
         if ref is None:
             p = _pad(raw.split(self.el), 3)
             value = p[2]
@@ -1080,7 +1084,7 @@ class _Reader:
         if target is None:
             self._misplaced(raw, n)
             return
-        cached = self.caches.cas.get(raw)
+        cached = self.cas_values.get(raw)
         if cached is None:
             cached = self._parse_cas(raw, raw.split(self.el), n)
         group, adjustments, total = cached
@@ -1146,7 +1150,7 @@ class _Reader:
         self.claim.outpatient = _trim(tuple(p[1:]))
 
     def _amount_ref(self, raw: str, n: int) -> AmountRef:
-        value = self.caches.amts.get(raw)
+        value = self.amount_refs.get(raw)
         if value is None:
             before = len(self.findings)
             p = _pad(raw.split(self.el), 3)
