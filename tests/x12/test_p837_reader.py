@@ -179,3 +179,8 @@ def test_read_837p_text__agrees_on_damaged_files(start: int, length: int, insert
 
     text = GOLDEN[:start] + insert + GOLDEN[start + length:]
     assert read_837p_text(text, "t.x12") == _via_segments(text)
+
+
+def test_read__a_non_ascii_digit_is_a_finding_not_a_crash() -> None:
+    text = GOLDEN.replace("HL*2*", "HL*\u00b2*", 1)
+    assert ("x12.837p.hl_bad_number", 13, "HL01") in codes_and_places(text)

@@ -281,7 +281,8 @@ class _Reader:
     def on_hl(self, p: list[str], n: int) -> None:
         self.end_claim()
         number, parent, level = p[1], p[2], p[3]
-        if not number.isdigit():
+        is_number = number.isascii() and number.isdigit()  # int() refuses digits such as "²"
+        if not is_number:
             self.find("hl_bad_number", f"HL01 is {number!r}, not a number.", p, n, 1,
                       "Number HL segments 1, 2, 3... in order.")
         elif number in self.hl_levels:
@@ -290,7 +291,7 @@ class _Reader:
         elif int(number) != self.last_hl + 1:
             self.find("hl_out_of_order", f"HL01 is {number}; {self.last_hl + 1} was expected.",
                       p, n, 1, "Number HL segments 1, 2, 3... in order.", Severity.WARNING)
-        if number.isdigit():
+        if is_number:
             self.last_hl = int(number)
         expected_parent = _EXPECTED_PARENT.get(level, "?")
         if expected_parent == "?":
@@ -394,9 +395,8 @@ class _Reader:
 
     def pointers(self, p: list[str], n: int, count: int) -> tuple[int, ...]:
         raw = p[7]
-        out, bad = _parse_pointers(raw, self.component)
-        if bad or not raw or not all(0 < pointer <= count and pointer <= 12
-                                     for pointer in out):
+        out, bad, highest = _parse_pointers(raw, self.component)
+        if bad or not raw or highest > count or highest > 12 or (out and min(out) < 1):
             self.pointer_findings(p, n, count, out, bad)
         return out
 
@@ -510,11 +510,14 @@ def _parse_date(fmt: str, raw: str) -> tuple[date | None, str]:
 
 
 @lru_cache(maxsize=1024)
-def _parse_pointers(raw: str, component: str) -> tuple[tuple[int, ...], tuple[str, ...]]:
-    """SV107's pointers as numbers, and the parts that are not numbers."""
+def _parse_pointers(raw: str, component: str
+                    ) -> tuple[tuple[int, ...], tuple[str, ...], int]:
+    """SV107's pointers as numbers, the parts that are not numbers, and the highest pointer."""
     parts = raw.split(component) if raw else []
-    return (tuple(int(p) for p in parts if p.isdigit()),
-            tuple(p for p in parts if not p.isdigit()))
+    # isascii: str.isdigit accepts digits such as "²" that int() refuses.
+    numbers = tuple(int(p) for p in parts if p.isascii() and p.isdigit())
+    return (numbers, tuple(p for p in parts if not (p.isascii() and p.isdigit())),
+            max(numbers, default=0))
 
 
 _npi_ok = lru_cache(maxsize=1024)(is_valid_npi)
