@@ -643,9 +643,9 @@ def _finish(reader: _Reader, st: Segment, gs: Segment) -> Transaction837P:
 
 def _check_terminated(text: str, delimiters: Delimiters, last: Segment | None, file: str,
                       findings: list[Finding]) -> None:
-    """``tokenize``'s warning when the last segment has no terminator."""
+    """``tokenize``'s warning when the last segment has no terminator (first, as there)."""
     trailing = "".join(c for c in "\r\n \t" if c != delimiters.segment)
     if last is not None and not text.rstrip(trailing).endswith(delimiters.segment):
-        findings.append(Finding("x12.envelope.unterminated", Severity.WARNING,
+        findings.insert(0, Finding("x12.envelope.unterminated", Severity.WARNING,
                                 f"The last segment ({last.id}) has no segment terminator.",
                                 last.location(file), "The file may be truncated; check IEA."))

@@ -1205,12 +1205,14 @@ class _Reader:
             self._find("missing_element", "SVC01 (procedure) is empty.", p, n, 1,
                        "The line cannot be matched; it goes to suspense.")
             procedure = Procedure("", "")
+        # In element order, so findings come in the order of the elements they point at.
         get = self.amounts.get
+        charge = get(p[2]) or self._amount(p, n, 2) or ZERO
+        paid = get(p[3]) or self._amount(p, n, 3) or ZERO
         units = get(p[5])
         if units is None and p[5]:
             units = self._amount(p, n, 5, required=False)
-        self.line = _LineBuilder(n, procedure, get(p[2]) or self._amount(p, n, 2) or ZERO,
-                                 get(p[3]) or self._amount(p, n, 3) or ZERO, p[4], units,
+        self.line = _LineBuilder(n, procedure, charge, paid, p[4], units,
                                  self._procedure(p, n, 6) if p[6] else None,
                                  self._amount(p, n, 7, required=False) if p[7] else None)
 
