@@ -580,6 +580,7 @@ def read_837p_text(text: str, file: str = "") -> tuple[list[Transaction837P], li
     element = delimiters.element
     number = 0
     pieces = text.split(delimiters.segment)
+    body = 0  # body segments not yet added to checker.body (added before each envelope check)
     for raw in pieces:
         if not raw or raw[0] in _STRIP or raw[-1] in _STRIP:
             raw = raw.strip(_STRIP)
@@ -588,30 +589,33 @@ def read_837p_text(text: str, file: str = "") -> tuple[list[Transaction837P], li
         number += 1
         p = raw.split(element)
         handler = handlers.get(p[0])
-        if handler is None:
-            p[0] = p[0].strip()
-            if st is not None and p[0] not in ENVELOPE_IDS:
-                checker.body += 1
-                handler = handlers.get(p[0])
-                if handler is not None:
-                    p.extend(_PAD)
-                    handler(p, number)
-                continue
-            seg = Segment(p[0], tuple(p[1:]), number)
-            if not checker.envelope(seg):
-                continue
-            if seg.id == "ST":
-                st = seg
-                reader = _Reader(delimiters, file) if seg.get(1) == "837" else None
-                handlers = reader.handlers if reader is not None else {}
-                continue
-            if reader is not None and st is not None and checker.isa and checker.gs:
-                results.append(_finish(reader, st, checker.gs))
-            st, reader, handlers = None, None, {}
+        if handler is not None:
+            body += 1
+            p.extend(_PAD)
+            handler(p, number)
             continue
-        checker.body += 1
-        p.extend(_PAD)
-        handler(p, number)
+        p[0] = p[0].strip()
+        if st is not None and p[0] not in ENVELOPE_IDS:
+            body += 1
+            handler = handlers.get(p[0])
+            if handler is not None:
+                p.extend(_PAD)
+                handler(p, number)
+            continue
+        checker.body += body
+        body = 0
+        seg = Segment(p[0], tuple(p[1:]), number)
+        if not checker.envelope(seg):
+            continue
+        if seg.id == "ST":
+            st = seg
+            reader = _Reader(delimiters, file) if seg.get(1) == "837" else None
+            handlers = reader.handlers if reader is not None else {}
+            continue
+        if reader is not None and st is not None and checker.isa and checker.gs:
+            results.append(_finish(reader, st, checker.gs))
+        st, reader, handlers = None, None, {}
+    checker.body += body
     last = _last_segment(pieces, element, number)
     checker.finish(last)
     _check_terminated(text, delimiters, last, file, envelope)
