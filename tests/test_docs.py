@@ -19,3 +19,14 @@ def test_readme_commands_exist() -> None:
     readme = (ROOT / "README.md").read_text()
     for command in ("rehabill units", "rehabill codes"):
         assert command in readme
+
+
+def test_workflow_documents_every_books_command() -> None:
+    workflow = (ROOT / "docs" / "workflow.md").read_text()
+    for command in ("rehabill demo", "rehabill import", "rehabill scrub", "rehabill batch",
+                    "rehabill ack", "rehabill post", "rehabill worklist", "rehabill report",
+                    "rehabill claim resubmit", "rehabill claim void",
+                    "rehabill claim move-balance"):
+        assert command in workflow, command
+    for report in ("aging", "denials", "trends", "kpis", "kx"):
+        assert f"| `{report}` |" in workflow, report

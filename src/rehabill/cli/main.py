@@ -9,10 +9,15 @@ from __future__ import annotations
 import typer
 
 from rehabill import __version__
+from rehabill.cli import books as books_cli
+from rehabill.cli import claim as claim_cli
 from rehabill.cli import codes as codes_cli
+from rehabill.cli import demo as demo_cli
 from rehabill.cli import forms as forms_cli
+from rehabill.cli import report as report_cli
 from rehabill.cli import scrub as scrub_cli
 from rehabill.cli import simulate as simulate_cli
+from rehabill.cli import store as store_cli
 from rehabill.cli import units as units_cli
 from rehabill.cli import web as web_cli
 from rehabill.cli import x12 as x12_cli
@@ -43,6 +48,11 @@ def build_app() -> typer.Typer:
     scrub_cli.register(app)
     web_cli.register(app)
     simulate_cli.register(app)
+    store_cli.register(app)
+    books_cli.register(app)
+    report_cli.register(app)
+    claim_cli.register(app)
+    demo_cli.register(app)
     return app
 
 

@@ -168,8 +168,10 @@ def register(app: typer.Typer) -> None:
 
     @app.command("scrub")
     def scrub_command(
-        visits: Annotated[Path, typer.Argument(
-            metavar="VISITS.json", help="Visit file (JSON list or {\"visits\": []}).")],
+        visits: Annotated[Path | None, typer.Argument(
+            metavar="[VISITS.json]",
+            help="Visit file (JSON list or {\"visits\": []}); without it, scrub the "
+                 "claims in the database.")] = None,
         payer_policy: Annotated[Path | None, typer.Option(
             "--payer-policy", help="A payer policy TOML file to use for every visit.")] = None,
         as_json: Annotated[bool, typer.Option("--json", help="Print JSON.")] = False,
@@ -179,8 +181,24 @@ def register(app: typer.Typer) -> None:
             "--output", "-o", help="With --fix: write the fixed visit file here.")] = None,
         today: Annotated[str | None, typer.Option(
             "--today", help="Judge timely filing as of this date (YYYY-MM-DD).")] = None,
+        db: Annotated[str | None, typer.Option(
+            "--db", help="Without a file: the database URL (default REHABILL_DATABASE_URL, "
+                         "else sqlite:///rehabill.db).")] = None,
     ) -> None:
-        """Check every visit's claim against Medicare and payer rules before it leaves."""
+        """Check every visit's claim against Medicare and payer rules before it leaves.
+
+        With a file, scrub its visits (nothing is stored). Without one, code the stored
+        visits that have no claim yet and scrub every draft claim in the database: each
+        claim becomes ``scrubbed`` or ``held`` with its findings.
+        """
+        if visits is None:
+            if fix or output is not None:
+                typer.echo("error: --fix and --output work on a visit file", err=True)
+                raise typer.Exit(2)
+            from rehabill.cli.books import scrub_database
+
+            scrub_database(db, payer_policy, today, as_json)
+            return
         if output is not None and not fix:
             typer.echo("error: --output needs --fix (it writes the fixed visits)", err=True)
             raise typer.Exit(2)

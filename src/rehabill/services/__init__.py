@@ -1,1 +1,3 @@
-"""services layer (see DESIGN.md)."""
+"""Use cases, each one unit of work: import visits, code claims (and, later, scrub, batch,
+read acknowledgments, post ERAs, report). The only layer that commits.
+"""

@@ -1,0 +1,757 @@
+"""The billing cycle on the books: scrub, batch, acknowledgments, posting, corrections.
+
+Each function is one use case in one unit of work (``services.uow.unit_of_work``) and returns
+a frozen report with ``as_json()`` (amounts as decimal strings) and its findings. What payers
+send back is idempotent: the same 999/277CA file twice is a no-op that says so, and an 835 is
+posted once per payer + trace number (the store's guard), even by two processes at once.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import tempfile
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import contextmanager
+from dataclasses import dataclass, replace
+from datetime import date, datetime
+from decimal import Decimal
+from pathlib import Path
+
+from sqlalchemy.orm import Session, sessionmaker
+
+from rehabill.domain import Claim, ClaimStatus, Finding, Frequency, Location, Severity
+from rehabill.domain.findings import has_errors
+from rehabill.domain.money import ZERO, format_amount
+from rehabill.errors import ConflictError, InputError, NotFoundError, UsageError
+from rehabill.forms.pdf import render_pdf
+from rehabill.ledger import post_era
+from rehabill.rules import RuleContext, ScrubSettings, scrub, scrub_visits
+from rehabill.rules.coder import coding_options
+from rehabill.rules.policy import Policy
+from rehabill.services.scrubbing import default_settings
+from rehabill.services.uow import unit_of_work
+from rehabill.store import batches as store_batches
+from rehabill.store import books, people
+from rehabill.store import claims as store_claims
+from rehabill.store import files as store_files
+from rehabill.store import visits as store_visits
+from rehabill.store.bulk import CHUNK
+from rehabill.store.postings import SqlPostingStore
+from rehabill.store.remittances import add_ledger_entries, payer_row_id
+from rehabill.x12 import ack277, ack999
+from rehabill.x12.envelope import split_transactions
+from rehabill.x12.p837 import BatchSettings, check_claim, grouping_key, write_837p
+from rehabill.x12.status import StatusUpdate
+from rehabill.x12.tokens import tokenize
+
+Factory = sessionmaker[Session]
+Progress = Callable[[int, int], None]
+CLAIMS_PER_TRANSACTION = 5000  # 005010X222A1 recommendation
+
+
+def _findings_json(findings: Sequence[Finding]) -> list[dict[str, object]]:
+    return [f.as_dict() for f in findings]
+
+
+# ---------------------------------------------------------------------------------- scrub
+
+
+@dataclass(frozen=True, slots=True)
+class ScrubReport:
+    """What ``scrub_stored_claims`` did: claims coded, scrubbed clean, held."""
+
+    coded: int
+    scrubbed: tuple[str, ...]
+    held: tuple[str, ...]
+    findings: tuple[Finding, ...] = ()
+
+    @property
+    def exit_code(self) -> int:
+        """0 when nothing was held, 1 when any claim was (DESIGN.md scrub exit codes)."""
+        return 1 if self.held else 0
+
+    def as_json(self) -> dict[str, object]:
+        """JSON for scripts and the web app."""
+        return {"coded": self.coded, "scrubbed": len(self.scrubbed), "held": list(self.held),
+                "findings": _findings_json(self.findings)}
+
+
+def scrub_stored_claims(factory: Factory, *, today: date, policy: Policy | None = None,
+                        visit_keys: Sequence[str] | None = None, actor: str = "",
+                        on_progress: Progress | None = None) -> ScrubReport:
+    """Code stored visits that have no claim, scrub them and every draft claim, store results.
+
+    Each visit is coded under its payer's policy (the scrubber's coder), checked by every
+    scrubber rule and the 837P guide's checks, and its claim stored as ``scrubbed`` (no error
+    finding) or ``held``, with the findings (stage "scrub"). Draft claims already stored
+    (coded elsewhere, or corrected claims) are scrubbed as they are.
+
+    Args:
+        factory: the books' session factory.
+        today: the date claims would be sent (timely filing).
+        policy: a payer policy overriding the shipped one for its plans.
+        visit_keys: only these visits (default: all).
+        actor: who scrubs (status history).
+        on_progress: called with (visits done, visits to do).
+
+    Returns:
+        The report: counts, held claim ids and every error or warning finding.
+    """
+    settings = default_settings(today, policy)
+    with unit_of_work(factory) as session:
+        todo = store_visits.visit_ids_without_claims(session, visit_keys)
+    scrubbed: list[str] = []
+    held: list[str] = []
+    findings: list[Finding] = []
+    for start in range(0, len(todo), CHUNK):
+        part = todo[start:start + CHUNK]
+        with unit_of_work(factory) as session:
+            _scrub_new(session, part, settings, actor, scrubbed, held, findings)
+        if on_progress is not None:
+            on_progress(start + len(part), len(todo))
+    coded = len(scrubbed) + len(held)
+    with unit_of_work(factory) as session:
+        _scrub_drafts(session, settings, actor, scrubbed, held, findings, visit_keys)
+    return ScrubReport(coded, tuple(scrubbed), tuple(held), tuple(findings))
+
+
+
+def _scrub_new(session: Session, part: Sequence[int], settings: ScrubSettings, actor: str,
+               scrubbed: list[str], held: list[str], findings: list[Finding]) -> None:
+    visits = store_visits.load_visits(session, part)
+    row_of = {v.visit_id: row_id for row_id, v in visits.items()}
+    new: list[store_claims.NewClaim] = []
+    for result in scrub_visits([visits[r] for r in part if r in visits], settings):
+        found = list(result.findings)
+        if result.claim is None:
+            held.append(result.visit.visit_id)
+            findings.extend(found)
+            continue
+        seen = {f.location.field for f in found if f.is_error}
+        found.extend(f for f in check_claim(result.claim) if f.location.field not in seen)
+        bad = has_errors(found)
+        (held if bad else scrubbed).append(result.claim.claim_id)
+        findings.extend(f for f in found if f.severity is not Severity.INFO)
+        method = coding_options(result.policy).method.value
+        new.append(store_claims.NewClaim(
+            row_of[result.visit.visit_id], result.claim, tuple(found), method,
+            status=ClaimStatus.HELD if bad else ClaimStatus.SCRUBBED))
+    store_claims.save_claims(session, new, actor=actor, stage="scrub")
+
+
+def _scrub_drafts(session: Session, settings: ScrubSettings, actor: str, scrubbed: list[str],
+                  held: list[str], findings: list[Finding],
+                  visit_keys: Sequence[str] | None) -> None:
+    ids = store_claims.claim_ids_by_status(session, ClaimStatus.DRAFT)
+    claims = store_claims.load_claims(session, ids)
+    wanted = set(visit_keys) if visit_keys is not None else None
+    good: list[int] = []
+    bad: list[int] = []
+    for claim_id, claim in claims.items():
+        if wanted is not None and claim.visit.visit_id not in wanted:
+            continue
+        found = scrub_claim(claim, settings)
+        store_claims.add_findings(session, [(claim_id, f) for f in found], stage="scrub")
+        findings.extend(f for f in found if f.severity is not Severity.INFO)
+        (bad if has_errors(found) else good).append(claim_id)
+        (held if has_errors(found) else scrubbed).append(claim.claim_id)
+    store_claims.set_status(session, good, ClaimStatus.SCRUBBED, actor=actor, note="scrubbed")
+    store_claims.set_status(session, bad, ClaimStatus.HELD, actor=actor, note="scrub errors")
+
+
+def scrub_claim(claim: Claim, settings: ScrubSettings) -> list[Finding]:
+    """Every scrubber rule and the 837P checks on a claim as it is stored (not recoded)."""
+    policy, fallback = settings.policies.for_plan(claim.visit.coverage.plan)
+    ctx = RuleContext(settings.reference, policy, settings.today, claim, settings.icd,
+                      fallback)
+    found = list(scrub(claim.visit, ctx))
+    seen = {f.location.field for f in found if f.is_error}
+    found.extend(f for f in check_claim(claim) if f.location.field not in seen)
+    return found
+
+
+# ---------------------------------------------------------------------------------- batch
+
+
+@dataclass(frozen=True, slots=True)
+class SubmitterSettings:
+    """Who we are and whom we send to, for the 837P envelope (defaults: the practice)."""
+
+    submitter_name: str = ""
+    submitter_id: str = ""
+    receiver_name: str = "CLEARINGHOUSE"
+    receiver_id: str = "CLEARINGHOUSE"
+    contact_name: str = "BILLING"
+    contact_phone: str = "0000000000"
+    contact_email: str = ""
+
+
+@dataclass(frozen=True, slots=True)
+class BatchFile:
+    """One file written into the outbox."""
+
+    batch_id: int
+    payer_id: str
+    path: str
+    claims: int
+    total_charge: Decimal
+    interchange_control_number: int
+    group_control_number: int
+
+    def as_json(self) -> dict[str, object]:
+        """JSON for scripts."""
+        return {"batch_id": self.batch_id, "payer_id": self.payer_id, "path": self.path,
+                "claims": self.claims, "total_charge": format_amount(self.total_charge),
+                "interchange_control_number": self.interchange_control_number,
+                "group_control_number": self.group_control_number}
+
+
+@dataclass(frozen=True, slots=True)
+class BatchReport:
+    """What ``build_batch`` wrote."""
+
+    kind: str
+    files: tuple[BatchFile, ...]
+    skipped: tuple[str, ...] = ()
+    findings: tuple[Finding, ...] = ()
+
+    @property
+    def claims(self) -> int:
+        """Claims batched."""
+        return sum(f.claims for f in self.files)
+
+    def as_json(self) -> dict[str, object]:
+        """JSON for scripts."""
+        return {"kind": self.kind, "claims": self.claims,
+                "files": [f.as_json() for f in self.files], "skipped": list(self.skipped),
+                "findings": _findings_json(self.findings)}
+
+
+def build_batch(factory: Factory, *, outbox: Path, today: date, kind: str = "837P",
+                claim_ids: Sequence[int] | None = None, production: bool = False,
+                submitter: SubmitterSettings | None = None, actor: str = "") -> BatchReport:
+    """Write the scrubbed claims (or the given ones) into the outbox and mark them ``batched``.
+
+    One 837P interchange per payer (control numbers from the store's persistent counter,
+    written to a temporary file and renamed into place) or one CMS-1500 PDF per payer. Claims
+    that are not ``scrubbed`` are skipped and named.
+
+    Args:
+        factory: the books' session factory.
+        outbox: the folder the files go to (created when missing).
+        today: the batch date (file names).
+        kind: "837P" or "CMS-1500".
+        claim_ids: only these claims (default: every scrubbed claim).
+        production: ISA15 "P" instead of "T".
+        submitter: envelope details (default: the practice as submitter).
+        actor: who made the batch.
+
+    Returns:
+        The files written and the claims skipped.
+
+    Raises:
+        UsageError: for an unknown kind.
+    """
+    kind = _batch_kind(kind)
+    outbox.mkdir(parents=True, exist_ok=True)
+    with unit_of_work(factory) as session:
+        ready = store_claims.claim_ids_by_status(session, ClaimStatus.SCRUBBED)
+        chosen, skipped = _choose(session, ready, claim_ids)
+        claims = store_claims.load_claims(session, chosen)
+        by_payer: dict[str, list[tuple[int, Claim]]] = {}
+        for cid in chosen:
+            claim = claims[cid]
+            by_payer.setdefault(claim.visit.coverage.payer_id, []).append((cid, claim))
+        files = []
+        for payer_id, group in sorted(by_payer.items()):
+            group.sort(key=lambda item: grouping_key(item[1]))
+            files.append(_write_batch(session, outbox, today, kind, payer_id, group,
+                                      production, submitter or SubmitterSettings(), actor))
+    return BatchReport(kind, tuple(files), tuple(skipped))
+
+
+def _batch_kind(kind: str) -> str:
+    normal = kind.upper().replace("_", "-")
+    if normal in ("837P", "837"):
+        return "837P"
+    if normal in ("CMS1500", "CMS-1500", "1500"):
+        return "CMS-1500"
+    raise UsageError(f"batch kind must be 837p or cms1500, not {kind!r}")
+
+
+def _choose(session: Session, ready: list[int], wanted: Sequence[int] | None
+            ) -> tuple[list[int], list[str]]:
+    if wanted is None:
+        return ready, []
+    ok = set(ready)
+    statuses = books.claim_statuses(session, list(wanted))
+    skipped = [f"{cid}: {statuses.get(cid, 'not found')}" for cid in wanted if cid not in ok]
+    return [cid for cid in wanted if cid in ok], skipped
+
+
+def _write_batch(session: Session, outbox: Path, today: date, kind: str, payer_id: str,
+                 group: list[tuple[int, Claim]], production: bool,
+                 submitter: SubmitterSettings, actor: str) -> BatchFile:
+    ids = [cid for cid, _ in group]
+    claims = [c for _, c in group]
+    practice = claims[0].visit.billing_provider
+    submitter_id = submitter.submitter_id or practice.npi
+    transactions = -(-len(claims) // CLAIMS_PER_TRANSACTION) if kind == "837P" else 1
+    payer_row = payer_row_id(session, payer_id)
+    batch = store_batches.create_batch(session, kind=kind, submitter_id=submitter_id,
+                                       claim_ids=ids, payer_id=payer_row,
+                                       transactions=transactions, actor=actor)
+    stem = f"{today:%Y%m%d}-{_safe(payer_id)}-{batch.interchange_control_number:09d}"
+    if kind == "837P":
+        per_set = max(1, -(-len(claims) // transactions))
+        settings = BatchSettings(
+            submitter_name=(submitter.submitter_name or practice.name).upper(),
+            submitter_id=submitter_id, receiver_name=submitter.receiver_name,
+            receiver_id=submitter.receiver_id,
+            interchange_control_number=batch.interchange_control_number,
+            group_control_number=batch.group_control_number,
+            first_transaction_number=batch.first_transaction_control_number,
+            created=datetime.now(), contact_name=submitter.contact_name,
+            contact_phone=submitter.contact_phone, contact_email=submitter.contact_email,
+            production=production, claims_per_transaction=per_set)
+        path = outbox / f"{stem}.837"
+        with _atomic(path) as tmp, tmp.open("w", encoding="utf-8") as handle:
+            write_837p(claims, settings, handle.write)
+    else:
+        path = outbox / f"{stem}.pdf"
+        with _atomic(path) as tmp:
+            tmp.write_bytes(render_pdf(claims))
+    data = path.read_bytes()
+    store_files.add_file(session, direction="out", kind=kind, path=str(path),
+                         sha256=hashlib.sha256(data).hexdigest(), size=len(data),
+                         batch_id=batch.id,
+                         interchange_control_number=str(batch.interchange_control_number))
+    people.record_event(session, actor=actor, action="batch", entity="batch",
+                        entity_id=str(batch.id), detail={"kind": kind, "claims": len(ids),
+                                                         "path": str(path)})
+    return BatchFile(batch.id, payer_id, str(path), len(ids),
+                     sum((c.total_charge for c in claims), ZERO),
+                     batch.interchange_control_number, batch.group_control_number)
+
+
+def _safe(text: str) -> str:
+    return "".join(ch if ch.isalnum() or ch in "-_" else "_" for ch in text) or "payer"
+
+
+@contextmanager
+def _atomic(path: Path) -> Iterator[Path]:
+    """A temporary path beside ``path``, renamed into place when the block succeeds."""
+    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.")
+    os.close(fd)
+    try:
+        yield Path(tmp)
+        os.replace(tmp, path)
+    finally:
+        if os.path.exists(tmp):
+            os.unlink(tmp)
+
+
+# ------------------------------------------------------------------------ acknowledgments
+
+
+@dataclass(frozen=True, slots=True)
+class AckReport:
+    """What ``read_acknowledgments`` applied."""
+
+    path: str
+    kind: str
+    already_read: bool = False
+    accepted: tuple[str, ...] = ()
+    rejected: tuple[str, ...] = ()
+    unmatched: tuple[str, ...] = ()
+    findings: tuple[Finding, ...] = ()
+
+    @property
+    def exit_code(self) -> int:
+        """1 when the file had error findings (nothing applied), else 0."""
+        return 1 if has_errors(self.findings) else 0
+
+    def as_json(self) -> dict[str, object]:
+        """JSON for scripts."""
+        return {"file": self.path, "kind": self.kind, "already_read": self.already_read,
+                "accepted": len(self.accepted), "rejected": list(self.rejected),
+                "unmatched": list(self.unmatched), "findings": _findings_json(self.findings)}
+
+
+def read_acknowledgments(factory: Factory, path: Path, *, actor: str = "") -> AckReport:
+    """Apply a 999 or 277CA file: claims ``accepted`` or ``rejected``, rejections worklisted.
+
+    A file with envelope or structure errors is refused whole (nothing applied); the same file
+    (same content) read twice is a no-op that says so.
+
+    Raises:
+        InputError: the file cannot be read, has no usable ISA, or holds no 999/277CA.
+    """
+    data, sha = _read(path)
+    with unit_of_work(factory) as session:
+        seen = store_files.find_file(session, "in", sha)
+    if seen is not None:
+        _same_kind(path, seen, ("999", "277CA"))
+        return AckReport(str(path), seen.kind, True, findings=(_already(path, seen),))
+    text = data.decode("utf-8", errors="replace")
+    delimiters, segments, envelope = tokenize(text, str(path))
+    if delimiters is None:
+        raise InputError("not an X12 file (no usable ISA header)", location=str(path))
+    updates: list[StatusUpdate] = []
+    found: list[Finding] = []
+    kind = ""
+    for txn in split_transactions(segments, envelope, str(path)):
+        if txn.set_id == "999":
+            a9 = ack999.read_transaction(txn, delimiters, str(path))
+            kind = "999"
+            found.extend(a9.findings)
+            updates.extend(a9.status_updates())
+        elif txn.set_id == "277":
+            a2 = ack277.read_transaction(txn, delimiters, str(path))
+            kind = "277CA"
+            found.extend(a2.findings)
+            updates.extend(a2.status_updates())
+    problems = list(dict.fromkeys([*envelope, *found]))
+    if has_errors(problems):
+        return AckReport(str(path), kind, findings=(_refused(path, problems), *problems))
+    if not kind:
+        raise InputError("the file holds no 999 or 277CA", location=str(path))
+    with unit_of_work(factory) as session:
+        file_id = store_files.add_file(session, direction="in", kind=kind, path=str(path),
+                                       sha256=sha, size=len(data))
+        if file_id is None:
+            return AckReport(str(path), kind, True)
+        return _apply_updates(session, path, kind, file_id, updates, problems, actor)
+
+
+def _read(path: Path) -> tuple[bytes, str]:
+    try:
+        data = path.read_bytes()
+    except OSError as exc:
+        raise InputError(f"cannot read the file: {exc.strerror}", location=str(path)) from None
+    return data, hashlib.sha256(data).hexdigest()
+
+
+def _same_kind(path: Path, seen: store_files.StoredFile, kinds: tuple[str, ...]) -> None:
+    """A file read before as something else (visits, another X12 kind) is unusable here."""
+    if seen.kind not in kinds:
+        raise InputError(f"this file was read before as {seen.kind}, not as "
+                         f"{' or '.join(kinds)}", location=str(path))
+
+
+def _already(path: Path, seen: store_files.StoredFile) -> Finding:
+    return Finding("books.file_already_read", Severity.INFO,
+                   f"This file (same content) was already read at {seen.created_at}; "
+                   "nothing changed.", Location(file=str(path)), "Nothing to do.")
+
+
+def _refused(path: Path, problems: Sequence[Finding]) -> Finding:
+    first = next(f for f in problems if f.is_error)
+    return Finding("books.file_refused", Severity.ERROR,
+                   f"{path.name} has {sum(1 for f in problems if f.is_error)} error "
+                   f"finding(s) (first: {first.code}); nothing was applied.",
+                   Location(file=str(path)), "Ask the sender for a corrected file.")
+
+
+ACKABLE = {
+    "999": frozenset({"batched", "accepted"}),
+    "277CA": frozenset({"batched", "accepted", "rejected"}),
+}
+
+
+def _apply_updates(session: Session, path: Path, kind: str, file_id: int,
+                   updates: Sequence[StatusUpdate], findings: Sequence[Finding],
+                   actor: str) -> AckReport:
+    """Apply every update in bulk: one lookup of the claims, one status change per outcome."""
+    resolved = _resolve(session, updates)
+    current = books.claim_statuses(session, [c for t, _, _ in resolved for c in t])
+    accepted: list[str] = []
+    rejected: list[str] = []
+    unmatched: list[str] = []
+    ack_rows: list[dict[str, object]] = []
+    moves: dict[tuple[ClaimStatus, str], list[int]] = {}
+    numbers: dict[int, str] = {}
+    for update, (targets, batch_id, label) in zip(updates, resolved, strict=True):
+        if not targets:
+            unmatched.append(label)
+            continue
+        ack_rows.extend(_ack_rows(file_id, kind, update, targets, batch_id))
+        if update.payer_claim_number:
+            numbers.update(dict.fromkeys(targets, update.payer_claim_number))
+        status = update.claim_status
+        if status is None:
+            continue
+        movable = [cid for cid in targets if current.get(cid) in ACKABLE[kind]
+                   and current.get(cid) != status.value]
+        current.update(dict.fromkeys(movable, status.value))
+        moves.setdefault((status, update.outcome.value), []).extend(movable)
+        if status is ClaimStatus.REJECTED:
+            rejected.extend(targets[c] for c in movable)
+            _worklist_rejection(session, movable, kind, update)
+        else:
+            accepted.extend(targets[c] for c in movable)
+    for (status, outcome), claim_ids in moves.items():
+        store_claims.set_status(session, claim_ids, status, actor=actor,
+                                note=f"{kind} {path.name}: {outcome}")
+    books.set_payer_claim_numbers(session, numbers)
+    store_batches.add_acknowledgments(session, ack_rows)
+    people.record_event(session, actor=actor, action="read_ack", entity="file",
+                        entity_id=str(file_id), detail={"kind": kind, "path": str(path),
+                                                        "accepted": len(accepted),
+                                                        "rejected": len(rejected)})
+    return AckReport(str(path), kind, False, tuple(accepted), tuple(rejected),
+                     tuple(unmatched), tuple(findings))
+
+
+Resolved = tuple[dict[int, str], int | None, str]
+
+
+def _resolve(session: Session, updates: Sequence[StatusUpdate]) -> list[Resolved]:
+    """The claims each update speaks for: ({claim row id: CLM01}, batch, label)."""
+    keys = sorted({u.claim_id for u in updates if u.source != "999" and u.claim_id})
+    by_key = store_batches.claim_ids_by_key(session, keys)
+    out: list[Resolved] = []
+    for update in updates:
+        if update.source != "999":
+            cid = by_key.get(update.claim_id)
+            out.append(({cid: update.claim_id} if cid is not None else {}, None,
+                        update.claim_id))
+            continue
+        batch_id = books.batch_by_group_number(session, update.group_control_number)
+        label = f"GS06 {update.group_control_number} ST02 {update.set_control_number}"
+        if batch_id is None:
+            out.append(({}, None, label))
+            continue
+        ids = books.transaction_claim_ids(session, batch_id, update.set_control_number)
+        names = books.claim_keys(session, ids)
+        out.append(({cid: names[cid] for cid in ids}, batch_id, label))
+    return out
+
+
+def _ack_rows(file_id: int, kind: str, update: StatusUpdate, targets: dict[int, str],
+              batch_id: int | None) -> list[dict[str, object]]:
+    accepted = update.claim_status is not ClaimStatus.REJECTED
+    code = " ".join(update.codes)[:10] or update.outcome.value[:10]
+    message = "; ".join(update.reasons)
+    if kind == "999":
+        return [{"file_id": file_id, "kind": kind, "batch_id": batch_id, "claim_id": None,
+                 "control_number": update.set_control_number, "status_code": code,
+                 "accepted": accepted, "message": message}]
+    return [{"file_id": file_id, "kind": kind, "batch_id": None, "claim_id": cid,
+             "control_number": update.payer_claim_number, "status_code": code,
+             "accepted": accepted, "message": message} for cid in targets]
+
+
+def _worklist_rejection(session: Session, claim_ids: Sequence[int], kind: str,
+                        update: StatusUpdate) -> None:
+    reason = "; ".join(update.reasons) or f"rejected by the {kind}"
+    findings = [(cid, Finding(f"ack.{kind.lower()}_rejected", Severity.ERROR,
+                              f"The {kind} rejected the claim: {reason}",
+                              Location(claim_id=update.claim_id), "Correct and resubmit."))
+                for cid in claim_ids]
+    store_claims.add_findings(session, findings, stage="ack")
+    for cid in claim_ids:
+        people.add_worklist_item(session, claim_id=cid, reason=f"{kind} rejection: {reason}",
+                                 carc="", next_action="correct the claim and send it again")
+
+
+# ----------------------------------------------------------------------------- remittance
+
+
+@dataclass(frozen=True, slots=True)
+class PostReport:
+    """What ``post_remittance`` posted."""
+
+    path: str
+    already_read: bool = False
+    refused: bool = False
+    posted_traces: tuple[str, ...] = ()
+    duplicate_traces: tuple[str, ...] = ()
+    claims: int = 0
+    suspense: int = 0
+    worklist: int = 0
+    findings: tuple[Finding, ...] = ()
+
+    @property
+    def exit_code(self) -> int:
+        """1 when the file was refused (error findings), else 0."""
+        return 1 if self.refused else 0
+
+    def as_json(self) -> dict[str, object]:
+        """JSON for scripts."""
+        return {"file": self.path, "already_read": self.already_read, "refused": self.refused,
+                "posted_traces": list(self.posted_traces),
+                "duplicate_traces": list(self.duplicate_traces), "claims": self.claims,
+                "suspense": self.suspense, "worklist": self.worklist,
+                "findings": _findings_json(self.findings)}
+
+
+class _Refused(Exception):
+    """Rolls the unit of work back when post_era refused the file."""
+
+
+def post_remittance(factory: Factory, path: Path, *, actor: str = "") -> PostReport:
+    """Post an 835 file: ledger entries, suspense, worklist, claim statuses.
+
+    Idempotent by payer + trace number (TRN03/TRN02): the same payment in any file posts
+    once; the same file twice is a no-op that says so. A file with any envelope or payment
+    error is refused whole. Two processes posting the same file at once cannot double-post
+    (the second gets ``duplicate_traces``).
+
+    Raises:
+        InputError: the file cannot be read or has no usable ISA header.
+    """
+    data, sha = _read(path)
+    with unit_of_work(factory) as session:
+        seen = store_files.find_file(session, "in", sha)
+    if seen is not None:
+        _same_kind(path, seen, ("835",))
+        return PostReport(str(path), already_read=True, findings=(_already(path, seen),))
+    text = data.decode("utf-8", errors="replace")
+    try:
+        with unit_of_work(factory) as session:
+            file_id = store_files.add_file(session, direction="in", kind="835",
+                                           path=str(path), sha256=sha, size=len(data))
+            if file_id is None:
+                return PostReport(str(path), already_read=True)
+            store = SqlPostingStore(session, file_id=file_id, actor=actor)
+            result = post_era(lambda: _chunks(text), store, file=str(path))
+            if result.refused:
+                raise _Refused
+            books.set_remittance_details(session, _payments(text))
+            people.record_event(session, actor=actor, action="post_era", entity="file",
+                                entity_id=str(file_id), detail={
+                                    "path": str(path), "claims": result.claims,
+                                    "traces": list(result.posted_traces)})
+    except _Refused:
+        return PostReport(str(path), refused=True, findings=result.findings)
+    except ConflictError as exc:  # another process posted the same payment meanwhile
+        return PostReport(str(path), duplicate_traces=(exc.location,), findings=(Finding(
+            "ledger.duplicate_trace", Severity.INFO, f"{exc}; nothing changed.",
+            Location(file=str(path)), "Nothing to do."),))
+    return PostReport(str(path), False, False, result.posted_traces, result.duplicate_traces,
+                      result.claims, result.suspense, result.worklist, result.findings)
+
+
+def _chunks(text: str, size: int = 1 << 20) -> Iterator[str]:
+    for start in range(0, len(text), size):
+        yield text[start:start + size]
+
+
+def _payments(text: str) -> list[tuple[str, str, date | None, str, Decimal]]:
+    """(TRN03, TRN02, BPR16 date, BPR04 method, BPR02 amount) of each payment in an 835."""
+    if len(text) < 106 or not text.startswith("ISA"):
+        return []
+    element, terminator = text[3], text[105]
+    out = []
+    bpr: list[str] = []
+    for raw in text.split(terminator):
+        segment = raw.strip()
+        if segment.startswith("BPR" + element):
+            bpr = segment.split(element)
+        elif segment.startswith("TRN" + element) and bpr:
+            trn = segment.split(element)
+            if len(trn) > 3:
+                out.append((trn[3], trn[2], _d8(bpr[16] if len(bpr) > 16 else ""),
+                            bpr[4] if len(bpr) > 4 else "", Decimal(bpr[2] or "0")))
+            bpr = []
+    return out
+
+
+def _d8(text: str) -> date | None:
+    try:
+        return datetime.strptime(text, "%Y%m%d").date()
+    except ValueError:
+        return None
+
+
+# ----------------------------------------------------------------- corrections and balances
+
+
+def resubmit_claim(factory: Factory, claim_id: int, *, frequency: str = "7", actor: str,
+                   today: date | None = None) -> int:
+    """A corrected (7) or void (8) claim that replaces ``claim_id`` at the payer.
+
+    The new claim is the stored one (same visit, lines and CLM01) with the frequency code and
+    the payer's claim number (REF*F8); a corrected claim is scrubbed again (``scrubbed`` or
+    ``held``), a void goes straight to ``scrubbed``. The original claim is closed.
+
+    Returns:
+        The new claim's row id.
+
+    Raises:
+        NotFoundError: no such claim.
+        UsageError: a frequency other than 7 or 8.
+        ConflictError: the claim was never accepted by the payer (no payer claim number) or
+            is still waiting to be sent.
+    """
+    if frequency not in (Frequency.REPLACEMENT.value, Frequency.VOID.value):
+        raise UsageError(f"frequency must be 7 (corrected) or 8 (void), not {frequency!r}")
+    settings = default_settings(today or date.today())
+    with unit_of_work(factory) as session:
+        row = books.claim_for_update(session, claim_id)
+        if row is None:
+            raise NotFoundError(f"no claim {claim_id}")
+        if not row.payer_claim_number:
+            raise ConflictError(f"claim {claim_id} ({row.claim_key}) has no payer claim "
+                                "number yet; only a claim the payer accepted can be "
+                                "corrected or voided", location=str(claim_id))
+        old = store_claims.load_claims(session, [claim_id])[claim_id]
+        new = replace(old, frequency=Frequency(frequency),
+                      original_reference=row.payer_claim_number,
+                      claim_id_override=row.claim_key
+                      if row.claim_key != old.visit.visit_id else "")
+        found = scrub_claim(new, settings) if frequency == "7" else []
+        status = ClaimStatus.HELD if has_errors(found) else ClaimStatus.SCRUBBED
+        sequence = books.newest_sequence(session, row.visit_id) + 1
+        ids = store_claims.save_claims(session, [store_claims.NewClaim(
+            row.visit_id, new, tuple(found), row.unit_method, sequence, status)],
+            actor=actor, stage="scrub")
+        new_id = ids[row.visit_id]
+        store_claims.set_status(session, [claim_id], ClaimStatus.CLOSED, actor=actor,
+                                note=f"replaced by claim {new_id} (frequency {frequency})")
+        people.record_event(session, actor=actor, action="resubmit", entity="claim",
+                            entity_id=str(claim_id), detail={"new_claim": new_id,
+                                                             "frequency": frequency})
+    return new_id
+
+
+MOVES = {"patient": ("patient_responsibility", "PR", "moved to patient"),
+         "secondary": ("other_adjustment", "OA", "moved to secondary payer")}
+
+
+def move_balance(factory: Factory, claim_id: int, *, to: str, actor: str) -> Decimal:
+    """Move a claim's open insurance balance to the patient or the secondary payer.
+
+    The move is one ledger entry (patient responsibility, or an OA adjustment marked for the
+    secondary payer) that brings the insurance balance to zero; the claim's books still
+    balance. Moving a zero balance does nothing and returns 0.00.
+
+    Returns:
+        The amount moved.
+
+    Raises:
+        UsageError: ``to`` is not "patient" or "secondary".
+        NotFoundError: no such claim.
+    """
+    if to not in MOVES:
+        raise UsageError(f"a balance moves to 'patient' or 'secondary', not {to!r}")
+    kind, group, detail = MOVES[to]
+    with unit_of_work(factory) as session:
+        if books.claim_for_update(session, claim_id) is None:
+            raise NotFoundError(f"no claim {claim_id}")
+        balance = books.claim_balance(session, claim_id)
+        if balance == ZERO:
+            return ZERO
+        add_ledger_entries(session, [{"claim_id": claim_id, "kind": kind, "group_code": group,
+                                      "detail": detail, "amount": -balance}])
+        people.record_event(session, actor=actor, action="move_balance", entity="claim",
+                            entity_id=str(claim_id), detail={"to": to,
+                                                             "amount": format_amount(balance)})
+    return balance
+
+
+__all__ = ["AckReport", "BatchFile", "BatchReport", "PostReport", "ScrubReport",
+           "SubmitterSettings", "build_batch", "move_balance", "post_remittance",
+           "read_acknowledgments", "resubmit_claim", "scrub_claim", "scrub_stored_claims"]

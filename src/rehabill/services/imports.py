@@ -1,0 +1,166 @@
+"""Import visits from a file (JSON, CSV or FHIR R4 bundle) into the books, in one unit of work.
+
+Idempotent twice over: a file whose content (SHA-256) was imported before is a no-op that says
+when; a visit id already stored is skipped and reported. Visits with input findings are reported
+with their locations and skipped; the rest go in.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from sqlalchemy.orm import Session, sessionmaker
+
+from rehabill.domain import Finding, Location, Severity, Visit, parse_visit, sort_findings
+from rehabill.errors import InputError
+from rehabill.services.sources import Source, read_source
+from rehabill.services.uow import unit_of_work
+from rehabill.store import claims as store_claims
+from rehabill.store import files as store_files
+from rehabill.store import people
+from rehabill.store import visits as store_visits
+from rehabill.store.bulk import CHUNK
+
+Progress = Callable[[int, int], None]
+
+
+@dataclass(slots=True)
+class ImportReport:
+    """What an import did. ``exit_code`` is 0 when nothing was rejected, else 1."""
+
+    path: str
+    kind: str = ""
+    sha256: str = ""
+    total: int = 0
+    already_imported_at: str = ""
+    imported: list[str] = field(default_factory=list)
+    duplicates: list[str] = field(default_factory=list)
+    rejected: list[str] = field(default_factory=list)
+    findings: list[Finding] = field(default_factory=list)
+
+    @property
+    def exit_code(self) -> int:
+        """0 when every visit went in (or was already in), 1 when any was rejected."""
+        return 1 if self.rejected else 0
+
+    def as_dict(self) -> dict[str, object]:
+        """JSON for ``rehabill import --json``."""
+        return {
+            "file": self.path, "kind": self.kind, "sha256": self.sha256,
+            "already_imported": bool(self.already_imported_at),
+            "already_imported_at": self.already_imported_at or None,
+            "visits": self.total, "imported": len(self.imported),
+            "duplicates": self.duplicates, "rejected": self.rejected,
+            "findings": [f.as_dict() for f in self.findings],
+        }
+
+
+def import_file(factory: sessionmaker[Session], path: Path, *,
+                on_progress: Progress | None = None, actor: str = "") -> ImportReport:
+    """Import the visits in ``path``.
+
+    Args:
+        factory: session factory of the books.
+        path: a visit file (.json visits or FHIR Bundle, .csv).
+        on_progress: called with (visits done, visits in the file) as the import goes.
+        actor: who imports (for the audit trail).
+
+    Returns:
+        The report: imported, duplicate and rejected visit ids and located findings.
+
+    Raises:
+        InputError: the file cannot be read or is not a visit file at all (exit 2).
+    """
+    try:
+        data = path.read_bytes()
+    except OSError as exc:
+        raise InputError(f"cannot read the file: {exc.strerror}", location=str(path)) from None
+    report = ImportReport(str(path), sha256=hashlib.sha256(data).hexdigest())
+    with unit_of_work(factory) as session:  # a file seen before is not even parsed
+        seen = store_files.find_file(session, "in", report.sha256)
+    if seen is not None:
+        return _already(report, seen.kind, str(seen.created_at))
+    source = read_source(path, data)
+    report.kind = source.kind
+    with unit_of_work(factory) as session:
+        file_id = store_files.add_file(session, direction="in", kind=source.kind,
+                                       path=str(path), sha256=report.sha256, size=len(data))
+        if file_id is None:  # another import of the same file committed meanwhile
+            return _already(report, source.kind, "just now (by another import)")
+        _import_items(session, source, file_id, report, on_progress)
+        store_claims.add_findings(session, [(None, f) for f in report.findings if f.is_error],
+                                  stage="import", file_id=file_id)
+        people.record_event(session, actor=actor, action="import", entity="file",
+                            entity_id=str(file_id), detail={
+                                "path": str(path), "kind": source.kind,
+                                "imported": len(report.imported),
+                                "duplicates": len(report.duplicates),
+                                "rejected": len(report.rejected)})
+    report.findings = list(sort_findings(report.findings))
+    return report
+
+
+def _already(report: ImportReport, kind: str, when: str) -> ImportReport:
+    report.kind = kind
+    report.already_imported_at = when
+    report.findings.append(_already_imported(report.path, when))
+    return report
+
+
+def _already_imported(path: str, when: str) -> Finding:
+    return Finding("import.file_already_imported", Severity.INFO,
+                   f"This file (same content) was already imported at {when}; nothing to do.",
+                   Location(file=path), "Nothing to do; change the file to import new visits.")
+
+
+def _import_items(session: Session, source: Source, file_id: int, report: ImportReport,
+                  on_progress: Progress | None) -> None:
+    skipped = list(dict.fromkeys(f.location.visit_id for f in source.findings if f.is_error))
+    report.total = len(source.items) + len(skipped)
+    report.findings.extend(source.findings)
+    report.rejected.extend(skipped)
+    done = len(skipped)
+    seen: set[str] = set()
+    for start in range(0, len(source.items), CHUNK):
+        part = source.items[start:start + CHUNK]
+        visits = _parse(part, start, source, seen, report)
+        saved = store_visits.save_visits(session, visits, import_file_id=file_id)
+        report.imported.extend(saved.inserted)
+        report.duplicates.extend(saved.existing)
+        report.findings.extend(_duplicate(v, source) for v in saved.existing)
+        done += len(part)
+        if on_progress is not None:
+            on_progress(done, report.total)
+
+
+def _parse(items: list[object], offset: int, source: Source, seen: set[str],
+           report: ImportReport) -> list[Visit]:
+    visits: list[Visit] = []
+    for index, item in enumerate(items, start=offset):
+        visit, problems = parse_visit(item, index)
+        located = [source.locate(f) for f in problems]
+        if visit is not None and visit.visit_id in seen:
+            located.append(source.locate(Finding(
+                "input.duplicate_visit_id", Severity.ERROR,
+                f"Visit id {visit.visit_id} appears more than once in the file.",
+                Location(visit_id=visit.visit_id, field="visit_id"),
+                "Give each visit its own id; the repeat was skipped.")))
+            visit = None
+        report.findings.extend(located)
+        if visit is None:
+            report.rejected.append(located[0].location.visit_id if located else f"#{index + 1}")
+            continue
+        seen.add(visit.visit_id)
+        visits.append(visit)
+    return visits
+
+
+def _duplicate(visit_id: str, source: Source) -> Finding:
+    return source.locate(Finding(
+        "import.visit_already_stored", Severity.INFO,
+        f"Visit {visit_id} is already in the books; it was left as it is.",
+        Location(visit_id=visit_id, field="visit_id"),
+        "Nothing to do. To change a stored visit, correct its claim instead."))

@@ -1,0 +1,180 @@
+"""Queries the billing services need beyond the basic claim and batch functions.
+
+Batches by group control number (what a 999 answers), the claims of one transaction set, claim
+rows for resubmission, the ledger balance of a claim, remittance payment details and the
+worklist as rows. Store functions never commit.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import date
+from decimal import Decimal
+from typing import Any
+
+from sqlalchemy import Row, bindparam, func, select, update
+from sqlalchemy.orm import Session
+
+from rehabill.domain import (
+    Address,
+    BillingProvider,
+    Claim,
+    ClaimLine,
+    Coverage,
+    Credential,
+    Frequency,
+    Patient,
+    Provider,
+    Visit,
+)
+from rehabill.store import mapping
+from rehabill.store.bulk import chunked, ids_in, table_of
+from rehabill.store.models import (
+    BatchClaimRow,
+    BatchRow,
+    ClaimLineRow,
+    ClaimRow,
+    LedgerEntryRow,
+    PayerRow,
+    RemittanceRow,
+    VisitRow,
+    WorklistItemRow,
+)
+from rehabill.store.types import to_money
+
+
+def batch_by_group_number(session: Session, group_control_number: str) -> int | None:
+    """The newest 837P batch sent with this GS06 (the 999's AK102), or None."""
+    try:
+        number = str(int(group_control_number))
+    except ValueError:
+        return None
+    query = (select(BatchRow.id).where(BatchRow.kind == "837P",
+                                       BatchRow.group_control_number == number)
+             .order_by(BatchRow.id.desc()))
+    return session.scalars(query).first()
+
+
+def transaction_claim_ids(session: Session, batch_id: int, set_control_number: str) -> list[int]:
+    """The claims of one ST/SE set of a batch (the 999's AK202); all of them when unnamed."""
+    query = select(BatchClaimRow.claim_id, BatchClaimRow.transaction_control_number).where(
+        BatchClaimRow.batch_id == batch_id).order_by(BatchClaimRow.id)
+    rows = session.execute(query).all()
+    if not set_control_number.strip():
+        return [r[0] for r in rows]
+    wanted = set_control_number.strip().lstrip("0") or "0"
+    return [cid for cid, st02 in rows if (st02.lstrip("0") or "0") == wanted]
+
+
+def claim_statuses(session: Session, claim_ids: Sequence[int]) -> dict[int, str]:
+    """Current status of each claim."""
+    out: dict[int, str] = {}
+    for part in chunked(claim_ids):
+        out.update({cid: st for cid, st in session.execute(
+            select(ClaimRow.id, ClaimRow.status).where(ids_in(ClaimRow.id, part)))})
+    return out
+
+
+def set_payer_claim_numbers(session: Session, numbers: dict[int, str]) -> None:
+    """Remember the payer's claim number (277CA REF*1K, 835 CLP07) of claims, in bulk."""
+    rows = [{"cid": cid, "pcn": number[:80]} for cid, number in numbers.items() if number]
+    if not rows:
+        return
+    table = table_of(ClaimRow)
+    statement = (update(table).where(table.c.id == bindparam("cid"))
+                 .values(payer_claim_number=bindparam("pcn")))
+    session.connection().execute(statement, rows)
+
+
+def claim_for_update(session: Session, claim_id: int) -> Row[Any] | None:
+    """The claim's row (id, visit_id, sequence, status, total_charge, payer_claim_number...)."""
+    return session.execute(select(ClaimRow.__table__).where(ClaimRow.id == claim_id)).first()
+
+
+def newest_sequence(session: Session, visit_id: int) -> int:
+    """The highest claim sequence of a visit (0 when it has none)."""
+    value = session.execute(select(func.max(ClaimRow.sequence))
+                            .where(ClaimRow.visit_id == visit_id)).scalar()
+    return int(value or 0)
+
+
+def claim_balance(session: Session, claim_id: int) -> Decimal:
+    """The insurance balance: the claim's charge plus its signed ledger entries."""
+    charge = session.execute(select(ClaimRow.total_charge)
+                             .where(ClaimRow.id == claim_id)).scalar()
+    entries = session.execute(select(func.sum(LedgerEntryRow.amount))
+                              .where(LedgerEntryRow.claim_id == claim_id)).scalar()
+    return to_money(charge) + to_money(entries)
+
+
+def set_remittance_details(session: Session, details: Sequence[tuple[str, str, date | None,
+                                                                       str, Decimal]]) -> None:
+    """Fill in payment date, method and amount of stored remittances, and link our payer.
+
+    ``details`` holds (originator, trace number, payment date, method, amount) as read from
+    each 835's BPR/TRN.
+    """
+    for originator, trace, paid_on, method, amount in details:
+        session.execute(update(RemittanceRow).where(
+            RemittanceRow.originator == originator, RemittanceRow.trace_number == trace)
+            .values(payment_date=paid_on, payment_method=method[:3], payment_amount=amount)
+            .execution_options(synchronize_session=False))
+
+
+def worklist_rows(session: Session, *, include_done: bool = False) -> list[Any]:
+    """Worklist items with their claim key, status, payer and date of service, oldest first."""
+    query = (select(WorklistItemRow.id, WorklistItemRow.claim_id, WorklistItemRow.carc,
+                    WorklistItemRow.rarc, WorklistItemRow.reason, WorklistItemRow.next_action,
+                    WorklistItemRow.assignee, WorklistItemRow.status,
+                    WorklistItemRow.created_at, ClaimRow.claim_key,
+                    ClaimRow.status.label("claim_status"), ClaimRow.total_charge,
+                    PayerRow.payer_key, VisitRow.date_of_service)
+             .join(ClaimRow, ClaimRow.id == WorklistItemRow.claim_id)
+             .join(PayerRow, PayerRow.id == ClaimRow.payer_id)
+             .join(VisitRow, VisitRow.id == ClaimRow.visit_id)
+             .order_by(WorklistItemRow.id))
+    if not include_done:
+        query = query.where(WorklistItemRow.status != "done")
+    return list(session.execute(query).all())
+
+
+
+def claim_keys(session: Session, claim_ids: Sequence[int]) -> dict[int, str]:
+    """CLM01 of each claim row."""
+    out: dict[int, str] = {}
+    for part in chunked(claim_ids):
+        out.update({cid: key for cid, key in session.execute(
+            select(ClaimRow.id, ClaimRow.claim_key).where(ids_in(ClaimRow.id, part)))})
+    return out
+
+
+_NOBODY = Address("", "", "", "")
+
+
+def load_claims_for_posting(session: Session, claim_ids: Sequence[int]) -> dict[int, Claim]:
+    """Claims with their lines but only the visit's id and date (what posting an ERA reads).
+
+    Loading the whole visit (people, coverage, plan of care...) is most of the cost of
+    ``claims.load_claims``; the ledger needs the claim id, charge and lines only. The other
+    visit fields are empty placeholders, so never bill or scrub these claims.
+    """
+    out: dict[int, Claim] = {}
+    claims = table_of(ClaimRow)
+    lines = table_of(ClaimLineRow)
+    for part in chunked(claim_ids):
+        heads = session.execute(
+            select(claims.c.id, claims.c.claim_key, claims.c.frequency,
+                   claims.c.original_reference, VisitRow.visit_key, VisitRow.date_of_service)
+            .join(VisitRow, VisitRow.id == claims.c.visit_id)
+            .where(ids_in(claims.c.id, part))).all()
+        grouped: dict[int, list[ClaimLine]] = {}
+        for row in session.execute(select(lines).where(ids_in(lines.c.claim_id, part))
+                                   .order_by(lines.c.claim_id, lines.c.number)):
+            grouped.setdefault(row.claim_id, []).append(mapping.to_claim_line(row))
+        for cid, key, frequency, original, visit_key, day in heads:
+            visit = Visit(visit_key, day, BillingProvider("", "", "", _NOBODY),
+                          Patient("", "", "", day, "U"), Coverage("", "", "", ""),
+                          Provider("", "", "", Credential.PT), ())
+            out[cid] = Claim(visit, tuple(grouped.get(cid, ())), Frequency(frequency),
+                             original, "" if key == visit_key else key)
+    return out

@@ -1,0 +1,1 @@
+"""Alembic migration scripts (package data; run through ``rehabill.store.migrate``)."""

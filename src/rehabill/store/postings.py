@@ -1,0 +1,152 @@
+"""``SqlPostingStore``: the database side of ``rehabill.ledger.PostingStore``.
+
+The ledger computes postings (pure); this class finds the claims an 835 names and persists
+what posting returns: the remittance row (the once-only guard), ledger entries, suspense items,
+worklist items and claim status changes, in the caller's unit of work.
+
+Posting twice cannot happen: the first ``save_posting`` of a trace key inserts the remittance
+row (unique by originator + trace number). When another transaction holds or has committed the
+same key, the insert is skipped and ``save_posting`` raises ``ConflictError``, so the caller's
+unit of work rolls back everything it computed. Later saves of the same key by the same store
+(``post_era`` saves a big payment in batches) add to the row it made.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping, Sequence
+from typing import Any
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from rehabill.domain import Claim, ClaimStatus
+from rehabill.errors import ConflictError
+from rehabill.ledger import Entry, EntryKind, PostingResult
+from rehabill.store.batches import claim_ids_by_key
+from rehabill.store.books import load_claims_for_posting
+from rehabill.store.bulk import chunked, ids_in, insert_all
+from rehabill.store.claims import set_status
+from rehabill.store.models import ClaimLineRow, SuspenseItemRow, WorklistItemRow, utcnow
+from rehabill.store.remittances import add_ledger_entries, add_remittance, remittance_id
+
+
+def split_trace_key(key: str) -> tuple[str, str]:
+    """``"originator/trace"`` → (originator, trace); the ledger's ``trace_key`` format."""
+    originator, _, trace = key.partition("/")
+    return originator, trace
+
+
+class SqlPostingStore:
+    """A ``rehabill.ledger.PostingStore`` on a SQLAlchemy session (never commits)."""
+
+    def __init__(self, session: Session, *, file_id: int | None = None,
+                 actor: str = "") -> None:
+        self.session = session
+        self.file_id = file_id
+        self.actor = actor
+        self.claimed: dict[str, int] = {}  # trace key → remittance row made by this store
+        self.claim_rows: dict[str, int] = {}  # claim key → claim row id, as found
+
+    def find_claims(self, claim_ids: Iterable[str]) -> Mapping[str, Claim]:
+        """The newest stored claim for each patient control number (CLM01) we know.
+
+        The claims carry their lines but only the visit's id and date
+        (``books.load_claims_for_posting``): all the ledger reads.
+        """
+        ids = claim_ids_by_key(self.session, sorted(set(claim_ids)))
+        self.claim_rows.update(ids)
+        claims = load_claims_for_posting(self.session, list(ids.values()))
+        return {key: claims[row_id] for key, row_id in ids.items()}
+
+    def is_posted(self, trace_key: str) -> bool:
+        """True when this payer/trace number is stored (by anyone, this store included)."""
+        return remittance_id(self.session, *split_trace_key(trace_key)) is not None
+
+    def save_posting(self, result: PostingResult) -> None:
+        """Persist a posting; the remittance row first, as the guard.
+
+        Raises:
+            ConflictError: another transaction posted (or is posting) this trace key.
+        """
+        remittance = self._remittance(result)
+        keys = self._claim_rows({e.claim_id for e in result.entries}
+                                | {w.claim_id for w in result.worklist}
+                                | {s.claim_id for s in result.status_changes})
+        lines = self._line_ids(keys.values())
+        add_ledger_entries(self.session, [
+            self._entry(e, remittance, keys, lines)
+            for e in (*result.entries, *result.provider_entries)])
+        self._suspense(result, remittance)
+        self._worklist(result, keys, lines)
+        self._statuses(result, keys)
+
+    def _remittance(self, result: PostingResult) -> int:
+        if result.trace_key in self.claimed:
+            return self.claimed[result.trace_key]
+        originator, trace = split_trace_key(result.trace_key)
+        paid = result.total_paid
+        row_id = add_remittance(self.session, originator=originator, trace_number=trace,
+                                payment_amount=paid, file_id=self.file_id)
+        if row_id is None:
+            raise ConflictError(f"payment {result.trace_key} is already posted",
+                                location=result.trace_key)
+        self.claimed[result.trace_key] = row_id
+        return row_id
+
+    def _claim_rows(self, claim_keys: set[str]) -> dict[str, int]:
+        missing = sorted(k for k in claim_keys if k not in self.claim_rows)
+        if missing:
+            self.claim_rows.update(claim_ids_by_key(self.session, missing))
+        return {k: self.claim_rows[k] for k in claim_keys if k in self.claim_rows}
+
+    def _line_ids(self, claim_rows: Iterable[int]) -> dict[tuple[int, int], int]:
+        out: dict[tuple[int, int], int] = {}
+        for part in chunked(sorted(set(claim_rows))):
+            query = select(ClaimLineRow.claim_id, ClaimLineRow.number, ClaimLineRow.id).where(
+                ids_in(ClaimLineRow.claim_id, part))
+            out.update({(c, n): i for c, n, i in self.session.execute(query).all()})
+        return out
+
+    def _entry(self, e: Entry, remittance: int, keys: Mapping[str, int],
+               lines: Mapping[tuple[int, int], int]) -> dict[str, Any]:
+        claim = keys.get(e.claim_id) if e.kind is not EntryKind.PROVIDER_ADJUSTMENT else None
+        line = lines.get((claim, e.line)) if claim is not None and e.line is not None else None
+        return {"claim_id": claim, "claim_line_id": line, "remittance_id": remittance,
+                "kind": e.kind.value, "group_code": e.group, "carc": e.reason[:5],
+                "rarc": " ".join(e.remarks)[:60], "detail": e.detail[:80], "amount": e.amount,
+                "source_file_id": self.file_id, "trace_number": e.source.trace_number,
+                "segment_number": e.source.segment}
+
+    def _suspense(self, result: PostingResult, remittance: int) -> None:
+        now = utcnow()
+        insert_all(self.session, SuspenseItemRow, [
+            {"remittance_id": remittance, "file_id": self.file_id, "claim_key": s.claim_id,
+             "amount": s.amount, "reason": s.reason, "trace_number": s.source.trace_number,
+             "segment_number": s.source.segment, "status": "open", "created_at": now}
+            for s in result.suspense])
+
+    def _worklist(self, result: PostingResult, keys: Mapping[str, int],
+                  lines: Mapping[tuple[int, int], int]) -> None:
+        now = utcnow()
+        insert_all(self.session, WorklistItemRow, [
+            {"claim_id": keys[w.claim_id], "carc": w.reason[:5],
+             "rarc": " ".join(code for code, _ in w.remarks)[:60],
+             "reason": w.plain_reason or w.carc_text, "next_action": w.action.label,
+             "assignee": "", "notes": "", "status": "open", "created_at": now,
+             "updated_at": now}
+            for w in result.worklist if w.claim_id in keys])
+
+    def _statuses(self, result: PostingResult, keys: Mapping[str, int]) -> None:
+        by_status: dict[ClaimStatus, list[int]] = {}
+        notes: dict[ClaimStatus, str] = {}
+        for change in result.status_changes:
+            if change.claim_id in keys:
+                by_status.setdefault(change.status, []).append(keys[change.claim_id])
+                notes.setdefault(change.status, change.reason)
+        for status, claim_rows in by_status.items():
+            set_status(self.session, _unique(claim_rows), status, actor=self.actor,
+                       note=f"ERA {result.trace_key}: {notes[status]}")
+
+
+def _unique(items: Sequence[int]) -> list[int]:
+    return list(dict.fromkeys(items))

@@ -1,0 +1,102 @@
+"""Remittances (one per 835 transaction), ledger entries and suspense items.
+
+``add_remittance`` is the guard against posting an ERA twice: ``remittances`` is unique by
+payer (TRN03) + trace number (TRN02), and the insert skips a key already stored, also when
+another process inserts it at the same moment (PostgreSQL makes the second wait, then skips).
+A posting service posts only when it gets an id back (``store.postings`` does this).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import date
+from decimal import Decimal
+from typing import Any
+
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session
+
+from rehabill.store.bulk import insert_all, insert_new
+from rehabill.store.models import (
+    LedgerEntryRow,
+    PayerRow,
+    RemittanceRow,
+    SuspenseItemRow,
+    utcnow,
+)
+from rehabill.store.types import to_money
+
+LEDGER_KINDS = ("charge", "payment", "adjustment", "patient_responsibility", "reversal",
+                "provider_level",
+                # rehabill.ledger.EntryKind values (the posting math's own names)
+                "contractual", "payer_reduction", "other_adjustment", "provider_adjustment")
+
+
+def payer_row_id(session: Session, payer_key: str) -> int | None:
+    """The row id of the payer with this payer id, or None."""
+    return session.scalars(select(PayerRow.id).where(PayerRow.payer_key == payer_key)).first()
+
+
+def add_remittance(session: Session, *, originator: str, trace_number: str,
+                   payment_amount: Decimal, payer_id: int | None = None,
+                   file_id: int | None = None, payment_method: str = "",
+                   payment_date: date | None = None, payee_npi: str = "") -> int | None:
+    """Record an 835 transaction; its id, or None when originator + trace number is stored.
+
+    Args:
+        session: the unit of work's session.
+        originator: the payer as the 835 names it (TRN03).
+        trace_number: the check or EFT trace number (TRN02).
+        payment_amount: BPR02.
+        payer_id: our payer row, when known.
+        file_id: the 835 file's row.
+        payment_method: BPR04 (CHK, ACH, NON...).
+        payment_date: BPR16.
+        payee_npi: the payee's NPI (N1*PE).
+    """
+    row = {"originator": originator, "trace_number": trace_number, "payer_id": payer_id,
+           "file_id": file_id, "payment_amount": payment_amount,
+           "payment_method": payment_method, "payment_date": payment_date,
+           "payee_npi": payee_npi, "created_at": utcnow()}
+    ids = insert_new(session, RemittanceRow, [row], ("originator", "trace_number"))
+    return ids.get((originator, trace_number))
+
+
+def remittance_id(session: Session, originator: str, trace_number: str) -> int | None:
+    """The stored remittance with this originator and trace number, if any."""
+    query = select(RemittanceRow.id).where(RemittanceRow.originator == originator,
+                                           RemittanceRow.trace_number == trace_number)
+    return session.scalars(query).first()
+
+
+def add_ledger_entries(session: Session, entries: Sequence[dict[str, Any]]) -> None:
+    """Append ledger entries (columns of ``ledger_entries``; ``kind`` one of LEDGER_KINDS).
+
+    Raises:
+        ValueError: for an unknown kind (a programming error, not bad data).
+    """
+    for entry in entries:
+        if entry.get("kind") not in LEDGER_KINDS:
+            raise ValueError(f"unknown ledger entry kind {entry.get('kind')!r}")
+    now = utcnow()
+    insert_all(session, LedgerEntryRow,
+               [{"posted_at": now, **entry} for entry in entries])
+
+
+def claim_ledger_total(session: Session, claim_id: int, kind: str | None = None) -> Decimal:
+    """The sum of a claim's ledger entries (of one kind, or all)."""
+    query = select(func.sum(LedgerEntryRow.amount)).where(LedgerEntryRow.claim_id == claim_id)
+    if kind is not None:
+        query = query.where(LedgerEntryRow.kind == kind)
+    return to_money(session.execute(query).scalar())
+
+
+def add_suspense_item(session: Session, *, amount: Decimal, reason: str,
+                      remittance_id: int | None = None, file_id: int | None = None,
+                      claim_key: str = "", trace_number: str = "",
+                      segment_number: int | None = None) -> None:
+    """Park money (or an 835 claim) that matches no stored claim."""
+    insert_all(session, SuspenseItemRow, [{
+        "remittance_id": remittance_id, "file_id": file_id, "claim_key": claim_key,
+        "amount": amount, "reason": reason, "trace_number": trace_number,
+        "segment_number": segment_number, "status": "open", "created_at": utcnow()}])

@@ -1,0 +1,311 @@
+"""Visits in and out of the database, in bulk.
+
+``save_visits`` upserts the people and payers a visit names (by natural key: NPI, the practice's
+patient id, payer id + member id...) and inserts each visit once, by visit id; ``load_visits``
+builds the domain ``Visit`` values back.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+from sqlalchemy import Row, select, update
+from sqlalchemy.orm import Session
+
+from rehabill.domain import Authorization, PlanOfCare, Provider, Visit
+from rehabill.store import mapping
+from rehabill.store.bulk import (
+    Key,
+    chunked,
+    ids_in,
+    insert_all,
+    insert_new,
+    table_of,
+    upsert,
+)
+from rehabill.store.models import (
+    AuthorizationRow,
+    ClaimRow,
+    CoverageRow,
+    PatientRow,
+    PayerRow,
+    PlanOfCareRow,
+    PracticeRow,
+    ProviderRow,
+    ServiceRow,
+    VisitRow,
+)
+
+PRACTICE_UPDATE = ("tax_id", "name", "taxonomy", "address_line1", "address_line2", "city",
+                   "state", "zip")
+PROVIDER_UPDATE = ("first_name", "last_name", "credential")
+PATIENT_UPDATE = ("first_name", "last_name", "birth_date", "sex", "address_line1",
+                  "address_line2", "city", "state", "zip")
+PAYER_UPDATE = ("name", "policy")
+COVERAGE_UPDATE = ("plan", "relationship", "group_number", "sequence", "subscriber")
+POC_UPDATE = ("end_date", "certified_on", "certifying_npi")
+AUTH_UPDATE = ("start_date", "end_date", "visits_approved", "visits_used", "units_approved",
+               "units_used")
+
+
+@dataclass(slots=True)
+class SavedVisits:
+    """What ``save_visits`` did: visit ids inserted (with their row ids) and already stored."""
+
+    inserted: dict[str, int] = field(default_factory=dict)
+    existing: list[str] = field(default_factory=list)
+
+
+def stored_visit_keys(session: Session, keys: Sequence[str]) -> set[str]:
+    """Which of these visit ids are already stored."""
+    found: set[str] = set()
+    for part in chunked(keys):
+        found.update(session.scalars(select(VisitRow.visit_key)
+                                     .where(VisitRow.visit_key.in_(part))))
+    return found
+
+
+def save_visits(session: Session, visits: Sequence[Visit], *,
+                import_file_id: int | None = None) -> SavedVisits:
+    """Store visits not stored yet, upserting the practice, people, payer and plans they name.
+
+    A visit id already stored is left alone (reported in ``existing``); this holds against a
+    concurrent import too (``ON CONFLICT DO NOTHING`` on the visit id).
+    """
+    result = SavedVisits()
+    stored = stored_visit_keys(session, [v.visit_id for v in visits])
+    result.existing = [v.visit_id for v in visits if v.visit_id in stored]
+    todo = [v for v in visits if v.visit_id not in stored]
+    if not todo:
+        return result
+    ids = _upsert_parts(session, todo)
+    rows = [mapping.visit_values(v, _visit_ids(v, ids, import_file_id)) for v in todo]
+    new = insert_new(session, VisitRow, rows, ("visit_key",))
+    result.inserted = {key[0]: row_id for key, row_id in new.items()}
+    result.existing += [v.visit_id for v in todo if v.visit_id not in result.inserted]
+    services = [mapping.service_values(s, result.inserted[v.visit_id], i)
+                for v in todo if v.visit_id in result.inserted
+                for i, s in enumerate(v.services)]
+    insert_all(session, ServiceRow, services)
+    return result
+
+
+@dataclass(slots=True)
+class _Ids:
+    practice: dict[Key, int]
+    provider: dict[Key, int]
+    patient: dict[Key, int]
+    payer: dict[Key, int]
+    coverage: dict[Key, int]
+    poc: dict[Key, int]
+    auth: dict[Key, int]
+
+
+def _providers(v: Visit) -> list[Provider]:
+    return [p for p in (v.rendering_provider, v.assistant, v.supervising_provider)
+            if p is not None]
+
+
+def _last(pairs: Iterable[tuple[Any, Any]]) -> list[Any]:
+    """One value per key, the last one seen winning (values are mapped only once per key)."""
+    return list(dict(pairs).values())
+
+
+def _plans(visits: Sequence[Visit]) -> list[tuple[Visit, PlanOfCare]]:
+    """Each patient's plans of care, once per (start, discipline); the last visit's wins."""
+    out: dict[tuple[Any, ...], tuple[Visit, PlanOfCare]] = {}
+    for v in visits:
+        if v.plan_of_care is not None:
+            p = v.plan_of_care
+            out[(v.billing_provider.npi, v.patient.id, p.start, p.discipline)] = (v, p)
+    return list(out.values())
+
+
+def _authorizations(visits: Sequence[Visit]) -> list[tuple[Visit, Authorization]]:
+    """Each patient's authorizations, once per number; the last visit's wins."""
+    out: dict[tuple[str, str, str], tuple[Visit, Authorization]] = {}
+    for v in visits:
+        if v.authorization is not None:
+            out[(v.billing_provider.npi, v.patient.id, v.authorization.number)] = \
+                (v, v.authorization)
+    return list(out.values())
+
+
+def _upsert_parts(session: Session, visits: Sequence[Visit]) -> _Ids:
+    practice = upsert(session, PracticeRow, [
+        mapping.practice_values(b)
+        for b in _last((v.billing_provider.npi, v.billing_provider) for v in visits)],
+        ("npi",), PRACTICE_UPDATE)
+    provider = upsert(session, ProviderRow, [
+        mapping.provider_values(p)
+        for p in _last((p.npi, p) for v in visits for p in _providers(v))],
+        ("npi",), PROVIDER_UPDATE)
+
+    def practice_id(v: Visit) -> int:
+        return practice[(v.billing_provider.npi,)]
+
+    patient = upsert(session, PatientRow, [
+        mapping.patient_values(v.patient, practice_id(v))
+        for v in _last(((v.billing_provider.npi, v.patient.id), v) for v in visits)],
+        ("practice_id", "external_id"), PATIENT_UPDATE)
+    payer = upsert(session, PayerRow, [
+        mapping.payer_values(c) for c in _last((v.coverage.payer_id, v.coverage) for v in visits)],
+        ("payer_key",), PAYER_UPDATE)
+
+    def patient_id(v: Visit) -> int:
+        return patient[(practice_id(v), v.patient.id)]
+
+    def who(v: Visit) -> tuple[str, str]:
+        return (v.billing_provider.npi, v.patient.id)
+
+    coverage = upsert(session, CoverageRow, [
+        mapping.coverage_values(v.coverage, patient_id(v), payer[(v.coverage.payer_id,)])
+        for v in _last(((*who(v), v.coverage.payer_id, v.coverage.member_id), v)
+                       for v in visits)],
+        ("payer_id", "member_id", "patient_id"), COVERAGE_UPDATE)
+    poc = upsert(session, PlanOfCareRow, [
+        mapping.plan_of_care_values(p, patient_id(v))
+        for v, p in _plans(visits)],
+        ("patient_id", "start_date", "discipline"), POC_UPDATE)
+    _set_supervisors(session, visits, provider)
+    auth = upsert(session, AuthorizationRow, [
+        mapping.authorization_values(a, patient_id(v))
+        for v, a in _authorizations(visits)],
+        ("patient_id", "number"), AUTH_UPDATE)
+    return _Ids(practice, provider, patient, payer, coverage, poc, auth)
+
+
+def _set_supervisors(session: Session, visits: Sequence[Visit], ids: dict[Key, int]) -> None:
+    """An assistant is supervised by the visit's supervising provider, else its therapist."""
+    pairs: dict[int, int] = {}
+    for v in visits:
+        supervisor = v.supervising_provider or v.rendering_provider
+        if v.assistant is not None and not supervisor.credential.is_assistant:
+            pairs[ids[(v.assistant.npi,)]] = ids[(supervisor.npi,)]
+    if pairs:
+        session.execute(update(ProviderRow),  # ORM bulk UPDATE by primary key
+                        [{"id": a, "supervisor_id": s} for a, s in sorted(pairs.items())])
+
+
+def _visit_ids(v: Visit, ids: _Ids, import_file_id: int | None) -> dict[str, int | None]:
+    practice_id = ids.practice[(v.billing_provider.npi,)]
+    patient_id = ids.patient[(practice_id, v.patient.id)]
+    poc = v.plan_of_care
+    return {
+        "practice_id": practice_id,
+        "patient_id": patient_id,
+        "coverage_id": ids.coverage[(ids.payer[(v.coverage.payer_id,)], v.coverage.member_id,
+                                     patient_id)],
+        "rendering_provider_id": ids.provider[(v.rendering_provider.npi,)],
+        "assistant_id": ids.provider[(v.assistant.npi,)] if v.assistant else None,
+        "supervising_provider_id": (ids.provider[(v.supervising_provider.npi,)]
+                                    if v.supervising_provider else None),
+        "plan_of_care_id": (ids.poc[(patient_id, poc.start,
+                                     poc.discipline.value if poc.discipline else "")]
+                            if poc else None),
+        "authorization_id": (ids.auth[(patient_id, v.authorization.number)]
+                             if v.authorization else None),
+        "import_file_id": import_file_id,
+    }
+
+
+def visit_ids_without_claims(session: Session, visit_keys: Sequence[str] | None = None
+                             ) -> list[int]:
+    """Row ids of stored visits that have no claim yet (all, or among ``visit_keys``)."""
+    query = (select(VisitRow.id).outerjoin(ClaimRow, ClaimRow.visit_id == VisitRow.id)
+             .where(ClaimRow.id.is_(None)).order_by(VisitRow.id))
+    if visit_keys is None:
+        return list(session.scalars(query))
+    out: list[int] = []
+    for part in chunked(visit_keys):
+        out.extend(session.scalars(query.where(VisitRow.visit_key.in_(part))))
+    return sorted(out)
+
+
+def visit_row_ids(session: Session, visit_keys: Sequence[str]) -> dict[str, int]:
+    """Row ids of stored visits by visit id."""
+    out: dict[str, int] = {}
+    for part in chunked(visit_keys):
+        out.update({k: v for k, v in session.execute(
+            select(VisitRow.visit_key, VisitRow.id).where(VisitRow.visit_key.in_(part)))})
+    return out
+
+
+def load_visits(session: Session, visit_ids: Sequence[int]) -> dict[int, Visit]:
+    """The domain visits for these row ids (missing ids are left out)."""
+    out: dict[int, Visit] = {}
+    cache = _Cache(session)
+    for part in chunked(visit_ids):
+        rows = session.execute(select(VisitRow.__table__).where(ids_in(VisitRow.id, part))).all()
+        services = _services_by_visit(session, part)
+        cache.fill(rows)
+        for row in rows:
+            out[row.id] = cache.visit(row, services.get(row.id, ()))
+    return out
+
+
+def _services_by_visit(session: Session, visit_ids: Sequence[int]) -> dict[int, tuple[Any, ...]]:
+    grouped: dict[int, list[Any]] = {}
+    table = table_of(ServiceRow)
+    columns = [table.c[name] for name in mapping.SERVICE_COLUMNS]
+    query = (select(table.c.visit_id, *columns).where(ids_in(table.c.visit_id, visit_ids))
+             .order_by(table.c.visit_id, table.c.position))
+    build = mapping.service_from_columns
+    for visit_id, *values in session.execute(query).all():
+        grouped.setdefault(visit_id, []).append(build(*values))
+    return {k: tuple(v) for k, v in grouped.items()}
+
+
+class _Cache:
+    """Parent rows (practices, people, payers, plans) mapped once per load, by row id."""
+
+    def __init__(self, session: Session) -> None:
+        self.session = session
+        self.maps: dict[str, dict[int, Any]] = {}
+
+    def _load(self, name: str, table: Any, ids: set[int], build: Any) -> None:
+        have = self.maps.setdefault(name, {})
+        missing = sorted(i for i in ids if i is not None and i not in have)
+        for part in chunked(missing):
+            for row in self.session.execute(select(table).where(ids_in(table.c.id, part))):
+                have[row.id] = build(row)
+
+    def fill(self, rows: Sequence[Row[Any]]) -> None:
+        def ids(*columns: str) -> set[int]:
+            return {getattr(r, c) for r in rows for c in columns} - {None}
+
+        self._load("practice", PracticeRow.__table__, ids("practice_id"),
+                   mapping.to_billing_provider)
+        self._load("provider", ProviderRow.__table__,
+                   ids("rendering_provider_id", "assistant_id", "supervising_provider_id"),
+                   mapping.to_provider)
+        self._load("patient", PatientRow.__table__, ids("patient_id"), mapping.to_patient)
+        self._load("coverage_row", CoverageRow.__table__, ids("coverage_id"), lambda r: r)
+        payer_ids = {c.payer_id for c in self.maps["coverage_row"].values()}
+        self._load("payer", PayerRow.__table__, payer_ids, lambda r: r)
+        self._load("poc", PlanOfCareRow.__table__, ids("plan_of_care_id"),
+                   mapping.to_plan_of_care)
+        self._load("auth", AuthorizationRow.__table__, ids("authorization_id"),
+                   mapping.to_authorization)
+
+    def _get(self, name: str, row_id: int | None) -> Any:
+        return None if row_id is None else self.maps[name][row_id]
+
+    def visit(self, row: Row[Any], services: tuple[Any, ...]) -> Visit:
+        coverages = self.maps.setdefault("coverage", {})
+        coverage = coverages.get(row.coverage_id)
+        if coverage is None:
+            coverage_row = self.maps["coverage_row"][row.coverage_id]
+            coverage = mapping.to_coverage(coverage_row,
+                                           self.maps["payer"][coverage_row.payer_id])
+            coverages[row.coverage_id] = coverage
+        return mapping.to_visit(
+            row, billing_provider=self.maps["practice"][row.practice_id],
+            patient=self.maps["patient"][row.patient_id], coverage=coverage,
+            rendering_provider=self.maps["provider"][row.rendering_provider_id],
+            services=services, assistant=self._get("provider", row.assistant_id),
+            supervising_provider=self._get("provider", row.supervising_provider_id),
+            plan_of_care=self._get("poc", row.plan_of_care_id),
+            authorization=self._get("auth", row.authorization_id))

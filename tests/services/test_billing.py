@@ -1,0 +1,202 @@
+"""The billing services on the books (SQLite and PostgreSQL): scrub, batch, acks, post, fix."""
+
+from __future__ import annotations
+
+import shutil
+from datetime import date
+from decimal import Decimal
+from pathlib import Path
+
+import pytest
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session, sessionmaker
+
+from rehabill.domain import ClaimStatus
+from rehabill.errors import ConflictError, UsageError
+from rehabill.services import billing
+from rehabill.services.cycle import simulate_payers, write_visit_file
+from rehabill.services.imports import import_file
+from rehabill.simulate.clinic import ClinicSpec, generate_visits
+from rehabill.simulate.payer import DenialRates
+from rehabill.store import books
+from rehabill.store import claims as store_claims
+from rehabill.store.models import (
+    AcknowledgmentRow,
+    ClaimRow,
+    FindingRow,
+    LedgerEntryRow,
+    WorklistItemRow,
+)
+from rehabill.x12.ack277 import Ack277, ClaimAck, StatusCode, write_277ca
+
+TODAY = date(2026, 7, 20)
+Factory = sessionmaker[Session]
+
+
+@pytest.fixture(scope="module")
+def visit_file(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    visits = generate_visits(ClinicSpec(seed=11, patients=6, weeks=4, mistake_rate=0.15))
+    return write_visit_file(visits, tmp_path_factory.mktemp("visits") / "visits.json")
+
+
+def _count(factory: Factory, model: type, *where: object) -> int:  # type: ignore[type-arg]
+    with factory() as s:
+        query = select(func.count()).select_from(model)
+        for w in where:
+            query = query.where(w)  # type: ignore[arg-type]
+        return int(s.execute(query).scalar_one())
+
+
+def _statuses(factory: Factory) -> dict[str, str]:
+    with factory() as s:
+        return {k: v for k, v in s.execute(select(ClaimRow.claim_key, ClaimRow.status))}
+
+
+def _scrubbed(factory: Factory, visit_file: Path) -> billing.ScrubReport:
+    import_file(factory, visit_file)
+    return billing.scrub_stored_claims(factory, today=TODAY)
+
+
+def _batched(factory: Factory, visit_file: Path, tmp_path: Path) -> billing.BatchReport:
+    _scrubbed(factory, visit_file)
+    return billing.build_batch(factory, outbox=tmp_path / "outbox", today=TODAY)
+
+
+def test_scrub_stored_claims__scrubs_or_holds_each_visit_once(
+        session_factory: Factory, visit_file: Path) -> None:
+    report = _scrubbed(session_factory, visit_file)
+    assert report.coded == len(report.scrubbed) + len(report.held) > 0
+    assert report.held and report.exit_code == 1
+    statuses = _statuses(session_factory)
+    assert {statuses[k] for k in report.held} == {"held"}
+    assert {statuses[k] for k in report.scrubbed} == {"scrubbed"}
+    assert _count(session_factory, FindingRow, FindingRow.stage == "scrub",
+                  FindingRow.severity == "error") >= len(report.held)
+    again = billing.scrub_stored_claims(session_factory, today=TODAY)
+    assert again.coded == 0 and again.scrubbed == () and again.held == ()
+
+
+def test_build_batch__one_837p_per_payer_and_claims_batched(
+        session_factory: Factory, visit_file: Path, tmp_path: Path) -> None:
+    report = _batched(session_factory, visit_file, tmp_path)
+    assert report.files and report.claims == len(
+        [s for s in _statuses(session_factory).values() if s == "batched"])
+    numbers = [f.interchange_control_number for f in report.files]
+    assert numbers == sorted(set(numbers))
+    for f in report.files:
+        text = Path(f.path).read_text()
+        assert text.startswith("ISA") and f"*{f.interchange_control_number:09d}*" in text
+        assert text.count("~CLM*") == f.claims
+    assert not list((tmp_path / "outbox").glob(".*"))  # no temporary files left
+    assert billing.build_batch(session_factory, outbox=tmp_path / "outbox",
+                               today=TODAY).files == ()
+
+
+def test_build_batch__cms1500_pdf_and_bad_kind(
+        session_factory: Factory, visit_file: Path, tmp_path: Path) -> None:
+    _scrubbed(session_factory, visit_file)
+    with pytest.raises(UsageError):
+        billing.build_batch(session_factory, outbox=tmp_path, today=TODAY, kind="ub04")
+    report = billing.build_batch(session_factory, outbox=tmp_path, today=TODAY,
+                                 kind="cms1500")
+    assert report.kind == "CMS-1500"
+    assert all(Path(f.path).read_bytes().startswith(b"%PDF") for f in report.files)
+
+
+def test_read_acknowledgments__applies_999_and_277ca_once(
+        session_factory: Factory, visit_file: Path, tmp_path: Path) -> None:
+    batch = _batched(session_factory, visit_file, tmp_path)
+    answers = simulate_payers([Path(f.path) for f in batch.files], tmp_path / "inbox")
+    acks = [p for p in answers if p.suffix in (".999", ".277")]
+    reports = [billing.read_acknowledgments(session_factory, p) for p in acks]
+    assert sum(len(r.accepted) for r in reports) >= batch.claims
+    assert all(not r.unmatched for r in reports)
+    assert {s for s in _statuses(session_factory).values()} <= {"accepted", "held",
+                                                                 "rejected"}
+    assert _count(session_factory, AcknowledgmentRow) > 0
+    again = billing.read_acknowledgments(session_factory, acks[0])
+    assert again.already_read and again.findings[0].code == "books.file_already_read"
+
+
+def test_read_acknowledgments__277ca_rejection_goes_to_the_worklist(
+        session_factory: Factory, visit_file: Path, tmp_path: Path) -> None:
+    _batched(session_factory, visit_file, tmp_path)
+    batched = [k for k, v in _statuses(session_factory).items() if v == "batched"]
+    ack = Ack277("0001", "B1", "20260720", "PAYER", "MEDICARE", "US", "US", (), (
+        ClaimAck(batched[0], (StatusCode("A7", "562", "85"),), "PCN1"),))
+    path = tmp_path / "reject.277"
+    path.write_text(write_277ca([ack], sender_id="PAYER", receiver_id="US"))
+    report = billing.read_acknowledgments(session_factory, path)
+    assert report.rejected == (batched[0],)
+    assert _statuses(session_factory)[batched[0]] == "rejected"
+    assert _count(session_factory, WorklistItemRow) == 1
+
+
+def test_read_acknowledgments__refuses_a_broken_file(
+        session_factory: Factory, visit_file: Path, tmp_path: Path) -> None:
+    batch = _batched(session_factory, visit_file, tmp_path)
+    answers = simulate_payers([Path(f.path) for f in batch.files], tmp_path / "inbox")
+    path = next(p for p in answers if p.suffix == ".277")
+    broken = tmp_path / "broken.277"
+    broken.write_text(path.read_text().replace("~SE*", "~XX*", 1))
+    report = billing.read_acknowledgments(session_factory, broken)
+    assert report.exit_code == 1 and report.accepted == ()
+    assert report.findings[0].code == "books.file_refused"
+
+
+def test_post_remittance__posts_once_and_balances_every_claim(
+        session_factory: Factory, visit_file: Path, tmp_path: Path) -> None:
+    batch = _batched(session_factory, visit_file, tmp_path)
+    answers = simulate_payers([Path(f.path) for f in batch.files], tmp_path / "inbox",
+                              rates=DenialRates.none())
+    for p in answers:
+        if p.suffix != ".835":
+            billing.read_acknowledgments(session_factory, p)
+    eras = [p for p in answers if p.suffix == ".835"]
+    posts = [billing.post_remittance(session_factory, p) for p in eras]
+    assert all(p.posted_traces and not p.refused for p in posts)
+    entries = _count(session_factory, LedgerEntryRow)
+    assert entries > 0
+    assert billing.post_remittance(session_factory, eras[0]).already_read
+    copy = tmp_path / "copy.835"
+    shutil.copy(eras[0], copy)
+    assert billing.post_remittance(session_factory, copy).already_read
+    assert _count(session_factory, LedgerEntryRow) == entries
+    statuses = set(_statuses(session_factory).values())
+    assert statuses & {"paid", "closed", "partially_paid", "denied"}
+    with session_factory() as s:
+        ids = store_claims.claim_ids_by_status(s, ClaimStatus.PAID)
+        assert ids and all(books.claim_balance(s, cid) == 0 for cid in ids)
+
+
+def test_resubmit_and_move_balance(
+        session_factory: Factory, visit_file: Path, tmp_path: Path) -> None:
+    batch = _batched(session_factory, visit_file, tmp_path)
+    answers = simulate_payers([Path(f.path) for f in batch.files], tmp_path / "inbox")
+    for p in answers:
+        if p.suffix == ".277":
+            billing.read_acknowledgments(session_factory, p)
+    with session_factory() as s:
+        accepted = store_claims.claim_ids_by_status(s, ClaimStatus.ACCEPTED)
+        held = store_claims.claim_ids_by_status(s, ClaimStatus.HELD)
+    with pytest.raises(ConflictError):
+        billing.resubmit_claim(session_factory, held[0], actor="t")
+    new_id = billing.resubmit_claim(session_factory, accepted[0], actor="t", today=TODAY)
+    void_id = billing.resubmit_claim(session_factory, accepted[1], frequency="8", actor="t")
+    with session_factory() as s:
+        new = books.claim_for_update(s, new_id)
+        void = books.claim_for_update(s, void_id)
+        old = books.claim_for_update(s, accepted[0])
+    assert new is not None and void is not None and old is not None
+    assert (new.frequency, new.sequence, new.status) == ("7", 2, "scrubbed")
+    assert new.original_reference and new.claim_key == old.claim_key
+    assert void.frequency == "8" and old.status == "closed"
+    charge = Decimal(str(old.total_charge))
+    moved = billing.move_balance(session_factory, accepted[2], to="patient", actor="t")
+    assert moved > 0
+    assert billing.move_balance(session_factory, accepted[2], to="secondary", actor="t") == 0
+    with session_factory() as s:
+        assert books.claim_balance(s, accepted[2]) == 0
+    assert charge > 0
+    with pytest.raises(UsageError):
+        billing.move_balance(session_factory, accepted[2], to="moon", actor="t")

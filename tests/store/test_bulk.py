@@ -1,0 +1,107 @@
+"""Bulk insert helpers give the same ids and conflict behaviour for small and large batches.
+
+Large batches take the COPY path on PostgreSQL (``bulk.COPY_FROM``), small ones a plain
+statement; both must skip existing keys, update on upsert, and return ids by key.
+"""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+from decimal import Decimal
+
+import pytest
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from rehabill.store import bulk
+from rehabill.store.models import (
+    CoverageRow,
+    LedgerEntryRow,
+    PatientRow,
+    PayerRow,
+    PlanOfCareRow,
+    PracticeRow,
+)
+
+
+def _practice(session: Session) -> int:
+    row = PracticeRow(npi="1306849450", tax_id="1", name="P", address_line1="1", city="A",
+                      state="TX", zip="78701")
+    session.add(row)
+    session.flush()
+    return row.id
+
+
+def _patients(practice_id: int, n: int, last: str = "Lee") -> list[dict[str, object]]:
+    return [{"practice_id": practice_id, "external_id": f"P-{i}", "first_name": "A",
+             "last_name": last, "birth_date": date(1950, 1, 1), "sex": "F",
+             "address_line1": None, "address_line2": "", "city": None, "state": None,
+             "zip": None} for i in range(n)]
+
+
+@pytest.mark.parametrize("n", [3, bulk.COPY_FROM + 50])
+def test_insert_new__skips_stored_keys_and_returns_new_ids(session: Session, n: int) -> None:
+    practice_id = _practice(session)
+    first = bulk.insert_new(session, PatientRow, _patients(practice_id, n // 2),
+                            ("practice_id", "external_id"))
+    second = bulk.insert_new(session, PatientRow, _patients(practice_id, n),
+                             ("practice_id", "external_id"))
+    assert len(first) == n // 2 and len(second) == n - n // 2
+    assert not set(first.values()) & set(second.values())
+    stored = session.execute(select(PatientRow.external_id, PatientRow.id)).all()
+    assert {(practice_id, k): v for k, v in stored} == {**first, **second}
+
+
+@pytest.mark.parametrize("n", [3, bulk.COPY_FROM + 50])
+def test_upsert__updates_and_returns_every_id(session: Session, n: int) -> None:
+    practice_id = _practice(session)
+    first = bulk.upsert(session, PatientRow, _patients(practice_id, n),
+                        ("practice_id", "external_id"), ("last_name",))
+    again = bulk.upsert(session, PatientRow, _patients(practice_id, n, "Park"),
+                        ("practice_id", "external_id"), ("last_name",))
+    assert first == again and len(first) == n
+    session.expire_all()
+    assert set(session.scalars(select(PatientRow.last_name))) == {"Park"}
+
+
+@pytest.mark.parametrize("n", [3, bulk.COPY_FROM + 50])
+def test_insert_all__fills_defaults_and_json(session: Session, n: int) -> None:
+    practice_id = _practice(session)
+    patients = bulk.insert_new(session, PatientRow, _patients(practice_id, n),
+                               ("practice_id", "external_id"))
+    payer = PayerRow(payer_key="X", name="X", policy="")
+    session.add(payer)
+    session.flush()
+    bulk.insert_all(session, CoverageRow, [
+        {"patient_id": pid, "payer_id": payer.id, "member_id": f"M{pid}",
+         "subscriber": {"first_name": "S"}} for pid in patients.values()])
+    rows = session.scalars(select(CoverageRow)).all()
+    assert len(rows) == n
+    assert {(r.plan, r.sequence, r.subscriber["first_name"]) for r in rows} == \
+        {("", "primary", "S")}
+    assert all(r.created_at is not None for r in rows)
+
+
+@pytest.mark.parametrize("n", [1, bulk.COPY_FROM + 1])
+def test_insert_all__refuses_float_money(session: Session, n: int) -> None:
+    rows = [{"kind": "charge", "amount": 1.5}] * n
+    with pytest.raises(Exception, match="float"):  # SQLAlchemy wraps the TypeError
+        bulk.insert_all(session, LedgerEntryRow, rows)
+    bulk.insert_all(session, LedgerEntryRow, [{"kind": "charge", "amount": Decimal("1.5")}] * n)
+
+
+@pytest.mark.parametrize("n", [3, bulk.COPY_FROM + 50])
+def test_upsert__date_keys_and_timestamps_survive_both_paths(session: Session, n: int) -> None:
+    practice_id = _practice(session)
+    patients = bulk.insert_new(session, PatientRow, _patients(practice_id, n),
+                               ("practice_id", "external_id"))
+    rows = [{"patient_id": pid, "start_date": date(2026, 1, 1 + i % 28),
+             "end_date": date(2026, 6, 30), "certified_on": None, "certifying_npi": "",
+             "discipline": "pt"} for i, pid in enumerate(patients.values())]
+    ids = bulk.upsert(session, PlanOfCareRow, rows, ("patient_id", "start_date", "discipline"),
+                      ("end_date",))
+    assert set(ids) == {(r["patient_id"], r["start_date"], "pt") for r in rows}
+    session.expire_all()
+    stored = session.scalars(select(PatientRow)).all()
+    assert all(isinstance(p.created_at, datetime) for p in stored)
+    assert {p.birth_date for p in stored} == {date(1950, 1, 1)}

@@ -1,0 +1,39 @@
+"""The one Alembic history builds exactly the models' schema, on SQLite and PostgreSQL."""
+
+from __future__ import annotations
+
+import importlib.resources
+
+from alembic.autogenerate import compare_metadata
+from alembic.runtime.migration import MigrationContext
+from sqlalchemy import Engine
+
+from rehabill.store import current_revision, head_revision, make_engine, migrate
+from rehabill.store.models import Base
+
+
+def test_migrate__database_is_at_head(db_engine: Engine) -> None:
+    assert current_revision(db_engine) == head_revision() == "0001"
+
+
+def test_migrate__schema_matches_the_models(db_engine: Engine) -> None:
+    with db_engine.connect() as conn:
+        diff = compare_metadata(MigrationContext.configure(conn, opts={"compare_type": True}),
+                                Base.metadata)
+    assert diff == []
+
+
+def test_migrate__twice_is_a_noop(tmp_path) -> None:  # type: ignore[no-untyped-def]
+    engine = make_engine(f"sqlite:///{tmp_path / 'books.db'}")
+    assert current_revision(engine) is None
+    migrate(engine)
+    migrate(engine)
+    assert current_revision(engine) == head_revision()
+    engine.dispose()
+
+
+def test_migrations__ship_as_package_data() -> None:
+    root = importlib.resources.files("rehabill.store") / "migrations"
+    assert (root / "env.py").is_file()
+    assert (root / "script.py.mako").is_file()
+    assert any(p.name.startswith("0001_") for p in (root / "versions").iterdir())

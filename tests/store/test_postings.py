@@ -1,0 +1,121 @@
+"""SqlPostingStore: ERAs from the payer simulator post into the books exactly as in memory."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from decimal import Decimal
+
+import pytest
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session
+
+from rehabill.errors import ConflictError
+from rehabill.ledger import MemoryPostingStore, post_era, post_payment
+from rehabill.services.claims import code_claims
+from rehabill.simulate.payer import MEDICARE, PayerSimulator
+from rehabill.store import claims as store_claims
+from rehabill.store import visits as store_visits
+from rehabill.store.models import (
+    ClaimRow,
+    LedgerEntryRow,
+    RemittanceRow,
+    SuspenseItemRow,
+    WorklistItemRow,
+)
+from rehabill.store.postings import SqlPostingStore
+from rehabill.store.types import to_money
+from rehabill.testing import visit_from_terms
+from rehabill.x12.remit835 import read_835_text
+
+
+def _stored_claims(session: Session, n: int) -> list:  # type: ignore[type-arg]
+    visits = [visit_from_terms("97110=38 97530=25 97112=10/13", visit_id=f"E-{i}",
+                               patient=visit_from_terms("97110=8").patient)
+              for i in range(n)]
+    store_visits.save_visits(session, visits)
+    ids = code_claims(session).coded
+    loaded = store_claims.load_claims(session, list(ids.values()))
+    return [loaded[ids[f"E-{i}"]] for i in range(n)]
+
+
+def _sum(session: Session, column) -> Decimal:  # type: ignore[no-untyped-def]
+    return to_money(session.execute(select(func.sum(column))).scalar())
+
+
+def test_post_payment__books_match_the_in_memory_ledger(session: Session) -> None:
+    claims = _stored_claims(session, 6)
+    [payment, *_] = PayerSimulator(MEDICARE, seed=3).adjudicate(claims).payments
+    memory = MemoryPostingStore(claims)
+    expected = post_payment(memory, payment, file="m.835")
+    store = SqlPostingStore(session, actor="era")
+    result = post_payment(store, payment, file="m.835")
+    assert result.posted and result.entries == expected.entries
+    assert session.execute(select(func.count()).select_from(LedgerEntryRow)).scalar_one() == \
+        len(expected.entries) + len(expected.provider_entries)
+    assert _sum(session, LedgerEntryRow.amount) == sum(
+        (e.amount for e in (*expected.entries, *expected.provider_entries)), Decimal("0.00"))
+    per_claim = {k: to_money(v) for k, v in session.execute(
+        select(ClaimRow.claim_key, func.sum(LedgerEntryRow.amount))
+        .join(ClaimRow, ClaimRow.id == LedgerEntryRow.claim_id)
+        .group_by(ClaimRow.claim_key)).all()}
+    for claim in claims:  # the books: charge + entries = what is still open
+        balance = memory.balance(claim.claim_id)
+        assert balance.is_balanced
+        assert claim.total_charge + per_claim.get(claim.claim_id, Decimal("0.00")) == \
+            balance.open_balance
+    statuses = {c.status.value for c in expected.status_changes}
+    assert statuses <= set(session.scalars(select(ClaimRow.status)))
+    denials = session.execute(select(func.count()).select_from(WorklistItemRow)).scalar_one()
+    assert denials == len(expected.worklist)
+
+
+def test_post_payment__twice_is_a_noop(session: Session) -> None:
+    claims = _stored_claims(session, 3)
+    [payment, *_] = PayerSimulator(MEDICARE, seed=1).adjudicate(claims).payments
+    post_payment(SqlPostingStore(session), payment)
+    before = session.execute(select(func.count()).select_from(LedgerEntryRow)).scalar_one()
+    again = post_payment(SqlPostingStore(session), payment)
+    assert not again.posted
+    assert session.execute(select(func.count()).select_from(LedgerEntryRow)).scalar_one() == \
+        before
+    assert session.execute(select(func.count()).select_from(RemittanceRow)).scalar_one() == 1
+
+
+def test_save_posting__refuses_a_trace_another_store_saved(session: Session) -> None:
+    claims = _stored_claims(session, 2)
+    [payment, *_] = PayerSimulator(MEDICARE, seed=2).adjudicate(claims).payments
+    first = SqlPostingStore(session)
+    result = post_payment(first, payment)
+    with pytest.raises(ConflictError, match="already posted"):
+        SqlPostingStore(session).save_posting(result)
+
+
+def test_post_era__batches_of_one_payment_add_to_one_remittance(session: Session) -> None:
+    claims = _stored_claims(session, 5)
+    adjudication = PayerSimulator(MEDICARE, seed=4).adjudicate(claims)
+    text = adjudication.texts(payer_id="MEDICARE", submitter_id="US")["835"]
+
+    def chunks() -> Iterator[str]:
+        return iter([text])
+
+    summary = post_era(chunks, SqlPostingStore(session), file="era.835", batch=2)
+    assert not summary.refused
+    memory = MemoryPostingStore(claims)
+    for payment in read_835_text(text, "era.835")[0]:
+        post_payment(memory, payment, file="era.835")
+    assert session.execute(select(func.count()).select_from(RemittanceRow)).scalar_one() == \
+        len(adjudication.payments)
+    assert _sum(session, LedgerEntryRow.amount) == sum(
+        (e.amount for e in (*memory.entries, *memory.provider_entries)), Decimal("0.00"))
+    assert session.execute(select(func.count()).select_from(SuspenseItemRow)).scalar_one() == \
+        len(memory.suspense)
+
+
+def test_find_claims__unknown_claims_are_left_out(session: Session) -> None:
+    claims = _stored_claims(session, 1)
+    found = SqlPostingStore(session).find_claims(["E-0", "nope"])
+    assert list(found) == ["E-0"]
+    # what posting reads: the id, the lines (so the charge) and the date; not the people
+    assert found["E-0"].claim_id == claims[0].claim_id
+    assert found["E-0"].lines == claims[0].lines
+    assert found["E-0"].date_of_service == claims[0].date_of_service

@@ -1,0 +1,125 @@
+"""The whole billing cycle on SQLite and PostgreSQL, and the books checked against the 835s.
+
+visits → import → scrub → 837P batches → payer simulator (999, 277CA, 835) → acknowledgments →
+posting → claim facts. For every claim, what the ledger says it was paid and adjusted must be
+what the payers' 835s say, and ``charge = payments + adjustments + patient responsibility +
+open balance``; posting the same payments again changes nothing.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from datetime import date
+from decimal import Decimal
+from pathlib import Path
+
+import pytest
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session, sessionmaker
+from typer.testing import CliRunner
+
+from rehabill.cli.main import build_app
+from rehabill.domain.money import ZERO
+from rehabill.services import billing
+from rehabill.services.cycle import CycleResult, run_cycle, write_visit_file
+from rehabill.simulate.clinic import ClinicSpec, generate_visits
+from rehabill.store.facts import claim_facts
+from rehabill.store.models import ClaimRow, LedgerEntryRow
+from rehabill.x12.remit835 import read_835_text
+
+TODAY = date(2026, 7, 6)
+Factory = sessionmaker[Session]
+
+
+@pytest.fixture(scope="module")
+def visit_file(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    spec = ClinicSpec(seed=3, start=date(2026, 6, 1), weeks=4, patients=10, mistake_rate=0.1)
+    return write_visit_file(generate_visits(spec), tmp_path_factory.mktemp("e2e") / "v.json")
+
+
+@pytest.fixture
+def cycle(session_factory: Factory, visit_file: Path, tmp_path: Path) -> CycleResult:
+    return run_cycle(session_factory, visit_file, outbox=tmp_path / "outbox",
+                     inbox=tmp_path / "inbox", today=TODAY, seed=5)
+
+
+def _from_835s(files: list[Path]) -> tuple[dict[str, Decimal], dict[str, Decimal]]:
+    """Paid and adjusted (every CAS, claim and line level) per claim, as the payers said."""
+    paid: dict[str, Decimal] = defaultdict(lambda: ZERO)
+    adjusted: dict[str, Decimal] = defaultdict(lambda: ZERO)
+    for path in files:
+        payments, _ = read_835_text(path.read_text(), str(path))
+        for payment in payments:
+            for cp in payment.claims:
+                paid[cp.claim_id] += cp.paid
+                adjusted[cp.claim_id] += sum((a.amount for a in cp.adjustments), ZERO)
+                adjusted[cp.claim_id] += sum((a.amount for line in cp.lines
+                                              for a in line.adjustments), ZERO)
+    return paid, adjusted
+
+
+def _entries(factory: Factory) -> int:
+    with factory() as s:
+        return int(s.execute(select(func.count()).select_from(LedgerEntryRow)).scalar_one())
+
+
+def test_cycle__books_match_the_payers_and_balance(session_factory: Factory,
+                                                   cycle: CycleResult) -> None:
+    assert cycle.scrub is not None and cycle.scrub.held  # the planted mistakes are held
+    assert cycle.batch is not None and cycle.batch.claims > 0
+    assert all(not p.refused for p in cycle.posts) and cycle.posts
+    eras = [p for p in cycle.inbox_files if p.suffix == ".835"]
+    paid, adjusted = _from_835s(eras)
+    with session_factory() as s:
+        facts = claim_facts(s)
+    assert len(facts) == cycle.scrub.coded
+    for f in facts:
+        assert f.charge == (f.paid + f.contractual + f.other_adjustments
+                            + f.patient_responsibility + f.balance), f.claim_id
+        assert f.paid == paid.get(f.claim_id, ZERO), f.claim_id
+        adjustments = f.contractual + f.other_adjustments + f.patient_responsibility
+        assert adjustments == adjusted.get(f.claim_id, ZERO), f.claim_id
+        if f.claim_id in cycle.scrub.held:
+            assert f.balance == f.charge and f.submitted_on is None
+    posted = [f for f in facts if f.claim_id in paid]
+    assert posted and all(f.adjudicated_on is not None for f in posted)
+
+
+def test_cycle__posting_the_same_835s_again_changes_nothing(
+        session_factory: Factory, cycle: CycleResult, tmp_path: Path) -> None:
+    before = _entries(session_factory)
+    eras = [p for p in cycle.inbox_files if p.suffix == ".835"]
+    assert all(billing.post_remittance(session_factory, p).already_read for p in eras)
+    for era in eras:  # other bytes, same payments: refused by trace number, not by hash
+        copy = tmp_path / f"copy-{era.name}"
+        copy.write_text(era.read_text() + "\n")
+        report = billing.post_remittance(session_factory, copy)
+        assert not report.posted_traces and report.duplicate_traces
+    assert _entries(session_factory) == before
+    with session_factory() as s:
+        statuses = set(s.scalars(select(ClaimRow.status)))
+    assert statuses <= {"held", "rejected", "paid", "partially_paid", "denied", "closed",
+                        "accepted"}
+
+
+def test_demo__no_serve_prints_the_reports_and_exits_0(tmp_path: Path) -> None:
+    db = tmp_path / "demo" / "demo.db"
+    result = CliRunner().invoke(build_app(), ["demo", "--db", str(db), "--no-serve",
+                                              "--patients", "3"])
+    assert result.exit_code == 0, result.output
+    for text in ("The billing cycle", "A/R aging", "Denials by carc", "Payment trends",
+                 "clean-claim rate", "Worklist", "Setup took", "rehabill report kpis"):
+        assert text in result.output
+    assert list((db.parent / "outbox").glob("*.837"))
+    assert list((db.parent / "inbox").glob("*.835"))
+    again = CliRunner().invoke(build_app(), ["demo", "--db", str(db), "--no-serve",
+                                             "--patients", "2"])
+    assert again.exit_code == 0  # an earlier demo is replaced
+
+
+def test_demo__refuses_a_database_it_did_not_make(tmp_path: Path) -> None:
+    db = tmp_path / "books.db"
+    db.write_bytes(b"")
+    result = CliRunner().invoke(build_app(), ["demo", "--db", str(db), "--no-serve"])
+    assert result.exit_code == 2
+    assert "is not a rehabill demo" in result.output
