@@ -29,13 +29,13 @@ def register(app: typer.Typer) -> None:
         from rehabill.domain import Finding, Visit
         from rehabill.reference import load
         from rehabill.services.scrubbing import default_settings, live_scrubber
-        from rehabill.web import WebSettings, create_app
         from rehabill.settings import Settings
         from rehabill.store import make_engine, make_session_factory, migrate
+        from rehabill.web import WebSettings, create_app
         from rehabill.web.catalog import demo_catalog
         from rehabill.web.demo import demo_users
-        from rehabill.web.sql import SqlAuditSink, SqlUserRepository, SqlVisitService
         from rehabill.web.entry import entry_checks
+        from rehabill.web.sql import SqlAuditSink, SqlUserRepository, SqlVisitService
         from rehabill.web.users import Passwords
 
         generated = "REHABILL_SECRET_KEY" not in os.environ
