@@ -57,7 +57,7 @@ def register(app: typer.Typer) -> None:
             memory, logins = demo_users(passwords)
             for user in memory.all():
                 users.add(user)
-            typer.echo("Demo logins (stored in the practice database; change them on Admin):")
+            typer.echo("Demo logins (stored in the practice database):")
             for name, password in logins.items():
                 typer.echo(f"  {name:<6} {password}")
         else:
