@@ -272,7 +272,8 @@ def _admin_routes(router: APIRouter) -> None:
         log.info("payer policy set payer=%s policy=%s by=%s", payer_id, policy or "-",
                  principal.user.username)
         return _admin(request, context, principal,
-                      message="Payer policy saved; claims scrubbed from now on use it.")
+                      message="Payer policy saved. The scrubber still chooses the policy by each "
+                              "coverage's plan name; this setting records the practice's choice.")
 
 
 def _admin(request: Request, context: WebContext, principal: Principal,
