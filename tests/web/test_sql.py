@@ -129,3 +129,18 @@ def test_sql_app__log_in_save_and_finalize_with_audit_rows(books: sessionmaker[S
     assert len(statuses) == 1 and statuses[0] in ("scrubbed", "held")
     assert ("ana", "create", "visit") in actions
     assert ("ana", "read", "visit") in actions
+
+
+def test_sql_visits__a_draft_is_never_billed_by_the_database_scrub(
+        books: sessionmaker[Session]) -> None:
+    from rehabill.services import billing
+
+    visits = SqlVisitService(books, demo_catalog(TODAY))
+    visits.save(_visit("V-DRAFT"), status=VisitStatus.DRAFT, author="ana",  # type: ignore[arg-type]
+                patient_key="", coverage_key="")
+    report = billing.scrub_stored_claims(books, today=TODAY)
+    with unit_of_work(books) as session:
+        assert session.scalars(select(ClaimRow)).all() == []
+    assert report is not None
+    record = visits.get("V-DRAFT")
+    assert record is not None and record.status is VisitStatus.DRAFT

@@ -5,7 +5,8 @@
 unit of work (``services.uow.unit_of_work``), so any web worker sees what another wrote.
 
 Visits: a web-entered visit is stored in the ``visits`` table as soon as it is saved. A *draft*
-is a stored visit that has no claim yet (saving it again replaces it); *finalizing* codes it
+is a stored visit marked ``is_draft`` (saving it again replaces it), which nothing codes into a
+claim — not the billing cycle, not ``rehabill scrub``; *finalizing* clears the mark and codes it
 into a claim, which makes it final. "Own" visits are those whose rendering clinician is the
 user's linked clinician (``users.provider_id``), or, for a user with no clinician, the visits
 they created (from the audit log).
@@ -122,6 +123,7 @@ class SqlVisitService:
             if stub is not None:
                 views.delete_unclaimed_visit(session, visit.visit_id)
             store_visits.save_visits(session, [visit])
+            store_visits.set_draft(session, [visit.visit_id], status is VisitStatus.DRAFT)
             people.record_event(session, actor=author, action="save", entity="visit",
                                 entity_id=visit.visit_id, detail={"status": status.value})
         if status is VisitStatus.FINAL:
