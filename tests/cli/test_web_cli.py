@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -10,6 +11,15 @@ from fastapi import FastAPI
 from typer.testing import CliRunner
 
 from rehabill.cli.main import build_app
+
+
+@pytest.fixture(autouse=True)
+def books_here(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    """serve opens (and migrates) rehabill.db in the current folder: a fresh one per test."""
+    monkeypatch.chdir(tmp_path)
+    for name in ("REHABILL_DATABASE_URL", "REHABILL_DB_PATH", "REHABILL_OUTBOX"):
+        monkeypatch.delenv(name, raising=False)
+    return tmp_path
 
 
 @pytest.fixture
@@ -50,3 +60,14 @@ def test_serve__weak_secret_is_a_config_error(runs: list[dict[str, Any]],
     result = CliRunner().invoke(build_app(), ["serve"])
     assert result.exit_code == 2 and not runs
     assert "REHABILL_SECRET_KEY" in result.stderr
+
+
+def test_serve__logins_live_in_the_database(runs: list[dict[str, Any]], books_here: Path,
+                                            monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("REHABILL_SECRET_KEY", "s" * 48)
+    first = CliRunner().invoke(build_app(), ["serve"])
+    assert first.exit_code == 0 and "  bea" in first.stdout
+    assert (books_here / "rehabill.db").exists()
+    again = CliRunner().invoke(build_app(), ["serve"])
+    assert again.exit_code == 0 and "practice's accounts" in again.stdout
+    assert "  bea" not in again.stdout

@@ -99,14 +99,15 @@ def test_kpis__values_and_formulas() -> None:
         fact("B", d, "100", submitted_on=d, adjudicated_on=d, denied=True,
              scrub_clean_first_pass=False, balance=Decimal(100)),
         fact("C", d, "100", submitted_on=d, accepted_first_pass=False, balance=Decimal(100)),
-        fact("D", d, "90", balance=Decimal(90)),
+        fact("D", d, "90", balance=Decimal(90)),                  # clean, not sent yet
+        fact("E", d, "90", scrub_clean_first_pass=False, balance=Decimal(90)),  # held
     ]
     table = kpis(facts, AS_OF)
     values = {row[0]: row[1] for row in table.rows}
-    assert values["clean-claim rate"] == "33.3%"       # 1 of 3 submitted
+    assert values["clean-claim rate"] == "25.0%"       # 1 of 3 submitted + 1 held
     assert values["first-pass resolution"] == "50.0%"  # 1 of 2 adjudicated
     assert values["denial rate"] == "50.0%"
-    assert values["days in A/R"] == "66.9"              # 290 / (390/90)
+    assert values["days in A/R"] == "71.2"              # 380 / (480/90)
     assert values["net collection rate"] == "30.0%"    # 48 / (200 - 40)
     assert all(row[2] for row in table.rows)            # every KPI shows its formula
 

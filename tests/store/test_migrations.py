@@ -13,7 +13,7 @@ from rehabill.store.models import Base
 
 
 def test_migrate__database_is_at_head(db_engine: Engine) -> None:
-    assert current_revision(db_engine) == head_revision() == "0001"
+    assert current_revision(db_engine) == head_revision() == "0002"
 
 
 def test_migrate__schema_matches_the_models(db_engine: Engine) -> None:
@@ -37,3 +37,17 @@ def test_migrations__ship_as_package_data() -> None:
     assert (root / "env.py").is_file()
     assert (root / "script.py.mako").is_file()
     assert any(p.name.startswith("0001_") for p in (root / "versions").iterdir())
+
+
+def test_migrate__upgrades_a_0001_database(tmp_path) -> None:  # type: ignore[no-untyped-def]
+    from sqlalchemy import text
+
+    engine = make_engine(f"sqlite:///{tmp_path / 'old.db'}")
+    migrate(engine, "0001")
+    assert current_revision(engine) == "0001"
+    migrate(engine)
+    assert current_revision(engine) == "0002"
+    with engine.connect() as conn:
+        columns = {row[1] for row in conn.execute(text("PRAGMA table_info(visits)"))}
+    assert "is_draft" in columns
+    engine.dispose()

@@ -11,10 +11,12 @@ from argon2 import PasswordHasher
 from fastapi import FastAPI
 from fastapi.testclient import TestClient
 from pydantic import SecretStr
+from sqlalchemy.orm import Session, sessionmaker
 
 from rehabill.web import WebSettings, create_app
 from rehabill.web.audit import InMemoryAuditLog
 from rehabill.web.users import InMemoryUserRepository, Passwords, Role, User
+from tests.web.books import make_books
 
 TODAY = date(2026, 3, 2)
 PASSWORD = "correct horse battery staple"
@@ -43,11 +45,17 @@ def audit() -> InMemoryAuditLog:
     return InMemoryAuditLog()
 
 
+@pytest.fixture(scope="session")
+def shared_books() -> sessionmaker[Session]:
+    """One seeded practice database for tests that only read (or do not mind writes)."""
+    return make_books()
+
+
 @pytest.fixture
-def app(audit: InMemoryAuditLog) -> FastAPI:
+def app(audit: InMemoryAuditLog, shared_books: sessionmaker[Session]) -> FastAPI:
     users = InMemoryUserRepository((*USERS.values(), OTHER_THERAPIST))
     return create_app(settings(), users=users, audit=audit, passwords=FAST_PASSWORDS,
-                      today=TODAY)
+                      today=TODAY, books=shared_books)
 
 
 @pytest.fixture

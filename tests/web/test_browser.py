@@ -13,6 +13,7 @@ import socket
 import threading
 import time
 from collections.abc import Iterator
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
@@ -20,7 +21,9 @@ import pytest
 import uvicorn
 
 from rehabill.web import create_app
-from rehabill.web.users import InMemoryUserRepository
+from rehabill.web.catalog import demo_catalog
+from rehabill.web.sql import SqlAuditSink, SqlUserRepository, SqlVisitService
+from tests.web.books import make_books
 from tests.web.conftest import FAST_PASSWORDS, PASSWORD, TODAY, USERS, settings
 
 CHROMIUM = Path("/usr/bin/chromium")
@@ -45,10 +48,22 @@ def _free_port() -> int:
 
 
 @pytest.fixture(scope="module")
-def server_url() -> Iterator[str]:
+def outbox(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    return tmp_path_factory.mktemp("outbox")
+
+
+@pytest.fixture(scope="module")
+def server_url(outbox: Path) -> Iterator[str]:
+    """The whole app on the store: users, visits, audit and billing in one SQLite database."""
     _require_chromium()
-    app = create_app(settings(), users=InMemoryUserRepository(tuple(USERS.values())),
-                     passwords=FAST_PASSWORDS, today=TODAY)
+    books = make_books()
+    users = SqlUserRepository(books)
+    for user in USERS.values():
+        users.add(user)
+    catalog = demo_catalog(TODAY)
+    app = create_app(settings(), users=users, audit=SqlAuditSink(books), catalog=catalog,
+                     visits=SqlVisitService(books, catalog, clock=lambda: TODAY),
+                     passwords=FAST_PASSWORDS, today=TODAY, books=books, outbox=outbox)
     port = _free_port()
     server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning",
                                            access_log=False))
@@ -214,7 +229,9 @@ def test_browser__admin_adds_a_user(page: Any) -> None:
     from playwright.sync_api import expect
 
     log_in(page, "root")
-    page.get_by_role("link", name="Users").click()
+    page.get_by_role("navigation", name="Main").get_by_role("link", name="Admin").click()
+    shot(page, "20-admin")
+    page.get_by_role("link", name="Add a user").first.click()
     page.get_by_label("Username").fill("sam")
     page.get_by_label("Full name").fill("Sam Ode")
     page.get_by_label("Role").select_option("therapist")
@@ -223,3 +240,119 @@ def test_browser__admin_adds_a_user(page: Any) -> None:
     page.get_by_role("button", name="Add user").click()
     expect(page.get_by_role("status")).to_contain_text("User sam was added")
     shot(page, "11-admin-users")
+
+
+def test_browser__billing_pages(page: Any) -> None:
+    from playwright.sync_api import expect
+
+    log_in(page, "bea")
+    nav = page.get_by_role("navigation", name="Main")
+    nav.get_by_role("link", name="Claims").click()
+    expect(page.get_by_role("heading", name="Claims", exact=True)).to_be_visible()
+    shot(page, "12-claims")
+    page.locator("table a[href^='/claims/']").first.click()
+    expect(page.get_by_role("heading", name="History")).to_be_visible()
+    shot(page, "13-claim-detail")
+    nav.get_by_role("link", name="Remittances").click()
+    expect(page.get_by_role("heading", name="Suspense")).to_be_visible()
+    shot(page, "14-remittances")
+    nav.get_by_role("link", name="Worklist").click()
+    expect(page.locator("[data-work-item]").first).to_contain_text("CARC 50")
+    shot(page, "15-worklist")
+
+
+def answer_batch(batch: Path, into: Path, seed: int) -> list[Path]:
+    """What the simulated payer sends back for an 837P batch: 999, 277CA and 835 files.
+
+    No deductible (so payments are visible) and a 30% chance of a medical-necessity denial
+    per line (so the worklist gets work); the seed makes it the same every run.
+    """
+    from decimal import Decimal
+
+    from rehabill.simulate.payer import DenialRates, PayerSimulator, claims_from_837p, profile_for
+    from rehabill.x12.envelope import split_transactions
+    from rehabill.x12.p837_reader import read_837p
+    from rehabill.x12.tokens import tokenize
+
+    text = batch.read_text("utf-8")
+    delimiters, segments, findings = tokenize(text, batch.name)
+    assert delimiters is not None
+    paths = []
+    for n, txn in enumerate(split_transactions(segments, findings, batch.name)):
+        claims = claims_from_837p(read_837p(txn, delimiters, batch.name))
+        profile = profile_for(claims[0].visit.coverage.plan)
+        rates = DenialRates(Decimal(0), Decimal("0.3"), Decimal(0), Decimal(0), Decimal(0))
+        sim = PayerSimulator(replace(profile, payer_id=claims[0].visit.coverage.payer_id,
+                                     deductible=Decimal(0), rates=rates,
+                                     requires_authorization=False), seed=seed + n)
+        answer = sim.adjudicate(claims, received=TODAY, group_control_number=txn.group.get(6),
+                                set_control_number=txn.control_number, paid_on=TODAY)
+        texts = answer.texts(payer_id=claims[0].visit.coverage.payer_id,
+                             submitter_id="REHABILL")
+        for suffix in ("999", "277", "835"):
+            path = into / f"{batch.stem}-{n}.{suffix}"
+            path.write_text(texts[suffix], encoding="utf-8")
+            paths.append(path)
+    return paths
+
+
+def upload(page: Any, path: Path) -> None:
+    from playwright.sync_api import expect
+
+    page.goto("/remittances")
+    page.get_by_label("835, 999 or 277CA file").set_input_files(str(path))
+    page.get_by_role("button", name="Upload and post").click()
+    expect(page.locator("[data-upload-result]")).to_contain_text("read")
+
+
+def test_browser__billing_cycle(page: Any, outbox: Path, tmp_path: Path) -> None:
+    """Scrub, batch, answer with the simulated payer, post, see payments, work a denial."""
+    from playwright.sync_api import expect
+
+    log_in(page, "bea")
+    page.goto("/claims")
+    page.get_by_role("button", name="Scrub new claims").click()
+    expect(page.get_by_role("heading", name="Scrub")).to_be_visible()
+    page.goto("/claims?status=scrubbed")
+    assert page.locator("input[name=claim_id]").count() > 0
+    page.get_by_label("Select every claim shown").check()
+    expect(page.locator("[data-selected-count]")).not_to_have_text("0")
+    shot(page, "16-claims-selected")
+    page.get_by_role("button", name="Build batch").click()
+    expect(page.get_by_role("heading", name="Batch ready")).to_be_visible()
+    link = page.locator("a[data-download]").first
+    with page.expect_download() as download:
+        link.click()
+    assert download.value.suggested_filename.endswith((".x12", ".837", ".txt"))
+    shot(page, "17-batch")
+    batches = sorted(outbox.rglob("*837*")) or sorted(p for p in outbox.rglob("*") if p.is_file())
+    assert batches
+    for n, batch in enumerate(batches):
+        for answer in answer_batch(batch, tmp_path, seed=11 + n):
+            upload(page, answer)
+    shot(page, "18-remittance-posted")
+    page.goto("/claims?status=paid")
+    paid = page.locator("table a[href^='/claims/']")
+    assert paid.count() > 0
+    paid.first.click()
+    expect(page.locator("h1 .status--paid")).to_be_visible()
+    expect(page.locator("table").nth(1)).to_contain_text("Payment")
+    shot(page, "19-claim-paid")
+    page.goto("/worklist")
+    item = page.locator("[data-work-item]").filter(has_text="CARC 50").first
+    expect(item).to_be_visible()
+    item.get_by_role("checkbox").check()
+    page.get_by_label("Assign to").select_option("bea")
+    page.get_by_label("Status", exact=True).select_option("in_progress")
+    page.get_by_label("Note").fill("Asked the payer for the LCD; appeal letter drafted.")
+    page.get_by_role("button", name="Apply").click()
+    expect(page.get_by_role("status")).to_contain_text("Updated 1 item")
+    shot(page, "21-worklist-worked")
+    page.locator("[data-work-item]").filter(has_text="appeal letter drafted").first \
+        .get_by_role("button", name="Resubmit corrected").click()
+    expect(page.get_by_role("status")).to_contain_text("Corrected claim created")
+    expect(page.locator(".crumbs")).to_be_visible()
+    shot(page, "22-corrected-claim")
+    page.goto("/dashboard")
+    expect(page.locator("[data-kpi='denial rate']")).to_be_visible()
+    shot(page, "23-dashboard")

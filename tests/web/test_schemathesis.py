@@ -15,11 +15,12 @@ from schemathesis.checks import not_a_server_error
 from rehabill.web import create_app
 from rehabill.web.sessions import COOKIE_NAME
 from rehabill.web.users import InMemoryUserRepository
+from tests.web.books import make_books
 from tests.web.conftest import FAST_PASSWORDS, PASSWORD, TODAY, USERS
 from tests.web.conftest import settings as web_settings
 
 APP = create_app(web_settings(), users=InMemoryUserRepository(tuple(USERS.values())),
-                 passwords=FAST_PASSWORDS, today=TODAY)
+                 passwords=FAST_PASSWORDS, today=TODAY, books=make_books())
 schema = schemathesis.openapi.from_asgi("/openapi.json", APP)
 
 

@@ -131,3 +131,57 @@ def test_read__envelope_findings_go_to_the_transaction_they_sit_in() -> None:
     first, second = read_x12(broken)
     assert first["findings"] == []
     assert [f["code"] for f in second["findings"]] == ["x12.envelope.control_mismatch"]  # type: ignore[union-attr]
+
+
+def _via_segments(text: str) -> tuple[list[object], list[object]]:
+    """The reference path: tokenize, split the envelope, read each 837 set."""
+    from rehabill.x12.envelope import split_transactions
+    from rehabill.x12.p837_reader import read_837p
+    from rehabill.x12.tokens import tokenize
+
+    delimiters, segments, findings = tokenize(text, "t.x12")
+    if delimiters is None:
+        return [], list(findings)
+    read = [read_837p(t, delimiters, "t.x12") for t in split_transactions(segments, findings,
+                                                                            "t.x12")
+            if t.set_id == "837"]
+    return list(read), list(findings)
+
+
+MUTATIONS = [
+    ("", ""), ("SE*92*0001~", ""), ("IEA*1*000000101~", "IEA*1*000000101"),
+    ("IEA*1*000000101~", "IEA*1*000000101~SD*1"), ("IEA|1|000004321~", "IEA|1|000004321"),
+    ("~", "~\r\n"), ("~", "~ "), ("ST*837*0001*005010X222A1~", "ST*837*0001*005010X223A2~"),
+    ("ST*837*0001*005010X222A1~", "ST*837*0001*005010X222A1~ST*837*0002*005010X222A1~"),
+    ("GS*", "GE*1*1~GS*"), ("LX*1~", "LX*7~"), ("SV1*", " SV1*"), ("HL*", "HL *"),
+    ("NM1*", "NM1~"), ("REF*", "REF~"), ("DTP*472*D8*", "DTP*472*RD8*"),
+] + [(old, new) for old, new, _ in [
+    ("CLM*V-1002*141*", "CLM*V-1002*142*", 0), ("HL*4*3*23*0~", "HL*4*9*23*0~", 0),
+    ("HL*3*1*22*1~", "HL*2*1*22*1~", 0), ("REF*F8*PAYER-CCN-778~\n", "", 0),
+    ("XX*1467560003~", "XX*1467560004~", 0),
+    ("SV1*HC:97161:GP*35.25*UN*1***1~", "SV1*HC:97161:GP*35.25*UN*0***1~", 0)]]
+
+
+@pytest.mark.parametrize(("old", "new"), MUTATIONS)
+@pytest.mark.parametrize("source", ["golden", "other"])
+def test_read_837p_text__agrees_with_the_segment_path(source: str, old: str, new: str) -> None:
+    from rehabill.x12.p837_reader import read_837p_text
+
+    base = GOLDEN if source == "golden" else OTHER
+    text = base.replace(old, new) if old else base
+    assert read_837p_text(text, "t.x12") == _via_segments(text)
+
+
+@settings(max_examples=60, deadline=None)
+@given(st.integers(min_value=0, max_value=len(GOLDEN)), st.integers(min_value=0, max_value=40),
+       st.text(alphabet="*:~^ABC019\n ", max_size=6))
+def test_read_837p_text__agrees_on_damaged_files(start: int, length: int, insert: str) -> None:
+    from rehabill.x12.p837_reader import read_837p_text
+
+    text = GOLDEN[:start] + insert + GOLDEN[start + length:]
+    assert read_837p_text(text, "t.x12") == _via_segments(text)
+
+
+def test_read__a_non_ascii_digit_is_a_finding_not_a_crash() -> None:
+    text = GOLDEN.replace("HL*2*", "HL*\u00b2*", 1)
+    assert ("x12.837p.hl_bad_number", 13, "HL01") in codes_and_places(text)

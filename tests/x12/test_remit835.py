@@ -162,3 +162,15 @@ def test_iter_835__runaway_segment_is_skipped_with_a_finding() -> None:
     assert "x12.envelope.segment_too_long" in {f.code for f in envelope}
     scan = scan_835(chunks, "r.835")
     assert "x12.envelope.segment_too_long" in {f.code for f in scan.envelope_findings}
+
+
+def test_read_835__svc_findings_come_in_element_order() -> None:
+    text = (DATA / "835" / "changed_procedure.835").read_text(encoding="utf-8")
+    start = text.index("SVC*")
+    end = text.index("~", start)
+    parts = text[start:end].split("*")
+    parts[2], parts[5:] = "X1", ["Y2"]
+    payments, _ = read_835_text(text[:start] + "*".join(parts) + text[end:], "f")
+    located = [(f.code, f.location.element) for f in payments[0].findings
+               if f.code == "x12.835.bad_amount"]
+    assert located == [("x12.835.bad_amount", "SVC02"), ("x12.835.bad_amount", "SVC05")]

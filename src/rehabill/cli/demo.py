@@ -197,10 +197,10 @@ def register(app: typer.Typer) -> None:
         timings["reports"] = time.perf_counter() - start
         print_where(paths, timings, logins, None if no_serve else port)
         if not no_serve:
-            serve(factory, port)
+            serve(factory, port, outbox=paths.outbox)
 
 
-def serve(factory: sessionmaker[Session], port: int) -> None:
+def serve(factory: sessionmaker[Session], port: int, *, outbox: Path | None = None) -> None:
     """Serve the web app on 127.0.0.1 with the demo's users and audit trail."""
     import uvicorn
     from pydantic import SecretStr
@@ -210,8 +210,9 @@ def serve(factory: sessionmaker[Session], port: int) -> None:
     from rehabill.reference import load
     from rehabill.services.scrubbing import default_settings, live_scrubber
     from rehabill.web import WebSettings, create_app
+    from rehabill.web.catalog import demo_catalog
     from rehabill.web.entry import entry_checks
-    from rehabill.web.sql import SqlAuditSink, SqlUserRepository
+    from rehabill.web.sql import SqlAuditSink, SqlUserRepository, SqlVisitService
 
     settings = WebSettings(secret_key=SecretStr(secrets.token_urlsafe(48)))
     options_for, rules = live_scrubber(default_settings(date.today()))
@@ -220,7 +221,9 @@ def serve(factory: sessionmaker[Session], port: int) -> None:
     def scrubber(visit: Visit, result: CodingResult) -> tuple[Finding, ...]:
         return (*entry(visit, result), *rules(visit, result))
 
+    catalog = demo_catalog(date.today())
     web = create_app(settings, users=SqlUserRepository(factory), audit=SqlAuditSink(factory),
-                     scrubber=scrubber, coding_options=options_for)
+                     scrubber=scrubber, coding_options=options_for, catalog=catalog,
+                     visits=SqlVisitService(factory, catalog), books=factory, outbox=outbox)
     uvicorn.run(web, host="127.0.0.1", port=port, log_level="warning")
 

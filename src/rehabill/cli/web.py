@@ -29,9 +29,13 @@ def register(app: typer.Typer) -> None:
         from rehabill.domain import Finding, Visit
         from rehabill.reference import load
         from rehabill.services.scrubbing import default_settings, live_scrubber
+        from rehabill.settings import Settings
+        from rehabill.store import make_engine, make_session_factory, migrate
         from rehabill.web import WebSettings, create_app
+        from rehabill.web.catalog import demo_catalog
         from rehabill.web.demo import demo_users
         from rehabill.web.entry import entry_checks
+        from rehabill.web.sql import SqlAuditSink, SqlUserRepository, SqlVisitService
         from rehabill.web.users import Passwords
 
         generated = "REHABILL_SECRET_KEY" not in os.environ
@@ -44,10 +48,20 @@ def register(app: typer.Typer) -> None:
             typer.echo("rehabill: REHABILL_SECRET_KEY is not set; using a random key, so "
                        "logins end when the server stops.", err=True)
         passwords = Passwords()
-        users, logins = demo_users(passwords)
-        typer.echo("Demo logins (in memory until the practice database is connected):")
-        for name, password in logins.items():
-            typer.echo(f"  {name:<6} {password}")
+        books_settings = Settings()
+        engine = make_engine(settings=books_settings)
+        migrate(engine)
+        factory = make_session_factory(engine)
+        users = SqlUserRepository(factory)
+        if not users.all():
+            memory, logins = demo_users(passwords)
+            for user in memory.all():
+                users.add(user)
+            typer.echo("Demo logins (stored in the practice database):")
+            for name, password in logins.items():
+                typer.echo(f"  {name:<6} {password}")
+        else:
+            typer.echo("Log in with the practice's accounts.")
         typer.echo(f"Open http://{host}:{port}/")
         options_for, rules = live_scrubber(default_settings(date.today()))
         entry = entry_checks(load())
@@ -55,6 +69,9 @@ def register(app: typer.Typer) -> None:
         def scrubber(visit: Visit, result: CodingResult) -> tuple[Finding, ...]:
             return (*entry(visit, result), *rules(visit, result))
 
+        catalog = demo_catalog(date.today())
         app = create_app(settings, users=users, passwords=passwords, scrubber=scrubber,
-                         coding_options=options_for)
+                         coding_options=options_for, audit=SqlAuditSink(factory),
+                         catalog=catalog, visits=SqlVisitService(factory, catalog),
+                         books=factory, outbox=books_settings.outbox)
         uvicorn.run(app, host=host, port=port, log_level="info")

@@ -85,8 +85,15 @@ def _national_amount(ref: Reference, code: str, year: int) -> Decimal:
 
 def expected_allowed(line: ClaimLine, visit: Visit, ref: Reference) -> Decimal:
     """Medicare's national allowed amount for a line (85% with CQ/CO), for KX arithmetic."""
-    amount = _national_amount(ref, line.code, visit.date_of_service.year) * line.units
-    if line.has_assistant_modifier:
+    return _allowed_amount(ref, line.code, visit.date_of_service.year, line.units,
+                           line.has_assistant_modifier)
+
+
+@lru_cache(maxsize=8192)
+def _allowed_amount(ref: Reference, code: str, year: int, units: int, assisted: bool
+                    ) -> Decimal:
+    amount = _national_amount(ref, code, year) * units
+    if assisted:
         amount *= modifiers.ASSISTANT_PAYMENT_RATE
     return round_cents(amount)
 
@@ -110,21 +117,32 @@ def code_visit(visit: Visit, *, method: UnitMethod | None = None,
     opts = options or CodingOptions.for_plan(visit.coverage.plan)
     if method is not None:
         opts = replace(opts, method=method)
-    findings = list(_unknown_codes(visit, ref))
-    findings.extend(_assistant_findings(visit))
-    known = tuple(s for s in visit.services if s.code in ref.codes)
-    if visit.rendering_provider.credential.is_assistant:
+    codes = ref.codes
+    known = tuple(s for s in visit.services if s.code in codes)
+    findings = _unknown_codes(visit, ref) if len(known) != len(visit.services) else []
+    discipline = visit.discipline
+    assistant = visit.assistant
+    by_assistant = visit.rendering_provider.credential.is_assistant
+    if by_assistant or (
+            assistant is not None and assistant.credential.discipline is not discipline):
+        findings.extend(_assistant_findings(visit))
+    if by_assistant:
         # The documented "therapist" minutes are the assistant's own.
         known = tuple(replace(s, minutes=0, assistant_minutes=s.total_minutes) for s in known)
-    split = opts.assistant_modifiers and modifiers.assistant_modifier(visit.discipline) != ""
-    result = compute(known, opts.method, ref.codes.is_timed, split_assistant=split)
-    lines = _claim_lines(visit, result, ref, opts)
+    split = opts.assistant_modifiers and discipline in _ASSISTANT_MODIFIER
+    result = compute(known, opts.method, codes.is_timed, split_assistant=split)
+    lines = _claim_lines(visit, discipline, result, ref, opts)
     lines = _add_ncci_modifiers(visit, lines, ref, opts)
-    lines, kx_notes, kx_findings = _add_kx(visit, lines, ref, opts)
-    findings.extend(kx_findings)
-    if kx_notes:
-        result = replace(result, explanation=result.explanation + kx_notes)
-    return CodingResult(Claim(visit=visit, lines=lines), result, tuple(findings))
+    if opts.kx and lines:
+        lines, kx_notes, kx_findings = _add_kx(visit, lines, ref, opts)
+        findings.extend(kx_findings)
+        result = result.with_notes(kx_notes)
+    return CodingResult(Claim(visit, lines), result, tuple(findings))
+
+
+_ASSISTANT_MODIFIER = {d: modifiers.assistant_modifier(d) for d in Discipline
+                       if modifiers.assistant_modifier(d)}
+"""Disciplines with an assistant modifier (CQ for PT, CO for OT), looked up once."""
 
 
 def _unknown_codes(visit: Visit, ref: Reference) -> list[Finding]:
@@ -162,42 +180,68 @@ def _assistant_findings(visit: Visit) -> list[Finding]:
 def line_modifiers(line: UnitLine, discipline: Discipline,
                    assistant_modifiers: bool = True) -> tuple[str, ...]:
     """GP/GO/GN always; CQ/CO when the units were furnished in whole or part by an assistant."""
-    mods = [modifiers.discipline_modifier(discipline)]
-    if line.by_assistant and assistant_modifiers:
-        mods.append(modifiers.assistant_modifier(discipline))
-    return modifiers.order_modifiers(mods)
+    key = (discipline, line.by_assistant and assistant_modifiers)
+    found = _LINE_MODIFIERS.get(key)
+    if found is None:
+        mods = [modifiers.discipline_modifier(discipline)]
+        if key[1]:
+            mods.append(modifiers.assistant_modifier(discipline))
+        found = _LINE_MODIFIERS[key] = modifiers.order_modifiers(mods)
+    return found
 
 
-def _claim_lines(visit: Visit, result: UnitResult, ref: Reference, opts: CodingOptions
-                 ) -> tuple[ClaimLine, ...]:
-    discipline = visit.discipline
-    pointers = tuple(range(1, min(len(visit.diagnoses), 4) + 1)) or (1,)
+_LINE_MODIFIERS: dict[tuple[Discipline, bool], tuple[str, ...]] = {}
+"""``line_modifiers`` by (discipline, with CQ/CO): six answers, worked out once each."""
+
+
+def _claim_lines(visit: Visit, discipline: Discipline, result: UnitResult, ref: Reference,
+                 opts: CodingOptions) -> tuple[ClaimLine, ...]:
+    diagnoses = len(visit.diagnoses)
+    pointers = _POINTERS[diagnoses] if diagnoses < 4 else _POINTERS[4]
     documented: dict[str, Decimal] = {}
     for s in visit.services:
         if s.charge is not None:
             documented.setdefault(s.code, s.charge)
+    charges = _line_charges(ref, visit.date_of_service.year, opts.charge_factor)
+    dos, visit_id, split = visit.date_of_service, visit.visit_id, opts.assistant_modifiers
     out: list[ClaimLine] = []
     for unit_line in result.lines:
-        if unit_line.units <= 0:
+        units = unit_line.units
+        if units <= 0:
             continue
-        price = documented.get(unit_line.code)
+        code = unit_line.code
+        price = documented.get(code) if documented else None
         if price is None:
-            price = unit_charge(unit_line.code, visit, ref, opts.charge_factor)
+            charge = charges.get((code, units))
+            if charge is None:
+                price = unit_charge(code, visit, ref, opts.charge_factor)
+                charge = charges[(code, units)] = round_cents(price * units)
+        else:
+            charge = round_cents(price * units)
         number = len(out) + 1
         out.append(ClaimLine(
-            number=number,
-            code=unit_line.code,
-            modifiers=line_modifiers(unit_line, discipline, opts.assistant_modifiers),
-            units=unit_line.units,
-            charge=round_cents(price * unit_line.units),
-            date_of_service=visit.date_of_service,
-            diagnosis_pointers=pointers,
-            control_number=f"{visit.visit_id}-{number}",
-            therapist_minutes=unit_line.therapist_minutes,
-            assistant_minutes=unit_line.assistant_minutes,
-            service_index=unit_line.index,
-        ))
+            number, code, line_modifiers(unit_line, discipline, split), units, charge, dos,
+            pointers, f"{visit_id}-{number}", unit_line.therapist_minutes,
+            unit_line.assistant_minutes, unit_line.index))
     return tuple(out)
+
+
+_POINTERS = ((1,), (1,), (1, 2), (1, 2, 3), (1, 2, 3, 4))
+"""Diagnosis pointers by the number of diagnoses (at most four; (1,) when none)."""
+
+_CHARGES: dict[tuple[Reference, int, Decimal], dict[tuple[str, int], Decimal]] = {}
+
+
+def _line_charges(ref: Reference, year: int, factor: Decimal
+                  ) -> dict[tuple[str, int], Decimal]:
+    """Line charges by (code, units) for a year and charge factor, filled as they are met."""
+    key = (ref, year, factor)
+    found = _CHARGES.get(key)
+    if found is None or len(found) > 8192:
+        if len(_CHARGES) >= 64:
+            _CHARGES.clear()
+        found = _CHARGES[key] = {}
+    return found
 
 
 def _add_ncci_modifiers(visit: Visit, lines: tuple[ClaimLine, ...], ref: Reference,
@@ -217,8 +261,6 @@ def _add_ncci_modifiers(visit: Visit, lines: tuple[ClaimLine, ...], ref: Referen
 
 def _add_kx(visit: Visit, lines: tuple[ClaimLine, ...], ref: Reference, opts: CodingOptions
             ) -> tuple[tuple[ClaimLine, ...], tuple[str, ...], tuple[Finding, ...]]:
-    if not opts.kx or not lines:
-        return lines, (), ()
     found: tuple[Finding, ...] = ()
     threshold = ref.thresholds.for_date(visit.date_of_service)
     if threshold is None:

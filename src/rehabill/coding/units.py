@@ -15,8 +15,9 @@ Splitting units between therapist and assistant follows the CY2022 PFS final rul
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field, replace
 from enum import StrEnum
+from functools import cached_property
 
 from rehabill.domain.visit import Service
 
@@ -62,15 +63,56 @@ class UnitLine:
     timed: bool
 
 
-@dataclass(frozen=True, slots=True)
+Notes = tuple[str, ...] | Callable[[], tuple[str, ...]]
+"""An explanation, or a function that writes it when first read."""
+
+
+@dataclass(frozen=True, eq=False)
 class UnitResult:
-    """Units for a day's services, with an explanation a biller can read."""
+    """Units for a day's services, with an explanation a biller can read.
+
+    ``explanation`` is written on first read: most callers (the scrubber, batch coding) never
+    read it, and its sentences cost more than the arithmetic. ``notes`` holds the finished
+    tuple or the function that writes it; equality, hashing and repr use ``explanation``.
+    """
 
     method: UnitMethod
     total_timed_minutes: int
     total_units: int
     lines: tuple[UnitLine, ...]
-    explanation: tuple[str, ...]
+    notes: Notes = field(default=(), repr=False)
+
+    @cached_property
+    def explanation(self) -> tuple[str, ...]:
+        """The explanation lines, in order."""
+        notes = self.notes
+        return notes if isinstance(notes, tuple) else tuple(notes())
+
+    def _key(self) -> tuple[object, ...]:
+        return (self.method, self.total_timed_minutes, self.total_units, self.lines,
+                self.explanation)
+
+    def __eq__(self, other: object) -> bool:
+        if not isinstance(other, UnitResult):
+            return NotImplemented
+        return self._key() == other._key()
+
+    def __hash__(self) -> int:
+        return hash(self._key())
+
+    def __repr__(self) -> str:
+        return (f"UnitResult(method={self.method!r}, total_timed_minutes="
+                f"{self.total_timed_minutes!r}, total_units={self.total_units!r}, "
+                f"lines={self.lines!r}, explanation={self.explanation!r})")
+
+    def with_notes(self, extra: tuple[str, ...]) -> UnitResult:
+        """The same result with ``extra`` lines after the explanation (still written lazily)."""
+        if not extra:
+            return self
+        notes = self.notes
+        if isinstance(notes, tuple):
+            return replace(self, notes=notes + extra)
+        return replace(self, notes=_Joined(notes, extra))
 
     def units_for(self, code: str) -> int:
         """All units billed for ``code`` (with and without CQ/CO)."""
@@ -101,6 +143,13 @@ def units_for_minutes(minutes: int) -> int:
 def gather_minutes(services: Sequence[Service], is_timed: Callable[[str], bool]
                    ) -> tuple[CodeMinutes, ...]:
     """Sum each code's minutes across the visit, keeping the order codes first appear in."""
+    if len({s.code for s in services}) == len(services):  # the usual case: nothing to sum
+        out = []
+        for index, s in enumerate(services):
+            therapist, assistant = max(s.minutes, 0), max(s.assistant_minutes, 0)
+            out.append(CodeMinutes(s.code, therapist, assistant, is_timed(s.code), index,
+                                   therapist + assistant))
+        return tuple(out)
     totals: dict[str, list[int]] = {}
     for index, service in enumerate(services):
         entry = totals.setdefault(service.code, [0, 0, index])
@@ -121,34 +170,58 @@ def allocate(minutes: Sequence[CodeMinutes], method: UnitMethod
     Returns:
         Units by code and the explanation.
     """
+    notes: list[str] = []
+    return _allocate(minutes, method, notes), notes
+
+
+def _allocate(minutes: Sequence[CodeMinutes], method: UnitMethod, notes: list[str] | None
+              ) -> dict[str, int]:
+    """``allocate``'s arithmetic; the explanation is written only when ``notes`` is a list."""
     timed = [m for m in minutes if m.timed]
     if not timed:
-        return {}, []
+        return {}
     if method is UnitMethod.PER_CODE:
         units = {m.code: units_for_minutes(m.total) for m in timed}
-        notes = [f"{m.code}: {m.total} min → {units[m.code]} unit{_s(units[m.code])} "
-                 "(per-code: each code rounded on its own, 8 min or more for a unit)"
-                 for m in timed]
-        return units, notes
-    return _allocate_cms(timed)
+        if notes is not None:
+            notes.extend(f"{m.code}: {m.total} min → {units[m.code]} unit{_s(units[m.code])} "
+                         "(per-code: each code rounded on its own, 8 min or more for a unit)"
+                         for m in timed)
+        return units
+    return _allocate_cms(timed, notes)
 
 
-def _allocate_cms(timed: Sequence[CodeMinutes]) -> tuple[dict[str, int], list[str]]:
-    total = sum(m.total for m in timed)
-    available = units_for_minutes(total)
-    notes = [f"{total} timed minutes → {available} unit{_s(available)} "
-             "(CMS total-time method, Pub 100-04 ch.5 §20.2)"]
-    units = {m.code: m.total // MINUTES_PER_UNIT for m in timed}
-    for m in timed:
+def _allocate_cms(timed: Sequence[CodeMinutes], notes: list[str] | None) -> dict[str, int]:
+    total = full_units = 0
+    units: dict[str, int] = {}
+    ranked: list[CodeMinutes] = []
+    for m in timed:  # one pass: the day's total, each code's full units, who has minutes left
+        total += m.total
         full, left = divmod(m.total, MINUTES_PER_UNIT)
-        notes.append(f"{m.code} has {m.total} min: {full} full unit{_s(full)} + {left} min left")
-    remaining = available - sum(units.values())
-    ranked = [m for m in timed if m.total % MINUTES_PER_UNIT]
+        units[m.code] = full
+        full_units += full
+        if left:
+            ranked.append(m)
+    available = units_for_minutes(total)
+    remaining = available - full_units
     if len(ranked) > 1:
         ranked.sort(key=remainder_rank)
     winners = ranked[:remaining]
     for m in winners:
         units[m.code] += 1
+    if notes is not None:
+        _explain_cms(timed, total, available, remaining, ranked, units, notes)
+    return units
+
+
+def _explain_cms(timed: Sequence[CodeMinutes], total: int, available: int, remaining: int,
+                 ranked: Sequence[CodeMinutes], units: dict[str, int], notes: list[str]
+                 ) -> None:
+    notes.append(f"{total} timed minutes → {available} unit{_s(available)} "
+                 "(CMS total-time method, Pub 100-04 ch.5 §20.2)")
+    for m in timed:
+        full, left = divmod(m.total, MINUTES_PER_UNIT)
+        notes.append(f"{m.code} has {m.total} min: {full} full unit{_s(full)} + {left} min left")
+    winners = ranked[:remaining]
     if winners:
         named = ", ".join(f"{m.code} ({m.total % MINUTES_PER_UNIT} min)" for m in winners)
         notes.append(f"{remaining} remaining unit{_s(remaining)} to the largest remainder: {named}")
@@ -158,7 +231,6 @@ def _allocate_cms(timed: Sequence[CodeMinutes]) -> tuple[dict[str, int], list[st
             why = ("the day's timed minutes are under 8" if total < MINIMUM_MINUTES else
                    "its minutes count toward the total but other services had more time left")
             notes.append(f"{m.code} ({m.total} min) bills no unit: {why}")
-    return units, notes
 
 
 def remainder_rank(m: CodeMinutes) -> tuple[int, int, int, str]:
@@ -202,6 +274,11 @@ def split_assistant_units(m: CodeMinutes, units: int) -> tuple[int, int, str]:
     Returns:
         (units without modifier, units with CQ/CO, explanation; "" when nothing to explain).
     """
+    return _split(m, units, True)
+
+
+def _split(m: CodeMinutes, units: int, explain: bool) -> tuple[int, int, str]:
+    """``split_assistant_units``; the explanation is written only when ``explain``."""
     if m.assistant == 0:
         return units, 0, ""
     full_t, left_t = divmod(m.therapist, MINUTES_PER_UNIT)
@@ -210,26 +287,31 @@ def split_assistant_units(m: CodeMinutes, units: int) -> tuple[int, int, str]:
     rest = units - full_t - full_a
     plain, assisted = full_t, full_a
     why = (f"{m.code}: therapist {m.therapist} min, assistant {m.assistant} min; full blocks "
-           f"{full_t} therapist + {full_a} assistant")
+           f"{full_t} therapist + {full_a} assistant") if explain else ""
     if rest >= 2:
         plain, assisted = plain + 1, assisted + 1
-        why += "; two units left with each providing 9-14 min: one with and one without CQ/CO"
+        if explain:
+            why += "; two units left with each providing 9-14 min: one with and one without CQ/CO"
         rest -= 2
     if rest == 1:
         if left_t >= MINIMUM_MINUTES:
             plain += 1
-            why += f"; final unit: therapist {left_t} min ≥ 8 → no CQ/CO"
+            if explain:
+                why += f"; final unit: therapist {left_t} min ≥ 8 → no CQ/CO"
         elif left_a >= MINIMUM_MINUTES:
             assisted += 1
-            why += f"; final unit: assistant {left_a} min ≥ 8, therapist {left_t} < 8 → CQ/CO"
+            if explain:
+                why += f"; final unit: assistant {left_a} min ≥ 8, therapist {left_t} < 8 → CQ/CO"
         elif left_a * 10 > left_t + left_a:
             assisted += 1
-            why += (f"; final unit: assistant {left_a} of {left_t + left_a} min is over the "
-                    "10% de minimis → CQ/CO")
+            if explain:
+                why += (f"; final unit: assistant {left_a} of {left_t + left_a} min is over the "
+                        "10% de minimis → CQ/CO")
         else:
             plain += 1
-            why += (f"; final unit: assistant {left_a} of {left_t + left_a} min is within the "
-                    "10% de minimis → no CQ/CO")
+            if explain:
+                why += (f"; final unit: assistant {left_a} of {left_t + left_a} min is within "
+                        "the 10% de minimis → no CQ/CO")
     elif rest > 1:  # cannot happen: at most 28 minutes remain after full blocks
         plain += rest
     return plain, assisted, why
@@ -253,40 +335,81 @@ def compute(services: Sequence[Service], method: UnitMethod,
 
     Returns:
         A UnitResult whose lines list each code once without and once with CQ/CO as needed.
+        Its explanation is written when first read.
     """
     minutes = gather_minutes(services, is_timed)
-    allocated, notes = allocate(minutes, method)
+    allocated = _allocate(minutes, method, None)
+    lines = _unit_lines(minutes, allocated, split_assistant)
+    total_timed = total_units = 0
+    for m in minutes:
+        if m.timed:
+            total_timed += m.total
+    for line in lines:
+        total_units += line.units
+    return UnitResult(method, total_timed, total_units, lines,
+                      _Explanation(minutes, method, split_assistant))
+
+
+def _unit_lines(minutes: Sequence[CodeMinutes], allocated: dict[str, int],
+                split_assistant: bool) -> tuple[UnitLine, ...]:
     lines: list[UnitLine] = []
     for m in minutes:
-        if not split_assistant:
-            units = allocated.get(m.code, 0) if m.timed else 1
-            if units:
-                lines.append(UnitLine(m.code, units, False, m.therapist, m.assistant, m.index,
-                                      m.timed))
-            if not m.timed:
-                notes.append(f"{m.code} is untimed: 1 unit per session, its minutes are not "
-                             "timed minutes")
-            continue
         if not m.timed:
-            by_assistant = m.assistant > 0 and is_assistant_over_de_minimis(m)
+            by_assistant = split_assistant and m.assistant > 0 \
+                and is_assistant_over_de_minimis(m)
             lines.append(UnitLine(m.code, 1, by_assistant, m.therapist, m.assistant, m.index,
                                   False))
-            extra = (f"; assistant {m.assistant} of {m.total} min is over 10% → CQ/CO"
-                     if by_assistant else "")
-            notes.append(f"{m.code} is untimed: 1 unit per session, its minutes are not "
-                         f"timed minutes{extra}")
             continue
-        plain, assisted, why = split_assistant_units(m, allocated.get(m.code, 0))
-        if why:
-            notes.append(why)
+        units = allocated.get(m.code, 0)
+        if not split_assistant:
+            if units:
+                lines.append(UnitLine(m.code, units, False, m.therapist, m.assistant, m.index,
+                                      True))
+            continue
+        plain, assisted, _ = _split(m, units, False)
         if plain:
             lines.append(UnitLine(m.code, plain, False, m.therapist, m.assistant, m.index, True))
         if assisted:
             lines.append(UnitLine(m.code, assisted, True, m.therapist, m.assistant, m.index,
                                   True))
-    total_timed = sum(m.total for m in minutes if m.timed)
-    return UnitResult(method, total_timed, sum(line.units for line in lines), tuple(lines),
-                      tuple(notes))
+    return tuple(lines)
+
+
+@dataclass(frozen=True, slots=True)
+class _Joined:
+    """An explanation still to be written, followed by lines already written (picklable)."""
+
+    first: Callable[[], tuple[str, ...]]
+    extra: tuple[str, ...]
+
+    def __call__(self) -> tuple[str, ...]:
+        return tuple(self.first()) + self.extra
+
+
+@dataclass(frozen=True, slots=True)
+class _Explanation:
+    """Writes ``compute``'s explanation from its inputs when it is first read."""
+
+    minutes: tuple[CodeMinutes, ...]
+    method: UnitMethod
+    split_assistant: bool
+
+    def __call__(self) -> tuple[str, ...]:
+        notes: list[str] = []
+        allocated = _allocate(self.minutes, self.method, notes)
+        for m in self.minutes:
+            if not m.timed:
+                by_assistant = self.split_assistant and m.assistant > 0 \
+                    and is_assistant_over_de_minimis(m)
+                extra = (f"; assistant {m.assistant} of {m.total} min is over 10% → CQ/CO"
+                         if by_assistant else "")
+                notes.append(f"{m.code} is untimed: 1 unit per session, its minutes are not "
+                             f"timed minutes{extra}")
+            elif self.split_assistant:
+                why = _split(m, allocated.get(m.code, 0), True)[2]
+                if why:
+                    notes.append(why)
+        return tuple(notes)
 
 
 def _s(n: int) -> str:

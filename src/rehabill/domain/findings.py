@@ -17,7 +17,10 @@ class Severity(StrEnum):
     @property
     def rank(self) -> int:
         """Sort key: errors first."""
-        return {"error": 0, "warning": 1, "info": 2}[self.value]
+        return _RANK[self]
+
+
+_RANK = {Severity.ERROR: 0, Severity.WARNING: 1, Severity.INFO: 2}
 
 
 @dataclass(frozen=True, slots=True)
@@ -102,4 +105,8 @@ def has_errors(findings: Iterable[Finding]) -> bool:
 
 def sort_findings(findings: Iterable[Finding]) -> tuple[Finding, ...]:
     """Errors first, then warnings, then info; stable within a severity."""
-    return tuple(sorted(findings, key=lambda f: f.severity.rank))
+    return tuple(sorted(findings, key=_severity_rank))
+
+
+def _severity_rank(finding: Finding) -> int:
+    return _RANK[finding.severity]

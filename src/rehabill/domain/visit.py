@@ -18,7 +18,7 @@ class Discipline(StrEnum):
     @property
     def modifier(self) -> str:
         """GP for PT, GO for OT, GN for SLP (CMS Pub 100-04 ch.5 §20.1)."""
-        return {"pt": "GP", "ot": "GO", "slp": "GN"}[self.value]
+        return _DISCIPLINE_MODIFIER[self]
 
     @property
     def threshold_group(self) -> str:
@@ -39,24 +39,31 @@ class Credential(StrEnum):
     @property
     def discipline(self) -> Discipline:
         """The discipline this credential practises."""
-        return {
-            "PT": Discipline.PT,
-            "PTA": Discipline.PT,
-            "OT": Discipline.OT,
-            "OTA": Discipline.OT,
-            "SLP": Discipline.SLP,
-            "SLPA": Discipline.SLP,
-        }[self.value]
+        return _CREDENTIAL_DISCIPLINE[self]
 
     @property
     def is_assistant(self) -> bool:
         """True for PTA, OTA and SLPA."""
-        return self.value.endswith("A")
+        return self in _ASSISTANT_CREDENTIALS
 
     @property
     def assistant_modifier(self) -> str:
         """CQ for a PTA, CO for an OTA, "" otherwise (42 CFR 410.59(a)(4), 410.60(a)(4))."""
-        return {"PTA": "CQ", "OTA": "CO"}.get(self.value, "")
+        return _ASSISTANT_MODIFIER.get(self, "")
+
+
+# Looked up rather than rebuilt on every call: these properties sit on the coding hot path.
+_DISCIPLINE_MODIFIER = {Discipline.PT: "GP", Discipline.OT: "GO", Discipline.SLP: "GN"}
+_CREDENTIAL_DISCIPLINE = {
+    Credential.PT: Discipline.PT,
+    Credential.PTA: Discipline.PT,
+    Credential.OT: Discipline.OT,
+    Credential.OTA: Discipline.OT,
+    Credential.SLP: Discipline.SLP,
+    Credential.SLPA: Discipline.SLP,
+}
+_ASSISTANT_CREDENTIALS = frozenset({Credential.PTA, Credential.OTA, Credential.SLPA})
+_ASSISTANT_MODIFIER = {Credential.PTA: "CQ", Credential.OTA: "CO"}
 
 
 class Mode(StrEnum):

@@ -135,16 +135,27 @@ class NcciTable:
             by_code.setdefault(edit.column2, []).append(edit)
         self._index = {k: tuple(v) for k, v in index.items()}
         self._by_code = {k: tuple(v) for k, v in by_code.items()}
+        self._answers: dict[tuple[str, str, date], PtpEdit | None] = {}
 
     def __len__(self) -> int:
         return sum(len(v) for v in self._index.values())
 
     def edit_for(self, a: str, b: str, on: date) -> PtpEdit | None:
         """The edit in force on ``on`` between codes ``a`` and ``b`` (either order), if any."""
+        key = (a, b, on)
+        try:
+            return self._answers[key]
+        except KeyError:
+            pass
+        found = None
         for edit in self._index.get(frozenset((a, b)), ()):
             if edit.column1 != edit.column2 and edit.is_active_on(on):
-                return edit
-        return None
+                found = edit
+                break
+        if len(self._answers) >= 65536:  # pairs x dates of a long run must not pile up
+            self._answers.clear()
+        self._answers[key] = found
+        return found
 
     def partners(self, code: str, on: date) -> tuple[PtpEdit, ...]:
         """Every edit naming ``code`` in force on ``on``."""
@@ -186,6 +197,12 @@ class MueTable:
             by_code.setdefault(row.code, []).append(row)
         self._rows = {k: tuple(sorted(v, key=lambda r: r.valid_from or date.min))
                       for k, v in by_code.items()}
+        self._lowest = {k: min(r.value for r in v) for k, v in by_code.items()}
+
+    def lowest(self, code: str) -> int | None:
+        """The lowest MUE value ``code`` has on any date (None without an MUE): units at or
+        under it pass the edit whatever the date."""
+        return self._lowest.get(code)
 
     def get(self, code: str, on: date) -> Mue | None:
         """The MUE in force for ``code`` on ``on`` (the latest row that started by then)."""

@@ -23,17 +23,19 @@ def kpis(facts: Sequence[ClaimFact], as_of: date, *, window_days: int = 90) -> T
 
     Formulas (HFMA MAP Keys and common practice-management usage):
     - clean-claim rate = claims with no scrubber error on the first pass and accepted by the
-      clearinghouse on first submission / claims submitted;
+      clearinghouse on first submission / claims that met the first pass (submitted, or held
+      by the scrubber; a claim that passed but is not yet sent is in neither count);
     - first-pass resolution = claims paid on their first adjudication / claims adjudicated;
     - denial rate = claims denied on first adjudication / claims adjudicated;
     - days in A/R = open balance / average daily charges over the last ``window_days`` days;
     - net collection rate = payments / (charges − contractual adjustments), on claims
       adjudicated.
     """
-    submitted = [f for f in facts if f.submitted_on is not None]
-    clean = sum(1 for f in submitted if f.scrub_clean_first_pass and f.accepted_first_pass)
+    first_pass = [f for f in facts if f.submitted_on is not None or not f.scrub_clean_first_pass]
+    clean = sum(1 for f in first_pass if f.submitted_on is not None
+                and f.scrub_clean_first_pass and f.accepted_first_pass)
     adjudicated = [f for f in facts if f.adjudicated_on is not None]
-    first_pass = sum(1 for f in adjudicated if f.paid_first_pass)
+    resolved = sum(1 for f in adjudicated if f.paid_first_pass)
     denied = sum(1 for f in adjudicated if f.denied)
     open_balance = sum((f.balance for f in facts), ZERO)
     since = as_of - timedelta(days=window_days)
@@ -43,10 +45,10 @@ def kpis(facts: Sequence[ClaimFact], as_of: date, *, window_days: int = 90) -> T
     paid = sum((f.paid for f in adjudicated), ZERO)
     net_base = sum((f.charge - f.contractual for f in adjudicated), ZERO)
     rows = (
-        ("clean-claim rate", _pct(clean, len(submitted)),
-         f"{clean} clean on first pass / {len(submitted)} submitted"),
-        ("first-pass resolution", _pct(first_pass, len(adjudicated)),
-         f"{first_pass} paid on first adjudication / {len(adjudicated)} adjudicated"),
+        ("clean-claim rate", _pct(clean, len(first_pass)),
+         f"{clean} clean on first pass / {len(first_pass)} scrubbed and submitted or held"),
+        ("first-pass resolution", _pct(resolved, len(adjudicated)),
+         f"{resolved} paid on first adjudication / {len(adjudicated)} adjudicated"),
         ("denial rate", _pct(denied, len(adjudicated)),
          f"{denied} denied / {len(adjudicated)} adjudicated"),
         ("days in A/R", days_in_ar,

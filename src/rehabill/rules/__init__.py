@@ -35,7 +35,7 @@ from rehabill.rules import (
     timing,
     units,
 )
-from rehabill.rules.base import IcdCheck, IcdStatus, Rule, RuleContext, compute_facts
+from rehabill.rules.base import Facts, IcdCheck, IcdStatus, Rule, RuleContext, compute_facts
 from rehabill.rules.coder import code_for_policy
 from rehabill.rules.fixes import Change, apply_fixes
 from rehabill.rules.policy import Policy, PolicyBook, check_rule_codes
@@ -120,7 +120,13 @@ def scrub(visit: Visit, ctx: RuleContext) -> tuple[Finding, ...]:
         facts = None
     ctx = RuleContext(ctx.reference, ctx.policy, ctx.today, ctx.claim, ctx.icd,
                       ctx.policy_fallback, facts, ctx.same_day)
+    return _run_rules(visit, ctx)
+
+
+def _run_rules(visit: Visit, ctx: RuleContext) -> tuple[Finding, ...]:
+    """``scrub`` once the context carries the visit's facts (None: run every enabled rule)."""
     found: list[Finding] = []
+    facts = ctx.facts
     rules = enabled_rules(ctx.policy) if facts is None else rules_for(ctx.policy, facts.flags)
     for rule in rules:
         try:
@@ -131,7 +137,7 @@ def scrub(visit: Visit, ctx: RuleContext) -> tuple[Finding, ...]:
                 f"Rule {rule.code} failed on this visit ({type(exc).__name__}: {exc}).",
                 Location(visit_id=visit.visit_id),
                 "Report this to the rehabill maintainers; check the claim by hand."))
-    return sort_findings(found)
+    return sort_findings(found) if len(found) > 1 else tuple(found)
 
 
 @dataclass(frozen=True, slots=True)
@@ -179,7 +185,14 @@ def _run(visit: Visit, settings: ScrubSettings,
         claim, coding_findings = settings.coder(visit, policy, settings.reference)
     ctx = RuleContext(settings.reference, policy, settings.today, claim, settings.icd, fallback,
                       None, same_day)
-    findings = scrub(visit, ctx)
+    try:
+        facts: Facts | None = compute_facts(visit, ctx)
+    except Exception:  # as in ``scrub``: each rule then runs and reports its own failure
+        facts = None
+    if facts is not None:
+        ctx = RuleContext(settings.reference, policy, settings.today, claim, settings.icd,
+                          fallback, facts, same_day)
+    findings = _run_rules(visit, ctx)
     if coding_findings:
         findings = sort_findings(_merge(findings, coding_findings))
     return ctx, findings

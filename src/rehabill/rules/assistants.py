@@ -15,6 +15,7 @@ from rehabill.domain.visit import Credential, Visit
 from rehabill.reference import EVALUATION_CODES
 from rehabill.rules.base import (
     HAS_ASSISTANT,
+    MAY_SLPA,
     Rule,
     RuleContext,
     facts_of,
@@ -131,7 +132,7 @@ SLPA_NOT_BILLABLE = Rule(
     "assistants.slpa_not_billable", Severity.ERROR, slpa_not_billable,
     "SLPA services billed to a payer that does not recognize SLPAs", SOURCE,
                          applies=lambda p: not p.slpa_billable,
-                         needs=frozenset({HAS_ASSISTANT}))
+                         needs=frozenset({HAS_ASSISTANT, MAY_SLPA}))
 ASSISTANT_DISCIPLINE_MISMATCH = Rule(
     "assistants.discipline_mismatch", Severity.ERROR, assistant_discipline_mismatch,
     "Assistant of another discipline than the plan of care", SOURCE,

@@ -11,15 +11,18 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
-from datetime import date
+from datetime import date, timedelta
 from decimal import Decimal
 from enum import StrEnum
+from functools import lru_cache
 
 from rehabill.coding import expected_allowed
 from rehabill.domain.claim import Claim, ClaimLine
 from rehabill.domain.findings import Finding, Location, Severity
 from rehabill.domain.visit import Credential, Discipline, Mode, Visit
 from rehabill.reference import GROUP_CODES, PtpEdit, Reference
+from rehabill.reference.tables import MueTable
+from rehabill.rules.checks import ICD_FORMAT, deadline, is_mbi, npi_is_valid
 from rehabill.rules.policy import Policy
 
 
@@ -70,9 +73,9 @@ class Rule:
 
     ``applies``, when given, says from the payer policy alone whether the rule can ever fire
     (no KX rules for a payer without the KX threshold); ``needs`` names visit flags (``HAS_*``)
-    without which it cannot fire (no NCCI rule without an NCCI pair). The scrubber leaves such
-    rules out of the run; the function keeps its own checks, so calling it directly stays
-    correct. Both exist for speed only.
+    and screens (``MAY_*``) without which it cannot fire (no NCCI rule without an NCCI pair).
+    The scrubber leaves such rules out of the run; the function keeps its own checks, so
+    calling it directly stays correct. Both exist for speed only.
     """
 
     code: str
@@ -163,26 +166,165 @@ HAS_PROGRESS_COUNT = "treatment_days_since_progress_report"
 USES_DEFAULT_POLICY = "default_policy"
 FUNCTIONAL_CODES = frozenset({"97530", "97535", "97537", "97542"})
 
+# Screens: a cheap test that a rule *may* fire (a superset of the rule's own condition). The
+# rule keeps its full check; the screen only lets the scrubber skip it on the clean majority.
+NO_PLAN = "no_plan_of_care"
+NO_AUTHORIZATION = "no_authorization"
+MAY_DIAGNOSIS = "screen.diagnosis"              # none, badly written, unknown or header
+MAY_NPI = "screen.npi"                          # an NPI failing its check digit
+MAY_MEMBER_ID = "screen.member_id"              # not written as an MBI
+MAY_REQUIRED_FIELD = "screen.required_field"    # an 837P-required field missing
+MAY_UNKNOWN_CODE = "screen.unknown_code"
+MAY_CODE_DISCIPLINE = "screen.code_discipline"  # a code outside the plan's discipline
+MAY_NO_MINUTES = "screen.timed_without_minutes"
+MAY_NO_ACTIVITY = "screen.timed_without_activity"
+MAY_NO_GOAL = "screen.timed_without_goal"
+MAY_NO_ASSISTANCE = "screen.functional_without_assistance"
+MAY_NOT_COVERED = "screen.code_not_covered"
+MAY_FILING = "screen.filing"                    # past, near or before the filing window
+MAY_PLAN = "screen.plan_of_care"                # a plan whose dates or certification need a look
+MAY_KX = "screen.kx"                            # KX billed, or past the KX/review amount
+MAY_MUE = "screen.mue"                          # units of a code over its lowest MUE
+MAY_AUTHORIZATION = "screen.authorization"      # out of its dates, or visits/units capped
+MAY_SLPA = "screen.slpa"                        # an SLPA renders or assists
+HAS_97530_97110 = "codes.97530+97110"
+HAS_97530_97535 = "codes.97530+97535"
+
 
 def _flags(visit: Visit, ctx: RuleContext, codes: frozenset[str], one_on_one: bool,
-           assistant_minutes: int, has_pairs: bool) -> frozenset[str]:
-    services = visit.services
-    checks = (
-        (HAS_ASSISTANT, visit.assistant is not None or assistant_minutes > 0
-         or visit.rendering_provider.credential.is_assistant),
-        (HAS_DOCUMENTED_UNITS, any(s.units is not None for s in services)),
-        (HAS_DOCUMENTED_MODIFIERS, any(s.modifiers for s in services)),
-        (HAS_NCCI_PAIR, has_pairs),
-        (HAS_GROUP, not one_on_one or not GROUP_CODES.isdisjoint(codes)),
-        (HAS_FUNCTIONAL, not FUNCTIONAL_CODES.isdisjoint(codes)),
-        (HAS_PLAN, visit.plan_of_care is not None),
-        (HAS_AUTHORIZATION, visit.authorization is not None),
-        (HAS_SAME_DAY, bool(ctx.same_day)),
-        (HAS_TOTAL_TIME, visit.total_treatment_minutes is not None),
-        (HAS_PROGRESS_COUNT, visit.treatment_days_since_progress_report is not None),
-        (USES_DEFAULT_POLICY, ctx.policy_fallback),
-    )
-    return frozenset(name for name, present in checks if present)
+           assistant_minutes: int, has_pairs: bool, flags: set[str]) -> None:
+    """Add the visit-level flags and screens (see the constants above) to ``flags``."""
+    services, plan, add = visit.services, visit.plan_of_care, flags.add
+    if visit.assistant is not None or assistant_minutes > 0 \
+            or visit.rendering_provider.credential.is_assistant:
+        add(HAS_ASSISTANT)
+    for service in services:
+        if service.units is not None:
+            add(HAS_DOCUMENTED_UNITS)
+        if service.modifiers:
+            add(HAS_DOCUMENTED_MODIFIERS)
+    if has_pairs:
+        add(HAS_NCCI_PAIR)
+    if not one_on_one or not GROUP_CODES.isdisjoint(codes):
+        add(HAS_GROUP)
+    if not FUNCTIONAL_CODES.isdisjoint(codes):
+        add(HAS_FUNCTIONAL)
+        if "97530" in codes:
+            if "97110" in codes:
+                add(HAS_97530_97110)
+            if "97535" in codes:
+                add(HAS_97530_97535)
+    add(NO_PLAN if plan is None else HAS_PLAN)
+    auth = visit.authorization
+    if auth is None:
+        add(NO_AUTHORIZATION)
+    else:
+        add(HAS_AUTHORIZATION)
+        if not auth.start <= visit.date_of_service <= auth.end or auth.units_approved is not None \
+                or (auth.visits_approved is not None
+                    and auth.visits_used + 1 > auth.visits_approved):
+            add(MAY_AUTHORIZATION)
+    if visit.rendering_provider.credential is Credential.SLPA or (
+            visit.assistant is not None and visit.assistant.credential is Credential.SLPA):
+        add(MAY_SLPA)
+    if ctx.same_day:
+        add(HAS_SAME_DAY)
+    if visit.total_treatment_minutes is not None:
+        add(HAS_TOTAL_TIME)
+    if visit.treatment_days_since_progress_report is not None:
+        add(HAS_PROGRESS_COUNT)
+    if ctx.policy_fallback:
+        add(USES_DEFAULT_POLICY)
+    _screen_identity(visit, ctx, add)
+    if _may_filing(visit, ctx):
+        add(MAY_FILING)
+    if _may_plan(visit, ctx.policy):
+        add(MAY_PLAN)
+
+
+def _screen_identity(visit: Visit, ctx: RuleContext, add: Callable[[str], None]) -> None:
+    if _may_diagnosis(visit.diagnoses, ctx.icd):
+        add(MAY_DIAGNOSIS)
+    if not _npis_valid(visit):
+        add(MAY_NPI)
+    if ctx.policy.name.startswith("medicare") and not is_mbi(visit.coverage.member_id):
+        add(MAY_MEMBER_ID)
+    if _may_required_field(visit):
+        add(MAY_REQUIRED_FIELD)
+
+
+_DIAGNOSIS_CACHE: dict[tuple[tuple[str, ...], IcdCheck | None], bool] = {}
+
+
+def _may_diagnosis(diagnoses: tuple[str, ...], icd: IcdCheck | None) -> bool:
+    """No diagnosis, or one that is badly written or not a billable code (cached per set)."""
+    key = (diagnoses, icd)
+    found = _DIAGNOSIS_CACHE.get(key)
+    if found is None:
+        found = not diagnoses or any(
+            ICD_FORMAT.match(code) is None
+            or (icd is not None and icd(code) is not IcdStatus.BILLABLE) for code in diagnoses)
+        if len(_DIAGNOSIS_CACHE) >= 8192:
+            _DIAGNOSIS_CACHE.clear()
+        _DIAGNOSIS_CACHE[key] = found
+    return found
+
+
+def _npis_valid(visit: Visit) -> bool:
+    """Every NPI on the visit passes its check digit (the NPIs ``identity.npi_invalid`` reads)."""
+    if not (npi_is_valid(visit.billing_provider.npi)
+            and npi_is_valid(visit.rendering_provider.npi)):
+        return False
+    if visit.assistant is not None and not npi_is_valid(visit.assistant.npi):
+        return False
+    if visit.supervising_provider is not None and not npi_is_valid(
+            visit.supervising_provider.npi):
+        return False
+    plan = visit.plan_of_care
+    if plan is not None and plan.certifying_npi and not npi_is_valid(plan.certifying_npi):
+        return False
+    return not visit.referring_npi or npi_is_valid(visit.referring_npi)
+
+
+def _may_required_field(visit: Visit) -> bool:
+    tax_id = visit.billing_provider.tax_id
+    return (visit.patient.address is None or len(visit.billing_provider.address.zip) != 9
+            or len(tax_id) != 9 or not tax_id.isdigit()
+            or (visit.coverage.relationship != "self" and visit.coverage.subscriber is None))
+
+
+def _may_filing(visit: Visit, ctx: RuleContext) -> bool:
+    dos, today, policy = visit.date_of_service, ctx.today, ctx.policy
+    if dos > today:
+        return True
+    last = deadline(dos, policy.timely_filing_months, policy.timely_filing_days)
+    return today > last or (last - today).days <= policy.filing_warning_days
+
+
+def _may_plan(visit: Visit, policy: Policy) -> bool:
+    """The plan's dates, certification or certifying NPI may draw an episode finding."""
+    plan = visit.plan_of_care
+    if plan is None:
+        return False
+    dos = visit.date_of_service
+    if not plan.start <= dos <= plan.end or (policy.plan_of_care_required
+                                             and not plan.certifying_npi):
+        return True
+    days = policy.certification_days
+    if days is not None:
+        window = plan.start + _days(days)
+        if (dos > window if plan.certified_on is None else plan.certified_on > window):
+            return True
+    recert = policy.recertification_days
+    if recert is None:
+        return False
+    anchor = plan.certified_on or plan.start
+    return dos > max(plan.start, anchor) + _days(recert)
+
+
+@lru_cache(maxsize=256)
+def _days(count: int) -> timedelta:
+    return timedelta(days=count)
 
 
 def facts_of(visit: Visit, ctx: RuleContext) -> Facts:
@@ -192,45 +334,96 @@ def facts_of(visit: Visit, ctx: RuleContext) -> Facts:
 
 def compute_facts(visit: Visit, ctx: RuleContext) -> Facts:
     """Work out the shared facts of ``visit`` once (see ``Facts``)."""
-    codes = ctx.reference.codes
     claim = ctx.claim
-    coded: dict[int, list[str]] = {}
+    coded: dict[int, tuple[str, ...]] = {}
     units: dict[str, int] = {}
     if claim is not None:
         for line in claim.lines:
             units[line.code] = units.get(line.code, 0) + line.units
-            found = coded.setdefault(line.service_index, [])
-            found.extend(m for m in line.modifiers if m not in found)
+            mods = line.modifiers
+            found = coded.get(line.service_index)
+            if found is not None:  # a service on two lines (with and without CQ/CO)
+                mods = found + mods
+            # each modifier once, in the order first billed
+            coded[line.service_index] = mods if len(mods) < 2 else tuple(dict.fromkeys(mods))
+    plan = visit.plan_of_care
+    discipline = plan.discipline if plan is not None and plan.discipline is not None \
+        else _CREDENTIAL_DISCIPLINE[visit.rendering_provider.credential]
+    flags: set[str] = set()
+    modifiers, timed_total, assistant_total, one_on_one = _walk_services(
+        visit, ctx, discipline, coded, units, flags)
+    all_codes = frozenset(s.code for s in visit.services)
+    pairs = _pairs(visit, ctx.reference)
+    all_modifiers = frozenset().union(*modifiers)
+    allowed = _allowed(visit, units, ctx) if ctx.policy.kx_threshold else None
+    _flags(visit, ctx, all_codes, one_on_one, assistant_total, bool(pairs), flags)
+    if allowed is not None and _may_kx(visit, discipline, allowed, all_modifiers, ctx):
+        flags.add(MAY_KX)
+    if _may_mue(units, ctx.reference.mue):
+        flags.add(MAY_MUE)
+    return Facts(discipline, all_codes, modifiers, all_modifiers, units, timed_total,
+                 assistant_total, one_on_one, pairs, allowed, frozenset(flags))
+
+
+def _walk_services(visit: Visit, ctx: RuleContext, discipline: Discipline,
+                   coded: Mapping[int, tuple[str, ...]], units: dict[str, int], flags: set[str]
+                   ) -> tuple[tuple[tuple[str, ...], ...], int, int, bool]:
+    """One pass over the services: billed modifiers, minutes, mode, units and the screens
+    for unknown or off-discipline codes and undocumented timed services."""
+    codes, excluded, no_claim = ctx.reference.codes, ctx.policy.codes_not_covered, \
+        ctx.claim is None
     modifiers: list[tuple[str, ...]] = []
     timed_total = assistant_total = 0
     one_on_one = True
     for index, service in enumerate(visit.services):
-        modifiers.append(service.modifiers or tuple(coded.get(index, ())))
-        is_timed = codes.is_timed(service.code)
+        code = service.code
+        modifiers.append(service.modifiers or coded.get(index, ()))
+        info = codes.get(code)
+        is_timed = info is not None and info.timed
+        total = service.minutes + service.assistant_minutes
         if is_timed:
-            timed_total += service.minutes + service.assistant_minutes
+            timed_total += total
+            if total == 0:
+                flags.add(MAY_NO_MINUTES)
+            if not service.activity.strip():
+                flags.add(MAY_NO_ACTIVITY)
+            if not service.goal.strip():
+                flags.add(MAY_NO_GOAL)
+        if info is None:
+            flags.add(MAY_UNKNOWN_CODE)
+        elif discipline not in info.disciplines:
+            flags.add(MAY_CODE_DISCIPLINE)
+        if code in FUNCTIONAL_CODES and not service.assistance.strip():
+            flags.add(MAY_NO_ASSISTANCE)
+        if code in excluded:
+            flags.add(MAY_NOT_COVERED)
         assistant_total += service.assistant_minutes
         one_on_one = one_on_one and service.mode is Mode.ONE_ON_ONE
-        if claim is None:
+        if no_claim:
             count = service.units if service.units is not None else (0 if is_timed else 1)
-            units[service.code] = units.get(service.code, 0) + count
-    plan = visit.plan_of_care
-    all_codes = frozenset(s.code for s in visit.services)
-    pairs = _pairs(visit, ctx.reference)
-    return Facts(
-        discipline=plan.discipline if plan is not None and plan.discipline is not None
-        else _CREDENTIAL_DISCIPLINE[visit.rendering_provider.credential],
-        codes=all_codes,
-        modifiers=tuple(modifiers),
-        all_modifiers=frozenset(m for group in modifiers for m in group),
-        units=units,
-        timed_minutes=timed_total,
-        assistant_minutes=assistant_total,
-        one_on_one=one_on_one,
-        pairs=pairs,
-        allowed_estimate=_allowed(visit, units, ctx) if ctx.policy.kx_threshold else None,
-        flags=_flags(visit, ctx, all_codes, one_on_one, assistant_total, bool(pairs)),
-    )
+            units[code] = units.get(code, 0) + count
+    return tuple(modifiers), timed_total, assistant_total, one_on_one
+
+
+def _may_kx(visit: Visit, discipline: Discipline, allowed: Decimal,
+            all_modifiers: frozenset[str], ctx: RuleContext) -> bool:
+    """KX is billed, or the year's amount with this claim passes the KX or review amount."""
+    if "KX" in all_modifiers:
+        return True
+    threshold = ctx.reference.thresholds.for_date(visit.date_of_service)
+    if threshold is None:
+        return False
+    after = visit.therapy_to_date.for_group(discipline.threshold_group) + allowed
+    return after > threshold.kx or after > threshold.medical_review
+
+
+def _may_mue(units: Mapping[str, int], table: MueTable) -> bool:
+    """Some code's units pass the lowest MUE value it has on any date."""
+    for code, count in units.items():
+        lowest = table.lowest(code)
+        if lowest is not None and count > lowest:
+            return True
+    return False
 
 
 _CREDENTIAL_DISCIPLINE = {c: c.discipline for c in Credential}

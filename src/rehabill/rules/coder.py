@@ -7,8 +7,6 @@ the units/modifier rules compare the documentation against it.
 
 from __future__ import annotations
 
-from functools import lru_cache
-
 from rehabill.coding import CodingOptions, UnitMethod, code_visit
 from rehabill.domain.claim import Claim
 from rehabill.domain.findings import Finding
@@ -17,15 +15,25 @@ from rehabill.reference import Reference
 from rehabill.rules.policy import Policy
 
 
-@lru_cache(maxsize=64)
 def coding_options(policy: Policy) -> CodingOptions:
-    """The coding options a payer policy implies."""
-    return CodingOptions(
+    """The coding options a payer policy implies (cached per policy object: hashing a whole
+    policy on every visit would cost more than the lookup saves)."""
+    cached = _OPTIONS.get(id(policy))
+    if cached is not None and cached[0] is policy:
+        return cached[1]
+    options = CodingOptions(
         method=UnitMethod(policy.unit_method),
         assistant_modifiers=policy.assistant_modifiers,
         kx=policy.kx_threshold,
         use_59_only=policy.distinct_modifiers == "59_only",
     )
+    if len(_OPTIONS) >= 4096:  # policies parsed per request must not pile up
+        _OPTIONS.clear()
+    _OPTIONS[id(policy)] = (policy, options)
+    return options
+
+
+_OPTIONS: dict[int, tuple[Policy, CodingOptions]] = {}
 
 
 def code_for_policy(visit: Visit, policy: Policy,

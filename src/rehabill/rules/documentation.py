@@ -14,7 +14,11 @@ from rehabill.domain.findings import Finding, Severity
 from rehabill.domain.visit import Service, Visit
 from rehabill.rules.base import (
     FUNCTIONAL_CODES,
-    HAS_FUNCTIONAL,
+    HAS_97530_97110,
+    HAS_97530_97535,
+    MAY_NO_ACTIVITY,
+    MAY_NO_ASSISTANCE,
+    MAY_NO_GOAL,
     Rule,
     RuleContext,
     facts_of,
@@ -109,21 +113,23 @@ def activities_not_distinct(visit: Visit, ctx: RuleContext) -> Iterator[Finding]
 
 
 ACTIVITY_MISSING = Rule("documentation.activity_missing", Severity.ERROR, activity_missing,
-                        "Timed service without a documented activity", SOURCE)
+                        "Timed service without a documented activity", SOURCE,
+                        needs=frozenset({MAY_NO_ACTIVITY}))
 GOAL_MISSING = Rule("documentation.goal_missing", Severity.ERROR, goal_missing,
-                    "Timed service without a functional goal", SOURCE)
+                    "Timed service without a functional goal", SOURCE,
+                    needs=frozenset({MAY_NO_GOAL}))
 ASSISTANCE_MISSING = Rule("documentation.assistance_missing", Severity.WARNING,
                           assistance_missing,
                           "Functional training without an assistance level", SOURCE,
-                          needs=frozenset({HAS_FUNCTIONAL}))
+                          needs=frozenset({MAY_NO_ASSISTANCE}))
 PURPOSE_NOT_DISTINCT = Rule("documentation.purpose_not_distinct", Severity.WARNING,
                             purpose_not_distinct,
                             "97530 and 97110 documented with the same purpose", SOURCE,
-                            needs=frozenset({HAS_FUNCTIONAL}))
+                            needs=frozenset({HAS_97530_97110}))
 ACTIVITIES_NOT_DISTINCT = Rule("documentation.activities_not_distinct", Severity.WARNING,
                                activities_not_distinct,
                                "97530 and 97535 share an activity or goal", SOURCE,
-                               needs=frozenset({HAS_FUNCTIONAL}))
+                               needs=frozenset({HAS_97530_97535}))
 
 RULES = (ACTIVITY_MISSING, GOAL_MISSING, ASSISTANCE_MISSING, PURPOSE_NOT_DISTINCT,
          ACTIVITIES_NOT_DISTINCT)

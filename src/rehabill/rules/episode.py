@@ -14,9 +14,11 @@ from datetime import timedelta
 from rehabill.domain.findings import Finding, Severity
 from rehabill.domain.visit import Visit
 from rehabill.rules.base import (
-    HAS_AUTHORIZATION,
-    HAS_PLAN,
     HAS_PROGRESS_COUNT,
+    MAY_AUTHORIZATION,
+    MAY_PLAN,
+    NO_AUTHORIZATION,
+    NO_PLAN,
     Rule,
     RuleContext,
     facts_of,
@@ -166,24 +168,25 @@ def authorization_exhausted(visit: Visit, ctx: RuleContext) -> Iterator[Finding]
 
 NO_PLAN_OF_CARE = Rule("episode.no_plan_of_care", Severity.ERROR, no_plan_of_care,
                        "No plan of care where the payer requires one", SOURCE,
-                       applies=lambda p: p.plan_of_care_required)
+                       applies=lambda p: p.plan_of_care_required,
+                       needs=frozenset({NO_PLAN}))
 OUTSIDE_PLAN_OF_CARE = Rule("episode.outside_plan_of_care", Severity.ERROR,
                             outside_plan_of_care, "Date of service outside the plan of care",
                             SOURCE,
-                            needs=frozenset({HAS_PLAN}))
+                            needs=frozenset({MAY_PLAN}))
 CERTIFICATION_OVERDUE = Rule("episode.certification_overdue", Severity.ERROR,
                              certification_overdue,
                              "Plan of care not certified within the window", SOURCE,
                              applies=lambda p: p.certification_days is not None,
-                             needs=frozenset({HAS_PLAN}))
+                             needs=frozenset({MAY_PLAN}))
 CERTIFICATION_LATE = Rule("episode.certification_late", Severity.WARNING, certification_late,
                           "Delayed certification (needs a documented reason)", SOURCE,
                           applies=lambda p: p.certification_days is not None,
-                          needs=frozenset({HAS_PLAN}))
+                          needs=frozenset({MAY_PLAN}))
 RECERTIFICATION_DUE = Rule("episode.recertification_due", Severity.ERROR, recertification_due,
                            "Plan of care needs recertification", SOURCE,
                            applies=lambda p: p.recertification_days is not None,
-                           needs=frozenset({HAS_PLAN}))
+                           needs=frozenset({MAY_PLAN}))
 PROGRESS_REPORT_OVERDUE = Rule("episode.progress_report_overdue", Severity.ERROR,
                                progress_report_overdue, "Progress report overdue", SOURCE,
                                applies=lambda p: p.progress_report_days is not None,
@@ -192,20 +195,21 @@ CERTIFYING_NPI_MISSING = Rule("episode.certifying_npi_missing", Severity.ERROR,
                               certifying_npi_missing,
                               "Plan of care without the certifying NPI", SOURCE,
                               applies=lambda p: p.plan_of_care_required,
-                              needs=frozenset({HAS_PLAN}))
+                              needs=frozenset({MAY_PLAN}))
 AUTHORIZATION_MISSING = Rule("episode.authorization_missing", Severity.ERROR,
                              authorization_missing,
                              "No prior authorization where the payer requires one",
                              "Payer policy",
-                             applies=lambda p: p.authorization_required)
+                             applies=lambda p: p.authorization_required,
+                             needs=frozenset({NO_AUTHORIZATION}))
 AUTHORIZATION_OUT_OF_RANGE = Rule("episode.authorization_out_of_range", Severity.ERROR,
                                   authorization_out_of_range,
                                   "Date of service outside the authorization", "Payer policy",
-                                  needs=frozenset({HAS_AUTHORIZATION}))
+                                  needs=frozenset({MAY_AUTHORIZATION}))
 AUTHORIZATION_EXHAUSTED = Rule("episode.authorization_exhausted", Severity.ERROR,
                                authorization_exhausted,
                                "Authorization has no visits or units left", "Payer policy",
-                               needs=frozenset({HAS_AUTHORIZATION}))
+                               needs=frozenset({MAY_AUTHORIZATION}))
 
 RULES = (NO_PLAN_OF_CARE, OUTSIDE_PLAN_OF_CARE, CERTIFICATION_OVERDUE, CERTIFICATION_LATE,
          RECERTIFICATION_DUE, PROGRESS_REPORT_OVERDUE, CERTIFYING_NPI_MISSING,

@@ -8,14 +8,17 @@ date of service; 45 CFR 162.406 and the CMS NPI check-digit standard (ISO/IEC 78
 
 from __future__ import annotations
 
-import re
 from collections.abc import Iterator
-from functools import lru_cache
 
 from rehabill.domain.findings import Finding, Severity
-from rehabill.domain.npi import is_valid_npi
 from rehabill.domain.visit import Visit
 from rehabill.rules.base import (
+    MAY_CODE_DISCIPLINE,
+    MAY_DIAGNOSIS,
+    MAY_MEMBER_ID,
+    MAY_NPI,
+    MAY_REQUIRED_FIELD,
+    MAY_UNKNOWN_CODE,
     IcdStatus,
     Rule,
     RuleContext,
@@ -24,16 +27,12 @@ from rehabill.rules.base import (
     service_location,
     visit_location,
 )
+from rehabill.rules.checks import ICD_FORMAT, is_mbi, npi_is_valid
 
 SOURCE_ICD = "ICD-10-CM Official Guidelines §I.B.2; HIPAA code set (45 CFR 162.1002)"
 SOURCE_NPI = "45 CFR 162.406; CMS NPI check digit (Luhn, prefix 80840)"
 SOURCE_837 = "ASC X12 005010X222A1 loops 2010AA, 2010BA, 2010CA"
 
-_ICD_FORMAT = re.compile(r"^[A-TV-Z][0-9][0-9A-Z](\.[0-9A-Z]{1,4})?$")
-
-
-_npi_is_valid = lru_cache(maxsize=8192)(is_valid_npi)
-"""The domain's NPI check, cached: the same few NPIs appear on every claim of a practice."""
 
 
 def no_diagnosis(visit: Visit, ctx: RuleContext) -> Iterator[Finding]:
@@ -47,7 +46,7 @@ def no_diagnosis(visit: Visit, ctx: RuleContext) -> Iterator[Finding]:
 def icd_invalid(visit: Visit, ctx: RuleContext) -> Iterator[Finding]:
     """A diagnosis that is not an ICD-10-CM code (format, or unknown to the code set)."""
     for index, code in enumerate(visit.diagnoses):
-        bad_format = _ICD_FORMAT.match(code) is None
+        bad_format = ICD_FORMAT.match(code) is None
         if bad_format or (ctx.icd is not None and ctx.icd(code) is IcdStatus.UNKNOWN):
             why = "is not written as an ICD-10-CM code" if bad_format else \
                 "is not in the ICD-10-CM code set"
@@ -61,7 +60,7 @@ def icd_not_billable(visit: Visit, ctx: RuleContext) -> Iterator[Finding]:
     if ctx.icd is None:
         return
     for index, code in enumerate(visit.diagnoses):
-        if _ICD_FORMAT.match(code) and ctx.icd(code) is IcdStatus.HEADER:
+        if ICD_FORMAT.match(code) and ctx.icd(code) is IcdStatus.HEADER:
             yield finding(ICD_NOT_BILLABLE,
                           f"Diagnosis {code} is a header code with more specific subcodes.",
                           visit_location(visit, f"diagnoses[{index}]"),
@@ -84,7 +83,7 @@ def _npis(visit: Visit) -> Iterator[tuple[str, str]]:
 def npi_invalid(visit: Visit, ctx: RuleContext) -> Iterator[Finding]:
     """An NPI that is not 10 digits or fails its check digit."""
     for field, npi in _npis(visit):
-        if not _npi_is_valid(npi):
+        if not npi_is_valid(npi):
             yield finding(NPI_INVALID, f"NPI {npi!r} in {field} fails the NPI check digit.",
                           visit_location(visit, field),
                           "Copy the NPI again from NPPES; one digit is wrong or missing.")
@@ -114,18 +113,13 @@ def code_discipline(visit: Visit, ctx: RuleContext) -> Iterator[Finding]:
                           "Check the code, or bill it under the right discipline's plan.")
 
 
-_MBI_LETTER = "AC-HJKMNP-RT-Y"
-_MBI = re.compile(
-    rf"^[1-9][{_MBI_LETTER}][{_MBI_LETTER}0-9][0-9][{_MBI_LETTER}][{_MBI_LETTER}0-9][0-9]"
-    rf"[{_MBI_LETTER}]{{2}}[0-9]{{2}}$")
 
 
 def member_id_invalid(visit: Visit, ctx: RuleContext) -> Iterator[Finding]:
     """A Medicare member id that is not an MBI (11 characters in the CMS pattern)."""
     if not ctx.policy.name.startswith("medicare"):
         return
-    member = visit.coverage.member_id.replace("-", "").upper()
-    if _MBI.match(member) is None:
+    if not is_mbi(visit.coverage.member_id):
         yield finding(MEMBER_ID_INVALID,
                       f"Member id {visit.coverage.member_id!r} is not a Medicare Beneficiary "
                       f"Identifier.", visit_location(visit, "coverage.member_id"),
@@ -155,25 +149,33 @@ def required_field_missing(visit: Visit, ctx: RuleContext) -> Iterator[Finding]:
 
 
 NO_DIAGNOSIS = Rule("identity.no_diagnosis", Severity.ERROR, no_diagnosis,
-                    "Claim without a diagnosis", SOURCE_ICD)
+                    "Claim without a diagnosis", SOURCE_ICD,
+                    needs=frozenset({MAY_DIAGNOSIS}))
 ICD_INVALID = Rule("identity.icd_invalid", Severity.ERROR, icd_invalid,
-                   "Diagnosis is not an ICD-10-CM code", SOURCE_ICD)
+                   "Diagnosis is not an ICD-10-CM code", SOURCE_ICD,
+                   needs=frozenset({MAY_DIAGNOSIS}))
 ICD_NOT_BILLABLE = Rule("identity.icd_not_billable", Severity.ERROR, icd_not_billable,
-                        "Diagnosis is a header code, not billable", SOURCE_ICD)
+                        "Diagnosis is a header code, not billable", SOURCE_ICD,
+                        needs=frozenset({MAY_DIAGNOSIS}))
 NPI_INVALID = Rule("identity.npi_invalid", Severity.ERROR, npi_invalid,
-                   "NPI fails its check digit", SOURCE_NPI)
+                   "NPI fails its check digit", SOURCE_NPI,
+                   needs=frozenset({MAY_NPI}))
 UNKNOWN_CODE = Rule("identity.unknown_code", Severity.ERROR, unknown_code,
                     "Service code unknown to the therapy code table",
-                    "rehabill therapy code table (reference/data/therapy_codes.csv)")
+                    "rehabill therapy code table (reference/data/therapy_codes.csv)",
+                    needs=frozenset({MAY_UNKNOWN_CODE}))
 CODE_DISCIPLINE = Rule("identity.code_discipline", Severity.WARNING, code_discipline,
                        "Code outside the plan's discipline",
-                       "rehabill therapy code table; CMS Pub 100-04 ch.5 §20")
+                       "rehabill therapy code table; CMS Pub 100-04 ch.5 §20",
+                       needs=frozenset({MAY_CODE_DISCIPLINE}))
 MEMBER_ID_INVALID = Rule("identity.member_id_invalid", Severity.ERROR, member_id_invalid,
                          "Medicare member id is not an MBI", "CMS MBI format specification",
-                         applies=lambda p: p.name.startswith("medicare"))
+                         applies=lambda p: p.name.startswith("medicare"),
+                         needs=frozenset({MAY_MEMBER_ID}))
 REQUIRED_FIELD_MISSING = Rule("identity.required_field_missing", Severity.ERROR,
                               required_field_missing,
-                              "A field the 837P requires is missing or malformed", SOURCE_837)
+                              "A field the 837P requires is missing or malformed", SOURCE_837,
+                              needs=frozenset({MAY_REQUIRED_FIELD}))
 
 RULES = (NO_DIAGNOSIS, ICD_INVALID, ICD_NOT_BILLABLE, NPI_INVALID, UNKNOWN_CODE,
          CODE_DISCIPLINE, MEMBER_ID_INVALID, REQUIRED_FIELD_MISSING)

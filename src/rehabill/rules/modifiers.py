@@ -20,6 +20,7 @@ from rehabill.rules.base import (
     DISTINCT_MODIFIERS,
     HAS_ASSISTANT,
     HAS_DOCUMENTED_MODIFIERS,
+    MAY_KX,
     X_MODIFIERS,
     Rule,
     RuleContext,
@@ -254,14 +255,14 @@ X_NOT_ACCEPTED = Rule("modifiers.x_not_accepted", Severity.ERROR, x_not_accepted
                       needs=frozenset({HAS_DOCUMENTED_MODIFIERS}))
 KX_MISSING = Rule("modifiers.kx_missing", Severity.ERROR, kx_missing,
                   "Over the KX threshold without KX", SOURCE_KX,
-                  applies=lambda p: p.kx_threshold)
+                  applies=lambda p: p.kx_threshold, needs=frozenset({MAY_KX}))
 KX_UNSUPPORTED = Rule("modifiers.kx_unsupported", Severity.WARNING, kx_unsupported,
                       "KX billed under the threshold", SOURCE_KX,
-                      applies=lambda p: p.kx_threshold)
+                      applies=lambda p: p.kx_threshold, needs=frozenset({MAY_KX}))
 MEDICAL_REVIEW_THRESHOLD = Rule("modifiers.medical_review_threshold", Severity.WARNING,
                                 medical_review_threshold,
                                 "Past the targeted medical review amount", SOURCE_KX,
-                                applies=lambda p: p.kx_threshold)
+                                applies=lambda p: p.kx_threshold, needs=frozenset({MAY_KX}))
 
 RULES = (DISCIPLINE_MISSING, DISCIPLINE_WRONG, ASSISTANT_MISSING, ASSISTANT_UNSUPPORTED,
          ASSISTANT_NOT_ADOPTED, DISTINCT_WITHOUT_EDIT, X_NOT_ACCEPTED, KX_MISSING,

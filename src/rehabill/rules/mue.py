@@ -11,7 +11,7 @@ from collections.abc import Iterator
 
 from rehabill.domain.findings import Finding, Severity
 from rehabill.domain.visit import Visit
-from rehabill.rules.base import Rule, RuleContext, facts_of, finding, service_location
+from rehabill.rules.base import MAY_MUE, Rule, RuleContext, facts_of, finding, service_location
 
 SOURCE = "CMS MUE practitioner table; NCCI Policy Manual, MUE adjudication indicators"
 
@@ -41,6 +41,7 @@ def units_over_mue(visit: Visit, ctx: RuleContext) -> Iterator[Finding]:
 
 
 UNITS_OVER_MUE = Rule("mue.units_exceeded", Severity.ERROR, units_over_mue,
-                      "Units of a code over its MUE for the date", SOURCE)
+                      "Units of a code over its MUE for the date", SOURCE,
+                      needs=frozenset({MAY_MUE}))
 
 RULES = (UNITS_OVER_MUE,)

@@ -11,6 +11,7 @@ from collections.abc import Iterator
 from rehabill.domain.findings import Finding, Severity
 from rehabill.domain.visit import Visit
 from rehabill.rules.base import (
+    MAY_NOT_COVERED,
     USES_DEFAULT_POLICY,
     Rule,
     RuleContext,
@@ -82,7 +83,8 @@ def fallback_policy(visit: Visit, ctx: RuleContext) -> Iterator[Finding]:
 
 CODE_NOT_COVERED = Rule("policy.code_not_covered", Severity.ERROR, code_not_covered,
                         "Code not covered by the payer", SOURCE,
-                        applies=lambda p: bool(p.codes_not_covered))
+                        applies=lambda p: bool(p.codes_not_covered),
+                        needs=frozenset({MAY_NOT_COVERED}))
 UNITS_PER_DAY = Rule("policy.units_per_day", Severity.ERROR, units_per_day,
                      "More units per day than the payer allows", SOURCE,
                      applies=lambda p: p.units_per_day is not None)

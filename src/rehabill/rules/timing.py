@@ -7,29 +7,17 @@ in through the context, so results are reproducible.
 
 from __future__ import annotations
 
-import calendar
 from collections.abc import Iterator
-from datetime import date, timedelta
-from functools import lru_cache
+from datetime import date
 
 from rehabill.domain.findings import Finding, Severity
 from rehabill.domain.visit import Visit
-from rehabill.rules.base import Rule, RuleContext, finding, visit_location
+from rehabill.rules.base import MAY_FILING, Rule, RuleContext, finding, visit_location
+from rehabill.rules.checks import add_months as add_months
+from rehabill.rules.checks import deadline
 from rehabill.rules.policy import Policy
 
 SOURCE = "CMS Pub 100-04 ch.1 §70; payer policy filing window"
-
-
-def add_months(day: date, months: int) -> date:
-    """``day`` plus whole months, clamped to the month's last day (Feb 29 + 12 → Feb 28)."""
-    month_index = day.month - 1 + months
-    year, month = day.year + month_index // 12, month_index % 12 + 1
-    return date(year, month, min(day.day, calendar.monthrange(year, month)[1]))
-
-
-@lru_cache(maxsize=4096)
-def _deadline(dos: date, months: int | None, days: int | None) -> date:
-    return add_months(dos, months) if months is not None else dos + timedelta(days=days or 0)
 
 
 def filing_deadline(dos: date, policy: Policy) -> date:
@@ -42,7 +30,7 @@ def filing_deadline(dos: date, policy: Policy) -> date:
     Returns:
         The deadline (inclusive).
     """
-    return _deadline(dos, policy.timely_filing_months, policy.timely_filing_days)
+    return deadline(dos, policy.timely_filing_months, policy.timely_filing_days)
 
 
 def filing_expired(visit: Visit, ctx: RuleContext) -> Iterator[Finding]:
@@ -81,10 +69,10 @@ def future_service(visit: Visit, ctx: RuleContext) -> Iterator[Finding]:
 
 
 FILING_EXPIRED = Rule("timing.filing_expired", Severity.ERROR, filing_expired,
-                      "Past the timely filing limit", SOURCE)
+                      "Past the timely filing limit", SOURCE, needs=frozenset({MAY_FILING}))
 FILING_CLOSING = Rule("timing.filing_closing", Severity.WARNING, filing_closing,
-                      "Timely filing limit is near", SOURCE)
+                      "Timely filing limit is near", SOURCE, needs=frozenset({MAY_FILING}))
 FUTURE_SERVICE = Rule("timing.future_service", Severity.ERROR, future_service,
-                      "Date of service in the future", SOURCE)
+                      "Date of service in the future", SOURCE, needs=frozenset({MAY_FILING}))
 
 RULES = (FILING_EXPIRED, FILING_CLOSING, FUTURE_SERVICE)

@@ -15,6 +15,7 @@ from rehabill.domain.visit import Visit
 from rehabill.rules.base import (
     HAS_DOCUMENTED_UNITS,
     HAS_TOTAL_TIME,
+    MAY_NO_MINUTES,
     Rule,
     RuleContext,
     coded_units,
@@ -128,7 +129,8 @@ BELOW_EIGHT_MINUTES = Rule("units.below_eight_minutes", Severity.ERROR, below_ei
                            "Timed units billed for under 8 minutes", SOURCE,
                            needs=frozenset({HAS_DOCUMENTED_UNITS}))
 TIMED_WITHOUT_MINUTES = Rule("units.timed_without_minutes", Severity.ERROR,
-                             timed_without_minutes, "Timed code without minutes", SOURCE)
+                             timed_without_minutes, "Timed code without minutes", SOURCE,
+                             needs=frozenset({MAY_NO_MINUTES}))
 UNTIMED_OVER_ONE = Rule("units.untimed_over_one", Severity.ERROR, untimed_over_one,
                         "Untimed code billed for more than one unit", SOURCE,
                         needs=frozenset({HAS_DOCUMENTED_UNITS}))

@@ -27,6 +27,7 @@ from sqlalchemy import (
     String,
     Text,
     UniqueConstraint,
+    false,
 )
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
@@ -208,6 +209,8 @@ class VisitRow(Base):
     therapy_to_date_ot: Mapped[Decimal] = mapped_column(Money(), default=Decimal("0"))
     onset_date: Mapped[date | None] = mapped_column(Date)
     referring_npi: Mapped[str] = mapped_column(String(10), default="")
+    # A web draft is stored but not yet documentation to bill: nothing codes it into a claim.
+    is_draft: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
     import_file_id: Mapped[int | None] = mapped_column(ForeignKey("files.id"))
     created_at: Mapped[datetime] = _created()
 

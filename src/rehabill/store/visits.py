@@ -215,13 +215,20 @@ def visit_ids_without_claims(session: Session, visit_keys: Sequence[str] | None 
                              ) -> list[int]:
     """Row ids of stored visits that have no claim yet (all, or among ``visit_keys``)."""
     query = (select(VisitRow.id).outerjoin(ClaimRow, ClaimRow.visit_id == VisitRow.id)
-             .where(ClaimRow.id.is_(None)).order_by(VisitRow.id))
+             .where(ClaimRow.id.is_(None), VisitRow.is_draft.is_(False)).order_by(VisitRow.id))
     if visit_keys is None:
         return list(session.scalars(query))
     out: list[int] = []
     for part in chunked(visit_keys):
         out.extend(session.scalars(query.where(VisitRow.visit_key.in_(part))))
     return sorted(out)
+
+
+def set_draft(session: Session, visit_keys: Sequence[str], draft: bool) -> None:
+    """Mark stored visits as drafts (never coded into claims) or as final documentation."""
+    for part in chunked(visit_keys):
+        session.execute(update(VisitRow).where(VisitRow.visit_key.in_(part))
+                        .values(is_draft=draft))
 
 
 def visit_row_ids(session: Session, visit_keys: Sequence[str]) -> dict[str, int]:

@@ -14,11 +14,12 @@ from pathlib import Path
 from fastapi import FastAPI
 from fastapi.staticfiles import StaticFiles
 from fastapi.templating import Jinja2Templates
+from sqlalchemy.orm import Session, sessionmaker
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from rehabill import __version__
 from rehabill.reference import Reference, load
-from rehabill.web import api, errors, pages
+from rehabill.web import actions, api, api_billing, billing, errors, pages
 from rehabill.web.audit import AuditSink, InMemoryAuditLog
 from rehabill.web.catalog import PatientCatalog, demo_catalog
 from rehabill.web.deps import WebContext
@@ -79,7 +80,8 @@ def create_app(settings: WebSettings, *, users: UserRepository | None = None,
                visits: VisitService | None = None, scrubber: Scrubber | None = None,
                coding_options: OptionsFor | None = None,
                reference: Reference | None = None, passwords: Passwords | None = None,
-               today: date | None = None) -> FastAPI:
+               today: date | None = None, books: sessionmaker[Session] | None = None,
+               outbox: Path | None = None) -> FastAPI:
     """Build the web app.
 
     Args:
@@ -93,6 +95,9 @@ def create_app(settings: WebSettings, *, users: UserRepository | None = None,
         reference: the shipped tables (default: ``reference.load()``).
         passwords: the Argon2 hasher (tests pass cheaper parameters).
         today: a fixed "today" (tests, screenshots); default the real date.
+        books: the practice database's session factory; the claims, remittances, worklist,
+            dashboard and admin pages need it (without it they say so).
+        outbox: where batches are written (default ``./outbox``).
 
     Returns:
         The FastAPI app.
@@ -117,10 +122,15 @@ def create_app(settings: WebSettings, *, users: UserRepository | None = None,
         reference=ref,
         templates=templates,
         clock=(lambda: today) if today is not None else date.today,
+        books=books,
+        outbox=outbox or Path("outbox"),
     )
     app.mount("/static", StaticFiles(directory=_package_dir("static")), name="static")
     app.include_router(pages.build_router())
+    app.include_router(billing.build_router())
+    app.include_router(actions.build_router())
     app.include_router(api.build_router())
+    app.include_router(api_billing.build_router())
 
     @app.get("/healthz", include_in_schema=False)
     async def healthz() -> dict[str, bool]:

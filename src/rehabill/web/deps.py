@@ -9,12 +9,15 @@ walks every route to hold this in place.
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import date
-from typing import Annotated
+from pathlib import Path
+from typing import Annotated, Any
 
 from fastapi import Depends, Request
 from fastapi.templating import Jinja2Templates
+from sqlalchemy.orm import Session as DbSession
+from sqlalchemy.orm import sessionmaker
 
 from rehabill.reference import Reference
 from rehabill.web.audit import AuditAction, AuditSink, event
@@ -46,6 +49,9 @@ class WebContext:
     reference: Reference
     templates: Jinja2Templates
     clock: Callable[[], date]
+    books: sessionmaker[DbSession] | None = None
+    outbox: Path = Path("outbox")
+    memo: dict[str, Any] = field(default_factory=dict)  # per-worker caches (dashboard)
 
 
 async def get_context(request: Request) -> WebContext:
@@ -117,5 +123,6 @@ async def check_csrf(request: Request, context: WebContext, session: Session | N
 
 ALL_ROLES = (Role.THERAPIST, Role.BILLER, Role.ADMIN)
 AnyUser = Annotated[Principal, Depends(Allow(*ALL_ROLES))]
+Biller = Annotated[Principal, Depends(Allow(Role.BILLER, Role.ADMIN))]
 Clinician = Annotated[Principal, Depends(Allow(Role.THERAPIST, Role.ADMIN))]
 Admin = Annotated[Principal, Depends(Allow(Role.ADMIN))]

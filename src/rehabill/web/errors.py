@@ -26,7 +26,7 @@ log = logging.getLogger("rehabill.web")
 _TITLES = {400: "Bad request", 401: "Please log in", 403: "Not allowed", 404: "Not found",
            405: "Method not allowed", 409: "Conflict", 413: "Too large",
            415: "Unsupported media type", 422: "Cannot use that input",
-           500: "Something went wrong"}
+           500: "Something went wrong", 503: "Not available"}
 _STATUS_PAGES = frozenset({403, 404, 500})
 
 

@@ -59,9 +59,15 @@ def _nav(user: User, path: str) -> tuple[NavItem, ...]:
     items = [("/", "Home")]
     if user.role in (Role.THERAPIST, Role.ADMIN):
         items += [("/visits", "Visits"), ("/visits/new", "New visit")]
+    if user.role in (Role.BILLER, Role.ADMIN):
+        items += [("/dashboard", "Dashboard"), ("/claims", "Claims"),
+                  ("/remittances", "Remittances"), ("/worklist", "Worklist")]
     if user.role is Role.ADMIN:
-        items.append(("/admin/users", "Users"))
-    return tuple(NavItem(href, label, path == href) for href, label in items)
+        items.append(("/admin", "Admin"))
+    return tuple(NavItem(href, label, path == href or
+                         (href not in ("/", "/visits/new") and path.startswith(href + "/")
+                          and not path.startswith("/visits/new")))
+                 for href, label in items)
 
 
 def render(request: Request, context: WebContext, name: str, principal: Principal | None,

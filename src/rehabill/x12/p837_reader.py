@@ -14,16 +14,17 @@ structural and semantic ones a payer front end applies before adjudication (0050
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import date
 from decimal import Decimal, InvalidOperation
 from functools import lru_cache
 
-from rehabill.domain.findings import Finding, Severity
+from rehabill.domain.findings import Finding, Location, Severity
 from rehabill.domain.money import ZERO, format_amount
-from rehabill.x12.envelope import Transaction
+from rehabill.x12.envelope import ENVELOPE_IDS, EnvelopeChecker, Transaction
+from rehabill.x12.fastbuild import positional_builder
 from rehabill.x12.npi import is_valid_npi
-from rehabill.x12.tokens import Delimiters, Segment
+from rehabill.x12.tokens import Delimiters, Segment, detect_delimiters
 
 _PAD = ("",) * 12  # appended to a segment's elements so that fixed positions can be indexed
 DIAGNOSIS_QUALIFIERS = frozenset({"ABK", "ABF", "BK", "BF"})
@@ -149,56 +150,80 @@ def _units_json(units: Decimal) -> int | str:
     return int(units) if units == units.to_integral_value() else str(units)
 
 
-@dataclass(slots=True)
 class _Line:
-    number: int
-    segment: Segment
-    code: str = ""
-    modifiers: tuple[str, ...] = ()
-    charge: Decimal = ZERO
-    units: Decimal = Decimal(0)
-    pointers: tuple[int, ...] = ()
-    day: date | None = None
-    control_number: str = ""
+    """A 2400 line while it is read (``segment`` is its LX's number)."""
+
+    __slots__ = ("charge", "code", "control_number", "day", "modifiers", "number", "pointers",
+                 "segment", "units")
+
+    def __init__(self, number: int, segment: int) -> None:
+        self.number = number
+        self.segment = segment
+        self.code = ""
+        self.modifiers: tuple[str, ...] = ()
+        self.charge = ZERO
+        self.units = _NO_UNITS
+        self.pointers: tuple[int, ...] = ()
+        self.day: date | None = None
+        self.control_number = ""
 
     def freeze(self) -> LineRead:
-        return LineRead(self.number, self.code, self.modifiers, self.charge, self.units,
-                        self.pointers, self.day, self.control_number, self.segment.number)
+        return _new_line(self.number, self.code, self.modifiers, self.charge, self.units,
+                         self.pointers, self.day, self.control_number, self.segment)
 
 
-@dataclass(slots=True)
 class _Claim:
-    segment: Segment
-    claim_id: str
-    charge: Decimal
-    place_of_service: str
-    frequency: str
-    context: dict[str, str]
-    diagnoses: list[str] = field(default_factory=list)
-    lines: list[_Line] = field(default_factory=list)
-    rendering_npi: str = ""
-    supervising_npi: str = ""
-    prior_authorization: str = ""
-    original_reference: str = ""
-    dates: list[tuple[str, date]] = field(default_factory=list)
+    """A 2300 claim while it is read (``segment`` is its CLM's number)."""
+
+    __slots__ = ("charge", "claim_id", "context", "dates", "diagnoses", "frequency", "lines",
+                 "original_reference", "place_of_service", "prior_authorization",
+                 "rendering_npi", "segment", "supervising_npi")
+
+    def __init__(self, segment: int, claim_id: str, charge: Decimal, place_of_service: str,
+                 frequency: str, context: dict[str, str]) -> None:
+        self.segment = segment
+        self.claim_id = claim_id
+        self.charge = charge
+        self.place_of_service = place_of_service
+        self.frequency = frequency
+        self.context = context
+        self.diagnoses: list[str] = []
+        self.lines: list[_Line] = []
+        self.rendering_npi = ""
+        self.supervising_npi = ""
+        self.prior_authorization = ""
+        self.original_reference = ""
+        self.dates: list[tuple[str, date]] = []
 
     def freeze(self) -> ClaimRead:
         c = self.context
-        return ClaimRead(
+        return _new_claim(
             self.claim_id, self.charge, self.place_of_service, self.frequency,
-            tuple(self.diagnoses), tuple(line.freeze() for line in self.lines),
+            tuple(self.diagnoses), tuple([line.freeze() for line in self.lines]),
             c.get("billing_npi", ""), c.get("payer_id", ""), c.get("member_id", ""),
             c.get("patient_last", ""), c.get("patient_first", ""),
             self.rendering_npi or c.get("rendering_npi", ""), self.supervising_npi,
             self.prior_authorization, self.original_reference, tuple(self.dates),
-            self.segment.number)
+            self.segment)
+
+
+_NO_UNITS = Decimal(0)
+_new_line = positional_builder(LineRead)
+_new_claim = positional_builder(ClaimRead)
+_EXPECTED_PARENT = {"20": None, "22": "20", "23": "22"}
 
 
 class _Reader:
-    """One pass over a transaction's segments, keeping just enough state for the hierarchy."""
+    """One pass over a transaction's segments, keeping just enough state for the hierarchy.
+
+    Segments arrive as raw element lists (``p[0]`` the id, ``p[k]`` element k, padded so the
+    positions a handler reads exist) with their segment number: building a ``Segment`` per
+    segment cost more than reading it.
+    """
 
     def __init__(self, delimiters: Delimiters, file: str) -> None:
         self.d = delimiters
+        self.component = delimiters.component
         self.file = file
         self.findings: list[Finding] = []
         self.claims: list[ClaimRead] = []
@@ -207,199 +232,208 @@ class _Reader:
         self.context: dict[str, str] = {}
         self.claim: _Claim | None = None
         self.line: _Line | None = None
+        self.handlers: dict[str, Callable[[list[str], int], None]] = {
+            "HL": self.on_hl, "NM1": self.on_nm1, "CLM": self.on_clm, "HI": self.on_hi,
+            "LX": self.on_lx, "SV1": self.on_sv1, "DTP": self.on_dtp, "REF": self.on_ref,
+        }
 
     # -- findings ---------------------------------------------------------------------------
 
-    def find(self, code: str, message: str, seg: Segment, element: int | None, fix: str,
-             severity: Severity = Severity.ERROR) -> None:
+    def find(self, code: str, message: str, p: list[str], n: int, element: int | None,
+             fix: str, severity: Severity = Severity.ERROR) -> None:
+        sid = p[0]
+        name = f"{sid}{element:02d}" if element is not None else ""
         self.findings.append(Finding(f"x12.837p.{code}", severity, message,
-                                     seg.location(self.file, element), fix))
+                                     Location(file=self.file, segment=n, segment_id=sid,
+                                              element=name), fix))
 
-    def amount(self, seg: Segment, position: int) -> Decimal:
-        e = seg.elements
-        raw = e[position - 1] if len(e) >= position else ""
+    def amount(self, p: list[str], n: int, position: int) -> Decimal:
+        raw = p[position]
         value = _parse_amount(raw)
         if value is None:
-            self.find("bad_amount", f"{seg.id}{position:02d} is {raw!r}, not an amount.", seg,
+            self.find("bad_amount", f"{p[0]}{position:02d} is {raw!r}, not an amount.", p, n,
                       position, "Write the amount as digits with an optional decimal point.")
             return ZERO
         return value
 
-    def day(self, seg: Segment) -> date | None:
+    def day(self, p: list[str], n: int) -> date | None:
         """The date in a DTP (D8, or the first day of an RD8 range)."""
-        e = seg.elements + _PAD
-        fmt, raw = e[1], e[2]
+        fmt, raw = p[2], p[3]
         day, problem = _parse_date(fmt, raw)
         if problem == "format":
-            self.find("bad_date", f"DTP{seg.get(1)} date {raw!r} ({fmt}) is not CCYYMMDD.", seg,
-                      3, "Write dates as D8 CCYYMMDD (or RD8 CCYYMMDD-CCYYMMDD).")
+            self.find("bad_date", f"DTP{p[1]} date {raw!r} ({fmt}) is not CCYYMMDD.", p, n, 3,
+                      "Write dates as D8 CCYYMMDD (or RD8 CCYYMMDD-CCYYMMDD).")
         elif problem:
-            self.find("bad_date", f"DTP{seg.get(1)} date {raw!r} is not a real date.", seg, 3,
+            self.find("bad_date", f"DTP{p[1]} date {raw!r} is not a real date.", p, n, 3,
                       "Correct the date.")
         return day
 
     # -- segments ---------------------------------------------------------------------------
 
     def run(self, segments: tuple[Segment, ...]) -> None:
-        handlers: dict[str, Callable[[Segment], None]] = {
-            "HL": self.on_hl, "NM1": self.on_nm1, "CLM": self.on_clm, "HI": self.on_hi,
-            "LX": self.on_lx, "SV1": self.on_sv1, "DTP": self.on_dtp, "REF": self.on_ref,
-        }
+        handlers = self.handlers
         for seg in segments:
             handler = handlers.get(seg.id)
             if handler is not None:
-                handler(seg)
+                handler([seg.id, *seg.elements, *_PAD], seg.number)
         self.end_claim()
 
-    def on_hl(self, seg: Segment) -> None:
+    def on_hl(self, p: list[str], n: int) -> None:
         self.end_claim()
-        number, parent, level = seg.get(1), seg.get(2), seg.get(3)
-        if not number.isdigit():
-            self.find("hl_bad_number", f"HL01 is {number!r}, not a number.", seg, 1,
+        number, parent, level = p[1], p[2], p[3]
+        is_number = number.isascii() and number.isdigit()  # int() refuses digits such as "²"
+        if not is_number:
+            self.find("hl_bad_number", f"HL01 is {number!r}, not a number.", p, n, 1,
                       "Number HL segments 1, 2, 3... in order.")
         elif number in self.hl_levels:
-            self.find("hl_duplicate", f"HL01 {number} is used twice.", seg, 1,
+            self.find("hl_duplicate", f"HL01 {number} is used twice.", p, n, 1,
                       "Give every HL its own number.")
         elif int(number) != self.last_hl + 1:
             self.find("hl_out_of_order", f"HL01 is {number}; {self.last_hl + 1} was expected.",
-                      seg, 1, "Number HL segments 1, 2, 3... in order.", Severity.WARNING)
-        if number.isdigit():
+                      p, n, 1, "Number HL segments 1, 2, 3... in order.", Severity.WARNING)
+        if is_number:
             self.last_hl = int(number)
-        expected_parent = {"20": None, "22": "20", "23": "22"}.get(level, "?")
+        expected_parent = _EXPECTED_PARENT.get(level, "?")
         if expected_parent == "?":
             self.find("hl_bad_level", f"HL03 level {level!r} is not 20, 22 or 23 in an 837P.",
-                      seg, 3, "Use 20 (billing provider), 22 (subscriber) or 23 (patient).")
+                      p, n, 3, "Use 20 (billing provider), 22 (subscriber) or 23 (patient).")
         elif expected_parent is not None and parent not in self.hl_levels:
             self.find("hl_parent_missing", f"HL {number} names parent {parent!r}, which is not "
-                      "an earlier HL.", seg, 2, "Point HL02 at the HL this level belongs to.")
+                      "an earlier HL.", p, n, 2, "Point HL02 at the HL this level belongs to.")
         elif expected_parent is not None and self.hl_levels[parent] != expected_parent:
             self.find("hl_bad_parent", f"HL {number} (level {level}) has parent {parent} at "
-                      f"level {self.hl_levels[parent]}, not {expected_parent}.", seg, 2,
+                      f"level {self.hl_levels[parent]}, not {expected_parent}.", p, n, 2,
                       "Nest patient (23) under subscriber (22) under billing provider (20).")
         elif expected_parent is None and parent:
             self.find("hl_bad_parent", f"Billing provider HL {number} has parent {parent}.",
-                      seg, 2, "A 2000A HL has no parent.")
+                      p, n, 2, "A 2000A HL has no parent.")
         self.hl_levels[number] = level
         if level == "20":
             self.context = {}
         elif level == "22":
             self.context = {"billing_npi": self.context.get("billing_npi", "")}
 
-    def on_nm1(self, seg: Segment) -> None:
-        e = seg.elements + _PAD
-        entity = e[0]
-        npi = e[8] if e[7] == NPI_QUALIFIER else ""
+    def on_nm1(self, p: list[str], n: int) -> None:
+        entity = p[1]
+        npi = p[9] if p[8] == NPI_QUALIFIER else ""
         if npi and not _npi_ok(npi):
-            self.find("invalid_npi", f"NPI {npi!r} (NM1*{entity}) fails the check digit.", seg,
+            self.find("invalid_npi", f"NPI {npi!r} (NM1*{entity}) fails the check digit.", p, n,
                       9, "Correct the NPI; NPPES lists the right one.")
         if entity == "85":
             self.context["billing_npi"] = npi
         elif entity == "IL":
-            self.context["member_id"] = e[8]
-            self.context["patient_last"], self.context["patient_first"] = e[2], e[3]
+            self.context["member_id"] = p[9]
+            self.context["patient_last"], self.context["patient_first"] = p[3], p[4]
         elif entity == "QC":
-            self.context["patient_last"], self.context["patient_first"] = e[2], e[3]
+            self.context["patient_last"], self.context["patient_first"] = p[3], p[4]
         elif entity == "PR" and self.claim is None:
-            self.context["payer_id"] = e[8]
+            self.context["payer_id"] = p[9]
         elif entity == "82" and self.claim is not None and self.line is None:
             self.claim.rendering_npi = npi
         elif entity == "DQ" and self.claim is not None and self.line is None:
             self.claim.supervising_npi = npi
 
-    def on_clm(self, seg: Segment) -> None:
+    def on_clm(self, p: list[str], n: int) -> None:
         self.end_claim()
-        location = seg.components(5, self.d)
+        location = p[5].split(self.component) if p[5] else []
         pos = location[0] if location else ""
         frequency = location[2] if len(location) > 2 else ""
         if frequency not in ("1", "6", "7", "8"):
             self.find("bad_frequency", f"CLM05-3 frequency {frequency!r} is not 1, 6, 7 or 8.",
-                      seg, 5, "Use 1 (original), 7 (replacement) or 8 (void).")
-        if not seg.get(1):
-            self.find("missing_claim_id", "CLM01 (patient control number) is empty.", seg, 1,
+                      p, n, 5, "Use 1 (original), 7 (replacement) or 8 (void).")
+        if not p[1]:
+            self.find("missing_claim_id", "CLM01 (patient control number) is empty.", p, n, 1,
                       "Give every claim its own id.")
-        self.claim = _Claim(seg, seg.get(1), self.amount(seg, 2), pos, frequency,
-                            dict(self.context))
+        self.claim = _Claim(n, p[1], self.amount(p, n, 2), pos, frequency, dict(self.context))
         self.line = None
 
-    def on_hi(self, seg: Segment) -> None:
+    def on_hi(self, p: list[str], n: int) -> None:
         if self.claim is None or self.line is not None:
             return
-        for position in range(1, len(seg.elements) + 1):
-            parts = seg.components(position, self.d)
+        component = self.component
+        diagnoses = self.claim.diagnoses
+        for value in p[1:]:
+            if not value:
+                continue
+            parts = value.split(component)
             if len(parts) >= 2 and parts[0] in DIAGNOSIS_QUALIFIERS:
-                self.claim.diagnoses.append(parts[1])
+                diagnoses.append(parts[1])
 
-    def on_lx(self, seg: Segment) -> None:
+    def on_lx(self, p: list[str], n: int) -> None:
         if self.claim is None:
-            self.find("line_outside_claim", "LX before any CLM.", seg, None,
+            self.find("line_outside_claim", "LX before any CLM.", p, n, None,
                       "Service lines belong to a claim.")
             return
-        number = seg.elements[0] if seg.elements else ""
+        number = p[1]
         expected = len(self.claim.lines) + 1
         if number != str(expected):
-            self.find("lx_sequence", f"LX01 is {number!r}; {expected} was expected.", seg, 1,
+            self.find("lx_sequence", f"LX01 is {number!r}; {expected} was expected.", p, n, 1,
                       "Number the lines of each claim 1, 2, 3...", Severity.WARNING)
-        self.line = _Line(expected, seg)
+        self.line = _Line(expected, n)
         self.claim.lines.append(self.line)
 
-    def on_sv1(self, seg: Segment) -> None:
-        if self.line is None:
-            self.find("sv1_outside_line", "SV1 without an LX.", seg, None,
+    def on_sv1(self, p: list[str], n: int) -> None:
+        line = self.line
+        if line is None:
+            self.find("sv1_outside_line", "SV1 without an LX.", p, n, None,
                       "Start every service line with LX.")
             return
-        first = seg.elements[0] if seg.elements else ""
-        procedure = first.split(self.d.component) if first else []
-        if len(procedure) < 2 or procedure[0] not in ("HC", "ER", "IV", "WK"):
-            self.find("bad_procedure", f"SV101 {seg.get(1)!r} is not HC:code.", seg, 1,
+        first = p[1]
+        code, modifiers, good = _parse_procedure(first, self.component)
+        if not good:
+            self.find("bad_procedure", f"SV101 {first!r} is not HC:code.", p, n, 1,
                       "Write the procedure as HC:code:modifiers.")
-        self.line.code = procedure[1] if len(procedure) > 1 else ""
-        self.line.modifiers = tuple(m for m in procedure[2:6] if m)
-        self.line.charge = self.amount(seg, 2)
-        self.line.units = self.amount(seg, 4)
-        if self.line.units <= 0:
-            self.find("bad_units", f"SV104 units {seg.get(4)!r} must be more than zero.", seg,
-                      4, "Bill at least one unit, or drop the line.")
+        line.code = code
+        line.modifiers = modifiers
+        line.charge = self.amount(p, n, 2)
+        line.units = self.amount(p, n, 4)
+        if line.units <= 0:
+            self.find("bad_units", f"SV104 units {p[4]!r} must be more than zero.", p, n, 4,
+                      "Bill at least one unit, or drop the line.")
         count = len(self.claim.diagnoses) if self.claim is not None else 0
-        self.line.pointers = self.pointers(seg, count)
+        line.pointers = self.pointers(p, n, count)
 
-    def pointers(self, seg: Segment, count: int) -> tuple[int, ...]:
-        e = seg.elements
-        raw = e[6] if len(e) >= 7 else ""
-        out, bad = _parse_pointers(raw, self.d.component)
+    def pointers(self, p: list[str], n: int, count: int) -> tuple[int, ...]:
+        raw = p[7]
+        out, bad, highest = _parse_pointers(raw, self.component)
+        if bad or not raw or highest > count or highest > 12 or (out and min(out) < 1):
+            self.pointer_findings(p, n, count, out, bad)
+        return out
+
+    def pointer_findings(self, p: list[str], n: int, count: int, out: tuple[int, ...],
+                         bad: tuple[str, ...]) -> None:
         limit = min(count, 12)
         for text in bad:
-            self.find("bad_pointer", f"SV107 pointer {text!r} is not a number.", seg, 7,
+            self.find("bad_pointer", f"SV107 pointer {text!r} is not a number.", p, n, 7,
                       "Point at a diagnosis in the claim's HI segment (1-12).")
         for pointer in out:
             if not 0 < pointer <= limit:
                 self.find("bad_pointer", f"SV107 pointer '{pointer}' does not point at one of "
-                          f"the claim's {count} diagnoses.", seg, 7,
+                          f"the claim's {count} diagnoses.", p, n, 7,
                           "Point at a diagnosis in the claim's HI segment (1-12).")
-        if not raw:
-            self.find("missing_pointer", "SV107 has no diagnosis pointer.", seg, 7,
+        if not p[7]:
+            self.find("missing_pointer", "SV107 has no diagnosis pointer.", p, n, 7,
                       "Point the line at one to four HI diagnoses.")
-        return out
 
-    def on_dtp(self, seg: Segment) -> None:
+    def on_dtp(self, p: list[str], n: int) -> None:
         if self.claim is None:
             return
-        day = self.day(seg)
+        day = self.day(p, n)
         if day is None:
             return
-        qualifier = seg.elements[0]
+        qualifier = p[1]
         if self.line is not None:
             if qualifier == "472":
                 self.line.day = day
         else:
             self.claim.dates.append((qualifier, day))
 
-    def on_ref(self, seg: Segment) -> None:
+    def on_ref(self, p: list[str], n: int) -> None:
         if self.claim is None:
             return
-        e = seg.elements
-        if len(e) < 2:
+        qualifier, value = p[1], p[2]
+        if not value and (len(p) - len(_PAD)) < 3:
             return
-        qualifier, value = e[0], e[1]
         if self.line is not None:
             if qualifier == "6R":
                 self.line.control_number = value
@@ -415,31 +449,42 @@ class _Reader:
         if claim is None:
             return
         self.claim, self.line = None, None
-        seg = claim.segment
+        n = claim.segment
+        clm = ["CLM"]
         if not claim.diagnoses:
             self.find("missing_diagnosis", f"Claim {claim.claim_id} has no HI diagnosis codes.",
-                      seg, None, "Add the HI segment with ABK (principal) diagnosis.")
-        if not claim.lines:
-            self.find("no_lines", f"Claim {claim.claim_id} has no service lines.", seg, None,
+                      clm, n, None, "Add the HI segment with ABK (principal) diagnosis.")
+        lines = claim.lines
+        if not lines:
+            self.find("no_lines", f"Claim {claim.claim_id} has no service lines.", clm, n, None,
                       "Every claim needs at least one LX/SV1 line.")
-        if len(claim.lines) > 50:
-            self.find("too_many_lines", f"Claim {claim.claim_id} has {len(claim.lines)} lines; "
-                      "the 837P allows 50.", seg, None, "Split the claim.")
-        total = sum((line.charge for line in claim.lines), ZERO)
-        if claim.lines and total != claim.charge:
+        if len(lines) > 50:
+            self.find("too_many_lines", f"Claim {claim.claim_id} has {len(lines)} lines; "
+                      "the 837P allows 50.", clm, n, None, "Split the claim.")
+        total = sum([line.charge for line in lines], ZERO)
+        if lines and total != claim.charge:
             self.find("charge_mismatch", f"CLM02 is {format_amount(claim.charge)} but the lines "
-                      f"add up to {format_amount(total)}.", seg, 2,
+                      f"add up to {format_amount(total)}.", clm, n, 2,
                       "Make CLM02 the sum of the SV102 line charges.")
         if claim.frequency in ("7", "8") and not claim.original_reference:
             self.find("missing_original_reference", f"Claim {claim.claim_id} has frequency "
-                      f"{claim.frequency} but no REF*F8 original claim number.", seg, 5,
+                      f"{claim.frequency} but no REF*F8 original claim number.", clm, n, 5,
                       "Add REF*F8 with the payer's claim control number.")
-        for line in claim.lines:
+        for line in lines:
             if line.day is None:
                 self.find("missing_service_date", f"Line {line.number} of claim "
-                          f"{claim.claim_id} has no DTP*472 service date.", line.segment, None,
-                          "Add DTP*472*D8*CCYYMMDD after SV1.")
+                          f"{claim.claim_id} has no DTP*472 service date.", ["LX"],
+                          line.segment, None, "Add DTP*472*D8*CCYYMMDD after SV1.")
         self.claims.append(claim.freeze())
+
+
+@lru_cache(maxsize=1024)
+def _parse_procedure(value: str, component: str) -> tuple[str, tuple[str, ...], bool]:
+    """SV101: the code, its modifiers, and whether it is a usable qualifier:code."""
+    procedure = value.split(component) if value else []
+    good = len(procedure) >= 2 and procedure[0] in ("HC", "ER", "IV", "WK")
+    return (procedure[1] if len(procedure) > 1 else "",
+            tuple(m for m in procedure[2:6] if m), good)
 
 
 @lru_cache(maxsize=4096)
@@ -465,11 +510,14 @@ def _parse_date(fmt: str, raw: str) -> tuple[date | None, str]:
 
 
 @lru_cache(maxsize=1024)
-def _parse_pointers(raw: str, component: str) -> tuple[tuple[int, ...], tuple[str, ...]]:
-    """SV107's pointers as numbers, and the parts that are not numbers."""
+def _parse_pointers(raw: str, component: str
+                    ) -> tuple[tuple[int, ...], tuple[str, ...], int]:
+    """SV107's pointers as numbers, the parts that are not numbers, and the highest pointer."""
     parts = raw.split(component) if raw else []
-    return (tuple(int(p) for p in parts if p.isdigit()),
-            tuple(p for p in parts if not p.isdigit()))
+    # isascii: str.isdigit accepts digits such as "²" that int() refuses.
+    numbers = tuple(int(p) for p in parts if p.isascii() and p.isdigit())
+    return (numbers, tuple(p for p in parts if not (p.isascii() and p.isdigit())),
+            max(numbers, default=0))
 
 
 _npi_ok = lru_cache(maxsize=1024)(is_valid_npi)
@@ -492,10 +540,116 @@ def read_837p(transaction: Transaction, delimiters: Delimiters,
     if "X222" not in version:
         st = transaction.segments[0]
         reader.find("not_professional", f"Version {version!r} is not the professional 837 "
-                    "(005010X222A1); only 837P is read.", st, 3,
+                    "(005010X222A1); only 837P is read.", ["ST"], st.number, 3,
                     "Send 837P files (X222); 837I (X223) and 837D (X224) are not read.")
         return Transaction837P(transaction.control_number, version, (),
                                tuple(reader.findings))
     reader.run(transaction.body)
     return Transaction837P(transaction.control_number, version, tuple(reader.claims),
                            tuple(reader.findings))
+
+
+_STRIP = "\r\n\ufeff \t"
+
+
+def read_837p_text(text: str, file: str = "") -> tuple[list[Transaction837P], list[Finding]]:
+    """Read every 837P transaction set in a file's text in one pass, checking the envelope.
+
+    The same reading and checks as ``tokenize`` + ``split_transactions`` + ``read_837p``
+    (``tests/x12/test_p837_reader.py`` holds them together), without building a ``Segment``
+    for every segment: only envelope segments become values. Sets whose ST01 is not 837 are
+    skipped; like ``split_transactions``, a set without its SE, or outside ISA/GS, yields
+    nothing (the envelope findings say why).
+
+    Args:
+        text: the whole X12 file.
+        file: the file name for finding locations.
+
+    Returns:
+        The 837P transactions read, and the file's envelope findings (including an unusable
+        ISA header or a missing final terminator, as ``tokenize`` reports them).
+    """
+    delimiters, envelope = detect_delimiters(text, file)
+    if delimiters is None:
+        return [], envelope
+    checker = EnvelopeChecker(envelope, file)
+    results: list[Transaction837P] = []
+    reader: _Reader | None = None
+    handlers: dict[str, Callable[[list[str], int], None]] = {}
+    st: Segment | None = None
+    element = delimiters.element
+    number = 0
+    pieces = text.split(delimiters.segment)
+    body = 0  # body segments not yet added to checker.body (added before each envelope check)
+    for raw in pieces:
+        if not raw or raw[0] in _STRIP or raw[-1] in _STRIP:
+            raw = raw.strip(_STRIP)
+            if not raw:
+                continue
+        number += 1
+        p = raw.split(element)
+        handler = handlers.get(p[0])
+        if handler is not None:
+            body += 1
+            p.extend(_PAD)
+            handler(p, number)
+            continue
+        p[0] = p[0].strip()
+        if st is not None and p[0] not in ENVELOPE_IDS:
+            body += 1
+            handler = handlers.get(p[0])
+            if handler is not None:
+                p.extend(_PAD)
+                handler(p, number)
+            continue
+        checker.body += body
+        body = 0
+        seg = Segment(p[0], tuple(p[1:]), number)
+        if not checker.envelope(seg):
+            continue
+        if seg.id == "ST":
+            st = seg
+            reader = _Reader(delimiters, file) if seg.get(1) == "837" else None
+            handlers = reader.handlers if reader is not None else {}
+            continue
+        if reader is not None and st is not None and checker.isa and checker.gs:
+            results.append(_finish(reader, st, checker.gs))
+        st, reader, handlers = None, None, {}
+    checker.body += body
+    last = _last_segment(pieces, element, number)
+    checker.finish(last)
+    _check_terminated(text, delimiters, last, file, envelope)
+    return results, envelope
+
+
+def _last_segment(pieces: list[str], element: str, number: int) -> Segment | None:
+    """The file's last segment (numbered ``number``), for end-of-file findings."""
+    for raw in reversed(pieces):
+        raw = raw.strip(_STRIP)
+        if raw:
+            parts = raw.split(element)
+            return Segment(parts[0].strip(), tuple(parts[1:]), number)
+    return None
+
+
+def _finish(reader: _Reader, st: Segment, gs: Segment) -> Transaction837P:
+    """The transaction read between ``st`` and its SE (the version as ``Transaction`` has it)."""
+    version = st.get(3) or gs.get(8)
+    if "X222" not in version:
+        fresh = _Reader(reader.d, reader.file)
+        fresh.find("not_professional", f"Version {version!r} is not the professional 837 "
+                   "(005010X222A1); only 837P is read.", ["ST"], st.number, 3,
+                   "Send 837P files (X222); 837I (X223) and 837D (X224) are not read.")
+        return Transaction837P(st.get(2), version, (), tuple(fresh.findings))
+    reader.end_claim()
+    return Transaction837P(st.get(2), version, tuple(reader.claims), tuple(reader.findings))
+
+
+def _check_terminated(text: str, delimiters: Delimiters, last: Segment | None, file: str,
+                      findings: list[Finding]) -> None:
+    """``tokenize``'s warning when the last segment has no terminator (first, as there)."""
+    trailing = "".join(c for c in "\r\n \t" if c != delimiters.segment)
+    if last is not None and not text.rstrip(trailing).endswith(delimiters.segment):
+        findings.insert(0, Finding("x12.envelope.unterminated", Severity.WARNING,
+                                f"The last segment ({last.id}) has no segment terminator.",
+                                last.location(file), "The file may be truncated; check IEA."))

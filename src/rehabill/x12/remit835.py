@@ -28,6 +28,7 @@ from rehabill.domain.findings import Finding, Location, Severity
 from rehabill.domain.money import ZERO, format_amount
 from rehabill.errors import InputError
 from rehabill.x12.envelope import ENVELOPE_IDS, EnvelopeChecker, Transaction
+from rehabill.x12.fastbuild import positional_builder
 from rehabill.x12.tokens import Delimiters, Segment, detect_delimiters
 
 CLAIM_STATUSES = {
@@ -423,10 +424,8 @@ def read_transaction(txn: Transaction, delimiters: Delimiters, file: str = "") -
     reader = _Reader(delimiters, file, keep_claims=True)
     segments = txn.segments
     reader.start(segments[0])
-    join = delimiters.element.join
     for seg in segments[1:-1]:
-        parts = [seg.id, *seg.elements]
-        reader.feed(join(parts), parts, seg.number)
+        reader.feed([seg.id, *seg.elements], seg.number)
     last = segments[-1]
     return reader.finish(last if last.id == "SE" else None)
 
@@ -523,63 +522,73 @@ class _Stream:
         self.checker = checker
         self.reader: _Reader | None = None
         self.number = 0
+        # Segments after ``counted`` and up to ``number`` went through the fast path: body
+        # segments of the open set, added to the envelope's SE01 count in one step.
+        self.counted = 0
         self.last: Segment | None = None
         self.caches = _Caches()
 
     def run(self, pieces: list[str]) -> Iterator[ClaimPayment | Remittance]:
-        element = self.d.element
-        checker = self.checker
-        envelope_ids = ENVELOPE_IDS
         strip = _STRIP
         number = self.number
         reader = self.reader
-        # ``handlers`` is empty unless a transaction set is open, so one lookup both finds
-        # the handler and says whether the segment belongs to a set.
-        handlers = reader.handlers if reader is not None else {}
-        body = 0
+        # ``fast`` is empty unless a transaction set is open, so a hit both finds the handler
+        # and says the segment is a body segment. A hit means the segment starts with a known
+        # id and its separator (so nothing to strip in front); only its end needs a look.
+        fast = reader.fast if reader is not None else _NO_HANDLERS
         for raw in pieces:
+            handler = fast.get(raw[:4]) or fast.get(raw[:3])
+            if handler is not None and raw[-1] not in strip:
+                number += 1
+                closed = handler(raw, number)
+                if closed is not None:
+                    yield closed
+                continue
             if not raw or raw[0] in strip or raw[-1] in strip:
                 raw = raw.strip(strip)
                 if not raw:
                     continue
             number += 1
-            parts = raw.split(element)
-            handler = handlers.get(parts[0])
-            if handler is not None:
-                body += 1
-                closed = handler(raw, parts, number)
-                if closed is not None:
-                    yield closed
-                continue
-            if reader is not None and parts[0] not in envelope_ids:
-                body += 1
-                reader.feed(raw, parts, number)
-                continue
-            checker.body += body
-            body = 0
-            seg = Segment(parts[0].strip(), tuple(parts[1:]), number)
-            self.last = seg
-            if not checker.envelope(seg):
-                continue
-            if seg.id == "ST":
-                if reader is not None:
-                    yield from reader.drain(None)
-                reader = _Reader(self.d, self.file, keep_claims=self.keep, caches=self.caches)
-                handlers = reader.handlers
-                reader.start(seg)
-            elif reader is not None:
-                yield from reader.drain(seg)
-                reader = None
-                handlers = {}
-        checker.body += body
-        self.number = number
-        self.reader = reader
+            yield from self._slow(raw, number)
+            reader = self.reader
+            fast = reader.fast if reader is not None else _NO_HANDLERS
+        self.checker.body += number - self.counted
+        self.number = self.counted = number
+
+    def _slow(self, raw: str, number: int) -> Iterator[ClaimPayment | Remittance]:
+        """A segment the fast path does not take: envelope, unknown, or padded with blanks."""
+        checker = self.checker
+        reader = self.reader
+        checker.body += number - 1 - self.counted
+        self.counted = number
+        parts = raw.split(self.d.element)
+        if reader is not None and parts[0].strip() not in ENVELOPE_IDS:
+            checker.body += 1
+            closed = reader.feed(parts, number)
+            if closed is not None:
+                yield closed
+            return
+        seg = Segment(parts[0].strip(), tuple(parts[1:]), number)
+        self.last = seg
+        if not checker.envelope(seg):
+            return
+        if seg.id == "ST":
+            if reader is not None:
+                yield from reader.drain(None)
+            self.reader = _Reader(self.d, self.file, keep_claims=self.keep, caches=self.caches)
+            self.reader.start(seg)
+        elif reader is not None:
+            yield from reader.drain(seg)
+            self.reader = None
 
     def close(self) -> Iterator[ClaimPayment | Remittance]:
         if self.reader is not None:
             yield from self.reader.drain(None)
             self.reader = None
         self.checker.finish(self.last)
+
+
+_NO_HANDLERS: dict[str, Callable[[str, int], ClaimPayment | None]] = {}
 
 
 def read_835_text(text: str, file: str = "") -> tuple[list[Remittance], list[Finding]]:
@@ -635,6 +644,11 @@ class _Caches:
 
 
 _BLANKS = [""] * 20
+# The reader builds these once or more per claim; see ``rehabill.x12.fastbuild``.
+_new_line = positional_builder(ServiceLine)
+_new_claim = positional_builder(ClaimPayment)
+_new_person = positional_builder(Person)
+_new_ref = positional_builder(RefId)
 
 
 class _LineBuilder:
@@ -663,10 +677,10 @@ class _LineBuilder:
         self.remarks: list[Remark] = []
 
     def build(self) -> ServiceLine:
-        return ServiceLine(self.procedure, self.charge, self.paid, self.revenue, self.units,
-                           self.original, self.original_units, tuple(self.dates),
-                           tuple(self.adjustments), tuple(self.refs), tuple(self.amounts),
-                           tuple(self.quantities), tuple(self.remarks), self.number)
+        return _new_line(self.procedure, self.charge, self.paid, self.revenue, self.units,
+                         self.original, self.original_units, tuple(self.dates),
+                         tuple(self.adjustments), tuple(self.refs), tuple(self.amounts),
+                         tuple(self.quantities), tuple(self.remarks), self.number)
 
 
 class _ClaimBuilder:
@@ -697,11 +711,11 @@ class _ClaimBuilder:
 
     def build(self) -> ClaimPayment:
         p = self.raw
-        return ClaimPayment(p[1], p[2], self.charge, self.paid, self.responsibility, p[6], p[7],
-                            _trim(tuple(p[8:])), tuple(self.adjustments), tuple(self.people),
-                            self.inpatient, self.outpatient, tuple(self.refs), tuple(self.dates),
-                            tuple(self.contacts), tuple(self.amounts), tuple(self.quantities),
-                            tuple(self.lines), self.lx, self.number)
+        return _new_claim(p[1], p[2], self.charge, self.paid, self.responsibility, p[6], p[7],
+                          _trim(tuple(p[8:])), tuple(self.adjustments), tuple(self.people),
+                          self.inpatient, self.outpatient, tuple(self.refs), tuple(self.dates),
+                          tuple(self.contacts), tuple(self.amounts), tuple(self.quantities),
+                          tuple(self.lines), self.lx, self.number)
 
 
 class _PartyBuilder:
@@ -744,10 +758,15 @@ class _Reader:
     def __init__(self, delimiters: Delimiters, file: str, *, keep_claims: bool,
                  caches: _Caches | None = None) -> None:
         self.d = delimiters
+        self.el = delimiters.element
         self.file = file
         self.keep = keep_claims
         self.caches = caches or _Caches()
         self.caches.trim()
+        self.amounts = self.caches.amounts
+        self.date_refs = self.caches.dates
+        self.cas_values = self.caches.cas
+        self.amount_refs = self.caches.amts
         self.findings: list[Finding] = []
         self.st: Segment | None = None
         self.payment: Payment | None = None
@@ -769,7 +788,7 @@ class _Reader:
         self.claim_count = 0
         self.total_paid = ZERO
         self.total_plb = ZERO
-        self.handlers: dict[str, Callable[[str, list[str], int], ClaimPayment | None]] = {
+        self.handlers: dict[str, Callable[[str, int], ClaimPayment | None]] = {
             "BPR": self._bpr, "TRN": self._trn, "CUR": self._cur, "REF": self._ref,
             "DTM": self._dtm, "N1": self._n1, "N3": self._n3, "N4": self._n4, "PER": self._per,
             "RDM": self._ignore, "LX": self._lx, "TS3": self._ts, "TS2": self._ts,
@@ -777,6 +796,10 @@ class _Reader:
             "MOA": self._moa, "AMT": self._amt, "QTY": self._qty, "SVC": self._svc,
             "LQ": self._lq, "PLB": self._plb,
         }
+        # The same handlers keyed by the segment's first characters up to and including the
+        # first element separator ("CLP*", "LQ*"): ``_Stream.run`` finds a segment's handler
+        # with one slice and one lookup, without splitting it first.
+        self.fast = {sid + self.el: handler for sid, handler in self.handlers.items()}
 
     # ------------------------------------------------------------------ plumbing
 
@@ -831,7 +854,8 @@ class _Reader:
             claim.patient += line.patient
 
     def _close_claim(self) -> ClaimPayment | None:
-        self._close_line()
+        if self.line is not None:
+            self._close_line()
         claim = self.claim
         if claim is None:
             return None
@@ -863,18 +887,16 @@ class _Reader:
             self._find("not_835", f"ST01 is {st.get(1)!r}, not 835.", ["ST"], st.number, 1,
                        "Read this transaction with the reader for its own type.")
 
-    def feed(self, raw: str, p: list[str], number: int) -> ClaimPayment | None:
-        """Take one body segment; return a claim when this segment closed one."""
+    def feed(self, p: list[str], number: int) -> ClaimPayment | None:
+        """Take one body segment as split; return a claim when this segment closed one."""
+        p[0] = p[0].strip()
         handler = self.handlers.get(p[0])
         if handler is None:
-            p[0] = p[0].strip()
-            handler = self.handlers.get(p[0])
-            if handler is None:
-                self._find("unknown_segment", f"Segment {p[0]!r} is not part of an 835.", p,
-                           number, None, "Check the file; the segment was skipped.",
-                           Severity.WARNING)
-                return None
-        return handler(raw, p, number)
+            self._find("unknown_segment", f"Segment {p[0]!r} is not part of an 835.", p,
+                       number, None, "Check the file; the segment was skipped.",
+                       Severity.WARNING)
+            return None
+        return handler(self.el.join(p), number)
 
     def drain(self, se: Segment | None) -> Iterator[ClaimPayment | Remittance]:
         """The last claim (if one is open), then the payment."""
@@ -920,28 +942,31 @@ class _Reader:
 
     # ------------------------------------------------------------------ header
 
-    def _ignore(self, raw: str, p: list[str], n: int) -> None:
+    def _ignore(self, raw: str, n: int) -> None:
         return None
 
-    def _bpr(self, raw: str, p: list[str], n: int) -> None:
+    def _bpr(self, raw: str, n: int) -> None:
+        p = raw.split(self.el)
         _pad(p, 17)
         amount = self._amount(p, n, 2) or ZERO
         self.payment = Payment(p[1], amount, p[3], p[4], p[5], _trim(tuple(p[6:16])), p[16])
         self.payment_number = n
 
-    def _trn(self, raw: str, p: list[str], n: int) -> None:
+    def _trn(self, raw: str, n: int) -> None:
+        p = raw.split(self.el)
         _pad(p, 5)
         if not p[2]:
             self._find("missing_element", "TRN02 (check or EFT trace number) is empty.", p, n,
                        2, "Ask the payer for the trace number.")
         self.trace = Trace(p[1], p[2], p[3], p[4])
 
-    def _cur(self, raw: str, p: list[str], n: int) -> None:
+    def _cur(self, raw: str, n: int) -> None:
+        p = raw.split(self.el)
         self.currency = _trim(tuple(p[1:]))
 
-    def _ref(self, raw: str, p: list[str], n: int) -> None:
-        _pad(p, 3)
-        ref = RefId(p[1], p[2])
+    def _ref(self, raw: str, n: int) -> None:
+        p = raw.split(self.el)
+        ref = _new_ref(p[1], p[2]) if len(p) > 2 else RefId(*_pad(p, 3)[1:3])
         if self.line is not None:
             self.line.refs.append(ref)
         elif self.claim is not None:
@@ -951,10 +976,10 @@ class _Reader:
         else:
             self.refs.append(ref)
 
-    def _dtm(self, raw: str, p: list[str], n: int) -> None:
-        ref = self.caches.dates.get(raw)
+    def _dtm(self, raw: str, n: int) -> None:
+        ref = self.date_refs.get(raw)
         if ref is None:
-            _pad(p, 3)
+            p = _pad(raw.split(self.el), 3)
             value = p[2]
             ref = DateRef(p[1], value)
             if len(value) == 8 and value.isascii() and value.isdigit():
@@ -969,7 +994,8 @@ class _Reader:
         else:
             self.dates.append(ref)
 
-    def _n1(self, raw: str, p: list[str], n: int) -> None:
+    def _n1(self, raw: str, n: int) -> None:
+        p = raw.split(self.el)
         party = _PartyBuilder(_pad(p, 5))
         if party.entity == "PR":
             self.payer = party
@@ -981,33 +1007,38 @@ class _Reader:
                        Severity.WARNING)
         self.party = party
 
-    def _n3(self, raw: str, p: list[str], n: int) -> None:
+    def _n3(self, raw: str, n: int) -> None:
         if self.party is None:
-            self._misplaced(p, n)
+            self._misplaced(raw, n)
             return
+        p = raw.split(self.el)
         self.party.address = _trim(tuple(p[1:3]))
 
-    def _n4(self, raw: str, p: list[str], n: int) -> None:
+    def _n4(self, raw: str, n: int) -> None:
         if self.party is None:
-            self._misplaced(p, n)
+            self._misplaced(raw, n)
             return
+        p = raw.split(self.el)
         _pad(p, 5)
         self.party.city, self.party.state, self.party.zip, self.party.country = p[1:5]
 
-    def _per(self, raw: str, p: list[str], n: int) -> None:
+    def _per(self, raw: str, n: int) -> None:
+        p = raw.split(self.el)
         contact = _trim(tuple(p[1:]))
         if self.claim is not None:
             self.claim.contacts.append(contact)
         elif self.party is not None:
             self.party.contacts.append(contact)
         else:
-            self._misplaced(p, n)
+            self._misplaced(raw, n)
 
-    def _misplaced(self, p: list[str], n: int) -> None:
+    def _misplaced(self, raw: str, n: int) -> None:
+        p = raw.split(self.el)
         self._find("misplaced_segment", f"Segment {p[0]} is out of place here.", p, n, None,
                    "Check the loop structure; the segment was skipped.", Severity.WARNING)
 
-    def _lx(self, raw: str, p: list[str], n: int) -> ClaimPayment | None:
+    def _lx(self, raw: str, n: int) -> ClaimPayment | None:
+        p = raw.split(self.el)
         closed = self._close_claim()
         self.party = None
         if self.lx or self.summaries:
@@ -1016,38 +1047,46 @@ class _Reader:
         self.summaries = []
         return closed
 
-    def _ts(self, raw: str, p: list[str], n: int) -> None:
+    def _ts(self, raw: str, n: int) -> None:
         if self.claim is not None or not self.lx:
-            self._misplaced(p, n)
+            self._misplaced(raw, n)
             return
+        p = raw.split(self.el)
         self.summaries.append((p[0], *_trim(tuple(p[1:]))))
 
     # ------------------------------------------------------------------ claims
 
-    def _clp(self, raw: str, p: list[str], n: int) -> ClaimPayment | None:
-        closed = self._close_claim()
+    def _clp(self, raw: str, n: int) -> ClaimPayment | None:
+        p = raw.split(self.el)
+        closed = self._close_claim() if self.claim is not None else None
         self.party = None
-        _pad(p, 8)
+        if len(p) < 8:
+            _pad(p, 8)
         if not p[1]:
             self._find("missing_element", "CLP01 (our patient control number) is empty.", p, n,
                        1, "The claim cannot be matched; it goes to suspense.")
         if p[2] not in CLAIM_STATUSES:
             self._find("bad_claim_status", f"CLP02 is {p[2]!r}, not a claim status code.", p,
                        n, 2, "Ask the payer what the claim's status is.")
-        charge = self._amount(p, n, 3) or ZERO
-        paid = self._amount(p, n, 4) or ZERO
-        responsibility = self._amount(p, n, 5, required=False)
+        # A cache hit first (nearly every amount repeats); ``_amount`` reads and checks a new
+        # one. ``or ZERO`` as ``_amount``'s callers always had it.
+        get = self.amounts.get
+        charge = get(p[3]) or self._amount(p, n, 3) or ZERO
+        paid = get(p[4]) or self._amount(p, n, 4) or ZERO
+        responsibility = get(p[5])
+        if responsibility is None and p[5]:
+            responsibility = self._amount(p, n, 5, required=False)
         self.claim = _ClaimBuilder(p, n, charge, paid, responsibility, self.lx)
         return closed
 
-    def _cas(self, raw: str, p: list[str], n: int) -> None:
+    def _cas(self, raw: str, n: int) -> None:
         target = self.line if self.line is not None else self.claim
         if target is None:
-            self._misplaced(p, n)
+            self._misplaced(raw, n)
             return
-        cached = self.caches.cas.get(raw)
+        cached = self.cas_values.get(raw)
         if cached is None:
-            cached = self._parse_cas(raw, p, n)
+            cached = self._parse_cas(raw, raw.split(self.el), n)
         group, adjustments, total = cached
         target.adjustments.extend(adjustments)
         target.adjusted += total
@@ -1087,48 +1126,52 @@ class _Reader:
             self.caches.cas[raw] = result
         return result
 
-    def _nm1(self, raw: str, p: list[str], n: int) -> None:
+    def _nm1(self, raw: str, n: int) -> None:
         if self.claim is None:
-            self._misplaced(p, n)
+            self._misplaced(raw, n)
             return
-        _pad(p, 10)
-        self.claim.people.append(Person(p[1], p[2], p[3], p[4], p[5], p[7], p[8], p[9]))
+        p = raw.split(self.el)
+        if len(p) < 10:
+            _pad(p, 10)
+        self.claim.people.append(_new_person(p[1], p[2], p[3], p[4], p[5], p[7], p[8], p[9]))
 
-    def _mia(self, raw: str, p: list[str], n: int) -> None:
+    def _mia(self, raw: str, n: int) -> None:
         if self.claim is None:
-            self._misplaced(p, n)
+            self._misplaced(raw, n)
             return
+        p = raw.split(self.el)
         self.claim.inpatient = _trim(tuple(p[1:]))
 
-    def _moa(self, raw: str, p: list[str], n: int) -> None:
+    def _moa(self, raw: str, n: int) -> None:
         if self.claim is None:
-            self._misplaced(p, n)
+            self._misplaced(raw, n)
             return
+        p = raw.split(self.el)
         self.claim.outpatient = _trim(tuple(p[1:]))
 
-    def _amount_ref(self, raw: str, p: list[str], n: int) -> AmountRef:
-        value = self.caches.amts.get(raw)
+    def _amount_ref(self, raw: str, n: int) -> AmountRef:
+        value = self.amount_refs.get(raw)
         if value is None:
             before = len(self.findings)
-            _pad(p, 3)
+            p = _pad(raw.split(self.el), 3)
             value = AmountRef(p[1], self._amount(p, n, 2) or ZERO)
             if len(self.findings) == before:
                 self.caches.amts[raw] = value
         return value
 
-    def _amt(self, raw: str, p: list[str], n: int) -> None:
+    def _amt(self, raw: str, n: int) -> None:
         target = self.line if self.line is not None else self.claim
         if target is None:
-            self._misplaced(p, n)
+            self._misplaced(raw, n)
             return
-        target.amounts.append(self._amount_ref(raw, p, n))
+        target.amounts.append(self._amount_ref(raw, n))
 
-    def _qty(self, raw: str, p: list[str], n: int) -> None:
+    def _qty(self, raw: str, n: int) -> None:
         target = self.line if self.line is not None else self.claim
         if target is None:
-            self._misplaced(p, n)
+            self._misplaced(raw, n)
             return
-        target.quantities.append(self._amount_ref(raw, p, n))
+        target.quantities.append(self._amount_ref(raw, n))
 
     def _procedure(self, p: list[str], n: int, position: int) -> Procedure | None:
         value = p[position]
@@ -1148,34 +1191,43 @@ class _Reader:
         self.caches.procedures[value] = found
         return found
 
-    def _svc(self, raw: str, p: list[str], n: int) -> None:
+    def _svc(self, raw: str, n: int) -> None:
         if self.claim is None:
-            self._misplaced(p, n)
+            self._misplaced(raw, n)
             return
-        self._close_line()
-        _pad(p, 8)
-        procedure = self._procedure(p, n, 1)
+        p = raw.split(self.el)
+        if self.line is not None:
+            self._close_line()
+        if len(p) < 8:
+            _pad(p, 8)
+        procedure = self.caches.procedures.get(p[1]) or self._procedure(p, n, 1)
         if procedure is None:
             self._find("missing_element", "SVC01 (procedure) is empty.", p, n, 1,
                        "The line cannot be matched; it goes to suspense.")
             procedure = Procedure("", "")
-        self.line = _LineBuilder(n, procedure, self._amount(p, n, 2) or ZERO,
-                                 self._amount(p, n, 3) or ZERO, p[4],
-                                 self._amount(p, n, 5, required=False),
-                                 self._procedure(p, n, 6),
-                                 self._amount(p, n, 7, required=False))
+        # In element order, so findings come in the order of the elements they point at.
+        get = self.amounts.get
+        charge = get(p[2]) or self._amount(p, n, 2) or ZERO
+        paid = get(p[3]) or self._amount(p, n, 3) or ZERO
+        units = get(p[5])
+        if units is None and p[5]:
+            units = self._amount(p, n, 5, required=False)
+        self.line = _LineBuilder(n, procedure, charge, paid, p[4], units,
+                                 self._procedure(p, n, 6) if p[6] else None,
+                                 self._amount(p, n, 7, required=False) if p[7] else None)
 
-    def _lq(self, raw: str, p: list[str], n: int) -> None:
+    def _lq(self, raw: str, n: int) -> None:
         if self.line is None:
-            self._misplaced(p, n)
+            self._misplaced(raw, n)
             return
         remark = self.caches.remarks.get(raw)
         if remark is None:
-            _pad(p, 3)
+            p = _pad(raw.split(self.el), 3)
             remark = self.caches.remarks[raw] = Remark(p[1], p[2])
         self.line.remarks.append(remark)
 
-    def _plb(self, raw: str, p: list[str], n: int) -> ClaimPayment | None:
+    def _plb(self, raw: str, n: int) -> ClaimPayment | None:
+        p = raw.split(self.el)
         closed = self._close_claim()
         _pad(p, 15)
         items: list[PlbItem] = []

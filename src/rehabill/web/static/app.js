@@ -59,3 +59,23 @@
     if (preview && event.detail.target === preview) preview.setAttribute("aria-busy", "false");
   });
 })();
+
+// Bulk selection: a "select all" box and a live count, for every form with row checkboxes.
+(function () {
+  "use strict";
+  function boxes(form) {
+    return Array.prototype.slice.call(form.querySelectorAll("input[type=checkbox]:not([data-select-all])"));
+  }
+  function update(form) {
+    var n = boxes(form).filter(function (b) { return b.checked; }).length;
+    form.querySelectorAll("[data-selected-count]").forEach(function (el) { el.textContent = String(n); });
+  }
+  document.addEventListener("change", function (event) {
+    var target = event.target;
+    if (!(target instanceof HTMLInputElement) || target.type !== "checkbox" || !target.form) return;
+    if (target.hasAttribute("data-select-all")) {
+      boxes(target.form).forEach(function (b) { b.checked = target.checked; });
+    }
+    update(target.form);
+  });
+})();

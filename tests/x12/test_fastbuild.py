@@ -1,0 +1,43 @@
+"""positional_builder makes the same frozen values as the dataclass constructor."""
+
+from __future__ import annotations
+
+from dataclasses import FrozenInstanceError, dataclass
+from decimal import Decimal
+
+import pytest
+
+from rehabill.x12.fastbuild import positional_builder
+from rehabill.x12.remit835 import Procedure, ServiceLine
+
+
+@dataclass(frozen=True, slots=True)
+class _Pair:
+    left: str
+    right: tuple[int, ...] = ()
+
+
+def test_positional_builder__equals_the_constructor_and_stays_frozen() -> None:
+    build = positional_builder(_Pair)
+    built = build("a", (1, 2))
+    assert built == _Pair("a", (1, 2))
+    assert hash(built) == hash(_Pair("a", (1, 2)))
+    assert type(built) is _Pair
+    with pytest.raises(FrozenInstanceError):
+        built.left = "b"  # type: ignore[misc]
+
+
+def test_positional_builder__a_reader_value() -> None:
+    values = (Procedure("HC", "97110"), Decimal("60"), Decimal("33.60"), "", Decimal("1"), None,
+              None, (), (), (), (), (), (), 12)
+    assert positional_builder(ServiceLine)(*values) == ServiceLine(*values)
+    assert positional_builder(ServiceLine)(*values).segment == 12
+
+
+def test_positional_builder__refuses_a_class_without_slots() -> None:
+    @dataclass(frozen=True)
+    class Loose:
+        x: int
+
+    with pytest.raises(TypeError):
+        positional_builder(Loose)
