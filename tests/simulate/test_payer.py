@@ -216,3 +216,14 @@ def test_simulator__any_seed_and_rates_balance_and_post_to_zero(seed: int,
             post_payment(store, payment)
         for claim_id in {e.claim_id for e in store.entries}:
             assert store.balance(claim_id).open_balance == 0
+
+
+def test_adjudicate__never_pays_after_not_after(clinic_claims: list[Claim]) -> None:
+    # Every paid claim is reversed and corrected, which the simulator dates three weeks later.
+    rates = replace(DenialRates.none(), claim_reversal=Decimal("1"))
+    sim = PayerSimulator(replace(MEDICARE, rates=rates), seed=1)
+    today = date(2026, 11, 28)
+    answer = sim.adjudicate(clinic_claims[:20], received=today - timedelta(days=3),
+                            paid_on=today, not_after=today)
+    assert len(answer.payments) == 2
+    assert {p.payment.date for p in answer.payments} == {"20261128"}

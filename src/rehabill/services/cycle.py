@@ -47,7 +47,8 @@ def write_visit_file(visits: Sequence[Visit], path: Path) -> Path:
 
 def simulate_payers(batch_files: Sequence[Path], inbox: Path, *, seed: int = 7,
                     received: date | None = None, paid_on: date | None = None,
-                    rates: DenialRates | None = None) -> list[Path]:
+                    rates: DenialRates | None = None, not_after: date | None = None
+                    ) -> list[Path]:
     """The payers' answers to each 837P file: ``inbox/<stem>-<ST02>.999/.277/.835``.
 
     One simulator per payer carries deductibles across the files; each 837 transaction set
@@ -79,6 +80,7 @@ def simulate_payers(batch_files: Sequence[Path], inbox: Path, *, seed: int = 7,
                     profile = replace(profile, rates=rates)
                 sim = sims[payer_id] = PayerSimulator(profile, seed=seed + number)
             answer = sim.adjudicate(claims, received=received, paid_on=paid_on,
+                                    not_after=not_after,
                                     group_control_number=txn.group.get(6),
                                     set_control_number=txn.control_number)
             written.extend(write_files(answer, inbox, f"{path.stem}-{txn.control_number}",
@@ -143,7 +145,7 @@ def run_cycle(factory: Factory, visit_file: Path, *, outbox: Path, inbox: Path, 
         result.batch = billing.build_batch(factory, outbox=outbox, today=today, actor=actor)
     with stage("simulate"):
         paths = [Path(f.path) for f in result.batch.files]
-        result.inbox_files = simulate_payers(paths, inbox, seed=seed, rates=rates,
+        result.inbox_files = simulate_payers(paths, inbox, seed=seed, rates=rates, not_after=today,
                                              received=received, paid_on=paid_on)
     with stage("acknowledgments"):
         for path in result.inbox_files:

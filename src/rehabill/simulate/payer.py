@@ -182,7 +182,8 @@ class PayerSimulator:
 
     def adjudicate(self, claims: Sequence[Claim], *, received: date | None = None,
                    group_control_number: str = "1", set_control_number: str = "0001",
-                   paid_on: date | None = None) -> Adjudication:
+                   paid_on: date | None = None, not_after: date | None = None
+                   ) -> Adjudication:
         """Answer one 837P batch.
 
         Args:
@@ -191,6 +192,8 @@ class PayerSimulator:
             group_control_number: the batch's GS06 (echoed in the 999 AK1).
             set_control_number: the batch's ST02 (echoed in the 999 AK2).
             paid_on: the payment date (default: received + 14 days).
+            not_after: no payment, reversal or correction is dated later than this (a
+                simulation run "today" never pays in the future).
 
         Returns:
             The 999, the 277CA and the 835 payments.
@@ -198,6 +201,8 @@ class PayerSimulator:
         last = max((c.date_of_service for c in claims), default=date(2026, 1, 1))
         received = received or last + timedelta(days=7)
         paid_on = paid_on or received + timedelta(days=14)
+        if not_after is not None:
+            paid_on = min(paid_on, not_after)
         acks = [self._front_door(c, received) for c in claims]
         accepted = [c for c, ack in zip(claims, acks, strict=True)
                     if ack.statuses[0].category == "A2"]
@@ -209,7 +214,8 @@ class PayerSimulator:
                         (StatusCode("A1", "19", "PR", received.strftime("%Y%m%d"), "WQ",
                                     sum((c.total_charge for c in claims), ZERO)),),
                         tuple(acks))
-        return Adjudication(ack999, ack277, self._payments(accepted, received, paid_on))
+        return Adjudication(ack999, ack277,
+                            self._payments(accepted, received, paid_on, not_after))
 
     def _front_door(self, claim: Claim, received: date) -> ClaimAck:
         """277CA: reject what a payer's front-end edits reject, accept the rest."""
@@ -241,8 +247,8 @@ class PayerSimulator:
 
     # ------------------------------------------------------------------ 835
 
-    def _payments(self, claims: Sequence[Claim], received: date, paid_on: date
-                  ) -> tuple[Remittance, ...]:
+    def _payments(self, claims: Sequence[Claim], received: date, paid_on: date,
+                  not_after: date | None = None) -> tuple[Remittance, ...]:
         if not claims:
             return ()
         answers = [self.adjudicate_claim(c, received) for c in claims]
@@ -252,6 +258,8 @@ class PayerSimulator:
         if not redo:
             return (main,)
         later = paid_on + timedelta(days=21)
+        if not_after is not None:
+            later = max(min(later, not_after), paid_on)
         corrected: list[ClaimPayment] = []
         for answer, claim in redo:
             corrected += [reverse_claim(answer), self._correct(answer, claim)]
