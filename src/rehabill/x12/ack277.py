@@ -23,8 +23,9 @@ from rehabill.errors import InputError
 from rehabill.x12.envelope import (
     SegmentWriter,
     Transaction,
-    interchange_header,
+    open_interchange,
     split_transactions,
+    write_trailers,
 )
 from rehabill.x12.remit835 import Procedure
 from rehabill.x12.remit835_write import amount_text
@@ -368,19 +369,15 @@ def write_277ca(acks: Iterable[Ack277], *, sender_id: str, receiver_id: str,
     Returns:
         The file's text.
     """
-    d = delimiters or Delimiters()
-    when = created or datetime(2026, 1, 1)
-    w = SegmentWriter(d)
-    w.raw(interchange_header(sender_id=sender_id, receiver_id=receiver_id,
-                             control_number=control_number, created=when, production=False,
-                             delimiters=d))
-    w.segment("GS", "HN", sender_id, receiver_id, when.strftime("%Y%m%d"), when.strftime("%H%M"),
-              str(control_number), "X", "005010X214")
+    w = open_interchange(sender_id=sender_id, receiver_id=receiver_id,
+                         control_number=control_number, created=created or datetime(2026, 1, 1),
+                         delimiters=delimiters or Delimiters(), functional_id="HN",
+                         version="005010X214")
     sets = 0
     for sets, ack in enumerate(acks, start=1):
         _transaction(w, ack, ack.control_number or f"{sets:04d}")
-    w.segment("GE", str(sets), str(control_number))
-    w.segment("IEA", "1", f"{control_number:09d}")
+    write_trailers(w, group_control_number=control_number, transactions=sets,
+                   interchange_control_number=control_number)
     return w.text()
 
 

@@ -16,10 +16,10 @@ from datetime import datetime
 from rehabill.domain.findings import Finding, Severity
 from rehabill.errors import InputError
 from rehabill.x12.envelope import (
-    SegmentWriter,
     Transaction,
-    interchange_header,
+    open_interchange,
     split_transactions,
+    write_trailers,
 )
 from rehabill.x12.status import AckOutcome, StatusUpdate
 from rehabill.x12.tokens import Delimiters, Segment, tokenize
@@ -300,14 +300,10 @@ def write_999(acks: Iterable[Ack999], *, sender_id: str, receiver_id: str,
     Returns:
         The file's text.
     """
-    d = delimiters or Delimiters()
-    when = created or datetime(2026, 1, 1)
-    w = SegmentWriter(d)
-    w.raw(interchange_header(sender_id=sender_id, receiver_id=receiver_id,
-                             control_number=control_number, created=when, production=False,
-                             delimiters=d))
-    w.segment("GS", "FA", sender_id, receiver_id, when.strftime("%Y%m%d"), when.strftime("%H%M"),
-              str(control_number), "X", "005010X231A1")
+    w = open_interchange(sender_id=sender_id, receiver_id=receiver_id,
+                         control_number=control_number, created=created or datetime(2026, 1, 1),
+                         delimiters=delimiters or Delimiters(), functional_id="FA",
+                         version="005010X231A1")
     sets = 0
     for sets, ack in enumerate(acks, start=1):
         w.reset_count()
@@ -325,6 +321,6 @@ def write_999(acks: Iterable[Ack999], *, sender_id: str, receiver_id: str,
         w.segment("AK9", ack.group_status, str(ack.included), str(ack.received),
                   str(ack.accepted), *ack.group_codes)
         w.segment("SE", str(w.count + 1), st02)
-    w.segment("GE", str(sets), str(control_number))
-    w.segment("IEA", "1", f"{control_number:09d}")
+    write_trailers(w, group_control_number=control_number, transactions=sets,
+                   interchange_control_number=control_number)
     return w.text()

@@ -325,3 +325,21 @@ def write_trailers(writer: SegmentWriter, *, group_control_number: int, transact
     """Write GE (transaction-set count) and IEA (one functional group) trailers."""
     writer.segment("GE", str(transactions), str(group_control_number))
     writer.segment("IEA", "1", f"{interchange_control_number:09d}")
+
+
+def open_interchange(*, sender_id: str, receiver_id: str, control_number: int,
+                     created: datetime, delimiters: Delimiters, functional_id: str,
+                     version: str, production: bool = False) -> SegmentWriter:
+    """A writer holding an ISA and one GS whose group control number is the interchange's.
+
+    The shape every single-group file rehabill writes shares (999 "FA", 277CA "HN", 835 "HP");
+    close it with ``write_trailers`` after the transaction sets.
+    """
+    writer = SegmentWriter(delimiters)
+    writer.raw(interchange_header(sender_id=sender_id, receiver_id=receiver_id,
+                                  control_number=control_number, created=created,
+                                  production=production, delimiters=delimiters))
+    write_group_header(writer, functional_id=functional_id, sender_code=sender_id,
+                       receiver_code=receiver_id, control_number=control_number,
+                       created=created, version=version)
+    return writer

@@ -13,7 +13,7 @@ from collections.abc import Iterable, Iterator, Sequence
 from datetime import datetime
 from decimal import Decimal
 
-from rehabill.x12.envelope import SegmentWriter, interchange_header
+from rehabill.x12.envelope import SegmentWriter, open_interchange, write_trailers
 from rehabill.x12.remit835 import (
     Adjustment,
     AmountRef,
@@ -63,20 +63,16 @@ def iter_835_text(payments: Iterable[Remittance], *, sender_id: str = "PAYER",
                   created: datetime | None = None, production: bool = False,
                   delimiters: Delimiters | None = None) -> Iterator[str]:
     """Like ``write_835`` but yields the text claim by claim (for files of any size)."""
-    d = delimiters or Delimiters()
-    when = created or datetime(2026, 1, 1)
-    w = SegmentWriter(d)
-    w.raw(interchange_header(sender_id=sender_id, receiver_id=receiver_id,
-                             control_number=control_number, created=when,
-                             production=production, delimiters=d))
-    w.segment("GS", "HP", sender_id, receiver_id, when.strftime("%Y%m%d"),
-              when.strftime("%H%M"), str(control_number), "X", "005010X221A1")
+    w = open_interchange(sender_id=sender_id, receiver_id=receiver_id,
+                         control_number=control_number, created=created or datetime(2026, 1, 1),
+                         delimiters=delimiters or Delimiters(), functional_id="HP",
+                         version="005010X221A1", production=production)
     sets = 0
     for number, payment in enumerate(payments, start=1):
         sets += 1
         yield from _transaction(w, payment, f"{number:04d}")
-    w.segment("GE", str(sets), str(control_number))
-    w.segment("IEA", "1", f"{control_number:09d}")
+    write_trailers(w, group_control_number=control_number, transactions=sets,
+                   interchange_control_number=control_number)
     yield w.take()
 
 
