@@ -17,10 +17,13 @@ from sqlalchemy import delete, func, select
 from sqlalchemy.orm import Session
 
 from rehabill.domain.money import ZERO
+from rehabill.errors import ConflictError
 from rehabill.store.bulk import chunked, ids_in
 from rehabill.store.models import (
+    AcknowledgmentRow,
     AuditEventRow,
     AuthorizationRow,
+    BatchClaimRow,
     ClaimLineRow,
     ClaimRow,
     ClaimStatusRow,
@@ -620,3 +623,38 @@ def coverage_keys(session: Session, visit_row_ids: Sequence[int]) -> dict[int, t
              .join(PayerRow, PayerRow.id == CoverageRow.payer_id)
              .where(ids_in(VisitRow.id, list(visit_row_ids))))
     return {vid: (pid, f"{payer}:{member}") for vid, pid, payer, member in session.execute(query)}
+
+
+def reopen_held_claim(session: Session, claim_id: int) -> str | None:
+    """Delete a held claim (its lines, findings and status history) and return its visit key,
+    so the visit can be corrected and coded again; None when there is no such claim.
+
+    Only a claim that never left the practice may go: ``held`` status, no batch, nothing
+    recorded against it by a payer (acknowledgments, ledger entries, worklist items), and no
+    other claim for its visit (a held corrected claim is fixed by resubmitting), else
+    ``ConflictError``. The caller turns the visit back into a draft.
+    """
+    row = session.get(ClaimRow, claim_id)
+    if row is None:
+        return None
+    sent = (row.status != "held" or row.batch_id is not None
+            or session.scalars(select(BatchClaimRow.id)
+                               .where(BatchClaimRow.claim_id == claim_id)).first()
+            or session.scalars(select(AcknowledgmentRow.id)
+                               .where(AcknowledgmentRow.claim_id == claim_id)).first()
+            or session.scalars(select(LedgerEntryRow.id)
+                               .where(LedgerEntryRow.claim_id == claim_id)).first()
+            or session.scalars(select(WorklistItemRow.id)
+                               .where(WorklistItemRow.claim_id == claim_id)).first()
+            # a corrected claim (sequence 2+) has a sent original: the visit stays final
+            or session.scalars(select(ClaimRow.id).where(ClaimRow.visit_id == row.visit_id,
+                                                         ClaimRow.id != claim_id)).first())
+    if sent:
+        raise ConflictError("Only a held claim that was never sent can be reopened for "
+                            "correction.")
+    visit_key = session.scalars(select(VisitRow.visit_key)
+                                .where(VisitRow.id == row.visit_id)).one()
+    for table in (FindingRow, ClaimStatusRow, ClaimLineRow):
+        session.execute(delete(table).where(table.claim_id == claim_id))
+    session.execute(delete(ClaimRow).where(ClaimRow.id == claim_id))
+    return str(visit_key)

@@ -24,6 +24,7 @@ from rehabill.services import billing as services
 from rehabill.store import claims as store_claims
 from rehabill.store import facts as store_facts
 from rehabill.store import people, views
+from rehabill.store import visits as store_visits
 from rehabill.web.audit import AuditAction
 from rehabill.web.billing import (
     RowId,
@@ -180,6 +181,30 @@ def _claim_actions(router: APIRouter) -> None:
         return claim_detail_page(request, context, principal, claim_id,
                                  message="Rescrubbed with the current rules and payer policy.",
                                  facts=report_facts(report))
+
+    @router.post("/claims/{claim_id}/reopen")
+    async def reopen(request: Request, context: ContextDep, principal: Biller,
+                     claim_id: RowId) -> Response:
+        # A held claim goes away and its visit becomes a draft again: corrected in the entry
+        # form and finalized, it is coded and scrubbed anew. Sent claims are corrected by
+        # resubmission instead (the payer already has them).
+        with books(context) as session:
+            visit_key = views.reopen_held_claim(session, claim_id)
+            if visit_key is None:
+                raise NotFoundError("There is no such claim.")
+            store_visits.set_draft(session, [visit_key], True)
+            people.record_event(session, actor=principal.user.username, action="reopen",
+                                entity="claim", entity_id=str(claim_id),
+                                detail={"visit": visit_key, "was": "held"})
+        principal.audit(AuditAction.UPDATE, "claim", str(claim_id))
+        principal.audit(AuditAction.UPDATE, "visit", visit_key)
+        log.info("reopen claim=%d by=%s", claim_id, principal.user.username)
+        if principal.is_admin:
+            return RedirectResponse(f"/visits/{visit_key}/edit", status_code=303)
+        return claims_page(request, context, principal,
+                           message="The claim was removed and its visit is a draft again; "
+                                   "the therapist corrects and finalizes it, which codes and "
+                                   "scrubs it anew.")
 
     @router.post("/claims/{claim_id}/resubmit")
     async def resubmit(request: Request, context: ContextDep, principal: Biller,
