@@ -53,6 +53,7 @@ def serve(port: int) -> None:
     from pydantic import SecretStr
 
     from rehabill.web import WebSettings, create_app
+    from rehabill.web.catalog import demo_catalog  # the posted forms name its patient keys
     from rehabill.web.sql import SqlAuditSink
     from rehabill.web.users import InMemoryUserRepository, Passwords, Role, User
 
@@ -65,7 +66,7 @@ def serve(port: int) -> None:
     books = practice_books()
     app = create_app(WebSettings(secret_key=SecretStr("bench-" + "k" * 40)), users=users,
                      passwords=passwords, today=BENCH_TODAY, books=books,
-                     audit=SqlAuditSink(books))
+                     audit=SqlAuditSink(books), catalog=demo_catalog(BENCH_TODAY))
     uvicorn.run(app, host="127.0.0.1", port=port, log_level="warning", access_log=False)
 
 

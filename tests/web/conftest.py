@@ -15,6 +15,7 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from rehabill.web import WebSettings, create_app
 from rehabill.web.audit import InMemoryAuditLog
+from rehabill.web.catalog import demo_catalog
 from rehabill.web.users import InMemoryUserRepository, Passwords, Role, User
 from tests.web.books import make_books
 
@@ -55,7 +56,7 @@ def shared_books() -> sessionmaker[Session]:
 def app(audit: InMemoryAuditLog, shared_books: sessionmaker[Session]) -> FastAPI:
     users = InMemoryUserRepository((*USERS.values(), OTHER_THERAPIST))
     return create_app(settings(), users=users, audit=audit, passwords=FAST_PASSWORDS,
-                      today=TODAY, books=shared_books)
+                      today=TODAY, books=shared_books, catalog=demo_catalog(TODAY))
 
 
 @pytest.fixture

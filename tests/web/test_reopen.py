@@ -45,7 +45,7 @@ def app(books: sessionmaker[Session], visits: SqlVisitService,
         audit: InMemoryAuditLog) -> FastAPI:
     return create_app(settings(), users=InMemoryUserRepository(tuple(USERS.values())),
                       audit=audit, visits=visits, passwords=FAST_PASSWORDS, today=TODAY,
-                      books=books)
+                      books=books, catalog=demo_catalog(TODAY))
 
 
 def _finalize(app: FastAPI, **extra: str) -> str:

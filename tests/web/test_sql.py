@@ -114,7 +114,8 @@ def test_sql_app__log_in_save_and_finalize_with_audit_rows(books: sessionmaker[S
     users.add(_user("ana", npi="1467560003"))
     app = create_app(settings(), users=users, audit=SqlAuditSink(books),
                      visits=SqlVisitService(books, demo_catalog(TODAY)),
-                     passwords=FAST_PASSWORDS, today=TODAY, books=books)
+                     catalog=demo_catalog(TODAY), passwords=FAST_PASSWORDS, today=TODAY,
+                     books=books)
     with TestClient(app) as client:
         csrf = login(client, "ana")
         saved = client.post("/visits", data={**visit_form(csrf), "action": "finalize"},

@@ -210,7 +210,7 @@ def serve(factory: sessionmaker[Session], port: int, *, outbox: Path | None = No
     from rehabill.reference import load
     from rehabill.services.scrubbing import default_settings, live_scrubber
     from rehabill.web import WebSettings, create_app
-    from rehabill.web.catalog import demo_catalog
+    from rehabill.web.app import default_catalog
     from rehabill.web.entry import entry_checks
     from rehabill.web.sql import SqlAuditSink, SqlUserRepository, SqlVisitService
 
@@ -221,7 +221,7 @@ def serve(factory: sessionmaker[Session], port: int, *, outbox: Path | None = No
     def scrubber(visit: Visit, result: CodingResult) -> tuple[Finding, ...]:
         return (*entry(visit, result), *rules(visit, result))
 
-    catalog = demo_catalog(date.today())
+    catalog = default_catalog(settings, factory, None)  # the demo practice's patients
     web = create_app(settings, users=SqlUserRepository(factory), audit=SqlAuditSink(factory),
                      scrubber=scrubber, coding_options=options_for, catalog=catalog,
                      visits=SqlVisitService(factory, catalog), books=factory, outbox=outbox)

@@ -32,7 +32,7 @@ def register(app: typer.Typer) -> None:
         from rehabill.settings import Settings
         from rehabill.store import make_engine, make_session_factory, migrate
         from rehabill.web import WebSettings, create_app
-        from rehabill.web.catalog import demo_catalog
+        from rehabill.web.app import default_catalog
         from rehabill.web.demo import demo_users
         from rehabill.web.entry import entry_checks
         from rehabill.web.sql import SqlAuditSink, SqlUserRepository, SqlVisitService
@@ -69,7 +69,7 @@ def register(app: typer.Typer) -> None:
         def scrubber(visit: Visit, result: CodingResult) -> tuple[Finding, ...]:
             return (*entry(visit, result), *rules(visit, result))
 
-        catalog = demo_catalog(date.today())
+        catalog = default_catalog(settings, factory, None)  # the practice's own patients
         app = create_app(settings, users=users, passwords=passwords, scrubber=scrubber,
                          coding_options=options_for, audit=SqlAuditSink(factory),
                          catalog=catalog, visits=SqlVisitService(factory, catalog),

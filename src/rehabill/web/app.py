@@ -21,7 +21,7 @@ from rehabill import __version__
 from rehabill.reference import Reference, load
 from rehabill.web import actions, api, api_billing, billing, errors, pages
 from rehabill.web.audit import AuditSink, InMemoryAuditLog
-from rehabill.web.catalog import PatientCatalog, demo_catalog
+from rehabill.web.catalog import BooksCatalog, PatientCatalog, demo_catalog
 from rehabill.web.deps import WebContext
 from rehabill.web.entry import OptionsFor, Scrubber, entry_checks, options_for_plan
 from rehabill.web.sessions import SessionCodec
@@ -75,6 +75,15 @@ def _templates() -> Jinja2Templates:
     return templates
 
 
+def default_catalog(settings: WebSettings, books: sessionmaker[Session] | None,
+                    today: date | None) -> PatientCatalog:
+    """The practice's patients from the database when there is one, else the demo practice."""
+    if books is None:
+        return demo_catalog(today or date.today())
+    return BooksCatalog(books, secret=settings.secret_key.get_secret_value(),
+                        clock=(lambda: today) if today is not None else date.today)
+
+
 def create_app(settings: WebSettings, *, users: UserRepository | None = None,
                audit: AuditSink | None = None, catalog: PatientCatalog | None = None,
                visits: VisitService | None = None, scrubber: Scrubber | None = None,
@@ -88,7 +97,8 @@ def create_app(settings: WebSettings, *, users: UserRepository | None = None,
         settings: secret key, cookie security, session length.
         users: where users live (default: an empty in-memory repository).
         audit: receives an event for every read and write of patient data.
-        catalog: patients and clinicians (default: the demo practice).
+        catalog: patients and clinicians (default: the practice's own from ``books``, or
+            the demo practice when there is no database).
         visits: stores visits (default: in memory).
         scrubber: findings for a coded visit (default: ``entry_checks``).
         coding_options: the payer's coding options for a visit (default: by plan name).
@@ -115,7 +125,7 @@ def create_app(settings: WebSettings, *, users: UserRepository | None = None,
         sessions=SessionCodec(settings.secret_key.get_secret_value(),
                               settings.session_minutes * 60),
         audit=audit if audit is not None else InMemoryAuditLog(),
-        catalog=catalog if catalog is not None else demo_catalog(today or date.today()),
+        catalog=catalog if catalog is not None else default_catalog(settings, books, today),
         visits=visits if visits is not None else InMemoryVisitService(),
         scrubber=scrubber or entry_checks(ref),
         coding_options=coding_options or options_for_plan,

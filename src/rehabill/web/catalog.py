@@ -3,15 +3,22 @@
 Visit entry picks a patient and a coverage from a ``PatientCatalog``. Patients are addressed by
 an opaque ``key`` (never a name or a record number) so URLs and logs carry nothing that
 identifies a person. ``demo_catalog`` builds a small fictional practice with
-``rehabill.testing``; the store's catalog replaces it when the lead wires the database.
+``rehabill.testing`` and serves an app without a practice database; ``BooksCatalog`` reads
+the practice's own patients, coverages, plans of care and authorizations from the database.
 """
 
 from __future__ import annotations
 
+import hashlib
+import hmac
+import threading
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import date, timedelta
 from decimal import Decimal
-from typing import Protocol
+from typing import Any, Protocol
+
+from sqlalchemy.orm import Session, sessionmaker
 
 from rehabill import testing
 from rehabill.domain.visit import (
@@ -24,6 +31,8 @@ from rehabill.domain.visit import (
     Provider,
     TherapyToDate,
 )
+from rehabill.services.uow import unit_of_work
+from rehabill.store import catalog as store_catalog
 
 
 @dataclass(frozen=True, slots=True)
@@ -145,3 +154,78 @@ def demo_catalog(today: date) -> InMemoryCatalog:
     )
     clinicians = (*testing.THERAPISTS.values(), *testing.ASSISTANTS.values())
     return InMemoryCatalog(testing.PRACTICE, patients, clinicians)
+
+
+class BooksCatalog:
+    """The practice's patients from the database (``store.catalog``), for visit entry.
+
+    Keys are keyed hashes of row ids (``pt-``/``cv-`` and 12 hex digits): stable for one
+    ``secret``, so every worker sharing the secret agrees, and they name no person. The
+    catalog is read again when the database changed (``catalog_version``, one cheap query
+    per use) or the day changed; the plan of care and authorization offered are those in
+    force today, else the newest. Before any practice is stored, the demo practice stands in
+    as billing provider (nothing can be billed then: there are no patients either).
+    """
+
+    def __init__(self, factory: sessionmaker[Session], *, secret: str,
+                 clock: Callable[[], date] = date.today) -> None:
+        self._factory = factory
+        self._secret = hashlib.sha256(b"rehabill-catalog:" + secret.encode()).digest()
+        self._clock = clock
+        self._lock = threading.Lock()
+        self._cached: tuple[Any, InMemoryCatalog] | None = None
+
+    def _key(self, kind: str, row_id: int) -> str:
+        digest = hmac.new(self._secret, f"{kind}:{row_id}".encode(), hashlib.sha256)
+        return f"{kind}-{digest.hexdigest()[:12]}"
+
+    def _current(self) -> InMemoryCatalog:
+        today = self._clock()
+        with unit_of_work(self._factory) as session:
+            version = (today, store_catalog.catalog_version(session))
+            cached = self._cached
+            if cached is not None and cached[0] == version:
+                return cached[1]
+            stored = store_catalog.load_catalog(session, today.year)
+        built = InMemoryCatalog(stored.practice or testing.PRACTICE,
+                                tuple(self._choice(p, today) for p in stored.patients),
+                                stored.clinicians)
+        with self._lock:
+            self._cached = (version, built)
+        return built
+
+    def _choice(self, stored: store_catalog.StoredPatient, today: date) -> PatientChoice:
+        poc = _in_force(stored.plans_of_care, today)
+        auth = _in_force(stored.authorizations, today)
+        number = None
+        if poc is not None:
+            number = 1 + sum(1 for d in stored.visit_dates
+                             if poc.start <= d <= poc.end and d < today)
+        return PatientChoice(
+            self._key("pt", stored.row_id), stored.patient,
+            tuple(CoverageChoice(self._key("cv", row_id), coverage)
+                  for row_id, coverage in stored.coverages),
+            stored.diagnoses, poc, auth, number, stored.therapy_to_date)
+
+    @property
+    def practice(self) -> BillingProvider:
+        """The billing provider."""
+        return self._current().practice
+
+    def patients(self) -> tuple[PatientChoice, ...]:
+        """Patients in care, sorted by name."""
+        return self._current().patients()
+
+    def patient(self, key: str) -> PatientChoice | None:
+        """The patient with ``key``, or None."""
+        return self._current().patient(key)
+
+    def clinicians(self) -> tuple[Provider, ...]:
+        """Therapists and assistants who may render services."""
+        return self._current().clinicians()
+
+
+def _in_force(periods: tuple[Any, ...], today: date) -> Any:
+    """The period (plan of care, authorization) covering today, else the newest, or None."""
+    current = next((p for p in periods if p.start <= today <= p.end), None)
+    return current if current is not None else (periods[0] if periods else None)
