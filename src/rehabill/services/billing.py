@@ -11,7 +11,7 @@ from __future__ import annotations
 import hashlib
 import os
 import tempfile
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, replace
 from datetime import date, datetime
@@ -20,7 +20,7 @@ from pathlib import Path
 
 from sqlalchemy.orm import Session, sessionmaker
 
-from rehabill.domain import Claim, ClaimStatus, Finding, Frequency, Location, Severity
+from rehabill.domain import Claim, ClaimStatus, Finding, Frequency, Location, Severity, Visit
 from rehabill.domain.findings import has_errors
 from rehabill.domain.money import ZERO, format_amount
 from rehabill.errors import ConflictError, InputError, NotFoundError, UsageError
@@ -28,13 +28,14 @@ from rehabill.forms.pdf import render_pdf
 from rehabill.ledger import post_era
 from rehabill.rules import RuleContext, ScrubSettings, scrub, scrub_visits
 from rehabill.rules.coder import coding_options
-from rehabill.rules.policy import Policy
+from rehabill.rules.policy import Policy, shipped_policies, with_override
 from rehabill.services.scrubbing import default_settings
 from rehabill.services.uow import unit_of_work
 from rehabill.store import batches as store_batches
 from rehabill.store import books, people
 from rehabill.store import claims as store_claims
 from rehabill.store import files as store_files
+from rehabill.store import views as store_views
 from rehabill.store import visits as store_visits
 from rehabill.store.bulk import CHUNK
 from rehabill.store.postings import SqlPostingStore
@@ -101,28 +102,61 @@ def scrub_stored_claims(factory: Factory, *, today: date, policy: Policy | None 
     settings = default_settings(today, policy)
     with unit_of_work(factory) as session:
         todo = store_visits.visit_ids_without_claims(session, visit_keys)
+        # an explicit policy serves every plan; otherwise each payer's chosen one, if any
+        by_payer = {} if policy is not None else payer_settings(
+            settings, store_views.payer_policies(session))
     scrubbed: list[str] = []
     held: list[str] = []
     findings: list[Finding] = []
     for start in range(0, len(todo), CHUNK):
         part = todo[start:start + CHUNK]
         with unit_of_work(factory) as session:
-            _scrub_new(session, part, settings, actor, scrubbed, held, findings)
+            _scrub_new(session, part, settings, by_payer, actor, scrubbed, held, findings)
         if on_progress is not None:
             on_progress(start + len(part), len(todo))
     coded = len(scrubbed) + len(held)
     with unit_of_work(factory) as session:
-        _scrub_drafts(session, settings, actor, scrubbed, held, findings, visit_keys)
+        _scrub_drafts(session, settings, by_payer, actor, scrubbed, held, findings, visit_keys)
     return ScrubReport(coded, tuple(scrubbed), tuple(held), tuple(findings))
 
 
 
-def _scrub_new(session: Session, part: Sequence[int], settings: ScrubSettings, actor: str,
+def payer_settings(settings: ScrubSettings, chosen: Mapping[str, str]
+                   ) -> dict[str, ScrubSettings]:
+    """Settings per payer id for the payers whose policy the practice chose (admin page).
+
+    A chosen name that is not a shipped policy (say a plan name an older import stored) is
+    ignored, so that payer's visits keep the policy of their coverage's plan.
+
+    Args:
+        settings: the run's settings (policies by plan).
+        chosen: policy names by payer id (``payers.policy``).
+
+    Returns:
+        For each payer with a known chosen policy, the settings with that policy forced.
+    """
+    book = shipped_policies()
+    named = {p.name: p for p in (*book.by_plan.values(), book.default)}
+    return {payer: replace(settings, policies=with_override(settings.policies, named[name]))
+            for payer, name in chosen.items() if name in named}
+
+
+def _scrub_new(session: Session, part: Sequence[int], settings: ScrubSettings,
+               by_payer: Mapping[str, ScrubSettings], actor: str,
                scrubbed: list[str], held: list[str], findings: list[Finding]) -> None:
     visits = store_visits.load_visits(session, part)
     row_of = {v.visit_id: row_id for row_id, v in visits.items()}
     new: list[store_claims.NewClaim] = []
-    for result in scrub_visits([visits[r] for r in part if r in visits], settings):
+    # Visits are scrubbed in groups sharing one policy (same-day checks see their group).
+    groups: dict[str, list[Visit]] = {}
+    for row_id in part:
+        if row_id in visits:
+            visit = visits[row_id]
+            payer = visit.coverage.payer_id if visit.coverage.payer_id in by_payer else ""
+            groups.setdefault(payer, []).append(visit)
+    results = [result for payer, group in groups.items()
+               for result in scrub_visits(group, by_payer.get(payer, settings))]
+    for result in results:
         found = list(result.findings)
         if result.claim is None:
             held.append(result.visit.visit_id)
@@ -140,7 +174,8 @@ def _scrub_new(session: Session, part: Sequence[int], settings: ScrubSettings, a
     store_claims.save_claims(session, new, actor=actor, stage="scrub")
 
 
-def _scrub_drafts(session: Session, settings: ScrubSettings, actor: str, scrubbed: list[str],
+def _scrub_drafts(session: Session, settings: ScrubSettings,
+                  by_payer: Mapping[str, ScrubSettings], actor: str, scrubbed: list[str],
                   held: list[str], findings: list[Finding],
                   visit_keys: Sequence[str] | None) -> None:
     ids = store_claims.claim_ids_by_status(session, ClaimStatus.DRAFT)
@@ -151,7 +186,7 @@ def _scrub_drafts(session: Session, settings: ScrubSettings, actor: str, scrubbe
     for claim_id, claim in claims.items():
         if wanted is not None and claim.visit.visit_id not in wanted:
             continue
-        found = scrub_claim(claim, settings)
+        found = scrub_claim(claim, by_payer.get(claim.visit.coverage.payer_id, settings))
         store_claims.add_findings(session, [(claim_id, f) for f in found], stage="scrub")
         findings.extend(f for f in found if f.severity is not Severity.INFO)
         (bad if has_errors(found) else good).append(claim_id)

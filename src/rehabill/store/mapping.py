@@ -105,8 +105,9 @@ def to_patient(row: PatientRow | Row[Any]) -> Patient:
 
 
 def payer_values(c: Coverage) -> Values:
-    """Columns of ``payers`` from a coverage (the plan names the payer's policy)."""
-    return {"payer_key": c.payer_id, "name": c.payer_name, "policy": c.plan}
+    """Columns of ``payers`` from a coverage. ``policy`` starts empty (scrubbed by each
+    coverage's plan) until the practice chooses one on the admin page."""
+    return {"payer_key": c.payer_id, "name": c.payer_name, "policy": ""}
 
 
 def _address_json(a: Address | None) -> dict[str, str] | None:

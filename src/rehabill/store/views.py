@@ -472,6 +472,12 @@ def payers(session: Session) -> list[PayerView]:
             for r, n in session.execute(query)]
 
 
+def payer_policies(session: Session) -> dict[str, str]:
+    """The payer policy chosen for each payer that has one, by payer id (``payers.policy``)."""
+    query = select(PayerRow.payer_key, PayerRow.policy).where(PayerRow.policy != "")
+    return {key: policy for key, policy in session.execute(query).tuples()}
+
+
 def set_payer_policy(session: Session, payer_id: int, policy: str) -> bool:
     """Name the payer policy a payer is scrubbed under; False when there is no such payer."""
     row = session.get(PayerRow, payer_id)

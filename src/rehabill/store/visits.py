@@ -43,7 +43,8 @@ PRACTICE_UPDATE = ("tax_id", "name", "taxonomy", "address_line1", "address_line2
 PROVIDER_UPDATE = ("first_name", "last_name", "credential")
 PATIENT_UPDATE = ("first_name", "last_name", "birth_date", "sex", "address_line1",
                   "address_line2", "city", "state", "zip")
-PAYER_UPDATE = ("name", "policy")
+# A payer's policy is the practice's choice (admin page); an import never overwrites it.
+PAYER_UPDATE = ("name",)
 COVERAGE_UPDATE = ("plan", "relationship", "group_number", "sequence", "subscriber")
 POC_UPDATE = ("end_date", "certified_on", "certifying_npi")
 AUTH_UPDATE = ("start_date", "end_date", "visits_approved", "visits_used", "units_approved",

@@ -272,8 +272,9 @@ def _admin_routes(router: APIRouter) -> None:
         log.info("payer policy set payer=%s policy=%s by=%s", payer_id, policy or "-",
                  principal.user.username)
         return _admin(request, context, principal,
-                      message="Payer policy saved. The scrubber still chooses the policy by each "
-                              "coverage's plan name; this setting records the practice's choice.")
+                      message="Payer policy saved. Claims for this payer are coded and scrubbed "
+                              "under it from now on (rescrub a claim not sent yet to apply it); "
+                              "\"by plan\" goes back to each coverage's plan.")
 
 
 def _admin(request: Request, context: WebContext, principal: Principal,
