@@ -116,7 +116,7 @@ def _coverages(session: Session, patient_ids: Sequence[int]
     for part in chunked(patient_ids):
         query = (select(CoverageRow, PayerRow).join(PayerRow, PayerRow.id == CoverageRow.payer_id)
                  .where(ids_in(CoverageRow.patient_id, part)).order_by(CoverageRow.id))
-        for coverage, payer in session.execute(query).tuples():
+        for coverage, payer in session.execute(query):
             out.setdefault(coverage.patient_id, []).append(
                 (coverage.id, mapping.to_coverage(coverage, payer)))
     for found in out.values():
@@ -143,7 +143,7 @@ def _visits(session: Session, patient_ids: Sequence[int]
         query = (select(VisitRow.patient_id, VisitRow.date_of_service, VisitRow.diagnoses)
                  .where(ids_in(VisitRow.patient_id, part))
                  .order_by(VisitRow.date_of_service.desc(), VisitRow.id.desc()))
-        for patient_id, day, codes in session.execute(query).tuples():
+        for patient_id, day, codes in session.execute(query):
             if patient_id not in diagnoses:
                 diagnoses[patient_id] = tuple(codes.split())
             dates.setdefault(patient_id, []).append(day)

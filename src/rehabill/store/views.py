@@ -475,7 +475,7 @@ def payers(session: Session) -> list[PayerView]:
 def payer_policies(session: Session) -> dict[str, str]:
     """The payer policy chosen for each payer that has one, by payer id (``payers.policy``)."""
     query = select(PayerRow.payer_key, PayerRow.policy).where(PayerRow.policy != "")
-    return {key: policy for key, policy in session.execute(query).tuples()}
+    return {key: policy for key, policy in session.execute(query)}
 
 
 def set_payer_policy(session: Session, payer_id: int, policy: str) -> bool:
