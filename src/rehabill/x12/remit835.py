@@ -27,6 +27,7 @@ from decimal import Decimal, InvalidOperation
 from rehabill.domain.findings import Finding, Location, Severity
 from rehabill.domain.money import ZERO, format_amount
 from rehabill.errors import InputError
+from rehabill.x12 import balance835
 from rehabill.x12.envelope import ENVELOPE_IDS, EnvelopeChecker, Transaction
 from rehabill.x12.fastbuild import positional_builder
 from rehabill.x12.tokens import Delimiters, Segment, detect_delimiters
@@ -842,11 +843,9 @@ class _Reader:
             return
         self.line = None
         if line.charge - line.paid != line.adjusted:
-            self._find("line_unbalanced",
-                       f"Line {line.procedure.code}: charge {line.charge} − paid {line.paid}"
-                       f" = {line.charge - line.paid} but its CAS adjustments sum to "
-                       f"{line.adjusted}.", ["SVC"], line.number, 2,
-                       "SVC02 − SVC03 must equal the line's CAS amounts; ask the payer.")
+            self.findings.append(balance835.line_unbalanced(
+                self.file, line.number, line.procedure.code, line.charge, line.paid,
+                line.adjusted))
         claim = self.claim
         if claim is not None:
             claim.lines.append(line.build())
@@ -862,17 +861,12 @@ class _Reader:
         self.claim = None
         built = claim.build()
         if claim.charge - claim.paid != claim.adjusted:
-            self._find("claim_unbalanced",
-                       f"Claim {built.claim_id}: charge {claim.charge} − paid {claim.paid} = "
-                       f"{claim.charge - claim.paid} but claim and line CAS sum to "
-                       f"{claim.adjusted}.", ["CLP"], claim.number, 4,
-                       "CLP03 − CLP04 must equal all CAS amounts; ask the payer.")
+            self.findings.append(balance835.claim_unbalanced(
+                self.file, claim.number, built.claim_id, claim.charge, claim.paid,
+                claim.adjusted))
         if claim.responsibility is not None and claim.patient != claim.responsibility:
-            self._find("patient_responsibility_mismatch",
-                       f"Claim {built.claim_id}: CLP05 is {claim.responsibility} but the PR "
-                       f"adjustments sum to {claim.patient}.", ["CLP"], claim.number, 5,
-                       "Bill the patient the PR adjustments; ask the payer to confirm.",
-                       Severity.WARNING)
+            self.findings.append(balance835.patient_responsibility_mismatch(
+                self.file, claim.number, built.claim_id, claim.responsibility, claim.patient))
         self.claim_count += 1
         self.total_paid += claim.paid
         if self.keep:
@@ -925,11 +919,9 @@ class _Reader:
         if self.payment is not None:
             amount = payment.amount if payment.credit_debit != "D" else -payment.amount
             if amount != expected:
-                self._find("payment_unbalanced",
-                           f"BPR02 is {payment.amount} but Σ CLP04 ({self.total_paid}) − "
-                           f"Σ PLB ({self.total_plb}) = {expected}.", ["BPR"],
-                           self.payment_number, 2,
-                           "Do not post until the payer confirms the payment amount.")
+                self.findings.append(balance835.payment_unbalanced(
+                    self.file, self.payment_number, payment.amount, self.total_paid,
+                    self.total_plb))
         return Remittance(
             control_number=st.get(2), payment=payment,
             trace=self.trace or Trace("", ""),

@@ -17,6 +17,7 @@ from decimal import Decimal, InvalidOperation
 from rehabill.domain.findings import Finding, Location, Severity
 from rehabill.domain.money import ZERO
 from rehabill.errors import InputError
+from rehabill.x12 import balance835
 from rehabill.x12.envelope import ENVELOPE_IDS, EnvelopeChecker
 from rehabill.x12.remit835 import split_pieces, too_long_finding
 from rehabill.x12.tokens import Segment, detect_delimiters
@@ -166,11 +167,8 @@ class _Scan:
             return
         self.line = None
         if line.charge - line.paid != line.adjusted:
-            self.find("line_unbalanced",
-                      f"Line {line.code}: charge {line.charge} − paid {line.paid} = "
-                      f"{line.charge - line.paid} but its CAS adjustments sum to "
-                      f"{line.adjusted}.", "SVC", line.number, 2,
-                      "SVC02 − SVC03 must equal the line's CAS amounts; ask the payer.")
+            self.findings.append(balance835.line_unbalanced(
+                self.file, line.number, line.code, line.charge, line.paid, line.adjusted))
 
     def close_claim(self) -> None:
         self.close_line()
@@ -179,17 +177,12 @@ class _Scan:
             return
         self.claim = None
         if claim.charge - claim.paid != claim.adjusted:
-            self.find("claim_unbalanced",
-                      f"Claim {claim.claim_id}: charge {claim.charge} − paid {claim.paid} = "
-                      f"{claim.charge - claim.paid} but claim and line CAS sum to "
-                      f"{claim.adjusted}.", "CLP", claim.number, 4,
-                      "CLP03 − CLP04 must equal all CAS amounts; ask the payer.")
+            self.findings.append(balance835.claim_unbalanced(
+                self.file, claim.number, claim.claim_id, claim.charge, claim.paid,
+                claim.adjusted))
         if claim.responsibility is not None and claim.patient != claim.responsibility:
-            self.find("patient_responsibility_mismatch",
-                      f"Claim {claim.claim_id}: CLP05 is {claim.responsibility} but the PR "
-                      f"adjustments sum to {claim.patient}.", "CLP", claim.number, 5,
-                      "Bill the patient the PR adjustments; ask the payer to confirm.",
-                      Severity.WARNING)
+            self.findings.append(balance835.patient_responsibility_mismatch(
+                self.file, claim.number, claim.claim_id, claim.responsibility, claim.patient))
         self.claims += 1
         self.paid += claim.paid
 
@@ -246,10 +239,8 @@ class _Scan:
         if self.amount is not None:
             signed = self.amount if self.credit else -self.amount
             if signed != expected:
-                self.find("payment_unbalanced",
-                          f"BPR02 is {self.amount} but Σ CLP04 ({self.paid}) − Σ PLB "
-                          f"({self.plb_total}) = {expected}.", "BPR", self.bpr_number, 2,
-                          "Do not post until the payer confirms the payment amount.")
+                self.findings.append(balance835.payment_unbalanced(
+                    self.file, self.bpr_number, self.amount, self.paid, self.plb_total))
         return PaymentScan(self.st.get(2), self.trace, self.payer_id, self.amount or ZERO,
                            self.claims,
                            self.paid, self.plb_total, tuple(self.findings))
