@@ -182,3 +182,32 @@ def test_cycle__facts_agree_with_a_row_by_row_fold_of_the_books(
         kind = "ot" if "GO" in modifiers.split() else "pt_slp"
         expected[(patient, kind)] += charge + co45_by_line[line_id]
     assert kx == sorted((p, k, v) for (p, k), v in expected.items())
+
+
+def _charge_and_co45(session: Session, claim_id: int) -> tuple[Decimal, Decimal]:
+    charge = session.scalar(select(ClaimRow.total_charge).where(ClaimRow.id == claim_id))
+    co45 = session.scalar(select(func.coalesce(func.sum(LedgerEntryRow.amount), 0))
+                          .where(LedgerEntryRow.claim_id == claim_id,
+                                 LedgerEntryRow.carc == "45", LedgerEntryRow.group_code == "CO"))
+    return Decimal(charge), Decimal(co45).quantize(Decimal("0.01"))
+
+
+def test_kx_totals__a_corrected_claim_replaces_and_a_void_removes_the_visit(
+        session_factory: Factory, cycle: CycleResult) -> None:
+    """Until the payer adjudicates the corrected claim, its lines count at their charge."""
+    with session_factory() as s:
+        before = sum((v for _, _, v in kx_totals(s, TODAY.year)), ZERO)
+        paid = list(s.scalars(select(ClaimRow.id).where(ClaimRow.status == "paid",
+                                                         ClaimRow.payer_claim_number != "")
+                              .order_by(ClaimRow.id)))
+        _, corrected_co45 = _charge_and_co45(s, paid[0])
+        void_charge, void_co45 = _charge_and_co45(s, paid[1])
+    assert corrected_co45 < 0 and void_co45 < 0
+    billing.resubmit_claim(session_factory, paid[0], frequency="7", actor="t", today=TODAY)
+    with session_factory() as s:
+        corrected = sum((v for _, _, v in kx_totals(s, TODAY.year)), ZERO)
+    assert corrected == before - corrected_co45  # not the visit twice
+    billing.resubmit_claim(session_factory, paid[1], frequency="8", actor="t", today=TODAY)
+    with session_factory() as s:
+        voided = sum((v for _, _, v in kx_totals(s, TODAY.year)), ZERO)
+    assert voided == corrected - (void_charge + void_co45)

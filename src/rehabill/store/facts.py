@@ -257,7 +257,9 @@ def kx_totals(session: Session, year: int) -> list[tuple[str, str, Decimal]]:
     """Each patient's allowed therapy amounts this year, PT+SLP and OT apart (KX threshold).
 
     A line's allowed amount is its charge less the payer's CO-45 contractual adjustment on it
-    (the charge itself until the line is adjudicated). GO lines count toward OT, the rest
+    (the charge itself until the line is adjudicated). Only each visit's newest claim that was
+    not held counts: a corrected claim replaces the one before it and a void (frequency 8)
+    takes the visit out. GO lines count toward OT, the rest
     toward the combined PT and SLP amount (42 CFR 410.59-410.62).
 
     Args:
@@ -272,11 +274,18 @@ def kx_totals(session: Session, year: int) -> list[tuple[str, str, Decimal]]:
             .where(entry.claim_line_id.is_not(None), entry.group_code == "CO",
                    entry.carc == "45")
             .group_by(entry.claim_line_id).subquery())
+    # a corrected (7) or void (8) claim replaces the visit's earlier ones at the payer: only
+    # each visit's newest claim that left the practice counts, and a void counts nothing
+    newest = (select(ClaimRow.visit_id.label("visit_id"),
+                     func.max(ClaimRow.sequence).label("sequence"))
+              .where(ClaimRow.status != "held").group_by(ClaimRow.visit_id).subquery())
     is_ot = (literal(" ") + line.modifiers + literal(" ")).like("% GO %")
     lines = (select(PatientRow.external_id.label("patient"),
                     case((is_ot, "ot"), else_="pt_slp").label("kind"),
                     line.charge.label("charge"), co45.c.cents.label("co45"))
              .join(ClaimRow, ClaimRow.id == line.claim_id)
+             .join(newest, and_(newest.c.visit_id == ClaimRow.visit_id,
+                                newest.c.sequence == ClaimRow.sequence))
              .join(VisitRow, VisitRow.id == ClaimRow.visit_id)
              .join(PatientRow, PatientRow.id == VisitRow.patient_id)
              .outerjoin(co45, co45.c.line_id == line.id)
