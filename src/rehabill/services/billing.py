@@ -712,14 +712,21 @@ def resubmit_claim(factory: Factory, claim_id: int, *, frequency: str = "7", act
     the payer's claim number (REF*F8); a corrected claim is scrubbed again (``scrubbed`` or
     ``held``), a void goes straight to ``scrubbed``. The original claim is closed.
 
+    A claim the clearinghouse or payer rejected at the front door (999/277CA ``rejected``)
+    never reached adjudication: "corrected" it is sent again
+    as it was first sent (same frequency, the data as the books hold it now, scrubbed again),
+    because a replacement (7) can only replace a claim the payer has (X12 837P CLM05-3; CMS
+    Pub 100-04 ch.1 §70.2.3.1, a rejected claim is not in the payer's system).
+
     Returns:
         The new claim's row id.
 
     Raises:
         NotFoundError: no such claim.
         UsageError: a frequency other than 7 or 8.
-        ConflictError: the claim was never accepted by the payer (no payer claim number) or
-            is still waiting to be sent.
+        ConflictError: the claim was never accepted by the payer (no payer claim number) and
+            was not rejected either (still waiting to be sent or answered), or a void was
+            asked for a rejected claim.
     """
     if frequency not in (Frequency.REPLACEMENT.value, Frequency.VOID.value):
         raise UsageError(f"frequency must be 7 (corrected) or 8 (void), not {frequency!r}")
@@ -728,15 +735,21 @@ def resubmit_claim(factory: Factory, claim_id: int, *, frequency: str = "7", act
         row = books.claim_for_update(session, claim_id)
         if row is None:
             raise NotFoundError(f"no claim {claim_id}")
-        if not row.payer_claim_number:
+        resend = row.status == ClaimStatus.REJECTED.value
+        if resend and frequency == Frequency.VOID.value:
+            raise ConflictError(f"claim {claim_id} ({row.claim_key}) was rejected, so the "
+                                "payer has nothing to void; correct it and send it again",
+                                location=str(claim_id))
+        if not row.payer_claim_number and not resend:
             raise ConflictError(f"claim {claim_id} ({row.claim_key}) has no payer claim "
                                 "number yet; only a claim the payer accepted can be "
-                                "corrected or voided", location=str(claim_id))
+                                "corrected or voided (a rejected claim can be sent again)",
+                                location=str(claim_id))
         old = store_claims.load_claims(session, [claim_id])[claim_id]
-        new = replace(old, frequency=Frequency(frequency),
-                      original_reference=row.payer_claim_number,
-                      claim_id_override=row.claim_key
-                      if row.claim_key != old.visit.visit_id else "")
+        claim_key = row.claim_key if row.claim_key != old.visit.visit_id else ""
+        new = replace(old, claim_id_override=claim_key) if resend else replace(
+            old, frequency=Frequency(frequency), original_reference=row.payer_claim_number,
+            claim_id_override=claim_key)
         found = scrub_claim(new, settings) if frequency == "7" else []
         status = ClaimStatus.HELD if has_errors(found) else ClaimStatus.SCRUBBED
         sequence = books.newest_sequence(session, row.visit_id) + 1
@@ -744,8 +757,10 @@ def resubmit_claim(factory: Factory, claim_id: int, *, frequency: str = "7", act
             row.visit_id, new, tuple(found), row.unit_method, sequence, status)],
             actor=actor, stage="scrub")
         new_id = ids[row.visit_id]
+        note = (f"rejected; sent again as claim {new_id}" if resend
+                else f"replaced by claim {new_id} (frequency {frequency})")
         store_claims.set_status(session, [claim_id], ClaimStatus.CLOSED, actor=actor,
-                                note=f"replaced by claim {new_id} (frequency {frequency})")
+                                note=note)
         people.record_event(session, actor=actor, action="resubmit", entity="claim",
                             entity_id=str(claim_id), detail={"new_claim": new_id,
                                                              "frequency": frequency})
