@@ -335,8 +335,36 @@ def compute(services: Sequence[Service], method: UnitMethod,
 
     Returns:
         A UnitResult whose lines list each code once without and once with CQ/CO as needed.
-        Its explanation is written when first read.
+        Its explanation is written when first read. The result is a pure function of the
+        inputs, so the same (immutable) result may be shared between calls: see ``_RESULTS``.
     """
+    key = (method, split_assistant, is_timed,
+           tuple([(s.code, s.minutes, s.assistant_minutes) for s in services]))
+    try:
+        found = _RESULTS.get(key)
+    except TypeError:  # an unhashable ``is_timed``: nothing to share
+        return _compute(services, method, is_timed, split_assistant)
+    if found is None:
+        found = _compute(services, method, is_timed, split_assistant)
+        if len(_RESULTS) >= _RESULTS_LIMIT:
+            _RESULTS.clear()
+        _RESULTS[key] = found
+    return found
+
+
+_RESULTS: dict[tuple[object, ...], UnitResult] = {}
+"""``compute``'s answers by its whole input: the method, the split, the timed-code test and each
+service's code, therapist and assistant minutes, in order (all that ``gather_minutes`` reads).
+Practices document the same few code and minute combinations over and over; the arithmetic and
+its five small objects per service then run once per combination. ``is_timed`` must be a pure
+function (the reference's ``CodeTable.is_timed`` is: the table is immutable)."""
+
+_RESULTS_LIMIT = 16384
+
+
+def _compute(services: Sequence[Service], method: UnitMethod, is_timed: Callable[[str], bool],
+             split_assistant: bool) -> UnitResult:
+    """``compute`` without the memo."""
     minutes = gather_minutes(services, is_timed)
     allocated = _allocate(minutes, method, None)
     lines = _unit_lines(minutes, allocated, split_assistant)
