@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import math
+from collections.abc import Iterable
 from dataclasses import dataclass, replace
 from datetime import date
 from decimal import Decimal
@@ -89,6 +90,25 @@ def expected_allowed(line: ClaimLine, visit: Visit, ref: Reference) -> Decimal:
                            line.has_assistant_modifier)
 
 
+def expected_allowed_total(lines: Iterable[ClaimLine], on: date, ref: Reference,
+                           start: Decimal = ZERO) -> Decimal:
+    """``start`` plus ``expected_allowed`` of every line, for a visit on ``on``.
+
+    Args:
+        lines: claim lines.
+        on: the date of service.
+        ref: the tables.
+        start: the amount to add to (its exponent shows in the sum when there are no lines).
+
+    Returns:
+        The sum.
+    """
+    year, total = on.year, start
+    for line in lines:
+        total += _allowed_amount(ref, line.code, year, line.units, line.has_assistant_modifier)
+    return total
+
+
 @lru_cache(maxsize=8192)
 def _allowed_amount(ref: Reference, code: str, year: int, units: int, assisted: bool
                     ) -> Decimal:
@@ -117,12 +137,39 @@ def code_visit(visit: Visit, *, method: UnitMethod | None = None,
     opts = options or CodingOptions.for_plan(visit.coverage.plan)
     if method is not None:
         opts = replace(opts, method=method)
+    claim, result, findings = _code(visit, ref, opts)
+    return CodingResult(claim, result, findings)
+
+
+def code_claim(visit: Visit, reference: Reference, options: CodingOptions
+               ) -> tuple[Claim, tuple[Finding, ...]]:
+    """``code_visit``'s claim and findings alone (the scrubber's coder reads nothing else).
+
+    Args:
+        visit: the documented visit.
+        reference: the tables.
+        options: the payer's coding options.
+
+    Returns:
+        The claim and coding findings, as ``code_visit`` would give them.
+    """
+    claim, _, findings = _code(visit, reference, options)
+    return claim, findings
+
+
+def _code(visit: Visit, ref: Reference, opts: CodingOptions
+          ) -> tuple[Claim, UnitResult, tuple[Finding, ...]]:
     codes = ref.codes
-    known = tuple(s for s in visit.services if s.code in codes)
-    findings = _unknown_codes(visit, ref) if len(known) != len(visit.services) else []
-    discipline = visit.discipline
+    services = visit.services
+    known = services if codes.has_all(s.code for s in services) \
+        else tuple(s for s in services if s.code in codes)
+    findings = _unknown_codes(visit, ref) if len(known) != len(services) else []
+    plan = visit.plan_of_care
+    rendering = visit.rendering_provider.credential
+    discipline = plan.discipline if plan is not None and plan.discipline is not None \
+        else rendering.discipline
     assistant = visit.assistant
-    by_assistant = visit.rendering_provider.credential.is_assistant
+    by_assistant = rendering.is_assistant
     if by_assistant or (
             assistant is not None and assistant.credential.discipline is not discipline):
         findings.extend(_assistant_findings(visit))
@@ -134,10 +181,10 @@ def code_visit(visit: Visit, *, method: UnitMethod | None = None,
     lines = _claim_lines(visit, discipline, result, ref, opts)
     lines = _add_ncci_modifiers(visit, lines, ref, opts)
     if opts.kx and lines:
-        lines, kx_notes, kx_findings = _add_kx(visit, lines, ref, opts)
+        lines, kx_notes, kx_findings = _add_kx(visit, discipline, lines, ref)
         findings.extend(kx_findings)
         result = result.with_notes(kx_notes)
-    return CodingResult(Claim(visit, lines), result, tuple(findings))
+    return Claim(visit, lines), result, tuple(findings)
 
 
 _ASSISTANT_MODIFIER = {d: modifiers.assistant_modifier(d) for d in Discipline
@@ -180,7 +227,11 @@ def _assistant_findings(visit: Visit) -> list[Finding]:
 def line_modifiers(line: UnitLine, discipline: Discipline,
                    assistant_modifiers: bool = True) -> tuple[str, ...]:
     """GP/GO/GN always; CQ/CO when the units were furnished in whole or part by an assistant."""
-    key = (discipline, line.by_assistant and assistant_modifiers)
+    return _modifiers_for(discipline, line.by_assistant and assistant_modifiers)
+
+
+def _modifiers_for(discipline: Discipline, by_assistant: bool) -> tuple[str, ...]:
+    key = (discipline, by_assistant)
     found = _LINE_MODIFIERS.get(key)
     if found is None:
         mods = [modifiers.discipline_modifier(discipline)]
@@ -204,6 +255,9 @@ def _claim_lines(visit: Visit, discipline: Discipline, result: UnitResult, ref: 
             documented.setdefault(s.code, s.charge)
     charges = _line_charges(ref, visit.date_of_service.year, opts.charge_factor)
     dos, visit_id, split = visit.date_of_service, visit.visit_id, opts.assistant_modifiers
+    # the two modifier sets a line of this visit can have: without and with the assistant's
+    plain = _modifiers_for(discipline, False)
+    assisted = _modifiers_for(discipline, split)
     out: list[ClaimLine] = []
     for unit_line in result.lines:
         units = unit_line.units
@@ -220,7 +274,7 @@ def _claim_lines(visit: Visit, discipline: Discipline, result: UnitResult, ref: 
             charge = round_cents(price * units)
         number = len(out) + 1
         out.append(ClaimLine(
-            number, code, line_modifiers(unit_line, discipline, split), units, charge, dos,
+            number, code, assisted if unit_line.by_assistant else plain, units, charge, dos,
             pointers, f"{visit_id}-{number}", unit_line.therapist_minutes,
             unit_line.assistant_minutes, unit_line.index))
     return tuple(out)
@@ -246,7 +300,10 @@ def _line_charges(ref: Reference, year: int, factor: Decimal
 
 def _add_ncci_modifiers(visit: Visit, lines: tuple[ClaimLine, ...], ref: Reference,
                         opts: CodingOptions) -> tuple[ClaimLine, ...]:
-    if not any(s.distinct is not None for s in visit.services):
+    for service in visit.services:
+        if service.distinct is not None:
+            break
+    else:
         return lines  # nothing documented distinct: no pair can take 59/X
     known = tuple(s for s in visit.services if s.code in ref.codes)
     found = modifiers.ncci_modifiers(known, ref.ncci, visit.date_of_service,
@@ -259,7 +316,7 @@ def _add_ncci_modifiers(visit: Visit, lines: tuple[ClaimLine, ...], ref: Referen
     )
 
 
-def _add_kx(visit: Visit, lines: tuple[ClaimLine, ...], ref: Reference, opts: CodingOptions
+def _add_kx(visit: Visit, discipline: Discipline, lines: tuple[ClaimLine, ...], ref: Reference
             ) -> tuple[tuple[ClaimLine, ...], tuple[str, ...], tuple[Finding, ...]]:
     found: tuple[Finding, ...] = ()
     threshold = ref.thresholds.for_date(visit.date_of_service)
@@ -274,9 +331,11 @@ def _add_kx(visit: Visit, lines: tuple[ClaimLine, ...], ref: Reference, opts: Co
             f"judged against {latest.year}'s ${latest.kx}.",
             Location(visit_id=visit.visit_id, field="date_of_service"),
             "Update rehabill's reference data, or check KX by hand."),)
-    group = visit.discipline.threshold_group
+    group = discipline.threshold_group
     before = visit.therapy_to_date.for_group(group)
-    allowed = [expected_allowed(line, visit, ref) for line in lines]
+    year = visit.date_of_service.year
+    allowed = [_allowed_amount(ref, line.code, year, line.units, line.has_assistant_modifier)
+               for line in lines]
     if before + sum(allowed, ZERO) <= threshold.kx:
         return lines, (), found
     flags = modifiers.needs_kx(before, allowed, threshold.kx)

@@ -17,7 +17,7 @@ from enum import StrEnum
 from functools import lru_cache
 from typing import NamedTuple, Protocol
 
-from rehabill.coding import expected_allowed
+from rehabill.coding.claims import expected_allowed_total
 from rehabill.domain.claim import Claim, ClaimLine
 from rehabill.domain.findings import Finding, Location, Severity
 from rehabill.domain.visit import Credential, Discipline, Mode, Visit
@@ -499,8 +499,8 @@ def _allowed(visit: Visit, units: Mapping[str, int], ctx: _Inputs) -> Decimal:
     """The claim's expected allowed amount, as coding reckons it for KX when there is a claim
     (national non-facility amount x units, 85% for CQ/CO lines); else from the billed units."""
     if ctx.claim is not None:
-        return sum((expected_allowed(line, visit, ctx.reference) for line in ctx.claim.lines),
-                   Decimal(0))
+        return expected_allowed_total(ctx.claim.lines, visit.date_of_service, ctx.reference,
+                                      Decimal(0))
     fees = ctx.reference.fees
     total = Decimal(0)
     for code, count in units.items():
