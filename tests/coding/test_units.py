@@ -185,40 +185,12 @@ minute_triples = st.lists(
     min_size=1, max_size=5)
 
 
-@given(st.lists(minute_triples, min_size=2, max_size=6), st.sampled_from(list(UnitMethod)),
-       st.booleans())
-def test_compute__memo_answers_each_input_as_a_fresh_computation(
-        runs: list[list[tuple[str, int, int]]], method: UnitMethod, split: bool) -> None:
-    # The memo is keyed on the whole input: the same codes with other minutes, another method,
-    # split or timed-code test must never get an answer computed for a different input.
-    for triples in runs + runs[::-1]:
-        services = [Service(c, t, a) for c, t, a in triples]
-        for is_timed in (REF.codes.is_timed, _all_untimed):
-            got = compute(services, method, is_timed, split_assistant=split)
-            fresh = units._compute(services, method, is_timed, split)
-            assert got == fresh
-            assert got.method is method and got.explanation == fresh.explanation
-            assert compute(services, method, is_timed, split_assistant=not split) \
-                == units._compute(services, method, is_timed, not split)
-
-
-def _all_untimed(code: str) -> bool:  # a stand-in for a second code table
-    return False
-
-
-def test_compute__an_unhashable_timed_test_is_computed_each_time() -> None:
-    class Timed:
-        __hash__ = None  # type: ignore[assignment]
-
-        def __call__(self, code: str) -> bool:
-            return True
-
-    services = [Service("97110", 20), Service("97140", 10)]
-    assert compute(services, UnitMethod.CMS, Timed()).lines \
-        == compute(services, UnitMethod.CMS, REF.codes.is_timed).lines
-
-
-def test_compute__memo_stays_bounded() -> None:
-    for minutes in range(units._RESULTS_LIMIT + 10):
-        compute([Service("97110", minutes)], UnitMethod.PER_CODE, REF.codes.is_timed)
-    assert len(units._RESULTS) <= units._RESULTS_LIMIT
+@given(minute_triples, st.sampled_from(list(UnitMethod)), st.booleans())
+def test_unit_rows__are_the_lines_of_compute(triples: list[tuple[str, int, int]],
+                                               method: UnitMethod, split: bool) -> None:
+    # Claim building reads the plain rows; they must be exactly compute()'s lines.
+    services = [Service(c, t, a) for c, t, a in triples]
+    result = compute(services, method, REF.codes.is_timed, split_assistant=split)
+    rows = units.unit_rows(services, method, REF.codes.is_timed, split)
+    assert rows == tuple(tuple(getattr(line, f) for f in line.__slots__) for line in result.lines)
+    assert result.method is method

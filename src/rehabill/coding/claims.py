@@ -8,9 +8,10 @@ from dataclasses import dataclass, replace
 from datetime import date
 from decimal import Decimal
 from functools import lru_cache
+from typing import cast
 
 from rehabill.coding import modifiers
-from rehabill.coding.units import UnitLine, UnitMethod, UnitResult, compute
+from rehabill.coding.units import UnitLine, UnitMethod, UnitResult, UnitRow, compute, unit_rows
 from rehabill.domain.claim import Claim, ClaimLine
 from rehabill.domain.findings import Finding, Location, Severity
 from rehabill.domain.money import ZERO, round_cents
@@ -137,8 +138,8 @@ def code_visit(visit: Visit, *, method: UnitMethod | None = None,
     opts = options or CodingOptions.for_plan(visit.coverage.plan)
     if method is not None:
         opts = replace(opts, method=method)
-    claim, result, findings = _code(visit, ref, opts)
-    return CodingResult(claim, result, findings)
+    claim, result, findings = _code(visit, ref, opts, explain=True)
+    return CodingResult(claim, cast(UnitResult, result), findings)
 
 
 def code_claim(visit: Visit, reference: Reference, options: CodingOptions
@@ -153,15 +154,16 @@ def code_claim(visit: Visit, reference: Reference, options: CodingOptions
     Returns:
         The claim and coding findings, as ``code_visit`` would give them.
     """
-    claim, _, findings = _code(visit, reference, options)
+    claim, _, findings = _code(visit, reference, options, explain=False)
     return claim, findings
 
 
-def _code(visit: Visit, ref: Reference, opts: CodingOptions
-          ) -> tuple[Claim, UnitResult, tuple[Finding, ...]]:
+def _code(visit: Visit, ref: Reference, opts: CodingOptions, *, explain: bool
+          ) -> tuple[Claim, UnitResult | None, tuple[Finding, ...]]:
+    """Code ``visit``; the unit result (with its explanation) is built only when ``explain``."""
     codes = ref.codes
     services = visit.services
-    known = services if codes.has_all(s.code for s in services) \
+    known = services if codes.has_all([s.code for s in services]) \
         else tuple(s for s in services if s.code in codes)
     findings = _unknown_codes(visit, ref) if len(known) != len(services) else []
     plan = visit.plan_of_care
@@ -177,13 +179,16 @@ def _code(visit: Visit, ref: Reference, opts: CodingOptions
         # The documented "therapist" minutes are the assistant's own.
         known = tuple(replace(s, minutes=0, assistant_minutes=s.total_minutes) for s in known)
     split = opts.assistant_modifiers and discipline in _ASSISTANT_MODIFIER
-    result = compute(known, opts.method, codes.is_timed, split_assistant=split)
-    lines = _claim_lines(visit, discipline, result, ref, opts)
+    result = compute(known, opts.method, codes.is_timed, split_assistant=split) if explain \
+        else None
+    lines = _claim_lines(visit, discipline, unit_rows(known, opts.method, codes.is_timed, split),
+                         ref, opts)
     lines = _add_ncci_modifiers(visit, lines, ref, opts)
     if opts.kx and lines:
         lines, kx_notes, kx_findings = _add_kx(visit, discipline, lines, ref)
         findings.extend(kx_findings)
-        result = result.with_notes(kx_notes)
+        if result is not None:
+            result = result.with_notes(kx_notes)
     return Claim(visit, lines), result, tuple(findings)
 
 
@@ -245,7 +250,7 @@ _LINE_MODIFIERS: dict[tuple[Discipline, bool], tuple[str, ...]] = {}
 """``line_modifiers`` by (discipline, with CQ/CO): six answers, worked out once each."""
 
 
-def _claim_lines(visit: Visit, discipline: Discipline, result: UnitResult, ref: Reference,
+def _claim_lines(visit: Visit, discipline: Discipline, rows: Iterable[UnitRow], ref: Reference,
                  opts: CodingOptions) -> tuple[ClaimLine, ...]:
     diagnoses = len(visit.diagnoses)
     pointers = _POINTERS[diagnoses] if diagnoses < 4 else _POINTERS[4]
@@ -259,11 +264,9 @@ def _claim_lines(visit: Visit, discipline: Discipline, result: UnitResult, ref: 
     plain = _modifiers_for(discipline, False)
     assisted = _modifiers_for(discipline, split)
     out: list[ClaimLine] = []
-    for unit_line in result.lines:
-        units = unit_line.units
+    for code, units, by_assistant, therapist, assistant, index, _ in rows:
         if units <= 0:
             continue
-        code = unit_line.code
         price = documented.get(code) if documented else None
         if price is None:
             charge = charges.get((code, units))
@@ -274,9 +277,8 @@ def _claim_lines(visit: Visit, discipline: Discipline, result: UnitResult, ref: 
             charge = round_cents(price * units)
         number = len(out) + 1
         out.append(ClaimLine(
-            number, code, assisted if unit_line.by_assistant else plain, units, charge, dos,
-            pointers, f"{visit_id}-{number}", unit_line.therapist_minutes,
-            unit_line.assistant_minutes, unit_line.index))
+            number, code, assisted if by_assistant else plain, units, charge, dos, pointers,
+            f"{visit_id}-{number}", therapist, assistant, index))
     return tuple(out)
 
 

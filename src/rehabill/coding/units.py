@@ -18,6 +18,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field, replace
 from enum import StrEnum
 from functools import cached_property
+from typing import NamedTuple
 
 from rehabill.domain.visit import Service
 
@@ -32,15 +33,18 @@ class UnitMethod(StrEnum):
     PER_CODE = "per-code"
 
 
-@dataclass(frozen=True, slots=True)
-class CodeMinutes:
-    """The documented minutes of one code on one day (a code documented twice is summed)."""
+class CodeMinutes(NamedTuple):
+    """The documented minutes of one code on one day (a code documented twice is summed).
+
+    A NamedTuple rather than a frozen dataclass: the arithmetic builds one per service of every
+    visit coded and drops it at once, and a tuple is built several times faster.
+    """
 
     code: str
     therapist: int
     assistant: int
     timed: bool
-    index: int
+    position: int  # the service's index on the visit
     total: int
 
     @classmethod
@@ -335,72 +339,75 @@ def compute(services: Sequence[Service], method: UnitMethod,
 
     Returns:
         A UnitResult whose lines list each code once without and once with CQ/CO as needed.
-        Its explanation is written when first read. The result is a pure function of the
-        inputs, so the same (immutable) result may be shared between calls: see ``_RESULTS``.
+        Its explanation is written when first read.
     """
-    key = (method, split_assistant, is_timed,
-           tuple([(s.code, s.minutes, s.assistant_minutes) for s in services]))
-    try:
-        found = _RESULTS.get(key)
-    except TypeError:  # an unhashable ``is_timed``: nothing to share
-        return _compute(services, method, is_timed, split_assistant)
-    if found is None:
-        found = _compute(services, method, is_timed, split_assistant)
-        if len(_RESULTS) >= _RESULTS_LIMIT:
-            _RESULTS.clear()
-        _RESULTS[key] = found
-    return found
+    rows, total_timed, timed_codes = _arithmetic(services, method, is_timed, split_assistant)
+    total_units = 0
+    for row in rows:
+        total_units += row[1]
+    shape = tuple([(s.code, s.minutes, s.assistant_minutes) for s in services])
+    return UnitResult(method, total_timed, total_units, tuple([UnitLine(*row) for row in rows]),
+                      _Explanation(shape, timed_codes, method, split_assistant))
 
 
-_RESULTS: dict[tuple[object, ...], UnitResult] = {}
-"""``compute``'s answers by its whole input: the method, the split, the timed-code test and each
-service's code, therapist and assistant minutes, in order (all that ``gather_minutes`` reads).
-Practices document the same few code and minute combinations over and over; the arithmetic and
-its five small objects per service then run once per combination. ``is_timed`` must be a pure
-function (the reference's ``CodeTable.is_timed`` is: the table is immutable)."""
-
-_RESULTS_LIMIT = 16384
+UnitRow = tuple[str, int, bool, int, int, int, bool]
+"""A ``UnitLine`` as a plain tuple: code, units, by_assistant, therapist_minutes,
+assistant_minutes, index, timed."""
 
 
-def _compute(services: Sequence[Service], method: UnitMethod, is_timed: Callable[[str], bool],
-             split_assistant: bool) -> UnitResult:
-    """``compute`` without the memo."""
+def unit_rows(services: Sequence[Service], method: UnitMethod,
+              is_timed: Callable[[str], bool], split_assistant: bool = True
+              ) -> tuple[UnitRow, ...]:
+    """``compute``'s lines as plain tuples (what claim building reads), without the result.
+
+    Args:
+        services: the documented services.
+        method: CMS total-time or per-code.
+        is_timed: True for 15-minute timed codes.
+        split_assistant: as for ``compute``.
+
+    Returns:
+        One row per ``UnitLine`` of ``compute(...).lines``, in the same order.
+    """
+    return _arithmetic(services, method, is_timed, split_assistant)[0]
+
+
+_Answer = tuple[tuple[UnitRow, ...], int, tuple[str, ...]]
+"""Rows, total timed minutes, and the timed codes among the services (for the explanation)."""
+
+
+def _arithmetic(services: Sequence[Service], method: UnitMethod,
+                is_timed: Callable[[str], bool], split_assistant: bool) -> _Answer:
     minutes = gather_minutes(services, is_timed)
     allocated = _allocate(minutes, method, None)
-    lines = _unit_lines(minutes, allocated, split_assistant)
-    total_timed = total_units = 0
+    total_timed = 0
     for m in minutes:
         if m.timed:
             total_timed += m.total
-    for line in lines:
-        total_units += line.units
-    return UnitResult(method, total_timed, total_units, lines,
-                      _Explanation(minutes, method, split_assistant))
+    return (_unit_rows(minutes, allocated, split_assistant), total_timed,
+            tuple([m.code for m in minutes if m.timed]))
 
 
-def _unit_lines(minutes: Sequence[CodeMinutes], allocated: dict[str, int],
-                split_assistant: bool) -> tuple[UnitLine, ...]:
-    lines: list[UnitLine] = []
+def _unit_rows(minutes: Sequence[CodeMinutes], allocated: dict[str, int],
+               split_assistant: bool) -> tuple[UnitRow, ...]:
+    rows: list[UnitRow] = []
     for m in minutes:
         if not m.timed:
             by_assistant = split_assistant and m.assistant > 0 \
                 and is_assistant_over_de_minimis(m)
-            lines.append(UnitLine(m.code, 1, by_assistant, m.therapist, m.assistant, m.index,
-                                  False))
+            rows.append((m.code, 1, by_assistant, m.therapist, m.assistant, m.position, False))
             continue
         units = allocated.get(m.code, 0)
         if not split_assistant:
             if units:
-                lines.append(UnitLine(m.code, units, False, m.therapist, m.assistant, m.index,
-                                      True))
+                rows.append((m.code, units, False, m.therapist, m.assistant, m.position, True))
             continue
         plain, assisted, _ = _split(m, units, False)
         if plain:
-            lines.append(UnitLine(m.code, plain, False, m.therapist, m.assistant, m.index, True))
+            rows.append((m.code, plain, False, m.therapist, m.assistant, m.position, True))
         if assisted:
-            lines.append(UnitLine(m.code, assisted, True, m.therapist, m.assistant, m.index,
-                                  True))
-    return tuple(lines)
+            rows.append((m.code, assisted, True, m.therapist, m.assistant, m.position, True))
+    return tuple(rows)
 
 
 @dataclass(frozen=True, slots=True)
@@ -416,16 +423,22 @@ class _Joined:
 
 @dataclass(frozen=True, slots=True)
 class _Explanation:
-    """Writes ``compute``'s explanation from its inputs when it is first read."""
+    """Writes ``compute``'s explanation from its inputs when it is first read: each service's
+    (code, therapist minutes, assistant minutes), the timed codes among them, the method and
+    the split (plain values, so a result stays picklable)."""
 
-    minutes: tuple[CodeMinutes, ...]
+    services: tuple[tuple[str, int, int], ...]
+    timed_codes: tuple[str, ...]
     method: UnitMethod
     split_assistant: bool
 
     def __call__(self) -> tuple[str, ...]:
         notes: list[str] = []
-        allocated = _allocate(self.minutes, self.method, notes)
-        for m in self.minutes:
+        minutes = gather_minutes([Service(code, therapist, assistant)
+                                  for code, therapist, assistant in self.services],
+                                 self.timed_codes.__contains__)
+        allocated = _allocate(minutes, self.method, notes)
+        for m in minutes:
             if not m.timed:
                 by_assistant = self.split_assistant and m.assistant > 0 \
                     and is_assistant_over_de_minimis(m)
