@@ -11,7 +11,14 @@ from functools import lru_cache
 from typing import cast
 
 from rehabill.coding import modifiers
-from rehabill.coding.units import UnitLine, UnitMethod, UnitResult, UnitRow, compute, unit_rows
+from rehabill.coding.units import (
+    UnitLine,
+    UnitMethod,
+    UnitResult,
+    UnitRow,
+    compute_with_rows,
+    unit_rows,
+)
 from rehabill.domain.claim import Claim, ClaimLine
 from rehabill.domain.findings import Finding, Location, Severity
 from rehabill.domain.money import ZERO, round_cents
@@ -179,10 +186,12 @@ def _code(visit: Visit, ref: Reference, opts: CodingOptions, *, explain: bool
         # The documented "therapist" minutes are the assistant's own.
         known = tuple(replace(s, minutes=0, assistant_minutes=s.total_minutes) for s in known)
     split = opts.assistant_modifiers and discipline in _ASSISTANT_MODIFIER
-    result = compute(known, opts.method, codes.is_timed, split_assistant=split) if explain \
-        else None
-    lines = _claim_lines(visit, discipline, unit_rows(known, opts.method, codes.is_timed, split),
-                         ref, opts)
+    result: UnitResult | None = None
+    if explain:
+        result, rows = compute_with_rows(known, opts.method, codes.is_timed, split)
+    else:
+        rows = unit_rows(known, opts.method, codes.is_timed, split)
+    lines = _claim_lines(visit, discipline, rows, ref, opts)
     lines = _add_ncci_modifiers(visit, lines, ref, opts)
     if opts.kx and lines:
         lines, kx_notes, kx_findings = _add_kx(visit, discipline, lines, ref)

@@ -341,13 +341,7 @@ def compute(services: Sequence[Service], method: UnitMethod,
         A UnitResult whose lines list each code once without and once with CQ/CO as needed.
         Its explanation is written when first read.
     """
-    rows, total_timed, timed_codes = _arithmetic(services, method, is_timed, split_assistant)
-    total_units = 0
-    for row in rows:
-        total_units += row[1]
-    shape = tuple([(s.code, s.minutes, s.assistant_minutes) for s in services])
-    return UnitResult(method, total_timed, total_units, tuple([UnitLine(*row) for row in rows]),
-                      _Explanation(shape, timed_codes, method, split_assistant))
+    return compute_with_rows(services, method, is_timed, split_assistant)[0]
 
 
 UnitRow = tuple[str, int, bool, int, int, int, bool]
@@ -358,7 +352,7 @@ assistant_minutes, index, timed."""
 def unit_rows(services: Sequence[Service], method: UnitMethod,
               is_timed: Callable[[str], bool], split_assistant: bool = True
               ) -> tuple[UnitRow, ...]:
-    """``compute``'s lines as plain tuples (what claim building reads), without the result.
+    """``compute``'s lines as plain tuples (all claim building reads), without the result.
 
     Args:
         services: the documented services.
@@ -369,23 +363,24 @@ def unit_rows(services: Sequence[Service], method: UnitMethod,
     Returns:
         One row per ``UnitLine`` of ``compute(...).lines``, in the same order.
     """
-    return _arithmetic(services, method, is_timed, split_assistant)[0]
-
-
-_Answer = tuple[tuple[UnitRow, ...], int, tuple[str, ...]]
-"""Rows, total timed minutes, and the timed codes among the services (for the explanation)."""
-
-
-def _arithmetic(services: Sequence[Service], method: UnitMethod,
-                is_timed: Callable[[str], bool], split_assistant: bool) -> _Answer:
     minutes = gather_minutes(services, is_timed)
-    allocated = _allocate(minutes, method, None)
-    total_timed = 0
+    return _unit_rows(minutes, _allocate(minutes, method, None), split_assistant)
+
+
+def compute_with_rows(services: Sequence[Service], method: UnitMethod,
+                      is_timed: Callable[[str], bool], split_assistant: bool = True
+                      ) -> tuple[UnitResult, tuple[UnitRow, ...]]:
+    """``compute`` and ``unit_rows`` from one run of the arithmetic."""
+    minutes = gather_minutes(services, is_timed)
+    rows = _unit_rows(minutes, _allocate(minutes, method, None), split_assistant)
+    total_timed = total_units = 0
     for m in minutes:
         if m.timed:
             total_timed += m.total
-    return (_unit_rows(minutes, allocated, split_assistant), total_timed,
-            tuple([m.code for m in minutes if m.timed]))
+    for row in rows:
+        total_units += row[1]
+    return UnitResult(method, total_timed, total_units, tuple([UnitLine(*row) for row in rows]),
+                      _Explanation(minutes, method, split_assistant)), rows
 
 
 def _unit_rows(minutes: Sequence[CodeMinutes], allocated: dict[str, int],
@@ -423,20 +418,15 @@ class _Joined:
 
 @dataclass(frozen=True, slots=True)
 class _Explanation:
-    """Writes ``compute``'s explanation from its inputs when it is first read: each service's
-    (code, therapist minutes, assistant minutes), the timed codes among them, the method and
-    the split (plain values, so a result stays picklable)."""
+    """Writes ``compute``'s explanation from its inputs when it is first read."""
 
-    services: tuple[tuple[str, int, int], ...]
-    timed_codes: tuple[str, ...]
+    minutes: tuple[CodeMinutes, ...]
     method: UnitMethod
     split_assistant: bool
 
     def __call__(self) -> tuple[str, ...]:
         notes: list[str] = []
-        minutes = gather_minutes([Service(code, therapist, assistant)
-                                  for code, therapist, assistant in self.services],
-                                 self.timed_codes.__contains__)
+        minutes = self.minutes
         allocated = _allocate(minutes, self.method, notes)
         for m in minutes:
             if not m.timed:
