@@ -7,11 +7,13 @@ builds the domain ``Visit`` values back.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections import namedtuple
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
+from functools import cache
 from typing import Any
 
-from sqlalchemy import Row, select, update
+from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
 from rehabill.domain import Authorization, PlanOfCare, Provider, Visit
@@ -19,6 +21,7 @@ from rehabill.store import mapping
 from rehabill.store.bulk import (
     Key,
     chunked,
+    fetch,
     ids_in,
     insert_all,
     insert_new,
@@ -242,16 +245,30 @@ def visit_row_ids(session: Session, visit_keys: Sequence[str]) -> dict[str, int]
 
 
 def load_visits(session: Session, visit_ids: Sequence[int]) -> dict[int, Visit]:
-    """The domain visits for these row ids (missing ids are left out)."""
+    """The domain visits for these row ids (missing ids are left out).
+
+    One query per table and chunk, read as plain tuples (``bulk.fetch``): scrubbing reads
+    back every visit an import just stored, so this is on the cycle's hot path.
+    """
     out: dict[int, Visit] = {}
     cache = _Cache(session)
+    table = table_of(VisitRow)
+    make = _record(table)
     for part in chunked(visit_ids):
-        rows = session.execute(select(VisitRow.__table__).where(ids_in(VisitRow.id, part))).all()
+        rows = [make(r) for r in fetch(session, select(table).where(ids_in(table.c.id, part)))]
         services = _services_by_visit(session, part)
         cache.fill(rows)
         for row in rows:
             out[row.id] = cache.visit(row, services.get(row.id, ()))
     return out
+
+
+@cache
+def _record(table: Any) -> Callable[[Iterable[Any]], Any]:
+    """A tuple of ``table``'s columns made a named record (what the ``mapping.to_*`` read)."""
+    record = namedtuple(f"{table.name}_record", [c.name for c in table.columns])  # type: ignore[misc]
+    make: Callable[[Iterable[Any]], Any] = record._make
+    return make
 
 
 def _services_by_visit(session: Session, visit_ids: Sequence[int]) -> dict[int, tuple[Any, ...]]:
@@ -261,7 +278,7 @@ def _services_by_visit(session: Session, visit_ids: Sequence[int]) -> dict[int, 
     query = (select(table.c.visit_id, *columns).where(ids_in(table.c.visit_id, visit_ids))
              .order_by(table.c.visit_id, table.c.position))
     build = mapping.service_from_columns
-    for visit_id, *values in session.execute(query).all():
+    for visit_id, *values in fetch(session, query):
         grouped.setdefault(visit_id, []).append(build(*values))
     return {k: tuple(v) for k, v in grouped.items()}
 
@@ -276,11 +293,13 @@ class _Cache:
     def _load(self, name: str, table: Any, ids: set[int], build: Any) -> None:
         have = self.maps.setdefault(name, {})
         missing = sorted(i for i in ids if i is not None and i not in have)
+        make = _record(table)
         for part in chunked(missing):
-            for row in self.session.execute(select(table).where(ids_in(table.c.id, part))):
+            for values in fetch(self.session, select(table).where(ids_in(table.c.id, part))):
+                row = make(values)
                 have[row.id] = build(row)
 
-    def fill(self, rows: Sequence[Row[Any]]) -> None:
+    def fill(self, rows: Sequence[Any]) -> None:
         def ids(*columns: str) -> set[int]:
             return {getattr(r, c) for r in rows for c in columns} - {None}
 
@@ -301,7 +320,7 @@ class _Cache:
     def _get(self, name: str, row_id: int | None) -> Any:
         return None if row_id is None else self.maps[name][row_id]
 
-    def visit(self, row: Row[Any], services: tuple[Any, ...]) -> Visit:
+    def visit(self, row: Any, services: tuple[Any, ...]) -> Visit:
         coverages = self.maps.setdefault("coverage", {})
         coverage = coverages.get(row.coverage_id)
         if coverage is None:
