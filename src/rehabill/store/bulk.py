@@ -309,18 +309,18 @@ def fetch(session: Session, query: Select[Any]) -> list[tuple[Any, ...]]:
 
 def _reader(dialect: Any, kind: Any) -> Callable[[Any], Any] | None:
     """How a driver value of this column type becomes its Python value (None: as it is)."""
-    if dialect.name == "sqlite":
-        if isinstance(kind, Money):
-            return _money_value
-        if type(kind) is Date:
-            return date.fromisoformat
+    if isinstance(kind, Money):
+        return _money_value
+    if dialect.name == "sqlite" and type(kind) is Date:
+        return date.fromisoformat
     proc: Callable[[Any], Any] | None = kind.dialect_impl(dialect).result_processor(
         dialect, None)
     return proc
 
 
 def _money_value(value: Any) -> Decimal:
-    """SQLite's integer or double back to a cent-exact ``Decimal`` (as ``types.Money``)."""
+    """A stored amount as a cent-exact ``Decimal`` (as ``types.Money`` reads it): PostgreSQL
+    gives a ``Decimal``, SQLite an integer or a double."""
     if isinstance(value, float):
         return Decimal(repr(value)).quantize(CENT)
     return Decimal(value).quantize(CENT)
