@@ -23,7 +23,7 @@ from operator import itemgetter
 from typing import Any, cast
 
 from psycopg.types.json import Json
-from sqlalchemy import JSON, Column, ColumnElement, Date, Select, Table, bindparam
+from sqlalchemy import JSON, Column, ColumnElement, Date, Select, Table, any_, bindparam
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import DeclarativeBase, Session
 
@@ -51,6 +51,18 @@ def ids_in(column: Any, ids: Sequence[int]) -> ColumnElement[bool]:
     return cast(ColumnElement[bool], column.in_(
         bindparam(f"ids_{column.key}", [int(i) for i in ids], expanding=True,
                   literal_execute=True)))
+
+
+def texts_in(session: Session, column: Any, texts: Sequence[str]) -> ColumnElement[bool]:
+    """``column IN (...)`` for text keys, as one array parameter on PostgreSQL.
+
+    ``= ANY(%s)`` sends the keys as one value, where thousands of placeholders would cost
+    psycopg more to parse than the query costs to run; SQLite gets a plain ``IN``.
+    """
+    if session.get_bind().dialect.name == "postgresql":
+        keys = bindparam(f"keys_{column.key}", list(texts), type_=postgresql.ARRAY(column.type))
+        return cast(ColumnElement[bool], column == any_(keys))
+    return cast(ColumnElement[bool], column.in_(list(texts)))
 
 
 def table_of(model: type[DeclarativeBase]) -> Table:
@@ -206,9 +218,13 @@ def _cells(dialect: Any, columns: list[Column[Any]], rows: Sequence[Values]
             continue
         name = c.name
         values = [row[name] for row in rows]
-        if convert is not None:
-            values = [None if v is None else convert(v) for v in values]
-        out.append(values)
+        first = values[0]
+        if convert is None:
+            out.append(values)
+        elif all(v is first for v in values):  # one value for all (a timestamp): convert once
+            out.append([None if first is None else convert(first)] * count)
+        else:
+            out.append([None if v is None else convert(v) for v in values])
     return list(zip(*out, strict=True))
 
 

@@ -26,6 +26,7 @@ from rehabill.store.bulk import (
     insert_all,
     insert_new,
     table_of,
+    texts_in,
     upsert,
 )
 from rehabill.store.models import (
@@ -67,7 +68,7 @@ def stored_visit_keys(session: Session, keys: Sequence[str]) -> set[str]:
     found: set[str] = set()
     for part in chunked(keys):
         found.update(session.scalars(select(VisitRow.visit_key)
-                                     .where(VisitRow.visit_key.in_(part))))
+                                     .where(texts_in(session, VisitRow.visit_key, part))))
     return found
 
 
@@ -224,7 +225,7 @@ def visit_ids_without_claims(session: Session, visit_keys: Sequence[str] | None 
         return list(session.scalars(query))
     out: list[int] = []
     for part in chunked(visit_keys):
-        out.extend(session.scalars(query.where(VisitRow.visit_key.in_(part))))
+        out.extend(session.scalars(query.where(texts_in(session, VisitRow.visit_key, part))))
     return sorted(out)
 
 
@@ -240,7 +241,8 @@ def visit_row_ids(session: Session, visit_keys: Sequence[str]) -> dict[str, int]
     out: dict[str, int] = {}
     for part in chunked(visit_keys):
         out.update({k: v for k, v in session.execute(
-            select(VisitRow.visit_key, VisitRow.id).where(VisitRow.visit_key.in_(part)))})
+            select(VisitRow.visit_key, VisitRow.id)
+            .where(texts_in(session, VisitRow.visit_key, part)))})
     return out
 
 
