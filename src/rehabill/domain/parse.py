@@ -10,7 +10,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import date
 from decimal import Decimal
-from typing import Any
+from typing import Any, TypeGuard
 
 from rehabill.domain.findings import Finding, Location, Severity
 from rehabill.domain.money import parse_amount
@@ -103,7 +103,7 @@ def parse_visits(data: object) -> ParseResult:
 def parse_visit(item: object, index: int = 0) -> tuple[Visit | None, list[Finding]]:
     """Build one visit, or return None with the findings that explain why not."""
     fallback_id = f"#{index + 1}"
-    if not isinstance(item, Mapping):
+    if not _is_object(item):
         return None, [_input_finding(fallback_id, "$", "a visit must be a JSON object")]
     raw_id = item.get("visit_id")
     visit_id = str(raw_id) if isinstance(raw_id, str | int) and str(raw_id) else fallback_id
@@ -121,6 +121,11 @@ def _input_finding(visit_id: str, path: str, message: str) -> Finding:
         Location(visit_id=visit_id, field=path),
         "Correct the field in the visit file and import it again.",
     )
+
+
+def _is_object(value: object) -> TypeGuard[Mapping[str, Any]]:
+    """A JSON object (decoded JSON gives a dict; the ABC check is the slow path)."""
+    return type(value) is dict or isinstance(value, Mapping)
 
 
 def _at(base: str, key: str) -> str:
@@ -165,14 +170,14 @@ def _optional(d: Mapping[str, Any], key: str, build: Any) -> Any:
     value = d.get(key)
     if value is None:
         return None
-    if not isinstance(value, Mapping):
+    if not _is_object(value):
         raise _Bad(key, "must be an object")
     return build(value, key)
 
 
 def _obj(d: Mapping[str, Any], key: str) -> Mapping[str, Any]:
     value = d.get(key)
-    if not isinstance(value, Mapping):
+    if not _is_object(value):
         raise _Bad(key, "is missing or not an object")
     return value
 
@@ -222,7 +227,7 @@ def _int_or_none(d: Mapping[str, Any], key: str, base: str) -> int | None:
 
 
 def _address(value: object, path: str) -> Address:
-    if not isinstance(value, Mapping):
+    if not _is_object(value):
         raise _Bad(path, "must be an object with line1, city, state, zip")
     return Address(
         line1=_text(value, "line1", path),
@@ -263,7 +268,7 @@ def _coverage(d: Mapping[str, Any]) -> Coverage:
     p = "coverage"
     sub = d.get("subscriber")
     subscriber = None
-    if isinstance(sub, Mapping):
+    if _is_object(sub):
         s = "coverage.subscriber"
         address = sub.get("address")
         subscriber = Subscriber(
@@ -332,7 +337,7 @@ def _authorization(d: Mapping[str, Any], path: str) -> Authorization:
 def _therapy_to_date(value: object) -> TherapyToDate:
     if value is None:
         return TherapyToDate()
-    if not isinstance(value, Mapping):
+    if not _is_object(value):
         raise _Bad("therapy_to_date", "must be an object {\"pt_slp\": \"0.00\", \"ot\": \"0.00\"}")
     return TherapyToDate(
         pt_slp=_amount(value, "pt_slp", "therapy_to_date") or Decimal("0"),
@@ -356,7 +361,7 @@ _MODES = {m.value: m for m in Mode}
 
 def _service(value: object, index: int) -> Service:
     path = f"services[{index}]"
-    if not isinstance(value, Mapping):
+    if not _is_object(value):
         raise _Bad(path, "a service must be an object")
     code = _text(value, "code", path).upper()
     mode_raw = _text(value, "mode", path, default="one_on_one").lower()
