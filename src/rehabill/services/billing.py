@@ -29,6 +29,7 @@ from rehabill.ledger import post_era
 from rehabill.rules import RuleContext, ScrubSettings, scrub, scrub_visits
 from rehabill.rules.coder import coding_options
 from rehabill.rules.policy import Policy, shipped_policies, with_override
+from rehabill.services.bulkwork import collector_paused
 from rehabill.services.scrubbing import default_settings
 from rehabill.services.uow import unit_of_work
 from rehabill.store import batches as store_batches
@@ -99,6 +100,13 @@ def scrub_stored_claims(factory: Factory, *, today: date, policy: Policy | None 
     Returns:
         The report: counts, held claim ids and every error or warning finding.
     """
+    with collector_paused():
+        return _scrub_stored(factory, today, policy, visit_keys, actor, on_progress)
+
+
+def _scrub_stored(factory: Factory, today: date, policy: Policy | None,
+                  visit_keys: Sequence[str] | None, actor: str,
+                  on_progress: Progress | None) -> ScrubReport:
     settings = default_settings(today, policy)
     with unit_of_work(factory) as session:
         todo = store_visits.visit_ids_without_claims(session, visit_keys)
@@ -118,7 +126,6 @@ def scrub_stored_claims(factory: Factory, *, today: date, policy: Policy | None 
     with unit_of_work(factory) as session:
         _scrub_drafts(session, settings, by_payer, actor, scrubbed, held, findings, visit_keys)
     return ScrubReport(coded, tuple(scrubbed), tuple(held), tuple(findings))
-
 
 
 def payer_settings(settings: ScrubSettings, chosen: Mapping[str, str]

@@ -90,11 +90,15 @@ def _payer_ids(session: Session, keys: set[str]) -> dict[str, int]:
 
 def add_findings(session: Session, findings: Sequence[tuple[int | None, Finding]], *,
                  stage: str, file_id: int | None = None) -> None:
-    """Store findings, each with the claim it is about (or None for a file-level finding)."""
+    """Store findings, each with the claim it is about (or None for a file-level finding).
+
+    The findings of one call share one ``created_at`` (one stage's run, like a status change).
+    """
+    now = utcnow()
     insert_all(session, FindingRow, [
         {"claim_id": claim_id, "file_id": file_id, "stage": stage, "code": f.code,
          "severity": f.severity.value, "message": f.message, "location": f.location.as_dict(),
-         "fix": f.fix, "auto_fix": f.auto_fix, "created_at": utcnow()}
+         "fix": f.fix, "auto_fix": f.auto_fix, "created_at": now}
         for claim_id, f in findings
     ])
 
