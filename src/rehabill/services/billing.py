@@ -29,6 +29,7 @@ from rehabill.ledger import post_era
 from rehabill.rules import RuleContext, ScrubSettings, scrub, scrub_visits
 from rehabill.rules.coder import coding_options
 from rehabill.rules.policy import Policy, shipped_policies, with_override
+from rehabill.services import collector
 from rehabill.services.scrubbing import default_settings
 from rehabill.services.uow import unit_of_work
 from rehabill.store import batches as store_batches
@@ -290,7 +291,7 @@ def build_batch(factory: Factory, *, outbox: Path, today: date, kind: str = "837
     """
     kind = _batch_kind(kind)
     outbox.mkdir(parents=True, exist_ok=True)
-    with unit_of_work(factory) as session:
+    with collector.paused(), unit_of_work(factory) as session:
         ready = store_claims.claim_ids_by_status(session, ClaimStatus.SCRUBBED)
         chosen, skipped = _choose(session, ready, claim_ids)
         claims = store_claims.load_claims(session, chosen)

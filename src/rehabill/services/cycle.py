@@ -20,7 +20,7 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from rehabill.domain import Visit
 from rehabill.domain.serialize import visit_to_json
-from rehabill.services import billing
+from rehabill.services import billing, collector
 from rehabill.services.imports import ImportReport, import_file
 from rehabill.simulate.payer import (
     DenialRates,
@@ -57,6 +57,16 @@ def simulate_payers(batch_files: Sequence[Path], inbox: Path, *, seed: int = 7,
     Returns:
         The files written, 999s and 277CAs first, then the 835s.
     """
+    with collector.paused():
+        written = _simulate(batch_files, inbox, seed=seed, received=received, paid_on=paid_on,
+                            rates=rates, not_after=not_after)
+    order = {".999": 0, ".277": 1, ".835": 2}
+    return sorted(written, key=lambda p: (order.get(p.suffix, 3), p.name))
+
+
+def _simulate(batch_files: Sequence[Path], inbox: Path, *, seed: int, received: date | None,
+              paid_on: date | None, rates: DenialRates | None, not_after: date | None
+              ) -> list[Path]:
     sims: dict[str, PayerSimulator] = {}
     written: list[Path] = []
     for number, path in enumerate(batch_files):
@@ -85,8 +95,7 @@ def simulate_payers(batch_files: Sequence[Path], inbox: Path, *, seed: int = 7,
                                     set_control_number=txn.control_number)
             written.extend(write_files(answer, inbox, f"{path.stem}-{txn.control_number}",
                                        payer_id=payer_id, submitter_id=submitter))
-    order = {".999": 0, ".277": 1, ".835": 2}
-    return sorted(written, key=lambda p: (order.get(p.suffix, 3), p.name))
+    return written
 
 
 @dataclass(slots=True)

@@ -236,11 +236,13 @@ class SegmentWriter:
     """
 
     def __init__(self, delimiters: Delimiters | None = None) -> None:
-        self.delimiters = delimiters or Delimiters()
+        self.delimiters = d = delimiters or Delimiters()
         self._parts: list[str] = []
         self.count = 0
-        bad = self.delimiters.all()
-        self._clean = str.maketrans(dict.fromkeys(bad, " "))
+        self._clean = str.maketrans(dict.fromkeys(d.all(), " "))
+        self._element = d.element
+        self._terminator = d.segment
+        self._others = (d.component, d.repetition, d.segment)
 
     def clean(self, value: str) -> str:
         """``value`` with delimiter characters replaced by spaces."""
@@ -248,14 +250,30 @@ class SegmentWriter:
 
     def segment(self, seg_id: str, *elements: str | Sequence[str]) -> None:
         """Append one segment; a tuple or list element is a composite."""
+        sep = self._element
+        try:
+            body = sep.join(elements)  # type: ignore[arg-type]
+        except TypeError:  # a composite: the general path
+            self._parts.append(self._general(seg_id, elements))
+        else:
+            # Clean data (the usual case) joins as it is: no element holds an element
+            # separator (the count says so) nor another delimiter. Anything else is written
+            # element by element, exactly as before.
+            component, repetition, terminator = self._others
+            if (body.count(sep) != len(elements) - 1 or component in body
+                    or repetition in body or terminator in body):
+                self._parts.append(self._general(seg_id, elements))
+            else:
+                self._parts.append(f"{seg_id}{sep}{body}".rstrip(sep) + terminator)
+        self.count += 1
+
+    def _general(self, seg_id: str, elements: Sequence[str | Sequence[str]]) -> str:
         table = self._clean
         values = [e.translate(table) if isinstance(e, str) else self._composite(e)
                   for e in elements]
         while values and values[-1] == "":
             values.pop()
-        self._parts.append(self.delimiters.element.join((seg_id, *values))
-                           + self.delimiters.segment)
-        self.count += 1
+        return self._element.join((seg_id, *values)) + self._terminator
 
     def _composite(self, parts: str | Sequence[str]) -> str:
         table = self._clean
