@@ -117,7 +117,7 @@ _ELEMENT_TEXT = st.text(alphabet="AB1 *:^~|>!\n-", max_size=4)
 
 
 @pytest.mark.parametrize("d", [Delimiters(), Delimiters("|", ">", "!", "\n")])
-@given(elements=st.lists(st.one_of(_ELEMENT_TEXT, st.tuples(_ELEMENT_TEXT, _ELEMENT_TEXT)),
+@given(elements=st.lists(st.one_of(_ELEMENT_TEXT, st.lists(_ELEMENT_TEXT, max_size=4).map(tuple)),
                          max_size=6))
 @settings(max_examples=300, deadline=None)
 def test_writer__segment_matches_the_element_by_element_rule(

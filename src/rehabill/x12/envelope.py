@@ -253,8 +253,8 @@ class SegmentWriter:
         sep = self._element
         try:
             body = sep.join(elements)  # type: ignore[arg-type]
-        except TypeError:  # a composite: the general path
-            self._parts.append(self._general(seg_id, elements))
+        except TypeError:  # a composite among the elements
+            self._parts.append(self._with_composites(seg_id, elements))
         else:
             # Clean data (the usual case) joins as it is: no element holds an element
             # separator (the count says so) nor another delimiter. Anything else is written
@@ -266,6 +266,26 @@ class SegmentWriter:
             else:
                 self._parts.append(f"{seg_id}{sep}{body}".rstrip(sep) + terminator)
         self.count += 1
+
+    def _with_composites(self, seg_id: str, elements: Sequence[str | Sequence[str]]) -> str:
+        """The same fast join when the data is clean, composites joined part by part."""
+        component, repetition, terminator = self._others
+        values: list[str] = []
+        for e in elements:
+            if isinstance(e, str):
+                if component in e:
+                    return self._general(seg_id, elements)
+                values.append(e)
+            else:
+                value = component.join(e)
+                if value.count(component) != len(e) - 1:
+                    return self._general(seg_id, elements)
+                values.append(value.rstrip(component))
+        sep = self._element
+        body = sep.join(values)
+        if body.count(sep) != len(values) - 1 or repetition in body or terminator in body:
+            return self._general(seg_id, elements)
+        return f"{seg_id}{sep}{body}".rstrip(sep) + terminator
 
     def _general(self, seg_id: str, elements: Sequence[str | Sequence[str]]) -> str:
         table = self._clean
