@@ -243,6 +243,7 @@ class SegmentWriter:
         self._element = d.element
         self._terminator = d.segment
         self._others = (d.component, d.repetition, d.segment)
+        self._memo: dict[tuple[str, tuple[str | tuple[str, ...], ...]], str] = {}
 
     def clean(self, value: str) -> str:
         """``value`` with delimiter characters replaced by spaces."""
@@ -266,6 +267,20 @@ class SegmentWriter:
             else:
                 self._parts.append(f"{seg_id}{sep}{body}".rstrip(sep) + terminator)
         self.count += 1
+
+    def repeated(self, seg_id: str, *elements: str | tuple[str, ...]) -> None:
+        """``segment`` for values that recur across a file (a code's SV1, a day's DTP): the
+        text is built once per writer and appended again (composites as tuples)."""
+        key = (seg_id, elements)
+        text = self._memo.get(key)
+        if text is None:
+            if len(self._memo) >= 16384:  # a file's distinct segments must not pile up
+                self._memo.clear()
+            self.segment(seg_id, *elements)
+            self._memo[key] = self._parts[-1]
+        else:
+            self._parts.append(text)
+            self.count += 1
 
     def _with_composites(self, seg_id: str, elements: Sequence[str | Sequence[str]]) -> str:
         """The same fast join when the data is clean, composites joined part by part."""
