@@ -5,6 +5,8 @@ from __future__ import annotations
 from datetime import datetime
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from rehabill.x12.envelope import SegmentWriter, interchange_header, split_transactions
 from rehabill.x12.tokens import Delimiters, detect_delimiters, iter_segments_from_chunks, tokenize
@@ -91,3 +93,36 @@ def test_writer__delimiters_in_data_cannot_break_the_file() -> None:
     w = SegmentWriter()
     w.segment("NM1", "QC", "1", "O*BRIEN~X", "", "")
     assert w.text() == "NM1*QC*1*O BRIEN X~"
+
+
+def _reference_segment(d: Delimiters, seg_id: str, elements: tuple[object, ...]) -> str:
+    """The writer's rule spelled out element by element: delimiters in data become spaces,
+    composites join their cleaned parts, and trailing empty elements and components go."""
+    table = str.maketrans(dict.fromkeys(d.all(), " "))
+    values = []
+    for e in elements:
+        if isinstance(e, str):
+            values.append(e.translate(table))
+        else:
+            parts = [p.translate(table) for p in e]  # type: ignore[attr-defined]
+            while parts and parts[-1] == "":
+                parts.pop()
+            values.append(d.component.join(parts))
+    while values and values[-1] == "":
+        values.pop()
+    return d.element.join((seg_id, *values)) + d.segment
+
+
+_ELEMENT_TEXT = st.text(alphabet="AB1 *:^~|>!\n-", max_size=4)
+
+
+@pytest.mark.parametrize("d", [Delimiters(), Delimiters("|", ">", "!", "\n")])
+@given(elements=st.lists(st.one_of(_ELEMENT_TEXT, st.lists(_ELEMENT_TEXT, max_size=4).map(tuple)),
+                         max_size=6))
+@settings(max_examples=300, deadline=None)
+def test_writer__segment_matches_the_element_by_element_rule(
+        d: Delimiters, elements: list[object]) -> None:
+    w = SegmentWriter(d)
+    w.segment("NM1", *elements)  # type: ignore[arg-type]
+    assert w.text() == _reference_segment(d, "NM1", tuple(elements))
+    assert w.count == 1

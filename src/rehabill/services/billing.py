@@ -297,7 +297,7 @@ def build_batch(factory: Factory, *, outbox: Path, today: date, kind: str = "837
     """
     kind = _batch_kind(kind)
     outbox.mkdir(parents=True, exist_ok=True)
-    with unit_of_work(factory) as session:
+    with collector_paused(), unit_of_work(factory) as session:
         ready = store_claims.claim_ids_by_status(session, ClaimStatus.SCRUBBED)
         chosen, skipped = _choose(session, ready, claim_ids)
         claims = store_claims.load_claims(session, chosen)

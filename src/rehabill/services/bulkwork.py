@@ -1,6 +1,6 @@
 """Bulk use cases pause Python's cyclic garbage collector while they run.
 
-An import or a scrub builds hundreds of thousands of small, acyclic objects (visits, claims,
+An import, a scrub, a batch or the payer simulator builds hundreds of thousands of small, acyclic objects (visits, claims,
 rows). Each time enough of them pile up, the collector walks every live object looking for
 cycles and finds none: a fifth to a third of a clinic-month's import and scrub time went
 there. Reference counting still frees everything as usual; only cycles wait for the

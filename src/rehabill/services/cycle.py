@@ -10,6 +10,8 @@ from __future__ import annotations
 
 import json
 import multiprocessing
+import os
+import re
 import time
 from collections.abc import Callable, Iterator, Sequence
 from concurrent.futures import Future, ProcessPoolExecutor
@@ -23,6 +25,7 @@ from sqlalchemy.orm import Session, sessionmaker
 from rehabill.domain import Visit
 from rehabill.domain.serialize import visit_to_json
 from rehabill.services import billing
+from rehabill.services.bulkwork import collector_paused
 from rehabill.services.imports import ImportReport, import_file
 from rehabill.simulate.payer import (
     DenialRates,
@@ -33,7 +36,7 @@ from rehabill.simulate.payer import (
 )
 from rehabill.x12.envelope import split_transactions
 from rehabill.x12.p837_reader import read_837p
-from rehabill.x12.tokens import tokenize
+from rehabill.x12.tokens import detect_delimiters, tokenize
 
 Factory = sessionmaker[Session]
 Stage = Callable[[str], None]
@@ -47,21 +50,108 @@ def write_visit_file(visits: Sequence[Visit], path: Path) -> Path:
     return path
 
 
+#: Below this much 837P text (about 5,000 claims) the payers answer in this process: starting
+#: workers would cost more than it saves.
+PARALLEL_BYTES = 4_000_000
+
+
 def simulate_payers(batch_files: Sequence[Path], inbox: Path, *, seed: int = 7,
                     received: date | None = None, paid_on: date | None = None,
-                    rates: DenialRates | None = None, not_after: date | None = None
-                    ) -> list[Path]:
+                    rates: DenialRates | None = None, not_after: date | None = None,
+                    workers: int | None = None) -> list[Path]:
     """The payers' answers to each 837P file: ``inbox/<stem>-<ST02>.999/.277/.835``.
 
     One simulator per payer carries deductibles across the files; each 837 transaction set
-    gets its own 999 (echoing its GS06 and ST02), 277CA and 835 payments.
+    gets its own 999 (echoing its GS06 and ST02), 277CA and 835 payments. Payers that share
+    no file are answered in parallel worker processes (fork), each payer's files in their
+    order, so the answers are the same files, byte for byte, as one process writes.
+
+    Args:
+        batch_files: the 837P files, in the order they were sent.
+        inbox: where the answers go.
+        seed: the simulators' seed (a payer's simulator gets seed + its first file's index).
+        received: when the payers receive the files.
+        paid_on: when they pay.
+        rates: the random denial rates (default the simulator's).
+        not_after: nothing is dated later than this.
+        workers: processes to use (default: one per core for at least ``PARALLEL_BYTES``
+            of 837P text, else this process alone).
 
     Returns:
         The files written, 999s and 277CAs first, then the 835s.
     """
+    files = list(enumerate(batch_files))
+    options = _Options(inbox, seed, received, paid_on, rates, not_after)
+    with collector_paused():
+        if workers is None:
+            size = sum(path.stat().st_size for path in batch_files)
+            workers = (os.cpu_count() or 1) if size >= PARALLEL_BYTES else 1
+        parts = _by_payer(files) if workers > 1 else []
+        if len(parts) > 1:
+            written = _in_workers(parts, options, workers)
+        else:
+            written, _ = _simulate(files, options)
+    order = {".999": 0, ".277": 1, ".835": 2}
+    return sorted(written, key=lambda p: (order.get(p.suffix, 3), p.name))
+
+
+@dataclass(frozen=True, slots=True)
+class _Options:
+    inbox: Path
+    seed: int
+    received: date | None
+    paid_on: date | None
+    rates: DenialRates | None
+    not_after: date | None
+
+
+Numbered = list[tuple[int, Path]]
+
+
+def _in_workers(parts: list[Numbered], options: _Options, workers: int) -> list[Path]:
+    """Each part in a worker; if two workers met the same payer after all (the scan in
+    ``_by_payer`` is a guess from the NM1*PR names), everything again in this process."""
+    context = multiprocessing.get_context("fork")
+    with ProcessPoolExecutor(min(workers, len(parts)), mp_context=context) as pool:
+        results = list(pool.map(_simulate, parts, [options] * len(parts)))
+    seen: set[str] = set()
+    for _, payers in results:
+        if seen & payers:
+            return _simulate(sorted(f for part in parts for f in part), options)[0]
+        seen |= payers
+    return [path for written, _ in results for path in written]
+
+
+def _by_payer(files: Numbered) -> list[Numbered]:
+    """The files in parts that share no payer (by the NM1*PR payer ids each file names),
+    each part's files in their order, the biggest parts first."""
+    parts: list[tuple[set[str], Numbered, int]] = []
+    for number, path in files:
+        text = path.read_text(encoding="utf-8")
+        payers, files_of, size = _payer_ids(text), [(number, path)], len(text)
+        for part in [p for p in parts if p[0] & payers]:
+            parts.remove(part)
+            payers, files_of, size = payers | part[0], part[1] + files_of, size + part[2]
+        parts.append((payers, files_of, size))
+    return [sorted(numbered) for _, numbered, _ in sorted(parts, key=lambda p: -p[2])]
+
+
+def _payer_ids(text: str) -> set[str]:
+    """The NM109 of every NM1*PR (loop 2010BB) in an 837P, or {""} when there is none: the
+    payers the file's claims will name (a quick guess, checked in ``_in_workers``)."""
+    delimiters, _ = detect_delimiters(text)
+    if delimiters is None:
+        return {""}
+    e, t = re.escape(delimiters.element), re.escape(delimiters.segment)
+    found = re.findall(f"{t}\\s*NM1{e}PR{e}(?:[^{e}{t}]*{e}){{7}}([^{e}{t}]*)", text)
+    return set(found) or {""}
+
+
+def _simulate(files: Numbered, options: _Options) -> tuple[list[Path], set[str]]:
+    """Answer the files in order; the paths written and the payers met."""
     sims: dict[str, PayerSimulator] = {}
     written: list[Path] = []
-    for number, path in enumerate(batch_files):
+    for number, path in files:
         text = path.read_text(encoding="utf-8")
         delimiters, segments, findings = tokenize(text, str(path))
         if delimiters is None:
@@ -78,17 +168,17 @@ def simulate_payers(batch_files: Sequence[Path], inbox: Path, *, seed: int = 7,
             if sim is None:
                 profile = replace(profile_for(claims[0].visit.coverage.plan),
                                   payer_id=payer_id)
-                if rates is not None:
-                    profile = replace(profile, rates=rates)
-                sim = sims[payer_id] = PayerSimulator(profile, seed=seed + number)
-            answer = sim.adjudicate(claims, received=received, paid_on=paid_on,
-                                    not_after=not_after,
+                if options.rates is not None:
+                    profile = replace(profile, rates=options.rates)
+                sim = sims[payer_id] = PayerSimulator(profile, seed=options.seed + number)
+            answer = sim.adjudicate(claims, received=options.received,
+                                    paid_on=options.paid_on, not_after=options.not_after,
                                     group_control_number=txn.group.get(6),
                                     set_control_number=txn.control_number)
-            written.extend(write_files(answer, inbox, f"{path.stem}-{txn.control_number}",
+            written.extend(write_files(answer, options.inbox,
+                                       f"{path.stem}-{txn.control_number}",
                                        payer_id=payer_id, submitter_id=submitter))
-    order = {".999": 0, ".277": 1, ".835": 2}
-    return sorted(written, key=lambda p: (order.get(p.suffix, 3), p.name))
+    return written, set(sims)
 
 
 @dataclass(slots=True)

@@ -25,11 +25,12 @@ from __future__ import annotations
 
 import random
 import zlib
-from collections.abc import Iterable, Mapping, Sequence
-from dataclasses import dataclass, field, replace
+from collections.abc import Callable, Iterable, Mapping, Sequence
+from dataclasses import dataclass, field, fields, replace
 from datetime import date, timedelta
 from decimal import ROUND_HALF_UP, Decimal
 from pathlib import Path
+from typing import Any, TypeVar, cast
 
 from rehabill.domain.claim import Claim, ClaimLine
 from rehabill.domain.money import ZERO, round_cents
@@ -45,11 +46,13 @@ from rehabill.domain.visit import (
 )
 from rehabill.errors import InputError
 from rehabill.reference import Reference, load
+from rehabill.reference.tables import PtpEdit
 from rehabill.x12.ack277 import Ack277, ClaimAck, LineAck, StatusCode
 from rehabill.x12.ack277 import write_277ca as write_277ca_text
 from rehabill.x12.ack999 import Ack999, SetResponse
 from rehabill.x12.ack999 import write_999 as write_999_text
 from rehabill.x12.envelope import split_transactions
+from rehabill.x12.p837 import x12_date
 from rehabill.x12.p837_reader import Transaction837P, read_837p
 from rehabill.x12.remit835 import (
     Adjustment,
@@ -74,6 +77,7 @@ from rehabill.x12.tokens import tokenize
 
 DISTINCT_MODIFIERS = frozenset({"59", "XE", "XS", "XP", "XU"})
 DISCIPLINE_MODIFIERS = frozenset({"GP", "GO", "GN"})
+T = TypeVar("T")
 
 
 @dataclass(frozen=True, slots=True)
@@ -175,6 +179,9 @@ class PayerSimulator:
         self.deductible_met: dict[str, Decimal] = {}
         self.claim_counter = 0
         self.trace_counter = 0
+        self._bundling: dict[tuple[str, date], tuple[PtpEdit, ...]] = {}
+        self._memo: dict[tuple[object, tuple[object, ...]], object] = {}
+        self._odds = _Odds.of(profile.rates)
         # TRN03: "1" + a 9-digit id; each payer its own, so trace keys never collide.
         self.originator = "1" + f"{zlib.crc32(profile.payer_id.encode()) % 10**9:09d}"
 
@@ -209,9 +216,9 @@ class PayerSimulator:
         ack999 = Ack999("0001", "HC", group_control_number, "005010X222A1",
                         (SetResponse("837", set_control_number, "005010X222A1", "A"),),
                         "A", 1, 1, 1)
-        ack277 = Ack277("0001", f"B{group_control_number}", received.strftime("%Y%m%d"),
+        ack277 = Ack277("0001", f"B{group_control_number}", x12_date(received),
                         self.profile.name, self.profile.payer_id, "SUBMITTER", "SUBMITTER",
-                        (StatusCode("A1", "19", "PR", received.strftime("%Y%m%d"), "WQ",
+                        (StatusCode("A1", "19", "PR", x12_date(received), "WQ",
                                     sum((c.total_charge for c in claims), ZERO)),),
                         tuple(acks))
         return Adjudication(ack999, ack277,
@@ -220,7 +227,7 @@ class PayerSimulator:
     def _front_door(self, claim: Claim, received: date) -> ClaimAck:
         """277CA: reject what a payer's front-end edits reject, accept the rest."""
         visit = claim.visit
-        day = received.strftime("%Y%m%d")
+        day = x12_date(received)
         problem = None
         if not visit.coverage.member_id.strip():
             problem = ("164", "IL")
@@ -231,15 +238,14 @@ class PayerSimulator:
         status = (StatusCode("A7", problem[0], problem[1], day, "U", claim.total_charge)
                   if problem else StatusCode("A2", "20", "PR", day, "WQ", claim.total_charge))
         self.claim_counter += 1
-        dos = claim.date_of_service.strftime("%Y%m%d")
+        dos = x12_date(claim.date_of_service)
+        line_statuses = () if problem else self._shared(_line_accepted, day)
         return ClaimAck(claim.claim_id, (status,), self._payer_claim_number(),
                         visit.patient.last_name.upper(), visit.patient.first_name.upper(),
                         visit.coverage.member_id, visit.billing_provider.npi,
                         f"{dos}-{dos}", tuple(
-                            LineAck(Procedure("HC", x.code, x.modifiers), x.charge,
-                                    str(x.units), x.control_number, "",
-                                    (StatusCode("A2", "20", "", day, "WQ"),)
-                                    if not problem else ())
+                            LineAck(self._shared(_procedure, x.code, x.modifiers), x.charge,
+                                    str(x.units), x.control_number, "", line_statuses)
                             for x in claim.lines))
 
     def _payer_claim_number(self) -> str:
@@ -254,7 +260,7 @@ class PayerSimulator:
         answers = [self.adjudicate_claim(c, received) for c in claims]
         main = self._remittance(answers, paid_on, claims[0])
         redo = [(a, c) for a, c in zip(answers, claims, strict=True)
-                if a.paid > 0 and self._chance(self.profile.rates.claim_reversal)]
+                if a.paid > 0 and self._chance(self._odds.claim_reversal)]
         if not redo:
             return (main,)
         later = paid_on + timedelta(days=21)
@@ -270,7 +276,7 @@ class PayerSimulator:
         self.trace_counter += 1
         provider = first.visit.billing_provider
         adjustments: tuple[ProviderAdjustment, ...] = ()
-        if plb and self._chance(self.profile.rates.provider_adjustment):
+        if plb and self._chance(self._odds.provider_adjustment):
             adjustments = (self._plb(provider.npi, paid_on),)
         total = sum((a.paid for a in answers), ZERO) - sum((p.total for p in adjustments), ZERO)
         if total < 0:
@@ -287,13 +293,13 @@ class PayerSimulator:
             Payment("I" if total > 0 else "H", total, "C", method, "CCP" if total > 0 else "",
                     ("01", "111000025", "DA", "123456789", "1512345678", "", "01",
                      "222000111", "DA", "987654321") if total > 0 else (),
-                    paid_on.strftime("%Y%m%d")),
+                    x12_date(paid_on)),
             Trace("1", trace, self.originator),
             Party("PR", self.profile.name, address=("PO BOX 1000",), city="DALLAS",
                   state="TX", zip="75201"),
             Party("PE", provider.name.upper(), "XX", provider.npi,
                   refs=(RefId("TJ", provider.tax_id),)),
-            dates=(DateRef("405", paid_on.strftime("%Y%m%d")),),
+            dates=(DateRef("405", x12_date(paid_on)),),
             groups=(HeaderGroup("1"),), claims=tuple(answers),
             provider_adjustments=adjustments)
 
@@ -305,8 +311,20 @@ class PayerSimulator:
                            Decimal(self.random.randrange(500, 4000)) / 100)
         return ProviderAdjustment(npi, f"{paid_on.year}1231", (item,))
 
-    def _chance(self, rate: Decimal) -> bool:
-        return self.random.randrange(10_000) < int(rate * 10_000)
+    def _chance(self, odds: int) -> bool:
+        """True ``odds`` times in 10,000 (one draw, whatever the odds)."""
+        return self.random.randrange(10_000) < odds
+
+    def _shared(self, make: Callable[..., T], *args: Any) -> T:
+        """``make(*args)``, built once per run for each set of arguments: the immutable parts
+        every answer repeats (a code's procedure, a day's dates and statuses)."""
+        key = (make, args)
+        found = self._memo.get(key)
+        if found is None:
+            if len(self._memo) >= 65536:  # a long run's codes x days must not pile up
+                self._memo.clear()
+            found = self._memo[key] = make(*args)
+        return cast(T, found)
 
     # ------------------------------------------------------------------ one claim
 
@@ -357,8 +375,8 @@ class PayerSimulator:
             if self.profile.medicare and not DISCIPLINE_MODIFIERS & set(line.modifiers):
                 item.deny("4", "N519")
                 continue
-            edit = next((e for e in self.reference.ncci.partners(line.code, on)
-                         if e.column2 == line.code and e.column1 in codes), None)
+            edit = next((e for e in self._bundled_into(line.code, on) if e.column1 in codes),
+                        None)
             # Indicator 0: no modifier unbundles the pair; 1: 59/X{EPSU} does (NCCI ch.1 §E).
             if edit is not None and (edit.modifier_indicator == 0
                                      or not DISTINCT_MODIFIERS & set(line.modifiers)):
@@ -371,16 +389,28 @@ class PayerSimulator:
             if self.profile.requires_authorization and claim.visit.authorization is None:
                 item.deny("197", "N54")
 
+    def _bundled_into(self, code: str, on: date) -> tuple[PtpEdit, ...]:
+        """The NCCI edits in force on ``on`` that bundle ``code`` (as column 2) into another
+        code, in the table's order; asked for every line, answered once per code and day."""
+        key = (code, on)
+        found = self._bundling.get(key)
+        if found is None:
+            if len(self._bundling) >= 65536:  # codes x days of a long run must not pile up
+                self._bundling.clear()
+            found = self._bundling[key] = tuple(
+                e for e in self.reference.ncci.partners(code, on) if e.column2 == code)
+        return found
+
     def _random_denials(self, priced: list[_Priced]) -> None:
-        rates = self.profile.rates
+        odds = self._odds
         for item in priced:
             if item.denied:
                 continue
-            if self._chance(rates.missing_information):
+            if self._chance(odds.missing_information):
                 item.deny("16", self.random.choice(("M51", "N290", "MA130")))
-            elif self._chance(rates.medical_necessity):
+            elif self._chance(odds.medical_necessity):
                 item.deny("50", "N115")
-            elif self._chance(rates.bundling):
+            elif self._chance(odds.bundling):
                 item.deny(self.random.choice(("97", "236")), "M15")
 
     def _patient_share(self, priced: list[_Priced], claim: Claim) -> None:
@@ -414,7 +444,7 @@ class PayerSimulator:
         patient = sum((a.amount for x in lines for a in x.adjustments if a.group == "PR"), ZERO)
         all_denied = all(p.denied for p in priced)
         visit = claim.visit
-        dos = claim.date_of_service.strftime("%Y%m%d")
+        dos = x12_date(claim.date_of_service)
         remarks = ("", "", "MA01") if self.profile.medicare and any(p.denied for p in priced) \
             else ()
         return ClaimPayment(
@@ -423,20 +453,20 @@ class PayerSimulator:
             people=(Person("QC", "1", visit.patient.last_name.upper(),
                            visit.patient.first_name.upper(), "", "", "MI",
                            visit.coverage.member_id),),
-            outpatient=remarks, dates=(DateRef("232", dos), DateRef("233", dos)),
+            outpatient=remarks, dates=self._shared(_claim_dates, dos),
             amounts=(AmountRef("AU", sum((p.allowed for p in priced), ZERO)),) if not late
             else (), lines=lines, lx="1")
 
     def _service_line(self, item: _Priced) -> ServiceLine:
         line = item.line
         return ServiceLine(
-            Procedure("HC", line.code, line.modifiers), line.charge, item.paid,
+            self._shared(_procedure, line.code, line.modifiers), line.charge, item.paid,
             units=Decimal(line.units),
-            dates=(DateRef("472", line.date_of_service.strftime("%Y%m%d")),),
+            dates=self._shared(_line_dates, line.date_of_service),
             adjustments=tuple(item.adjustments),
             refs=(RefId("6R", line.control_number),) if line.control_number else (),
             amounts=(AmountRef("B6", item.allowed),) if not item.denied else (),
-            remarks=tuple(Remark("HE", r) for r in item.remarks))
+            remarks=tuple(self._shared(Remark, "HE", r) for r in item.remarks))
 
     def _correct(self, answer: ClaimPayment, claim: Claim) -> ClaimPayment:
         """A corrected payment: the payer re-prices one line a little lower (CO-45)."""
@@ -450,6 +480,37 @@ class PayerSimulator:
         paid = sum((x.paid for x in lines), ZERO)
         return replace(answer, paid=paid, payer_claim_number=self._payer_claim_number(),
                        lines=tuple(lines))
+
+
+@dataclass(frozen=True, slots=True)
+class _Odds:
+    """The denial rates as chances in 10,000 (what one ``randrange(10_000)`` draw is below)."""
+
+    missing_information: int
+    medical_necessity: int
+    bundling: int
+    claim_reversal: int
+    provider_adjustment: int
+
+    @classmethod
+    def of(cls, rates: DenialRates) -> _Odds:
+        return cls(*(int(getattr(rates, f.name) * 10_000) for f in fields(cls)))
+
+
+def _procedure(code: str, modifiers: tuple[str, ...]) -> Procedure:
+    return Procedure("HC", code, modifiers)
+
+
+def _line_accepted(day: str) -> tuple[StatusCode, ...]:
+    return (StatusCode("A2", "20", "", day, "WQ"),)
+
+
+def _claim_dates(dos: str) -> tuple[DateRef, ...]:
+    return (DateRef("232", dos), DateRef("233", dos))
+
+
+def _line_dates(day: date) -> tuple[DateRef, ...]:
+    return (DateRef("472", x12_date(day)),)
 
 
 def _highest(lines: Sequence[ClaimLine], sim: PayerSimulator) -> ClaimLine | None:

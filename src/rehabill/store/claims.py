@@ -16,7 +16,7 @@ from sqlalchemy.orm import Session
 
 from rehabill.domain import Claim, ClaimStatus, Finding, Location, Severity
 from rehabill.store import mapping
-from rehabill.store.bulk import chunked, ids_in, insert_all, insert_new
+from rehabill.store.bulk import chunked, ids_in, insert_all, insert_new, table_of
 from rehabill.store.models import (
     ClaimLineRow,
     ClaimRow,
@@ -146,8 +146,10 @@ def _location(data: dict[str, Any]) -> Location:
 def load_claims(session: Session, claim_ids: Sequence[int]) -> dict[int, Claim]:
     """The domain claims for these row ids, with their visits and lines."""
     out: dict[int, Claim] = {}
+    table = table_of(ClaimRow)
+    columns = [table.c[name] for name in ("id", "visit_id", *mapping.CLAIM_COLUMNS)]
     for part in chunked(claim_ids):
-        rows = session.execute(select(ClaimRow.__table__).where(ids_in(ClaimRow.id, part))).all()
+        rows = session.execute(select(*columns).where(ids_in(table.c.id, part))).all()
         visits = load_visits(session, [r.visit_id for r in rows])
         lines = _lines_by_claim(session, part)
         for row in rows:
@@ -157,10 +159,17 @@ def load_claims(session: Session, claim_ids: Sequence[int]) -> dict[int, Claim]:
 
 def _lines_by_claim(session: Session, claim_ids: Sequence[int]) -> dict[int, tuple[Any, ...]]:
     grouped: dict[int, list[Any]] = {}
-    query = (select(ClaimLineRow.__table__).where(ids_in(ClaimLineRow.claim_id, claim_ids))
-             .order_by(ClaimLineRow.claim_id, ClaimLineRow.number))
+    table = table_of(ClaimLineRow)
+    columns = [table.c[name] for name in mapping.CLAIM_LINE_COLUMNS]
+    query = (select(table.c.claim_id, *columns).where(ids_in(table.c.claim_id, claim_ids))
+             .order_by(table.c.claim_id, table.c.number))
+    build = mapping.claim_line_from_columns
     for row in session.execute(query):
-        grouped.setdefault(row.claim_id, []).append(mapping.to_claim_line(row))
+        claim_id = row[0]
+        lines = grouped.get(claim_id)
+        if lines is None:
+            lines = grouped[claim_id] = []
+        lines.append(build(*row[1:]))
     return {k: tuple(v) for k, v in grouped.items()}
 
 

@@ -349,8 +349,8 @@ def read_text(text: str, file: str = "") -> tuple[list[Ack277], list[Finding]]:
 
 def _stc(w: SegmentWriter, statuses: Iterable[StatusCode]) -> None:
     for s in statuses:
-        w.segment("STC", (s.category, s.code, s.entity), s.date, s.action,
-                  amount_text(s.amount))
+        w.repeated("STC", (s.category, s.code, s.entity), s.date, s.action,
+                   amount_text(s.amount))
 
 
 def write_277ca(acks: Iterable[Ack277], *, sender_id: str, receiver_id: str,
@@ -411,13 +411,13 @@ def _transaction(w: SegmentWriter, ack: Ack277, st02: str) -> None:
         if claim.payer_claim_number:
             w.segment("REF", "1K", claim.payer_claim_number)
         if claim.service_date:
-            w.segment("DTM", "472", "RD8", claim.service_date)
+            w.repeated("DTM", "472", "RD8", claim.service_date)
         for line in claim.lines:
-            w.segment("SVC", line.procedure.parts()[:6], amount_text(line.charge), "", "", "",
-                      "", line.units)
+            w.repeated("SVC", line.procedure.parts()[:6], amount_text(line.charge), "", "", "",
+                       "", line.units)
             _stc(w, line.statuses)
             if line.control_number:
                 w.segment("REF", "FJ", line.control_number)
             if line.service_date:
-                w.segment("DTM", "472", "RD8", line.service_date)
+                w.repeated("DTM", "472", "RD8", line.service_date)
     w.segment("SE", str(w.count + 1), st02)

@@ -236,11 +236,14 @@ class SegmentWriter:
     """
 
     def __init__(self, delimiters: Delimiters | None = None) -> None:
-        self.delimiters = delimiters or Delimiters()
+        self.delimiters = d = delimiters or Delimiters()
         self._parts: list[str] = []
         self.count = 0
-        bad = self.delimiters.all()
-        self._clean = str.maketrans(dict.fromkeys(bad, " "))
+        self._clean = str.maketrans(dict.fromkeys(d.all(), " "))
+        self._element = d.element
+        self._terminator = d.segment
+        self._others = (d.component, d.repetition, d.segment)
+        self._memo: dict[tuple[str, tuple[str | tuple[str, ...], ...]], str] = {}
 
     def clean(self, value: str) -> str:
         """``value`` with delimiter characters replaced by spaces."""
@@ -248,14 +251,64 @@ class SegmentWriter:
 
     def segment(self, seg_id: str, *elements: str | Sequence[str]) -> None:
         """Append one segment; a tuple or list element is a composite."""
+        sep = self._element
+        try:
+            body = sep.join(elements)  # type: ignore[arg-type]
+        except TypeError:  # a composite among the elements
+            self._parts.append(self._with_composites(seg_id, elements))
+        else:
+            # Clean data (the usual case) joins as it is: no element holds an element
+            # separator (the count says so) nor another delimiter. Anything else is written
+            # element by element, exactly as before.
+            component, repetition, terminator = self._others
+            if (body.count(sep) != len(elements) - 1 or component in body
+                    or repetition in body or terminator in body):
+                self._parts.append(self._general(seg_id, elements))
+            else:
+                self._parts.append(f"{seg_id}{sep}{body}".rstrip(sep) + terminator)
+        self.count += 1
+
+    def repeated(self, seg_id: str, *elements: str | tuple[str, ...]) -> None:
+        """``segment`` for values that recur across a file (a code's SV1, a day's DTP): the
+        text is built once per writer and appended again (composites as tuples)."""
+        key = (seg_id, elements)
+        text = self._memo.get(key)
+        if text is None:
+            if len(self._memo) >= 16384:  # a file's distinct segments must not pile up
+                self._memo.clear()
+            self.segment(seg_id, *elements)
+            self._memo[key] = self._parts[-1]
+        else:
+            self._parts.append(text)
+            self.count += 1
+
+    def _with_composites(self, seg_id: str, elements: Sequence[str | Sequence[str]]) -> str:
+        """The same fast join when the data is clean, composites joined part by part."""
+        component, repetition, terminator = self._others
+        values: list[str] = []
+        for e in elements:
+            if isinstance(e, str):
+                if component in e:
+                    return self._general(seg_id, elements)
+                values.append(e)
+            else:
+                value = component.join(e)
+                if value.count(component) != len(e) - 1:
+                    return self._general(seg_id, elements)
+                values.append(value.rstrip(component))
+        sep = self._element
+        body = sep.join(values)
+        if body.count(sep) != len(values) - 1 or repetition in body or terminator in body:
+            return self._general(seg_id, elements)
+        return f"{seg_id}{sep}{body}".rstrip(sep) + terminator
+
+    def _general(self, seg_id: str, elements: Sequence[str | Sequence[str]]) -> str:
         table = self._clean
         values = [e.translate(table) if isinstance(e, str) else self._composite(e)
                   for e in elements]
         while values and values[-1] == "":
             values.pop()
-        self._parts.append(self.delimiters.element.join((seg_id, *values))
-                           + self.delimiters.segment)
-        self.count += 1
+        return self._element.join((seg_id, *values)) + self._terminator
 
     def _composite(self, parts: str | Sequence[str]) -> str:
         table = self._clean

@@ -388,17 +388,17 @@ class Writer837P:
         w.segment("CLM", claim.claim_id, x12_amount(claim.total_charge), "", "",
                   (v.place_of_service, "B", claim.frequency.value), "Y", "A", "Y", "Y")
         if v.onset_date is not None:
-            w.segment("DTP", "431", "D8", x12_date(v.onset_date))
+            w.repeated("DTP", "431", "D8", x12_date(v.onset_date))
         if v.plan_of_care is not None:
-            w.segment("DTP", "454", "D8", x12_date(v.plan_of_care.start))
+            w.repeated("DTP", "454", "D8", x12_date(v.plan_of_care.start))
         if v.authorization is not None and v.authorization.number:
             w.segment("REF", "G1", v.authorization.number)
         if claim.frequency is not Frequency.ORIGINAL and claim.original_reference:
             w.segment("REF", "F8", claim.original_reference)
         codes = [diagnosis_code(d) for d in v.diagnoses[:MAX_DIAGNOSES]]
         if codes:
-            w.segment("HI", *[(("ABK" if i == 0 else "ABF"), code)
-                              for i, code in enumerate(codes)])
+            w.repeated("HI", *[(("ABK" if i == 0 else "ABF"), code)
+                               for i, code in enumerate(codes)])
         self._write_providers(v, claim)
         for index, line in enumerate(claim.lines[:MAX_LINES_PER_CLAIM], start=1):
             self._write_line(index, line, len(codes))
@@ -406,23 +406,23 @@ class Writer837P:
     def _write_providers(self, v: Visit, claim: Claim) -> None:
         r = v.rendering_provider
         if r.npi != v.billing_provider.npi:
-            self._w.segment("NM1", "82", "1", self._u(r.last_name), self._u(r.first_name), "", "",
-                            "", "XX", r.npi)
-            self._w.segment("PRV", "PE", "PXC", TAXONOMY[r.credential])
+            self._w.repeated("NM1", "82", "1", self._u(r.last_name), self._u(r.first_name), "",
+                             "", "", "XX", r.npi)
+            self._w.repeated("PRV", "PE", "PXC", TAXONOMY[r.credential])
         supervisor = supervising_provider(v, claim)
         if supervisor is not None:
-            self._w.segment("NM1", "DQ", "1", self._u(supervisor.last_name),
-                            self._u(supervisor.first_name), "", "", "", "XX", supervisor.npi)
+            self._w.repeated("NM1", "DQ", "1", self._u(supervisor.last_name),
+                             self._u(supervisor.first_name), "", "", "", "XX", supervisor.npi)
 
     def _write_line(self, index: int, line: ClaimLine, diagnoses: int) -> None:
         """2400 LX, SV1 (HC:code:modifiers, charge, UN, units, pointers), DTP*472, REF*6R."""
         w = self._w
-        w.segment("LX", str(index))
-        pointers = [str(p) for p in line.diagnosis_pointers[:MAX_POINTERS]
-                    if 0 < p <= diagnoses] or (["1"] if diagnoses else [])
-        w.segment("SV1", ("HC", line.code, *line.modifiers[:4]), x12_amount(line.charge), "UN",
-                  str(line.units), "", "", pointers)
-        w.segment("DTP", "472", "D8", x12_date(line.date_of_service))
+        w.repeated("LX", str(index))
+        pointers = tuple([str(p) for p in line.diagnosis_pointers[:MAX_POINTERS]
+                          if 0 < p <= diagnoses]) or (("1",) if diagnoses else ())
+        w.repeated("SV1", ("HC", line.code, *line.modifiers[:4]), x12_amount(line.charge), "UN",
+                   str(line.units), "", "", pointers)
+        w.repeated("DTP", "472", "D8", x12_date(line.date_of_service))
         if line.control_number:
             w.segment("REF", "6R", line.control_number)
 

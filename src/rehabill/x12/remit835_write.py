@@ -137,7 +137,7 @@ def _refs(w: SegmentWriter, refs: Iterable[RefId]) -> None:
 
 def _dates(w: SegmentWriter, dates: Iterable[DateRef]) -> None:
     for item in dates:
-        w.segment("DTM", item.qualifier, item.value)
+        w.repeated("DTM", item.qualifier, item.value)
 
 
 def _amounts(w: SegmentWriter, seg_id: str, values: Iterable[AmountRef]) -> None:
@@ -183,13 +183,13 @@ def _claim(w: SegmentWriter, c: ClaimPayment) -> None:
 
 def _line(w: SegmentWriter, line: ServiceLine) -> None:
     original = line.original.parts() if line.original is not None else ""
-    w.segment("SVC", line.procedure.parts(), amount_text(line.charge), amount_text(line.paid),
-              line.revenue_code, amount_text(line.units), original,
-              amount_text(line.original_units))
+    w.repeated("SVC", line.procedure.parts(), amount_text(line.charge), amount_text(line.paid),
+               line.revenue_code, amount_text(line.units), original,
+               amount_text(line.original_units))
     _dates(w, line.dates)
     _adjustments(w, line.adjustments)
     _refs(w, line.refs)
     _amounts(w, "AMT", line.amounts)
     _amounts(w, "QTY", line.quantities)
     for remark in line.remarks:
-        w.segment("LQ", remark.qualifier, remark.code)
+        w.repeated("LQ", remark.qualifier, remark.code)
