@@ -8,6 +8,7 @@ posted once per payer + trace number (the store's guard), even by two processes 
 
 from __future__ import annotations
 
+import gc
 import hashlib
 import os
 import tempfile
@@ -387,6 +388,24 @@ def _atomic(path: Path) -> Iterator[Path]:
             os.unlink(tmp)
 
 
+@contextmanager
+def _collector_paused() -> Iterator[None]:
+    """The cyclic garbage collector off while a payer file is read and applied.
+
+    Reading builds hundreds of thousands of small objects that live until the file is done;
+    with the collector on, its full scans over the growing heap (the reference tables
+    included) cost about a third of the time. Nothing read here makes reference cycles worth
+    collecting early; the collector runs again as soon as the block ends.
+    """
+    was_enabled = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if was_enabled:
+            gc.enable()
+
+
 # ------------------------------------------------------------------------ acknowledgments
 
 
@@ -429,6 +448,12 @@ def read_acknowledgments(factory: Factory, path: Path, *, actor: str = "") -> Ac
     if seen is not None:
         _same_kind(path, seen, ("999", "277CA"))
         return AckReport(str(path), seen.kind, True, findings=(_already(path, seen),))
+    with _collector_paused():
+        return _read_acknowledgments(factory, path, data, sha, actor)
+
+
+def _read_acknowledgments(factory: Factory, path: Path, data: bytes, sha: str,
+                          actor: str) -> AckReport:
     text = data.decode("utf-8", errors="replace")
     delimiters, segments, envelope = tokenize(text, str(path))
     if delimiters is None:
@@ -643,6 +668,12 @@ def post_remittance(factory: Factory, path: Path, *, actor: str = "") -> PostRep
     if seen is not None:
         _same_kind(path, seen, ("835",))
         return PostReport(str(path), already_read=True, findings=(_already(path, seen),))
+    with _collector_paused():
+        return _post_remittance(factory, path, data, sha, actor)
+
+
+def _post_remittance(factory: Factory, path: Path, data: bytes, sha: str,
+                     actor: str) -> PostReport:
     text = data.decode("utf-8", errors="replace")
     try:
         with unit_of_work(factory) as session:

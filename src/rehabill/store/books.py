@@ -8,6 +8,7 @@ worklist as rows. Store functions never commit.
 from __future__ import annotations
 
 from collections.abc import Sequence
+from dataclasses import dataclass
 from datetime import date
 from decimal import Decimal
 from typing import Any
@@ -151,30 +152,54 @@ def claim_keys(session: Session, claim_ids: Sequence[int]) -> dict[int, str]:
 _NOBODY = Address("", "", "", "")
 
 
-def load_claims_for_posting(session: Session, claim_ids: Sequence[int]) -> dict[int, Claim]:
-    """Claims with their lines but only the visit's id and date (what posting an ERA reads).
+@dataclass(frozen=True, slots=True)
+class PostingClaims:
+    """What posting an ERA reads of the claims it names, found by CLM01.
+
+    ``claims`` and ``rows`` hold the newest claim (highest sequence) of each known key;
+    ``lines`` the row id of each of their lines by (claim row id, line number).
+    """
+
+    claims: dict[str, Claim]
+    rows: dict[str, int]
+    lines: dict[tuple[int, int], int]
+
+
+def claims_for_posting(session: Session, claim_keys: Sequence[str]) -> PostingClaims:
+    """The newest claim of each CLM01, with its lines but only the visit's id and date.
 
     Loading the whole visit (people, coverage, plan of care...) is most of the cost of
     ``claims.load_claims``; the ledger needs the claim id, charge and lines only. The other
-    visit fields are empty placeholders, so never bill or scrub these claims.
+    visit fields are empty placeholders, so never bill or scrub these claims. Two queries per
+    5,000 keys (claims, then their lines).
     """
-    out: dict[int, Claim] = {}
-    claims = table_of(ClaimRow)
-    lines = table_of(ClaimLineRow)
-    for part in chunked(claim_ids):
-        heads = session.execute(
-            select(claims.c.id, claims.c.claim_key, claims.c.frequency,
-                   claims.c.original_reference, VisitRow.visit_key, VisitRow.date_of_service)
-            .join(VisitRow, VisitRow.id == claims.c.visit_id)
-            .where(ids_in(claims.c.id, part))).all()
+    claims_t = table_of(ClaimRow)
+    lines_t = table_of(ClaimLineRow)
+    out = PostingClaims({}, {}, {})
+    for part in chunked(sorted(set(claim_keys))):
+        newest: dict[str, Row[Any]] = {}
+        for head in session.execute(
+                select(claims_t.c.id, claims_t.c.claim_key, claims_t.c.sequence,
+                       claims_t.c.frequency, claims_t.c.original_reference,
+                       VisitRow.visit_key, VisitRow.date_of_service)
+                .join(VisitRow, VisitRow.id == claims_t.c.visit_id)
+                .where(claims_t.c.claim_key.in_(part))):
+            known = newest.get(head.claim_key)
+            if known is None or head.sequence > known.sequence:
+                newest[head.claim_key] = head
+        ids = [head.id for head in newest.values()]
         grouped: dict[int, list[ClaimLine]] = {}
-        for row in session.execute(select(lines).where(ids_in(lines.c.claim_id, part))
-                                   .order_by(lines.c.claim_id, lines.c.number)):
+        for row in session.execute(select(lines_t).where(ids_in(lines_t.c.claim_id, ids))
+                                   .order_by(lines_t.c.claim_id, lines_t.c.number)):
             grouped.setdefault(row.claim_id, []).append(mapping.to_claim_line(row))
-        for cid, key, frequency, original, visit_key, day in heads:
-            visit = Visit(visit_key, day, BillingProvider("", "", "", _NOBODY),
+            out.lines[(row.claim_id, row.number)] = row.id
+        for key, head in newest.items():
+            day = head.date_of_service
+            visit = Visit(head.visit_key, day, BillingProvider("", "", "", _NOBODY),
                           Patient("", "", "", day, "U"), Coverage("", "", "", ""),
                           Provider("", "", "", Credential.PT), ())
-            out[cid] = Claim(visit, tuple(grouped.get(cid, ())), Frequency(frequency),
-                             original, "" if key == visit_key else key)
+            out.claims[key] = Claim(visit, tuple(grouped.get(head.id, ())),
+                                    Frequency(head.frequency), head.original_reference,
+                                    "" if key == head.visit_key else key)
+            out.rows[key] = head.id
     return out

@@ -193,15 +193,72 @@ def _stage_write(session: Session, table_name: str, columns: list[Column[Any]],
             if values[i] is not None:
                 values[i] = fn(values[i])
         cells.append(values)
-    names = ", ".join(f'"{c.name}"' for c in columns)
+    _send(session, table_name, [c.name for c in columns], cells)
+
+
+def _send(session: Session, table_name: str, names: Sequence[str],
+          cells: Iterable[Sequence[Any]]) -> None:
+    """Rows of driver-ready values through the driver: ``COPY`` or ``executemany``."""
+    quoted = ", ".join(f'"{name}"' for name in names)
     raw = _driver_connection(session)
-    if dialect.name != "postgresql":
-        marks = ", ".join("?" for _ in columns)
-        raw.executemany(f'INSERT INTO "{table_name}" ({names}) VALUES ({marks})', cells)
+    if session.get_bind().dialect.name != "postgresql":
+        marks = ", ".join("?" for _ in names)
+        raw.executemany(f'INSERT INTO "{table_name}" ({quoted}) VALUES ({marks})', cells)
         return
-    with raw.cursor() as cursor, cursor.copy(f'COPY "{table_name}" ({names}) FROM STDIN') as copy:
+    with raw.cursor() as cursor, cursor.copy(f'COPY "{table_name}" ({quoted}) FROM STDIN'
+                                              ) as copy:
         for values in cells:
             copy.write_row(values)
+
+
+def insert_rows(session: Session, model: type[DeclarativeBase], names: Sequence[str],
+                rows: Sequence[Sequence[Any]]) -> None:
+    """Plain bulk insert of rows given as tuples, one value per column of ``names``.
+
+    The fast path for the many rows a posting writes: no dict per row. Every column a row
+    needs must be named (Python-side defaults are not filled in); values are converted by the
+    column types as ``insert_all`` does (money as Decimal, never float).
+    """
+    if not rows:
+        return
+    table = table_of(model)
+    if len(rows) < COPY_FROM:
+        insert_all(session, model, [dict(zip(names, row, strict=True)) for row in rows])
+        return
+    dialect = session.get_bind().dialect
+    columns = [table.c[name] for name in names]
+    convert: list[tuple[int, Callable[[Any], Any]]]
+    if dialect.name == "postgresql":
+        convert = [(i, Json) for i, c in enumerate(columns) if isinstance(c.type, JSON)]
+        convert += [(i, _refuse_float) for i, c in enumerate(columns)
+                    if isinstance(c.type, Money)]
+    else:
+        convert = [(i, proc) for i, c in enumerate(columns)
+                   if (proc := c.type.dialect_impl(dialect).bind_processor(dialect)) is not None]
+    if not convert:
+        _send(session, table.name, names, rows)
+        return
+    # A value repeated down a column (the posting time, a file id) is converted once.
+    seen: list[tuple[Any, Any]] = [(None, None)] * len(columns)
+    cells = []
+    for row in rows:
+        values = list(row)
+        for i, fn in convert:
+            value = values[i]
+            if value is not None:
+                before, after = seen[i]
+                if value is not before:
+                    after = fn(value)
+                    seen[i] = (value, after)
+                values[i] = after
+        cells.append(values)
+    _send(session, table.name, names, cells)
+
+
+def _refuse_float(value: Any) -> Any:
+    if isinstance(value, float):
+        raise TypeError("money must be Decimal, not float")
+    return value
 
 
 def _insert_select(session: Session, table: Table, rows: Sequence[Values],
