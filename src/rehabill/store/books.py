@@ -13,7 +13,7 @@ from datetime import date
 from decimal import Decimal
 from typing import Any
 
-from sqlalchemy import Row, bindparam, func, select, update
+from sqlalchemy import Row, bindparam, func, select, text, update
 from sqlalchemy.orm import Session
 
 from rehabill.domain import (
@@ -29,7 +29,7 @@ from rehabill.domain import (
     Visit,
 )
 from rehabill.store import mapping
-from rehabill.store.bulk import chunked, ids_in, table_of
+from rehabill.store.bulk import chunked, ids_in, key_in, table_of
 from rehabill.store.models import (
     BatchClaimRow,
     BatchRow,
@@ -80,6 +80,13 @@ def set_payer_claim_numbers(session: Session, numbers: dict[int, str]) -> None:
     """Remember the payer's claim number (277CA REF*1K, 835 CLP07) of claims, in bulk."""
     rows = [{"cid": cid, "pcn": number[:80]} for cid, number in numbers.items() if number]
     if not rows:
+        return
+    if session.get_bind().dialect.name == "postgresql":
+        # one statement over two arrays, not one UPDATE per claim
+        session.execute(text(
+            "UPDATE claims SET payer_claim_number = v.pcn FROM unnest(CAST(:ids AS integer[]), "
+            "CAST(:pcns AS varchar[])) AS v(id, pcn) WHERE claims.id = v.id"),
+            {"ids": [r["cid"] for r in rows], "pcns": [r["pcn"] for r in rows]})
         return
     table = table_of(ClaimRow)
     statement = (update(table).where(table.c.id == bindparam("cid"))
@@ -175,31 +182,37 @@ def claims_for_posting(session: Session, claim_keys: Sequence[str]) -> PostingCl
     """
     claims_t = table_of(ClaimRow)
     lines_t = table_of(ClaimLineRow)
+    visits_t = table_of(VisitRow)
     out = PostingClaims({}, {}, {})
     for part in chunked(sorted(set(claim_keys))):
-        newest: dict[str, Row[Any]] = {}
+        # Three lookups by index (claim key, visit id, claim id), never a join the planner
+        # could turn into a scan of every visit in the books.
+        newest: dict[str, Any] = {}
         for head in session.execute(
                 select(claims_t.c.id, claims_t.c.claim_key, claims_t.c.sequence,
-                       claims_t.c.frequency, claims_t.c.original_reference,
-                       VisitRow.visit_key, VisitRow.date_of_service)
-                .join(VisitRow, VisitRow.id == claims_t.c.visit_id)
-                .where(claims_t.c.claim_key.in_(part))):
+                       claims_t.c.visit_id, claims_t.c.frequency, claims_t.c.original_reference)
+                .where(key_in(session, claims_t.c.claim_key, part))):
             known = newest.get(head.claim_key)
             if known is None or head.sequence > known.sequence:
                 newest[head.claim_key] = head
-        ids = [head.id for head in newest.values()]
+        visits = {row.id: (row.visit_key, row.date_of_service) for row in session.execute(
+            select(visits_t.c.id, visits_t.c.visit_key, visits_t.c.date_of_service)
+            .where(ids_in(visits_t.c.id, sorted({h.visit_id for h in newest.values()}))))}
         grouped: dict[int, list[ClaimLine]] = {}
-        for row in session.execute(select(lines_t).where(ids_in(lines_t.c.claim_id, ids))
-                                   .order_by(lines_t.c.claim_id, lines_t.c.number)):
+        for row in session.execute(
+                select(lines_t).where(ids_in(lines_t.c.claim_id,
+                                             sorted(h.id for h in newest.values())))
+                .order_by(lines_t.c.claim_id, lines_t.c.number)):
             grouped.setdefault(row.claim_id, []).append(mapping.to_claim_line(row))
             out.lines[(row.claim_id, row.number)] = row.id
-        for key, head in newest.items():
-            day = head.date_of_service
-            visit = Visit(head.visit_key, day, BillingProvider("", "", "", _NOBODY),
+        for key, chosen in newest.items():
+            visit_key, day = visits[chosen.visit_id]
+            visit = Visit(visit_key, day, BillingProvider("", "", "", _NOBODY),
                           Patient("", "", "", day, "U"), Coverage("", "", "", ""),
                           Provider("", "", "", Credential.PT), ())
-            out.claims[key] = Claim(visit, tuple(grouped.get(head.id, ())),
-                                    Frequency(head.frequency), head.original_reference,
-                                    "" if key == head.visit_key else key)
-            out.rows[key] = head.id
+            out.claims[key] = Claim(visit, tuple(grouped.get(chosen.id, ())),
+                                    Frequency(chosen.frequency), chosen.original_reference,
+                                    "" if key == visit_key else key)
+            out.rows[key] = chosen.id
     return out
+
