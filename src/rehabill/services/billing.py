@@ -524,8 +524,9 @@ def _apply_updates(session: Session, path: Path, kind: str, file_id: int,
                    updates: Sequence[StatusUpdate], findings: Sequence[Finding],
                    actor: str) -> AckReport:
     """Apply every update in bulk: one lookup of the claims, one status change per outcome."""
-    resolved = _resolve(session, updates)
-    current = books.claim_statuses(session, [c for t, _, _ in resolved for c in t])
+    current: dict[int, str] = {}
+    resolved = _resolve(session, updates, current)
+    before = dict(current)
     accepted: list[str] = []
     rejected: list[str] = []
     unmatched: list[str] = []
@@ -551,9 +552,10 @@ def _apply_updates(session: Session, path: Path, kind: str, file_id: int,
             _worklist_rejection(session, movable, kind, update)
         else:
             accepted.extend(targets[c] for c in movable)
-    for (status, outcome), claim_ids in moves.items():
-        store_claims.set_status(session, claim_ids, status, actor=actor,
-                                note=f"{kind} {path.name}: {outcome}")
+    store_claims.set_statuses(session, [
+        (cid, status, f"{kind} {path.name}: {outcome}")
+        for (status, outcome), claim_ids in moves.items() for cid in claim_ids],
+        actor=actor, known=before)
     books.set_payer_claim_numbers(session, numbers)
     store_batches.add_acknowledgments(session, ack_rows)
     people.record_event(session, actor=actor, action="read_ack", entity="file",
@@ -567,15 +569,22 @@ def _apply_updates(session: Session, path: Path, kind: str, file_id: int,
 Resolved = tuple[dict[int, str], int | None, str]
 
 
-def _resolve(session: Session, updates: Sequence[StatusUpdate]) -> list[Resolved]:
-    """The claims each update speaks for: ({claim row id: CLM01}, batch, label)."""
+def _resolve(session: Session, updates: Sequence[StatusUpdate],
+             statuses: dict[int, str]) -> list[Resolved]:
+    """The claims each update speaks for: ({claim row id: CLM01}, batch, label).
+
+    ``statuses`` receives the current status of every claim found (read with them).
+    """
     keys = sorted({u.claim_id for u in updates if u.source != "999" and u.claim_id})
-    by_key = store_batches.claim_ids_by_key(session, keys)
+    by_key = books.claims_by_key(session, keys)
     out: list[Resolved] = []
+    sets: dict[tuple[int, str], list[tuple[int, str, str]]] = {}
     for update in updates:
         if update.source != "999":
-            cid = by_key.get(update.claim_id)
-            out.append(({cid: update.claim_id} if cid is not None else {}, None,
+            found = by_key.get(update.claim_id)
+            if found is not None:
+                statuses[found[0]] = found[1]
+            out.append(({found[0]: update.claim_id} if found is not None else {}, None,
                         update.claim_id))
             continue
         batch_id = books.batch_by_group_number(session, update.group_control_number)
@@ -583,9 +592,12 @@ def _resolve(session: Session, updates: Sequence[StatusUpdate]) -> list[Resolved
         if batch_id is None:
             out.append(({}, None, label))
             continue
-        ids = books.transaction_claim_ids(session, batch_id, update.set_control_number)
-        names = books.claim_keys(session, ids)
-        out.append(({cid: names[cid] for cid in ids}, batch_id, label))
+        wanted = (batch_id, update.set_control_number)
+        if wanted not in sets:
+            sets[wanted] = books.transaction_claims(session, batch_id,
+                                                    update.set_control_number)
+        statuses.update((cid, status) for cid, _, status in sets[wanted])
+        out.append(({cid: key for cid, key, _ in sets[wanted]}, batch_id, label))
     return out
 
 

@@ -67,6 +67,34 @@ def transaction_claim_ids(session: Session, batch_id: int, set_control_number: s
     return [cid for cid, st02 in rows if (st02.lstrip("0") or "0") == wanted]
 
 
+def transaction_claims(session: Session, batch_id: int, set_control_number: str
+                       ) -> list[tuple[int, str, str]]:
+    """(claim id, CLM01, status) of the claims of one ST/SE set of a batch, in file order.
+
+    All the batch's claims when the set is unnamed (what a 999's AK202 speaks for).
+    """
+    query = (select(BatchClaimRow.claim_id, BatchClaimRow.transaction_control_number,
+                    ClaimRow.claim_key, ClaimRow.status)
+             .join(ClaimRow, ClaimRow.id == BatchClaimRow.claim_id)
+             .where(BatchClaimRow.batch_id == batch_id).order_by(BatchClaimRow.id))
+    rows = session.execute(query).all()
+    wanted = set_control_number.strip().lstrip("0") or "0"
+    return [(cid, key, status) for cid, st02, key, status in rows
+            if not set_control_number.strip() or (st02.lstrip("0") or "0") == wanted]
+
+
+def claims_by_key(session: Session, claim_keys: Sequence[str]) -> dict[str, tuple[int, str]]:
+    """The newest claim (highest sequence) of each CLM01: (claim id, status), by CLM01."""
+    out: dict[str, tuple[int, int, str]] = {}
+    for part in chunked(claim_keys):
+        query = select(ClaimRow.claim_key, ClaimRow.sequence, ClaimRow.id,
+                       ClaimRow.status).where(key_in(session, ClaimRow.claim_key, part))
+        for key, sequence, cid, status in session.execute(query):
+            if key not in out or sequence > out[key][0]:
+                out[key] = (sequence, cid, status)
+    return {k: (v[1], v[2]) for k, v in out.items()}
+
+
 def claim_statuses(session: Session, claim_ids: Sequence[int]) -> dict[int, str]:
     """Current status of each claim."""
     out: dict[int, str] = {}

@@ -7,7 +7,7 @@ status needs no subquery.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -115,16 +115,19 @@ def set_status(session: Session, claim_ids: Sequence[int], status: ClaimStatus, 
 
 
 def set_statuses(session: Session, changes: Sequence[tuple[int, ClaimStatus, str]], *,
-                 actor: str = "") -> None:
+                 actor: str = "", known: Mapping[int, str] | None = None) -> None:
     """Apply (claim id, status, note) changes in order, appending each to the claim's history.
 
     A claim may change more than once (an ERA's reversal and its correction): each change
     starts from the one before, and the claim ends in its last status. Unknown ids are
-    skipped.
+    skipped. ``known`` holds the claims' current statuses when the caller has just read
+    them in this unit of work (they are not read again).
     """
     ids = list(dict.fromkeys(cid for cid, _, _ in changes))
     current: dict[int, str] = {}
-    for part in chunked(ids):
+    if known is not None:
+        current.update((cid, known[cid]) for cid in ids if cid in known)
+    for part in chunked([cid for cid in ids if cid not in current]):
         current.update({cid: st for cid, st in session.execute(
             select(ClaimRow.id, ClaimRow.status).where(ids_in(ClaimRow.id, part)))})
     now = utcnow()
