@@ -1,10 +1,10 @@
 """Bulk use cases pause Python's cyclic garbage collector while they run.
 
-An import, a scrub, a batch or the payer simulator builds hundreds of thousands of small, acyclic objects (visits, claims,
-rows). Each time enough of them pile up, the collector walks every live object looking for
-cycles and finds none: a fifth to a third of a clinic-month's import and scrub time went
-there. Reference counting still frees everything as usual; only cycles wait for the
-collector, which runs again as soon as the block ends.
+An import, a scrub, a batch or the payer simulator builds hundreds of thousands of small,
+acyclic objects (visits, claims, rows, segments). Each time enough of them pile up, the
+collector walks every live object looking for cycles and finds none: a fifth to a third of a
+clinic-month's import and scrub time went there. Reference counting still frees everything
+as usual; only cycles wait for the collector, which runs again as soon as the block ends.
 """
 
 from __future__ import annotations

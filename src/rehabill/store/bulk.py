@@ -188,14 +188,20 @@ def _stage_write(session: Session, table_name: str, columns: list[Column[Any]],
     dialect = session.get_bind().dialect
     if len(columns) == 1:
         raise ValueError("a bulk write needs at least two columns")
-    cells = _cells(dialect, columns, rows)
-    names = ", ".join(f'"{c.name}"' for c in columns)
+    _send(session, table_name, [c.name for c in columns], _cells(dialect, columns, rows))
+
+
+def _send(session: Session, table_name: str, names: Sequence[str],
+          cells: Iterable[Sequence[Any]]) -> None:
+    """Rows of driver-ready values through the driver: ``COPY`` or ``executemany``."""
+    quoted = ", ".join(f'"{name}"' for name in names)
     raw = _driver_connection(session)
-    if dialect.name != "postgresql":
-        marks = ", ".join("?" for _ in columns)
-        raw.executemany(f'INSERT INTO "{table_name}" ({names}) VALUES ({marks})', cells)
+    if session.get_bind().dialect.name != "postgresql":
+        marks = ", ".join("?" for _ in names)
+        raw.executemany(f'INSERT INTO "{table_name}" ({quoted}) VALUES ({marks})', cells)
         return
-    with raw.cursor() as cursor, cursor.copy(f'COPY "{table_name}" ({names}) FROM STDIN') as copy:
+    with raw.cursor() as cursor, cursor.copy(f'COPY "{table_name}" ({quoted}) FROM STDIN'
+                                              ) as copy:
         for values in cells:
             copy.write_row(values)
 
@@ -259,6 +265,43 @@ def _money_text(value: Any) -> str:
 def _iso_date(proc: Callable[[Any], Any], value: Any) -> Any:
     """SQLite: a date as the dialect writes it (YYYY-MM-DD), without its per-value formatting."""
     return value.isoformat() if type(value) is date else proc(value)
+
+
+def insert_rows(session: Session, model: type[DeclarativeBase], names: Sequence[str],
+                rows: Sequence[Sequence[Any]]) -> None:
+    """Plain bulk insert of rows given as tuples, one value per column of ``names``.
+
+    The fast path for the many rows a posting writes: no dict per row. Every column a row
+    needs must be named (Python-side defaults are not filled in); values are converted by the
+    column types as ``insert_all`` does (money as Decimal, never float).
+    """
+    if not rows:
+        return
+    table = table_of(model)
+    if len(rows) < COPY_FROM:
+        insert_all(session, model, [dict(zip(names, row, strict=True)) for row in rows])
+        return
+    dialect = session.get_bind().dialect
+    convert = [(i, fn) for i, name in enumerate(names)
+               if (fn := _converter(dialect, table.c[name])) is not None]
+    if not convert:
+        _send(session, table.name, names, rows)
+        return
+    # A value repeated down a column (the posting time, a file id) is converted once.
+    seen: list[tuple[Any, Any]] = [(None, None)] * len(names)
+    cells = []
+    for row in rows:
+        values = list(row)
+        for i, fn in convert:
+            value = values[i]
+            if value is not None:
+                before, after = seen[i]
+                if value is not before:
+                    after = fn(value)
+                    seen[i] = (value, after)
+                values[i] = after
+        cells.append(values)
+    _send(session, table.name, names, cells)
 
 
 def _insert_select(session: Session, table: Table, rows: Sequence[Values],
