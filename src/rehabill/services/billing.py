@@ -630,9 +630,8 @@ def _worklist_rejection(session: Session, claim_ids: Sequence[int], kind: str,
                               Location(claim_id=update.claim_id), "Correct and resubmit."))
                 for cid in claim_ids]
     store_claims.add_findings(session, findings, stage="ack")
-    for cid in claim_ids:
-        people.add_worklist_item(session, claim_id=cid, reason=f"{kind} rejection: {reason}",
-                                 carc="", next_action="correct the claim and send it again")
+    people.add_worklist_items(session, claim_ids, reason=f"{kind} rejection: {reason}",
+                              next_action="correct the claim and send it again")
 
 
 # ----------------------------------------------------------------------------- remittance
