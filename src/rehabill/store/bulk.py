@@ -23,7 +23,17 @@ from operator import itemgetter
 from typing import Any, cast
 
 from psycopg.types.json import Json
-from sqlalchemy import JSON, Column, ColumnElement, Date, Select, Table, any_, bindparam
+from sqlalchemy import (
+    JSON,
+    Column,
+    ColumnElement,
+    Date,
+    Select,
+    Table,
+    any_,
+    bindparam,
+    select,
+)
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import DeclarativeBase, Session
 
@@ -123,6 +133,8 @@ def insert_new(session: Session, model: type[DeclarativeBase], rows: Sequence[Va
     """Insert the rows whose ``key`` is not stored yet; ids of the rows this call inserted."""
     table = table_of(model)
     rows = unique_by(rows, key)
+    if _is_bulk(rows) and session.get_bind().dialect.name == "sqlite":
+        return _insert_new_sqlite(session, table, rows, key)
     if _is_bulk(rows):
         return _insert_select(session, table, rows, key, (), upsert=False)
     ids: dict[Key, int] = {}
@@ -190,11 +202,12 @@ def _stage_write(session: Session, table_name: str, columns: list[Column[Any]],
         raise ValueError("a bulk write needs at least two columns")
     cells = _cells(dialect, columns, rows)
     names = ", ".join(f'"{c.name}"' for c in columns)
-    raw = _driver_connection(session)
     if dialect.name != "postgresql":
         marks = ", ".join("?" for _ in columns)
-        raw.executemany(f'INSERT INTO "{table_name}" ({names}) VALUES ({marks})', cells)
+        session.connection().exec_driver_sql(
+            f'INSERT INTO "{table_name}" ({names}) VALUES ({marks})', cells)
         return
+    raw = _driver_connection(session)
     with raw.cursor() as cursor, cursor.copy(f'COPY "{table_name}" ({names}) FROM STDIN') as copy:
         for values in cells:
             copy.write_row(values)
@@ -259,6 +272,32 @@ def _money_text(value: Any) -> str:
 def _iso_date(proc: Callable[[Any], Any], value: Any) -> Any:
     """SQLite: a date as the dialect writes it (YYYY-MM-DD), without its per-value formatting."""
     return value.isoformat() if type(value) is date else proc(value)
+
+
+def _insert_new_sqlite(session: Session, table: Table, rows: Sequence[Values],
+                       key: Sequence[str]) -> dict[Key, int]:
+    """SQLite: ``INSERT ... ON CONFLICT DO NOTHING`` straight into the table, then read back
+    the rows above the highest id seen before.
+
+    SQLite has one writer at a time: from its first write to its commit a transaction holds
+    the write lock, and before that, a write on a snapshot another writer has since changed
+    fails (WAL's SQLITE_BUSY_SNAPSHOT) instead of interleaving. So no other rows can land
+    between the read of the highest id and this insert, and a new row's id is always above
+    the table's highest: the rows above it are exactly the ones this call inserted. That
+    saves the staging table's second write.
+    """
+    conn = session.connection()
+    before = conn.exec_driver_sql(f'SELECT max(id) FROM "{table.name}"').scalar() or 0
+    columns = _columns(table, rows)
+    names = ", ".join(f'"{c.name}"' for c in columns)
+    marks = ", ".join("?" for _ in columns)
+    conflict = ", ".join(f'"{k}"' for k in key)
+    conn.exec_driver_sql(  # the driver's executemany, its errors wrapped as SQLAlchemy's
+        f'INSERT INTO "{table.name}" ({names}) VALUES ({marks}) '
+        f"ON CONFLICT ({conflict}) DO NOTHING", _cells(conn.dialect, columns, rows))
+    query = (select(table.c.id, *(table.c[k] for k in key)).where(table.c.id > before)
+             .order_by(table.c.id))
+    return {tuple(row[1:]): row[0] for row in fetch(session, query)}
 
 
 def _insert_select(session: Session, table: Table, rows: Sequence[Values],
