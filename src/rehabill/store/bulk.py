@@ -9,7 +9,9 @@ RETURNING``). From ``COPY_FROM`` rows up, straight through the driver into a tem
 table (``COPY`` on PostgreSQL, the sqlite3 module's ``executemany`` on SQLite) and then one
 ``INSERT ... SELECT ... ON CONFLICT ... RETURNING``: SQLAlchemy's per-row parameter handling,
 and psycopg's parsing of thousands of placeholders, would otherwise take most of the time.
-The result, and the conflict behaviour, is the same either way (tests/store/test_bulk.py).
+``insert_new`` on SQLite skips the staging table (``_insert_new_sqlite``). Values are converted
+for the driver column by column. The result, and the conflict behaviour, is the same either way
+(tests/store/test_bulk.py). ``fetch`` is the read side: large reads by row id as plain tuples.
 """
 
 from __future__ import annotations
