@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, replace
-from typing import Any
+from typing import Any, cast
 
 from sqlalchemy import Row, func, select, update
 from sqlalchemy.orm import Session
@@ -269,7 +269,7 @@ def adjudications(session: Session, claim_ids: Sequence[int]
                        entry.carc))
     out: dict[int, list[mapping.Adjudicated]] = {}
     for claim_id, line, kind, group, carc, amount, paid_on in session.execute(query):
-        out.setdefault(int(claim_id or 0), []).append(mapping.Adjudicated(
+        out.setdefault(cast(int, claim_id), []).append(mapping.Adjudicated(
             line, kind, group, carc, -to_money(amount), paid_on))
     return {k: tuple(v) for k, v in out.items()}
 
