@@ -126,3 +126,10 @@ def test_billing_provider_pay_to_address__optional() -> None:
     assert pay_to is not None and pay_to.zip == "787019999" and pay_to.state == "TX"
     (plain,) = parse_visits([EXAMPLE]).visits
     assert plain.billing_provider.pay_to is None
+
+
+def test_a_number_where_text_is_expected_is_read_as_its_digits() -> None:
+    visit = copy.deepcopy(EXAMPLE)
+    visit["coverage"]["member_id"] = 1234567890  # spreadsheets export ids as numbers
+    (parsed,) = parse_visits([visit]).visits
+    assert parsed.coverage.member_id == "1234567890"
