@@ -140,15 +140,20 @@ def _location(data: dict[str, Any]) -> Location:
 
 
 def load_claims(session: Session, claim_ids: Sequence[int]) -> dict[int, Claim]:
-    """The domain claims for these row ids, with their visits and lines."""
-    out: dict[int, Claim] = {}
+    """The domain claims for these row ids, with their visits and lines.
+
+    The visits are loaded in one call, so the patients, coverages and providers they share
+    are read and mapped once however many chunks the claims take.
+    """
     table = table_of(ClaimRow)
     columns = [table.c[name] for name in ("id", "visit_id", *mapping.CLAIM_COLUMNS)]
-    for part in chunked(claim_ids):
-        rows = session.execute(select(*columns).where(ids_in(table.c.id, part))).all()
-        visits = load_visits(session, [r.visit_id for r in rows])
-        lines = _lines_by_claim(session, part)
-        for row in rows:
+    rows = [row for part in chunked(claim_ids)
+            for row in session.execute(select(*columns).where(ids_in(table.c.id, part)))]
+    visits = load_visits(session, [r.visit_id for r in rows])
+    out: dict[int, Claim] = {}
+    for part in chunked(rows):
+        lines = _lines_by_claim(session, [r.id for r in part])
+        for row in part:
             out[row.id] = mapping.to_claim(row, visits[row.visit_id], lines.get(row.id, ()))
     return out
 
