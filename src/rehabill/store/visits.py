@@ -241,13 +241,16 @@ def visit_row_ids(session: Session, visit_keys: Sequence[str]) -> dict[str, int]
     return out
 
 
-def load_visits(session: Session, visit_ids: Sequence[int]) -> dict[int, Visit]:
-    """The domain visits for these row ids (missing ids are left out)."""
+def load_visits(session: Session, visit_ids: Sequence[int], *,
+                with_services: bool = True) -> dict[int, Visit]:
+    """The domain visits for these row ids (missing ids are left out); with
+    ``with_services=False`` each visit's services are left empty (for claim writers, which read
+    the claim lines instead)."""
     out: dict[int, Visit] = {}
     cache = _Cache(session)
     for part in chunked(visit_ids):
         rows = session.execute(select(VisitRow.__table__).where(ids_in(VisitRow.id, part))).all()
-        services = _services_by_visit(session, part)
+        services = _services_by_visit(session, part) if with_services else {}
         cache.fill(rows)
         for row in rows:
             out[row.id] = cache.visit(row, services.get(row.id, ()))
