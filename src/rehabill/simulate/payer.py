@@ -312,8 +312,16 @@ class PayerSimulator:
         return ProviderAdjustment(npi, f"{paid_on.year}1231", (item,))
 
     def _chance(self, odds: int) -> bool:
-        """True ``odds`` times in 10,000 (one draw, whatever the odds)."""
-        return self.random.randrange(10_000) < odds
+        """True ``odds`` times in 10,000 (one draw, whatever the odds).
+
+        The draw is ``randrange(10_000)`` as ``random.Random`` makes it (14 random bits until
+        they are below 10,000: ``_randbelow``), without its argument checks; it is made three
+        times a line (tests/simulate/test_payer.py holds the two the same).
+        """
+        draw = self.random.getrandbits(14)
+        while draw >= 10_000:
+            draw = self.random.getrandbits(14)
+        return draw < odds
 
     def _shared(self, make: Callable[..., T], *args: Any) -> T:
         """``make(*args)``, built once per run for each set of arguments: the immutable parts
