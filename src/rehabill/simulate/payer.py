@@ -52,6 +52,7 @@ from rehabill.x12.ack277 import write_277ca as write_277ca_text
 from rehabill.x12.ack999 import Ack999, SetResponse
 from rehabill.x12.ack999 import write_999 as write_999_text
 from rehabill.x12.envelope import split_transactions
+from rehabill.x12.fastbuild import positional_builder
 from rehabill.x12.p837 import x12_date
 from rehabill.x12.p837_reader import Transaction837P, read_837p
 from rehabill.x12.remit835 import (
@@ -618,28 +619,45 @@ def claims_from_837p(transaction: Transaction837P) -> list[Claim]:
         One claim per CLM, lines as billed (REF*6R kept as the line control number).
     """
     claims = []
+    # The parts many claims repeat (a practice, a patient, a therapist) are built once.
+    shared: dict[tuple[object, ...], object] = {}
+
+    def once(*key: Any) -> Any:
+        found = shared.get(key)
+        if found is None:
+            found = shared[key] = key[0](*key[1:])
+        return found
+
+    nowhere = Address("", "", "", "")
+    born = date(1950, 1, 1)
     for read in transaction.claims:
         day = min((x.date_of_service for x in read.lines if x.date_of_service is not None),
                   default=date(2026, 1, 1))
         plan = "medicare_part_b" if "MEDICARE" in read.payer_id.upper() else "commercial"
         visit = Visit(
             visit_id=read.claim_id, date_of_service=day,
-            billing_provider=BillingProvider(read.billing_npi, "", "BILLING PROVIDER",
-                                             Address("", "", "", "")),
-            patient=Patient(read.member_id or read.claim_id, read.patient_first_name,
-                            read.patient_last_name, date(1950, 1, 1), "U"),
-            coverage=Coverage(read.payer_id, read.payer_id, read.member_id, plan),
-            rendering_provider=Provider(read.rendering_npi or read.billing_npi, "", "",
-                                        Credential.PT),
+            billing_provider=once(BillingProvider, read.billing_npi, "", "BILLING PROVIDER",
+                                  nowhere),
+            patient=once(Patient, read.member_id or read.claim_id, read.patient_first_name,
+                         read.patient_last_name, born, "U"),
+            coverage=once(Coverage, read.payer_id, read.payer_id, read.member_id, plan),
+            rendering_provider=once(Provider, read.rendering_npi or read.billing_npi, "", "",
+                                    Credential.PT),
             services=(), diagnoses=read.diagnoses,
-            authorization=Authorization(read.prior_authorization, day, day)
+            authorization=once(Authorization, read.prior_authorization, day, day)
             if read.prior_authorization else None)
-        lines = tuple(
-            ClaimLine(x.number, x.code, x.modifiers, int(x.units), x.charge,
-                      x.date_of_service or day, x.diagnosis_pointers or (1,), x.control_number)
-            for x in read.lines)
+        lines = tuple([
+            _new_claim_line(x.number, x.code, x.modifiers, int(x.units), x.charge,
+                            x.date_of_service or day, x.diagnosis_pointers or (1,),
+                            x.control_number, 0, 0, 0)
+            for x in read.lines])
         claims.append(Claim(visit, lines, claim_id_override=read.claim_id))
     return claims
+
+
+# Lines as claims_from_837p reads them: ClaimLine without its frozen __init__ (the minutes
+# and service index the 837P does not carry are 0, ClaimLine's defaults).
+_new_claim_line = positional_builder(ClaimLine)
 
 
 def adjudicate_837p(text: str, *, seed: int = 0, file: str = "",
