@@ -33,7 +33,7 @@ from pathlib import Path
 from typing import Any, TypeVar, cast
 
 from rehabill.domain.claim import Claim, ClaimLine
-from rehabill.domain.money import ZERO, round_cents
+from rehabill.domain.money import CENT, ZERO, round_cents
 from rehabill.domain.visit import (
     Address,
     Authorization,
@@ -437,7 +437,7 @@ class PayerSimulator:
             copay_left -= copay
             remaining -= copay
             coinsurance = (remaining * self.profile.coinsurance).quantize(
-                Decimal("0.01"), rounding=ROUND_HALF_UP) if not copay else ZERO
+                CENT, rounding=ROUND_HALF_UP) if not copay else ZERO
             remaining -= coinsurance
             sequestration = round_cents(remaining * self.profile.sequestration)
             for group, reason, amount in (("PR", "1", deductible), ("PR", "3", copay),
@@ -459,9 +459,8 @@ class PayerSimulator:
         return ClaimPayment(
             claim.claim_id, "4" if all_denied else "1", claim.total_charge, paid, patient,
             self.profile.filing_indicator, self._payer_claim_number(), ("11", "1"),
-            people=(Person("QC", "1", visit.patient.last_name.upper(),
-                           visit.patient.first_name.upper(), "", "", "MI",
-                           visit.coverage.member_id),),
+            people=self._shared(_patient_names, visit.patient.last_name,
+                                visit.patient.first_name, visit.coverage.member_id),
             outpatient=remarks, dates=self._shared(_claim_dates, dos),
             amounts=(AmountRef("AU", sum((p.allowed for p in priced), ZERO)),) if not late
             else (), lines=lines, lx="1")
@@ -475,7 +474,8 @@ class PayerSimulator:
             adjustments=tuple(item.adjustments),
             refs=(RefId("6R", line.control_number),) if line.control_number else (),
             amounts=(AmountRef("B6", item.allowed),) if not item.denied else (),
-            remarks=tuple(self._shared(Remark, "HE", r) for r in item.remarks))
+            remarks=tuple([self._shared(Remark, "HE", r) for r in item.remarks])
+            if item.remarks else ())
 
     def _correct(self, answer: ClaimPayment, claim: Claim) -> ClaimPayment:
         """A corrected payment: the payer re-prices one line a little lower (CO-45)."""
@@ -516,6 +516,10 @@ def _line_accepted(day: str) -> tuple[StatusCode, ...]:
 
 def _claim_dates(dos: str) -> tuple[DateRef, ...]:
     return (DateRef("232", dos), DateRef("233", dos))
+
+
+def _patient_names(last: str, first: str, member_id: str) -> tuple[Person, ...]:
+    return (Person("QC", "1", last.upper(), first.upper(), "", "", "MI", member_id),)
 
 
 def _line_dates(day: date) -> tuple[DateRef, ...]:
