@@ -20,11 +20,19 @@ from typer.testing import CliRunner
 
 from rehabill.cli.main import build_app
 from rehabill.domain.money import ZERO
+from rehabill.ledger import denials
 from rehabill.services import billing
 from rehabill.services.cycle import CycleResult, run_cycle, write_visit_file
 from rehabill.simulate.clinic import ClinicSpec, generate_visits
-from rehabill.store.facts import claim_facts
-from rehabill.store.models import ClaimRow, LedgerEntryRow
+from rehabill.store.facts import claim_facts, kx_totals
+from rehabill.store.models import (
+    ClaimLineRow,
+    ClaimRow,
+    ClaimStatusRow,
+    LedgerEntryRow,
+    PatientRow,
+    VisitRow,
+)
 from rehabill.x12.remit835 import read_835_text
 
 TODAY = date(2026, 7, 6)
@@ -123,3 +131,83 @@ def test_demo__refuses_a_database_it_did_not_make(tmp_path: Path) -> None:
     result = CliRunner().invoke(build_app(), ["demo", "--db", str(db), "--no-serve"])
     assert result.exit_code == 2
     assert "is not a rehabill demo" in result.output
+
+
+def test_cycle__facts_agree_with_a_row_by_row_fold_of_the_books(
+        session_factory: Factory, cycle: CycleResult) -> None:
+    """The grouped SQL behind the facts says what reading every ledger and history row says."""
+    money: dict[int, dict[str, Decimal]] = defaultdict(lambda: defaultdict(lambda: ZERO))
+    history: dict[int, list[tuple[int, str]]] = defaultdict(list)
+    with session_factory() as s:
+        for e in s.scalars(select(LedgerEntryRow).where(LedgerEntryRow.claim_id.is_not(None))):
+            m = money[e.claim_id]  # type: ignore[index]
+            m["total"] -= e.amount
+            m["paid"] -= e.amount if e.kind == "payment" else ZERO
+            m["co45"] -= e.amount if (e.group_code, e.carc) == ("CO", "45") else ZERO
+            m[f"{e.kind} {e.group_code}-{e.carc}"] -= e.amount
+        for h in s.scalars(select(ClaimStatusRow).order_by(ClaimStatusRow.id)):
+            history[h.claim_id].append((h.id, h.status))
+        keys = dict(s.execute(select(ClaimRow.claim_key, ClaimRow.id)).tuples().all())
+        facts = claim_facts(s)
+        kx = kx_totals(s, TODAY.year)
+        lines = s.execute(select(PatientRow.external_id, ClaimLineRow.id, ClaimLineRow.modifiers,
+                                 ClaimLineRow.charge)
+                          .join(ClaimRow, ClaimRow.id == ClaimLineRow.claim_id)
+                          .join(VisitRow, VisitRow.id == ClaimRow.visit_id)
+                          .join(PatientRow, PatientRow.id == VisitRow.patient_id)
+                          .where(ClaimRow.frequency != "8", ClaimRow.status != "held")).all()
+        co45_by_line: dict[int, Decimal] = defaultdict(lambda: ZERO)
+        for e in s.scalars(select(LedgerEntryRow).where(LedgerEntryRow.group_code == "CO",
+                                                        LedgerEntryRow.carc == "45")):
+            if e.claim_line_id is not None:
+                co45_by_line[e.claim_line_id] += e.amount
+    assert any(f.denied for f in facts) and any(not f.scrub_clean_first_pass for f in facts)
+    for f in facts:
+        m, steps = money[keys[f.claim_id]], [st for _, st in history[keys[f.claim_id]]]
+        assert (f.paid, f.balance) == (m["paid"], f.charge - m["total"]), f.claim_id
+        denied = {k.split()[1]: v for k, v in m.items() if " " in k and v > 0
+                  and k.split()[1][:2] in ("CO", "OA", "PI")
+                  and not denials.is_routine(*k.split()[1].split("-"))}
+        assert set(f.denial_reasons) == set(denied), f.claim_id
+        assert f.denied_amount == sum(denied.values(), ZERO), f.claim_id
+        first_scrub = next((st for st in steps if st in ("scrubbed", "held")), None)
+        assert f.scrub_clean_first_pass == (first_scrub != "held"), f.claim_id
+        assert f.accepted_first_pass == ("rejected" not in steps), f.claim_id
+        result = next((st for st in steps if st in ("paid", "partially_paid", "denied",
+                                                    "closed")), None)
+        assert f.denied == (result in ("denied", "partially_paid")), f.claim_id
+        assert f.allowed == (f.charge - m["co45"] if result else ZERO), f.claim_id
+    expected: dict[tuple[str, str], Decimal] = defaultdict(lambda: ZERO)
+    for patient, line_id, modifiers, charge in lines:
+        kind = "ot" if "GO" in modifiers.split() else "pt_slp"
+        expected[(patient, kind)] += charge + co45_by_line[line_id]
+    assert kx == sorted((p, k, v) for (p, k), v in expected.items())
+
+
+def _charge_and_co45(session: Session, claim_id: int) -> tuple[Decimal, Decimal]:
+    charge = session.scalar(select(ClaimRow.total_charge).where(ClaimRow.id == claim_id))
+    co45 = session.scalar(select(func.coalesce(func.sum(LedgerEntryRow.amount), 0))
+                          .where(LedgerEntryRow.claim_id == claim_id,
+                                 LedgerEntryRow.carc == "45", LedgerEntryRow.group_code == "CO"))
+    return Decimal(charge), Decimal(co45).quantize(Decimal("0.01"))
+
+
+def test_kx_totals__a_corrected_claim_replaces_and_a_void_removes_the_visit(
+        session_factory: Factory, cycle: CycleResult) -> None:
+    """Until the payer adjudicates the corrected claim, its lines count at their charge."""
+    with session_factory() as s:
+        before = sum((v for _, _, v in kx_totals(s, TODAY.year)), ZERO)
+        paid = list(s.scalars(select(ClaimRow.id).where(ClaimRow.status == "paid",
+                                                         ClaimRow.payer_claim_number != "")
+                              .order_by(ClaimRow.id)))
+        _, corrected_co45 = _charge_and_co45(s, paid[0])
+        void_charge, void_co45 = _charge_and_co45(s, paid[1])
+    assert corrected_co45 < 0 and void_co45 < 0
+    billing.resubmit_claim(session_factory, paid[0], frequency="7", actor="t", today=TODAY)
+    with session_factory() as s:
+        corrected = sum((v for _, _, v in kx_totals(s, TODAY.year)), ZERO)
+    assert corrected == before - corrected_co45  # not the visit twice
+    billing.resubmit_claim(session_factory, paid[1], frequency="8", actor="t", today=TODAY)
+    with session_factory() as s:
+        voided = sum((v for _, _, v in kx_totals(s, TODAY.year)), ZERO)
+    assert voided == corrected - (void_charge + void_co45)

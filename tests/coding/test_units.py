@@ -6,7 +6,8 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from rehabill.coding import UnitMethod, compute, units_for_minutes
+from rehabill.coding import UnitMethod, compute, units, units_for_minutes
+from rehabill.domain import Service
 from rehabill.reference import load
 from rehabill.testing import visit_from_terms
 
@@ -176,3 +177,20 @@ def test_property__the_order_services_are_typed_in_never_matters(terms: str, rnd
 ])
 def test_cross_code_ties_prefer_the_therapists_final_unit(terms: str, billed: str) -> None:
     assert bill(terms) == billed
+
+
+minute_triples = st.lists(
+    st.tuples(st.sampled_from([*TIMED, "97161", "97150"]), st.integers(-2, 60),
+              st.integers(0, 60)),
+    min_size=1, max_size=5)
+
+
+@given(minute_triples, st.sampled_from(list(UnitMethod)), st.booleans())
+def test_unit_rows__are_the_lines_of_compute(triples: list[tuple[str, int, int]],
+                                               method: UnitMethod, split: bool) -> None:
+    # Claim building reads the plain rows; they must be exactly compute()'s lines.
+    services = [Service(c, t, a) for c, t, a in triples]
+    result = compute(services, method, REF.codes.is_timed, split_assistant=split)
+    rows = units.unit_rows(services, method, REF.codes.is_timed, split)
+    assert rows == tuple(tuple(getattr(line, f) for f in line.__slots__) for line in result.lines)
+    assert result.method is method

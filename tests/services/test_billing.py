@@ -23,6 +23,7 @@ from rehabill.store import claims as store_claims
 from rehabill.store.models import (
     AcknowledgmentRow,
     ClaimRow,
+    ClaimStatusRow,
     FindingRow,
     LedgerEntryRow,
     WorklistItemRow,
@@ -130,6 +131,35 @@ def test_read_acknowledgments__277ca_rejection_goes_to_the_worklist(
     assert report.rejected == (batched[0],)
     assert _statuses(session_factory)[batched[0]] == "rejected"
     assert _count(session_factory, WorklistItemRow) == 1
+
+
+def test_resubmit__a_rejected_claim_is_sent_again_as_it_was_first_sent(
+        session_factory: Factory, visit_file: Path, tmp_path: Path) -> None:
+    _batched(session_factory, visit_file, tmp_path)
+    key = next(k for k, v in _statuses(session_factory).items() if v == "batched")
+    ack = Ack277("0001", "B1", "20260720", "PAYER", "MEDICARE", "US", "US", (), (
+        ClaimAck(key, (StatusCode("A7", "562", "85"),), "PCN9"),))
+    path = tmp_path / "reject.277"
+    path.write_text(write_277ca([ack], sender_id="PAYER", receiver_id="US"))
+    billing.read_acknowledgments(session_factory, path)
+    with session_factory() as s:
+        rejected = s.scalars(select(ClaimRow.id).where(ClaimRow.claim_key == key)).one()
+    with pytest.raises(ConflictError, match="nothing to void"):
+        billing.resubmit_claim(session_factory, rejected, frequency="8", actor="t")
+    new_id = billing.resubmit_claim(session_factory, rejected, actor="t", today=TODAY)
+    with session_factory() as s:
+        new = books.claim_for_update(s, new_id)
+        old = books.claim_for_update(s, rejected)
+        history = s.scalars(select(ClaimStatusRow.note).where(
+            ClaimStatusRow.claim_id == rejected).order_by(ClaimStatusRow.id)).all()
+    assert new is not None and old is not None
+    assert (new.frequency, new.original_reference, new.sequence) == ("1", "", 2)
+    assert new.claim_key == key and new.status in ("scrubbed", "held")
+    assert old.status == "closed" and history[-1] == f"rejected; sent again as claim {new_id}"
+    report = billing.build_batch(session_factory, outbox=tmp_path / "again", today=TODAY,
+                                 claim_ids=[new_id])
+    text = Path(report.files[0].path).read_text()
+    assert f"CLM*{key}*" in text and "REF*F8" not in text and ":B:1*" in text
 
 
 def test_read_acknowledgments__refuses_a_broken_file(

@@ -14,6 +14,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from rehabill.store import bulk
+from rehabill.store import visits as store_visits
 from rehabill.store.models import (
     CoverageRow,
     LedgerEntryRow,
@@ -21,7 +22,10 @@ from rehabill.store.models import (
     PayerRow,
     PlanOfCareRow,
     PracticeRow,
+    ServiceRow,
+    VisitRow,
 )
+from rehabill.testing import visit_from_terms
 
 
 def _practice(session: Session) -> int:
@@ -105,3 +109,15 @@ def test_upsert__date_keys_and_timestamps_survive_both_paths(session: Session, n
     stored = session.scalars(select(PatientRow)).all()
     assert all(isinstance(p.created_at, datetime) for p in stored)
     assert {p.birth_date for p in stored} == {date(1950, 1, 1)}
+
+
+def test_fetch__reads_what_session_execute_reads(session: Session) -> None:
+    """``bulk.fetch`` (driver cursor, column-wise conversion) gives the same values as a
+    SQLAlchemy read, for every column type the visit tables use (dates, money, JSON, text)."""
+    visit = visit_from_terms("97530=25 97110=10/13 97161", visit_id="V-fetch")
+    store_visits.save_visits(session, [visit])
+    for model in (VisitRow, ServiceRow, PatientRow, CoverageRow, LedgerEntryRow):
+        table = bulk.table_of(model)
+        query = select(table).order_by(table.c.id)
+        expected = [tuple(row) for row in session.execute(query)]
+        assert bulk.fetch(session, query) == expected, model.__name__

@@ -8,6 +8,7 @@ from rehabill.cli.books import DB_HELP, actor, open_books, today_or_fail
 from rehabill.cli.common import print_json
 from rehabill.domain.money import format_amount
 from rehabill.services import billing
+from rehabill.store import books
 
 
 def register(app: typer.Typer) -> None:
@@ -23,13 +24,20 @@ def register(app: typer.Typer) -> None:
         db: str | None = typer.Option(None, "--db", help=DB_HELP),
         as_json: bool = typer.Option(False, "--json", help="Print JSON."),
     ) -> None:
-        """Make a corrected claim (frequency 7, REF*F8 the payer's claim number), rescrubbed."""
+        """Make a corrected claim (frequency 7, REF*F8 the payer's claim number), rescrubbed.
+
+        A claim the 999/277CA rejected is sent again as it was first sent (the payer never
+        accepted it, so there is nothing to replace), rescrubbed with the books' data.
+        """
         day = today_or_fail(today)
         with open_books(db) as factory:
             new_id = billing.resubmit_claim(factory, claim_id, frequency="7", actor=actor(),
                                             today=day)
-        _done(as_json, {"claim_id": claim_id, "new_claim_id": new_id, "frequency": "7"},
-              f"Corrected claim {new_id} replaces claim {claim_id}; "
+            with factory() as session:
+                row = books.claim_for_update(session, new_id)
+                frequency = row.frequency if row is not None else "7"
+        _done(as_json, {"claim_id": claim_id, "new_claim_id": new_id, "frequency": frequency},
+              f"Claim {new_id} replaces claim {claim_id}; "
               "`rehabill batch` sends it when it is scrubbed.")
 
     @group.command("void")

@@ -3,13 +3,22 @@
 from __future__ import annotations
 
 import math
+from collections.abc import Iterable
 from dataclasses import dataclass, replace
 from datetime import date
 from decimal import Decimal
 from functools import lru_cache
+from typing import cast
 
 from rehabill.coding import modifiers
-from rehabill.coding.units import UnitLine, UnitMethod, UnitResult, compute
+from rehabill.coding.units import (
+    UnitLine,
+    UnitMethod,
+    UnitResult,
+    UnitRow,
+    compute_with_rows,
+    unit_rows,
+)
 from rehabill.domain.claim import Claim, ClaimLine
 from rehabill.domain.findings import Finding, Location, Severity
 from rehabill.domain.money import ZERO, round_cents
@@ -89,6 +98,25 @@ def expected_allowed(line: ClaimLine, visit: Visit, ref: Reference) -> Decimal:
                            line.has_assistant_modifier)
 
 
+def expected_allowed_total(lines: Iterable[ClaimLine], on: date, ref: Reference,
+                           start: Decimal = ZERO) -> Decimal:
+    """``start`` plus ``expected_allowed`` of every line, for a visit on ``on``.
+
+    Args:
+        lines: claim lines.
+        on: the date of service.
+        ref: the tables.
+        start: the amount to add to (its exponent shows in the sum when there are no lines).
+
+    Returns:
+        The sum.
+    """
+    year, total = on.year, start
+    for line in lines:
+        total += _allowed_amount(ref, line.code, year, line.units, line.has_assistant_modifier)
+    return total
+
+
 @lru_cache(maxsize=8192)
 def _allowed_amount(ref: Reference, code: str, year: int, units: int, assisted: bool
                     ) -> Decimal:
@@ -117,12 +145,40 @@ def code_visit(visit: Visit, *, method: UnitMethod | None = None,
     opts = options or CodingOptions.for_plan(visit.coverage.plan)
     if method is not None:
         opts = replace(opts, method=method)
+    claim, result, findings = _code(visit, ref, opts, explain=True)
+    return CodingResult(claim, cast(UnitResult, result), findings)
+
+
+def code_claim(visit: Visit, reference: Reference, options: CodingOptions
+               ) -> tuple[Claim, tuple[Finding, ...]]:
+    """``code_visit``'s claim and findings alone (the scrubber's coder reads nothing else).
+
+    Args:
+        visit: the documented visit.
+        reference: the tables.
+        options: the payer's coding options.
+
+    Returns:
+        The claim and coding findings, as ``code_visit`` would give them.
+    """
+    claim, _, findings = _code(visit, reference, options, explain=False)
+    return claim, findings
+
+
+def _code(visit: Visit, ref: Reference, opts: CodingOptions, *, explain: bool
+          ) -> tuple[Claim, UnitResult | None, tuple[Finding, ...]]:
+    """Code ``visit``; the unit result (with its explanation) is built only when ``explain``."""
     codes = ref.codes
-    known = tuple(s for s in visit.services if s.code in codes)
-    findings = _unknown_codes(visit, ref) if len(known) != len(visit.services) else []
-    discipline = visit.discipline
+    services = visit.services
+    known = services if codes.has_all([s.code for s in services]) \
+        else tuple(s for s in services if s.code in codes)
+    findings = _unknown_codes(visit, ref) if len(known) != len(services) else []
+    plan = visit.plan_of_care
+    rendering = visit.rendering_provider.credential
+    discipline = plan.discipline if plan is not None and plan.discipline is not None \
+        else rendering.discipline
     assistant = visit.assistant
-    by_assistant = visit.rendering_provider.credential.is_assistant
+    by_assistant = rendering.is_assistant
     if by_assistant or (
             assistant is not None and assistant.credential.discipline is not discipline):
         findings.extend(_assistant_findings(visit))
@@ -130,14 +186,19 @@ def code_visit(visit: Visit, *, method: UnitMethod | None = None,
         # The documented "therapist" minutes are the assistant's own.
         known = tuple(replace(s, minutes=0, assistant_minutes=s.total_minutes) for s in known)
     split = opts.assistant_modifiers and discipline in _ASSISTANT_MODIFIER
-    result = compute(known, opts.method, codes.is_timed, split_assistant=split)
-    lines = _claim_lines(visit, discipline, result, ref, opts)
+    result: UnitResult | None = None
+    if explain:
+        result, rows = compute_with_rows(known, opts.method, codes.is_timed, split)
+    else:
+        rows = unit_rows(known, opts.method, codes.is_timed, split)
+    lines = _claim_lines(visit, discipline, rows, ref, opts)
     lines = _add_ncci_modifiers(visit, lines, ref, opts)
     if opts.kx and lines:
-        lines, kx_notes, kx_findings = _add_kx(visit, lines, ref, opts)
+        lines, kx_notes, kx_findings = _add_kx(visit, discipline, lines, ref)
         findings.extend(kx_findings)
-        result = result.with_notes(kx_notes)
-    return CodingResult(Claim(visit, lines), result, tuple(findings))
+        if result is not None:
+            result = result.with_notes(kx_notes)
+    return Claim(visit, lines), result, tuple(findings)
 
 
 _ASSISTANT_MODIFIER = {d: modifiers.assistant_modifier(d) for d in Discipline
@@ -180,7 +241,11 @@ def _assistant_findings(visit: Visit) -> list[Finding]:
 def line_modifiers(line: UnitLine, discipline: Discipline,
                    assistant_modifiers: bool = True) -> tuple[str, ...]:
     """GP/GO/GN always; CQ/CO when the units were furnished in whole or part by an assistant."""
-    key = (discipline, line.by_assistant and assistant_modifiers)
+    return _modifiers_for(discipline, line.by_assistant and assistant_modifiers)
+
+
+def _modifiers_for(discipline: Discipline, by_assistant: bool) -> tuple[str, ...]:
+    key = (discipline, by_assistant)
     found = _LINE_MODIFIERS.get(key)
     if found is None:
         mods = [modifiers.discipline_modifier(discipline)]
@@ -194,7 +259,7 @@ _LINE_MODIFIERS: dict[tuple[Discipline, bool], tuple[str, ...]] = {}
 """``line_modifiers`` by (discipline, with CQ/CO): six answers, worked out once each."""
 
 
-def _claim_lines(visit: Visit, discipline: Discipline, result: UnitResult, ref: Reference,
+def _claim_lines(visit: Visit, discipline: Discipline, rows: Iterable[UnitRow], ref: Reference,
                  opts: CodingOptions) -> tuple[ClaimLine, ...]:
     diagnoses = len(visit.diagnoses)
     pointers = _POINTERS[diagnoses] if diagnoses < 4 else _POINTERS[4]
@@ -204,12 +269,13 @@ def _claim_lines(visit: Visit, discipline: Discipline, result: UnitResult, ref: 
             documented.setdefault(s.code, s.charge)
     charges = _line_charges(ref, visit.date_of_service.year, opts.charge_factor)
     dos, visit_id, split = visit.date_of_service, visit.visit_id, opts.assistant_modifiers
+    # the two modifier sets a line of this visit can have: without and with the assistant's
+    plain = _modifiers_for(discipline, False)
+    assisted = _modifiers_for(discipline, split)
     out: list[ClaimLine] = []
-    for unit_line in result.lines:
-        units = unit_line.units
+    for code, units, by_assistant, therapist, assistant, index, _ in rows:
         if units <= 0:
             continue
-        code = unit_line.code
         price = documented.get(code) if documented else None
         if price is None:
             charge = charges.get((code, units))
@@ -220,9 +286,8 @@ def _claim_lines(visit: Visit, discipline: Discipline, result: UnitResult, ref: 
             charge = round_cents(price * units)
         number = len(out) + 1
         out.append(ClaimLine(
-            number, code, line_modifiers(unit_line, discipline, split), units, charge, dos,
-            pointers, f"{visit_id}-{number}", unit_line.therapist_minutes,
-            unit_line.assistant_minutes, unit_line.index))
+            number, code, assisted if by_assistant else plain, units, charge, dos, pointers,
+            f"{visit_id}-{number}", therapist, assistant, index))
     return tuple(out)
 
 
@@ -246,7 +311,10 @@ def _line_charges(ref: Reference, year: int, factor: Decimal
 
 def _add_ncci_modifiers(visit: Visit, lines: tuple[ClaimLine, ...], ref: Reference,
                         opts: CodingOptions) -> tuple[ClaimLine, ...]:
-    if not any(s.distinct is not None for s in visit.services):
+    for service in visit.services:
+        if service.distinct is not None:
+            break
+    else:
         return lines  # nothing documented distinct: no pair can take 59/X
     known = tuple(s for s in visit.services if s.code in ref.codes)
     found = modifiers.ncci_modifiers(known, ref.ncci, visit.date_of_service,
@@ -259,7 +327,7 @@ def _add_ncci_modifiers(visit: Visit, lines: tuple[ClaimLine, ...], ref: Referen
     )
 
 
-def _add_kx(visit: Visit, lines: tuple[ClaimLine, ...], ref: Reference, opts: CodingOptions
+def _add_kx(visit: Visit, discipline: Discipline, lines: tuple[ClaimLine, ...], ref: Reference
             ) -> tuple[tuple[ClaimLine, ...], tuple[str, ...], tuple[Finding, ...]]:
     found: tuple[Finding, ...] = ()
     threshold = ref.thresholds.for_date(visit.date_of_service)
@@ -274,9 +342,11 @@ def _add_kx(visit: Visit, lines: tuple[ClaimLine, ...], ref: Reference, opts: Co
             f"judged against {latest.year}'s ${latest.kx}.",
             Location(visit_id=visit.visit_id, field="date_of_service"),
             "Update rehabill's reference data, or check KX by hand."),)
-    group = visit.discipline.threshold_group
+    group = discipline.threshold_group
     before = visit.therapy_to_date.for_group(group)
-    allowed = [expected_allowed(line, visit, ref) for line in lines]
+    year = visit.date_of_service.year
+    allowed = [_allowed_amount(ref, line.code, year, line.units, line.has_assistant_modifier)
+               for line in lines]
     if before + sum(allowed, ZERO) <= threshold.kx:
         return lines, (), found
     flags = modifiers.needs_kx(before, allowed, threshold.kx)

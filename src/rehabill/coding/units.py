@@ -18,6 +18,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field, replace
 from enum import StrEnum
 from functools import cached_property
+from typing import NamedTuple
 
 from rehabill.domain.visit import Service
 
@@ -32,15 +33,18 @@ class UnitMethod(StrEnum):
     PER_CODE = "per-code"
 
 
-@dataclass(frozen=True, slots=True)
-class CodeMinutes:
-    """The documented minutes of one code on one day (a code documented twice is summed)."""
+class CodeMinutes(NamedTuple):
+    """The documented minutes of one code on one day (a code documented twice is summed).
+
+    A NamedTuple rather than a frozen dataclass: the arithmetic builds one per service of every
+    visit coded and drops it at once, and a tuple is built several times faster.
+    """
 
     code: str
     therapist: int
     assistant: int
     timed: bool
-    index: int
+    position: int  # the service's index on the visit
     total: int
 
     @classmethod
@@ -337,42 +341,68 @@ def compute(services: Sequence[Service], method: UnitMethod,
         A UnitResult whose lines list each code once without and once with CQ/CO as needed.
         Its explanation is written when first read.
     """
+    return compute_with_rows(services, method, is_timed, split_assistant)[0]
+
+
+UnitRow = tuple[str, int, bool, int, int, int, bool]
+"""A ``UnitLine`` as a plain tuple: code, units, by_assistant, therapist_minutes,
+assistant_minutes, index, timed."""
+
+
+def unit_rows(services: Sequence[Service], method: UnitMethod,
+              is_timed: Callable[[str], bool], split_assistant: bool = True
+              ) -> tuple[UnitRow, ...]:
+    """``compute``'s lines as plain tuples (all claim building reads), without the result.
+
+    Args:
+        services: the documented services.
+        method: CMS total-time or per-code.
+        is_timed: True for 15-minute timed codes.
+        split_assistant: as for ``compute``.
+
+    Returns:
+        One row per ``UnitLine`` of ``compute(...).lines``, in the same order.
+    """
     minutes = gather_minutes(services, is_timed)
-    allocated = _allocate(minutes, method, None)
-    lines = _unit_lines(minutes, allocated, split_assistant)
+    return _unit_rows(minutes, _allocate(minutes, method, None), split_assistant)
+
+
+def compute_with_rows(services: Sequence[Service], method: UnitMethod,
+                      is_timed: Callable[[str], bool], split_assistant: bool = True
+                      ) -> tuple[UnitResult, tuple[UnitRow, ...]]:
+    """``compute`` and ``unit_rows`` from one run of the arithmetic."""
+    minutes = gather_minutes(services, is_timed)
+    rows = _unit_rows(minutes, _allocate(minutes, method, None), split_assistant)
     total_timed = total_units = 0
     for m in minutes:
         if m.timed:
             total_timed += m.total
-    for line in lines:
-        total_units += line.units
-    return UnitResult(method, total_timed, total_units, lines,
-                      _Explanation(minutes, method, split_assistant))
+    for row in rows:
+        total_units += row[1]
+    return UnitResult(method, total_timed, total_units, tuple([UnitLine(*row) for row in rows]),
+                      _Explanation(minutes, method, split_assistant)), rows
 
 
-def _unit_lines(minutes: Sequence[CodeMinutes], allocated: dict[str, int],
-                split_assistant: bool) -> tuple[UnitLine, ...]:
-    lines: list[UnitLine] = []
+def _unit_rows(minutes: Sequence[CodeMinutes], allocated: dict[str, int],
+               split_assistant: bool) -> tuple[UnitRow, ...]:
+    rows: list[UnitRow] = []
     for m in minutes:
         if not m.timed:
             by_assistant = split_assistant and m.assistant > 0 \
                 and is_assistant_over_de_minimis(m)
-            lines.append(UnitLine(m.code, 1, by_assistant, m.therapist, m.assistant, m.index,
-                                  False))
+            rows.append((m.code, 1, by_assistant, m.therapist, m.assistant, m.position, False))
             continue
         units = allocated.get(m.code, 0)
         if not split_assistant:
             if units:
-                lines.append(UnitLine(m.code, units, False, m.therapist, m.assistant, m.index,
-                                      True))
+                rows.append((m.code, units, False, m.therapist, m.assistant, m.position, True))
             continue
         plain, assisted, _ = _split(m, units, False)
         if plain:
-            lines.append(UnitLine(m.code, plain, False, m.therapist, m.assistant, m.index, True))
+            rows.append((m.code, plain, False, m.therapist, m.assistant, m.position, True))
         if assisted:
-            lines.append(UnitLine(m.code, assisted, True, m.therapist, m.assistant, m.index,
-                                  True))
-    return tuple(lines)
+            rows.append((m.code, assisted, True, m.therapist, m.assistant, m.position, True))
+    return tuple(rows)
 
 
 @dataclass(frozen=True, slots=True)
@@ -396,8 +426,9 @@ class _Explanation:
 
     def __call__(self) -> tuple[str, ...]:
         notes: list[str] = []
-        allocated = _allocate(self.minutes, self.method, notes)
-        for m in self.minutes:
+        minutes = self.minutes
+        allocated = _allocate(minutes, self.method, notes)
+        for m in minutes:
             if not m.timed:
                 by_assistant = self.split_assistant and m.assistant > 0 \
                     and is_assistant_over_de_minimis(m)

@@ -10,7 +10,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import date
 from decimal import Decimal
-from typing import Any
+from typing import Any, TypeGuard
 
 from rehabill.domain.findings import Finding, Location, Severity
 from rehabill.domain.money import parse_amount
@@ -103,7 +103,7 @@ def parse_visits(data: object) -> ParseResult:
 def parse_visit(item: object, index: int = 0) -> tuple[Visit | None, list[Finding]]:
     """Build one visit, or return None with the findings that explain why not."""
     fallback_id = f"#{index + 1}"
-    if not isinstance(item, Mapping):
+    if not _is_object(item):
         return None, [_input_finding(fallback_id, "$", "a visit must be a JSON object")]
     raw_id = item.get("visit_id")
     visit_id = str(raw_id) if isinstance(raw_id, str | int) and str(raw_id) else fallback_id
@@ -123,39 +123,45 @@ def _input_finding(visit_id: str, path: str, message: str) -> Finding:
     )
 
 
+def _is_object(value: object) -> TypeGuard[Mapping[str, Any]]:
+    """A JSON object (decoded JSON gives a dict; the ABC check is the slow path)."""
+    return type(value) is dict or isinstance(value, Mapping)
+
+
+def _at(base: str, key: str) -> str:
+    """The contract path of ``key`` inside ``base`` (built only when a finding needs it)."""
+    return f"{base}.{key}" if base else key
+
+
 def _visit(d: Mapping[str, Any], visit_id: str) -> Visit:
-    _text(d, "visit_id", "visit_id")
+    _text(d, "visit_id", "")
     services_raw = d.get("services")
     if not isinstance(services_raw, list) or not services_raw:
         raise _Bad("services", "a visit needs a non-empty list of services")
-    services = tuple(_service(s, f"services[{i}]") for i, s in enumerate(services_raw))
+    services = tuple(_service(s, i) for i, s in enumerate(services_raw))
     diagnoses_raw = d.get("diagnoses", [])
     if not isinstance(diagnoses_raw, list) or not all(isinstance(x, str) for x in diagnoses_raw):
         raise _Bad("diagnoses", "must be a list of ICD-10-CM code strings")
     return Visit(
         visit_id=visit_id,
-        date_of_service=_date(d, "date_of_service", "date_of_service"),
-        place_of_service=_text(d, "place_of_service", "place_of_service", default="11"),
-        billing_provider=_billing_provider(_obj(d, "billing_provider", "billing_provider")),
-        patient=_patient(_obj(d, "patient", "patient")),
-        coverage=_coverage(_obj(d, "coverage", "coverage")),
-        rendering_provider=_provider(_obj(d, "rendering_provider", "rendering_provider"),
-                                     "rendering_provider"),
+        date_of_service=_date(d, "date_of_service", ""),
+        place_of_service=_text(d, "place_of_service", "", default="11"),
+        billing_provider=_billing_provider(_obj(d, "billing_provider")),
+        patient=_patient(_obj(d, "patient")),
+        coverage=_coverage(_obj(d, "coverage")),
+        rendering_provider=_provider(_obj(d, "rendering_provider"), "rendering_provider"),
         assistant=_optional(d, "assistant", _provider),
         supervising_provider=_optional(d, "supervising_provider", _provider),
         diagnoses=tuple(x.strip().upper() for x in diagnoses_raw),
         plan_of_care=_optional(d, "plan_of_care", _plan_of_care),
         authorization=_optional(d, "authorization", _authorization),
-        visit_number_in_episode=_int_or_none(d, "visit_number_in_episode",
-                                             "visit_number_in_episode"),
+        visit_number_in_episode=_int_or_none(d, "visit_number_in_episode", ""),
         treatment_days_since_progress_report=_int_or_none(
-            d, "treatment_days_since_progress_report", "treatment_days_since_progress_report"
-        ),
-        total_treatment_minutes=_int_or_none(d, "total_treatment_minutes",
-                                             "total_treatment_minutes"),
+            d, "treatment_days_since_progress_report", ""),
+        total_treatment_minutes=_int_or_none(d, "total_treatment_minutes", ""),
         therapy_to_date=_therapy_to_date(d.get("therapy_to_date")),
-        onset_date=_date_or_none(d, "onset_date", "onset_date"),
-        referring_npi=_text(d, "referring_npi", "referring_npi", default=""),
+        onset_date=_date_or_none(d, "onset_date", ""),
+        referring_npi=_text(d, "referring_npi", "", default=""),
         services=services,
     )
 
@@ -164,131 +170,137 @@ def _optional(d: Mapping[str, Any], key: str, build: Any) -> Any:
     value = d.get(key)
     if value is None:
         return None
-    if not isinstance(value, Mapping):
+    if not _is_object(value):
         raise _Bad(key, "must be an object")
     return build(value, key)
 
 
-def _obj(d: Mapping[str, Any], key: str, path: str) -> Mapping[str, Any]:
+def _obj(d: Mapping[str, Any], key: str) -> Mapping[str, Any]:
     value = d.get(key)
-    if not isinstance(value, Mapping):
-        raise _Bad(path, "is missing or not an object")
+    if not _is_object(value):
+        raise _Bad(key, "is missing or not an object")
     return value
 
 
-def _text(d: Mapping[str, Any], key: str, path: str, *, default: str | None = None) -> str:
+def _text(d: Mapping[str, Any], key: str, base: str, *, default: str | None = None) -> str:
+    """The text at ``key``; ``base`` is the path of ``d`` (for the finding's field)."""
     value = d.get(key)
+    if type(value) is str and value:  # the common case, checked first
+        return value.strip()
     if value is None or value == "":
         if default is not None:
             return default
-        raise _Bad(path, "is required")
+        raise _Bad(_at(base, key), "is required")
     if isinstance(value, bool) or not isinstance(value, str | int):
-        raise _Bad(path, f"must be text, not {type(value).__name__}")
+        raise _Bad(_at(base, key), f"must be text, not {type(value).__name__}")
     return str(value).strip()
 
 
-def _date(d: Mapping[str, Any], key: str, path: str) -> date:
-    value = _date_or_none(d, key, path)
+def _date(d: Mapping[str, Any], key: str, base: str) -> date:
+    value = _date_or_none(d, key, base)
     if value is None:
-        raise _Bad(path, "is required (YYYY-MM-DD)")
+        raise _Bad(_at(base, key), "is required (YYYY-MM-DD)")
     return value
 
 
-def _date_or_none(d: Mapping[str, Any], key: str, path: str) -> date | None:
+def _date_or_none(d: Mapping[str, Any], key: str, base: str) -> date | None:
     value = d.get(key)
     if value is None or value == "":
         return None
     if not isinstance(value, str):
-        raise _Bad(path, "must be a date string YYYY-MM-DD")
+        raise _Bad(_at(base, key), "must be a date string YYYY-MM-DD")
     try:
         return date.fromisoformat(value)
     except ValueError:
-        raise _Bad(path, f"{value!r} is not a date (YYYY-MM-DD)") from None
+        raise _Bad(_at(base, key), f"{value!r} is not a date (YYYY-MM-DD)") from None
 
 
-def _int_or_none(d: Mapping[str, Any], key: str, path: str) -> int | None:
+def _int_or_none(d: Mapping[str, Any], key: str, base: str) -> int | None:
     value = d.get(key)
     if value is None:
         return None
     if isinstance(value, bool) or not isinstance(value, int):
-        raise _Bad(path, f"must be a whole number, not {value!r}")
+        raise _Bad(_at(base, key), f"must be a whole number, not {value!r}")
     if value < 0:
-        raise _Bad(path, f"must not be negative ({value})")
+        raise _Bad(_at(base, key), f"must not be negative ({value})")
     return value
 
 
 def _address(value: object, path: str) -> Address:
-    if not isinstance(value, Mapping):
+    if not _is_object(value):
         raise _Bad(path, "must be an object with line1, city, state, zip")
     return Address(
-        line1=_text(value, "line1", f"{path}.line1"),
-        line2=_text(value, "line2", f"{path}.line2", default=""),
-        city=_text(value, "city", f"{path}.city"),
-        state=_text(value, "state", f"{path}.state").upper(),
-        zip=_text(value, "zip", f"{path}.zip").replace("-", ""),
+        line1=_text(value, "line1", path),
+        line2=_text(value, "line2", path, default=""),
+        city=_text(value, "city", path),
+        state=_text(value, "state", path).upper(),
+        zip=_text(value, "zip", path).replace("-", ""),
     )
 
 
 def _billing_provider(d: Mapping[str, Any]) -> BillingProvider:
     p = "billing_provider"
+    pay_to = d.get("pay_to_address")
     return BillingProvider(
-        npi=_text(d, "npi", f"{p}.npi"),
-        tax_id=_text(d, "tax_id", f"{p}.tax_id").replace("-", ""),
-        name=_text(d, "name", f"{p}.name"),
-        address=_address(d.get("address"), f"{p}.address"),
-        taxonomy=_text(d, "taxonomy", f"{p}.taxonomy", default=""),
-        pay_to=None if d.get("pay_to_address") is None
-        else _address(d.get("pay_to_address"), f"{p}.pay_to_address"),
+        npi=_text(d, "npi", p),
+        tax_id=_text(d, "tax_id", p).replace("-", ""),
+        name=_text(d, "name", p),
+        address=_address(d.get("address"), "billing_provider.address"),
+        taxonomy=_text(d, "taxonomy", p, default=""),
+        pay_to=None if pay_to is None else _address(pay_to, "billing_provider.pay_to_address"),
     )
 
 
 def _patient(d: Mapping[str, Any]) -> Patient:
+    p = "patient"
     address = d.get("address")
     return Patient(
-        id=_text(d, "id", "patient.id"),
-        first_name=_text(d, "first_name", "patient.first_name"),
-        last_name=_text(d, "last_name", "patient.last_name"),
-        birth_date=_date(d, "birth_date", "patient.birth_date"),
-        sex=_text(d, "sex", "patient.sex", default="U").upper(),
+        id=_text(d, "id", p),
+        first_name=_text(d, "first_name", p),
+        last_name=_text(d, "last_name", p),
+        birth_date=_date(d, "birth_date", p),
+        sex=_text(d, "sex", p, default="U").upper(),
         address=None if address is None else _address(address, "patient.address"),
     )
 
 
 def _coverage(d: Mapping[str, Any]) -> Coverage:
+    p = "coverage"
     sub = d.get("subscriber")
     subscriber = None
-    if isinstance(sub, Mapping):
+    if _is_object(sub):
+        s = "coverage.subscriber"
         address = sub.get("address")
         subscriber = Subscriber(
-            first_name=_text(sub, "first_name", "coverage.subscriber.first_name"),
-            last_name=_text(sub, "last_name", "coverage.subscriber.last_name"),
-            birth_date=_date_or_none(sub, "birth_date", "coverage.subscriber.birth_date"),
-            sex=_text(sub, "sex", "coverage.subscriber.sex", default="").upper(),
+            first_name=_text(sub, "first_name", s),
+            last_name=_text(sub, "last_name", s),
+            birth_date=_date_or_none(sub, "birth_date", s),
+            sex=_text(sub, "sex", s, default="").upper(),
             address=None if address is None else _address(address, "coverage.subscriber.address"),
         )
     return Coverage(
-        payer_id=_text(d, "payer_id", "coverage.payer_id"),
-        payer_name=_text(d, "payer_name", "coverage.payer_name", default=""),
-        member_id=_text(d, "member_id", "coverage.member_id"),
-        plan=_text(d, "plan", "coverage.plan", default="").lower(),
-        relationship=_text(d, "relationship", "coverage.relationship", default="self").lower(),
-        group_number=_text(d, "group_number", "coverage.group_number", default=""),
+        payer_id=_text(d, "payer_id", p),
+        payer_name=_text(d, "payer_name", p, default=""),
+        member_id=_text(d, "member_id", p),
+        plan=_text(d, "plan", p, default="").lower(),
+        relationship=_text(d, "relationship", p, default="self").lower(),
+        group_number=_text(d, "group_number", p, default=""),
         subscriber=subscriber,
-        sequence=_text(d, "sequence", "coverage.sequence", default="primary").lower(),
+        sequence=_text(d, "sequence", p, default="primary").lower(),
     )
 
 
 def _provider(d: Mapping[str, Any], path: str) -> Provider:
-    raw = _text(d, "credential", f"{path}.credential").upper()
+    raw = _text(d, "credential", path).upper()
     try:
         credential = Credential(raw)
     except ValueError:
         raise _Bad(f"{path}.credential", f"{raw!r} is not one of PT, PTA, OT, OTA, SLP, SLPA") \
             from None
     return Provider(
-        npi=_text(d, "npi", f"{path}.npi"),
-        first_name=_text(d, "first_name", f"{path}.first_name"),
-        last_name=_text(d, "last_name", f"{path}.last_name"),
+        npi=_text(d, "npi", path),
+        first_name=_text(d, "first_name", path),
+        last_name=_text(d, "last_name", path),
         credential=credential,
     )
 
@@ -302,57 +314,60 @@ def _plan_of_care(d: Mapping[str, Any], path: str) -> PlanOfCare:
         except ValueError:
             raise _Bad(f"{path}.discipline", f"{raw!r} is not pt, ot or slp") from None
     return PlanOfCare(
-        start=_date(d, "start", f"{path}.start"),
-        end=_date(d, "end", f"{path}.end"),
-        certified_on=_date_or_none(d, "certified_on", f"{path}.certified_on"),
-        certifying_npi=_text(d, "certifying_npi", f"{path}.certifying_npi", default=""),
+        start=_date(d, "start", path),
+        end=_date(d, "end", path),
+        certified_on=_date_or_none(d, "certified_on", path),
+        certifying_npi=_text(d, "certifying_npi", path, default=""),
         discipline=discipline,
     )
 
 
 def _authorization(d: Mapping[str, Any], path: str) -> Authorization:
     return Authorization(
-        number=_text(d, "number", f"{path}.number"),
-        start=_date(d, "start", f"{path}.start"),
-        end=_date(d, "end", f"{path}.end"),
-        visits_approved=_int_or_none(d, "visits_approved", f"{path}.visits_approved"),
-        visits_used=_int_or_none(d, "visits_used", f"{path}.visits_used") or 0,
-        units_approved=_int_or_none(d, "units_approved", f"{path}.units_approved"),
-        units_used=_int_or_none(d, "units_used", f"{path}.units_used") or 0,
+        number=_text(d, "number", path),
+        start=_date(d, "start", path),
+        end=_date(d, "end", path),
+        visits_approved=_int_or_none(d, "visits_approved", path),
+        visits_used=_int_or_none(d, "visits_used", path) or 0,
+        units_approved=_int_or_none(d, "units_approved", path),
+        units_used=_int_or_none(d, "units_used", path) or 0,
     )
 
 
 def _therapy_to_date(value: object) -> TherapyToDate:
     if value is None:
         return TherapyToDate()
-    if not isinstance(value, Mapping):
+    if not _is_object(value):
         raise _Bad("therapy_to_date", "must be an object {\"pt_slp\": \"0.00\", \"ot\": \"0.00\"}")
     return TherapyToDate(
-        pt_slp=_amount(value, "pt_slp", "therapy_to_date.pt_slp") or Decimal("0"),
-        ot=_amount(value, "ot", "therapy_to_date.ot") or Decimal("0"),
+        pt_slp=_amount(value, "pt_slp", "therapy_to_date") or Decimal("0"),
+        ot=_amount(value, "ot", "therapy_to_date") or Decimal("0"),
     )
 
 
-def _amount(d: Mapping[str, Any], key: str, path: str) -> Decimal | None:
+def _amount(d: Mapping[str, Any], key: str, base: str) -> Decimal | None:
     value = d.get(key)
     if value is None:
         return None
     amount = parse_amount(value)
     if amount is None:
-        raise _Bad(path, f"{value!r} is not an amount (use a decimal string such as \"12.50\")")
+        raise _Bad(_at(base, key),
+                   f"{value!r} is not an amount (use a decimal string such as \"12.50\")")
     return amount
 
 
-def _service(value: object, path: str) -> Service:
-    if not isinstance(value, Mapping):
+_MODES = {m.value: m for m in Mode}
+
+
+def _service(value: object, index: int) -> Service:
+    path = f"services[{index}]"
+    if not _is_object(value):
         raise _Bad(path, "a service must be an object")
-    code = _text(value, "code", f"{path}.code").upper()
-    mode_raw = _text(value, "mode", f"{path}.mode", default="one_on_one").lower()
-    try:
-        mode = Mode(mode_raw)
-    except ValueError:
-        raise _Bad(f"{path}.mode", f"{mode_raw!r} is not one_on_one, group or concurrent") \
-            from None
+    code = _text(value, "code", path).upper()
+    mode_raw = _text(value, "mode", path, default="one_on_one").lower()
+    mode = _MODES.get(mode_raw)
+    if mode is None:
+        raise _Bad(f"{path}.mode", f"{mode_raw!r} is not one_on_one, group or concurrent")
     distinct_raw = value.get("distinct")
     distinct = None
     if distinct_raw not in (None, "", False):
@@ -366,15 +381,14 @@ def _service(value: object, path: str) -> Service:
         raise _Bad(f"{path}.modifiers", "must be a list of two-character modifiers")
     return Service(
         code=code,
-        minutes=_int_or_none(value, "minutes", f"{path}.minutes") or 0,
-        assistant_minutes=_int_or_none(value, "assistant_minutes",
-                                       f"{path}.assistant_minutes") or 0,
+        minutes=_int_or_none(value, "minutes", path) or 0,
+        assistant_minutes=_int_or_none(value, "assistant_minutes", path) or 0,
         mode=mode,
-        activity=_text(value, "activity", f"{path}.activity", default=""),
-        goal=_text(value, "goal", f"{path}.goal", default=""),
-        assistance=_text(value, "assistance", f"{path}.assistance", default=""),
+        activity=_text(value, "activity", path, default=""),
+        goal=_text(value, "goal", path, default=""),
+        assistance=_text(value, "assistance", path, default=""),
         distinct=distinct,
-        units=_int_or_none(value, "units", f"{path}.units"),
+        units=_int_or_none(value, "units", path),
         modifiers=tuple(m.strip().upper() for m in modifiers_raw),
-        charge=_amount(value, "charge", f"{path}.charge"),
+        charge=_amount(value, "charge", path),
     )

@@ -11,7 +11,6 @@ SVC06 (the procedure as we billed it) when the payer changed the code in SVC01.
 from __future__ import annotations
 
 from collections.abc import Container, Iterator, Mapping, Sequence
-from dataclasses import replace
 from decimal import Decimal
 
 from rehabill.domain.claim import Claim, ClaimLine, ClaimStatus
@@ -174,8 +173,8 @@ class _Part:
 def _post_claim(cp: ClaimPayment, claim: Claim | None, base: PostingSource,
                 ref: Reference) -> _Part:
     part = _Part()
-    file = base.file
-    source = replace(base, segment=cp.segment)
+    file, payer, trace = base.file, base.payer_id, base.trace_number
+    source = PostingSource(file, payer, trace, cp.segment)
     if claim is None:
         part.suspense.append(SuspenseItem(
             cp.claim_id, f"No claim with patient control number {cp.claim_id!r}; the payment "
@@ -189,18 +188,19 @@ def _post_claim(cp: ClaimPayment, claim: Claim | None, base: PostingSource,
             Location(file=file, claim_id=cp.claim_id, segment=cp.segment, segment_id="CLP",
                      element="CLP03"), "Check whether the payer split or changed the claim."))
     claim_date = next((d.value for d in cp.dates if d.qualifier == "232"), "")
+    claim_remarks = cp.remark_codes
     used: set[int] = set()
     line_paid = ZERO
     for svc in cp.lines:
         line = match_line(svc, claim.lines, used, claim_date)
         number = line.number if line is not None else None
-        line_source = replace(base, segment=svc.segment)
+        line_source = PostingSource(file, payer, trace, svc.segment)
         if line is None:
             part.suspense.append(SuspenseItem(
                 cp.claim_id, f"Service line {svc.procedure.code} matched none of our lines; "
                 "posted at claim level until assigned.", svc.paid, line_source,
                 svc.procedure.code))
-        remarks = tuple(r.code for r in svc.remarks) or cp.remark_codes
+        remarks = tuple(r.code for r in svc.remarks) or claim_remarks
         part.entries.append(Entry(cp.claim_id, number, EntryKind.PAYMENT, -svc.paid,
                                   line_source))
         line_paid += svc.paid
@@ -208,7 +208,7 @@ def _post_claim(cp: ClaimPayment, claim: Claim | None, base: PostingSource,
     if cp.paid != line_paid or not cp.lines:
         part.entries.append(Entry(cp.claim_id, None, EntryKind.PAYMENT, -(cp.paid - line_paid),
                                   source))
-    _adjust(part, cp.adjustments, cp, None, source, cp.remark_codes, ref)
+    _adjust(part, cp.adjustments, cp, None, source, claim_remarks, ref)
     if cp.lines and not cp.is_reversal:
         _unreported_lines(part, cp, claim, used, file)
     part.status_changes.append(StatusChange(cp.claim_id, *_status(cp), source))

@@ -118,21 +118,26 @@ class EraPosting:
     worklist: int = 0
 
 
+KEEP_CLAIMS = 50_000  # claims a file may hold and still be read once (memory ~100 MB)
+
+
 def post_era(open_chunks: Callable[[], Iterable[str]], store: PostingStore, *, file: str = "",
-             batch: int = 500) -> EraPosting:
+             batch: int = 5000, keep: int = KEEP_CLAIMS) -> EraPosting:
     """Post an 835 file of any size: check all of it, then post claim by claim.
 
-    The first pass reads the whole file (claims are not kept, so memory stays flat) and
-    refuses it whole on any error finding, envelope or payment (DESIGN.md: a malformed file is
-    never half-posted). The second pass posts each payment's claims in batches of ``batch``
-    (one ``find_claims`` and one ``save_posting`` per batch), skipping payments whose trace key
-    was already posted.
+    The first pass reads the whole file and refuses it whole on any error finding, envelope or
+    payment (DESIGN.md: a malformed file is never half-posted). It keeps what it read while
+    the file holds at most ``keep`` claims, and posting then works from that; a larger file is
+    read a second time instead, so memory stays flat for any size. Posting goes through each
+    payment's claims in batches of ``batch`` (one ``find_claims`` and one ``save_posting`` per
+    batch), skipping payments whose trace key was already posted.
 
     Args:
-        open_chunks: returns a fresh iterator over the file's text (called twice).
+        open_chunks: returns a fresh iterator over the file's text (called once or twice).
         store: the posting store (the caller's unit of work commits).
         file: the file name for locations and entry sources.
         batch: claims per store round trip.
+        keep: the most claims kept from the first pass (0: always read twice).
 
     Returns:
         A summary; ``refused`` with the error findings when nothing was posted.
@@ -143,10 +148,18 @@ def post_era(open_chunks: Callable[[], Iterable[str]], store: PostingStore, *, f
     envelope: list[Finding] = []
     problems: list[Finding] = []
     heads: list[Remittance] = []
+    kept: list[ClaimPayment | Remittance] | None = []
+    claims = 0
     for item in iter_835(open_chunks(), file, keep_claims=False, envelope_findings=envelope):
         if isinstance(item, Remittance):
             heads.append(item)
             problems.extend(f for f in item.findings if f.is_error)
+        else:
+            claims += 1
+            if claims > keep:
+                kept = None
+        if kept is not None:
+            kept.append(item)
     problems = [f for f in envelope if f.is_error] + problems
     if problems:
         refusal = Finding("ledger.not_posted", Severity.ERROR,
@@ -154,10 +167,11 @@ def post_era(open_chunks: Callable[[], Iterable[str]], store: PostingStore, *, f
                           f"{problems[0].code}); nothing was posted.", Location(file=file),
                           "Ask the payer for a corrected 835, then post it.")
         return EraPosting(file, True, (refusal, *problems))
-    return _post_stream(open_chunks, store, heads, file, batch)
+    items = kept if kept is not None else iter_835(open_chunks(), file, keep_claims=False)
+    return _post_stream(items, store, heads, file, batch)
 
 
-def _post_stream(open_chunks: Callable[[], Iterable[str]], store: PostingStore,
+def _post_stream(items: Iterable[ClaimPayment | Remittance], store: PostingStore,
                  heads: Sequence[Remittance], file: str, batch: int) -> EraPosting:
     keys = [trace_key(h) for h in heads]
     skip = {i for i, key in enumerate(keys) if store.is_posted(key) or key in keys[:i]}
@@ -184,7 +198,7 @@ def _post_stream(open_chunks: Callable[[], Iterable[str]], store: PostingStore,
         counts["worklist"] += len(result.worklist)
         pending.clear()
 
-    for item in iter_835(open_chunks(), file, keep_claims=False):
+    for item in items:
         if isinstance(item, ClaimPayment):
             pending.append(item)
             if len(pending) >= batch:

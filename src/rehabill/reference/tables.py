@@ -180,6 +180,10 @@ class CodeTable:
     def __contains__(self, code: object) -> bool:
         return code in self._codes
 
+    def has_all(self, codes: Iterable[str]) -> bool:
+        """True when every one of ``codes`` is known (one call for a whole visit)."""
+        return self._codes.keys() >= set(codes)
+
     def __iter__(self) -> Iterator[str]:
         return iter(self._codes)
 

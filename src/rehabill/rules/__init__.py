@@ -35,7 +35,15 @@ from rehabill.rules import (
     timing,
     units,
 )
-from rehabill.rules.base import Facts, IcdCheck, IcdStatus, Rule, RuleContext, compute_facts
+from rehabill.rules.base import (
+    Facts,
+    IcdCheck,
+    IcdStatus,
+    Inputs,
+    Rule,
+    RuleContext,
+    compute_facts,
+)
 from rehabill.rules.coder import code_for_policy
 from rehabill.rules.fixes import Change, apply_fixes
 from rehabill.rules.policy import Policy, PolicyBook, check_rule_codes
@@ -183,15 +191,13 @@ def _run(visit: Visit, settings: ScrubSettings,
     coding_findings: tuple[Finding, ...] = ()
     if settings.coder is not None:
         claim, coding_findings = settings.coder(visit, policy, settings.reference)
-    ctx = RuleContext(settings.reference, policy, settings.today, claim, settings.icd, fallback,
-                      None, same_day)
     try:
-        facts: Facts | None = compute_facts(visit, ctx)
+        facts: Facts | None = compute_facts(visit, Inputs(
+            settings.reference, policy, settings.today, claim, settings.icd, fallback, same_day))
     except Exception:  # as in ``scrub``: each rule then runs and reports its own failure
         facts = None
-    if facts is not None:
-        ctx = RuleContext(settings.reference, policy, settings.today, claim, settings.icd,
-                          fallback, facts, same_day)
+    ctx = RuleContext(settings.reference, policy, settings.today, claim, settings.icd, fallback,
+                      facts, same_day)
     findings = _run_rules(visit, ctx)
     if coding_findings:
         findings = sort_findings(_merge(findings, coding_findings))

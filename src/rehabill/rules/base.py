@@ -15,8 +15,9 @@ from datetime import date, timedelta
 from decimal import Decimal
 from enum import StrEnum
 from functools import lru_cache
+from typing import NamedTuple, Protocol
 
-from rehabill.coding import expected_allowed
+from rehabill.coding.claims import expected_allowed_total
 from rehabill.domain.claim import Claim, ClaimLine
 from rehabill.domain.findings import Finding, Location, Severity
 from rehabill.domain.visit import Credential, Discipline, Mode, Visit
@@ -65,6 +66,38 @@ class RuleContext:
 
 
 RuleFunction = Callable[[Visit, RuleContext], Iterable[Finding]]
+
+
+class _Inputs(Protocol):
+    """What ``compute_facts`` reads of a context: a ``RuleContext`` or the scrubber's own
+    ``Inputs`` (which saves building a second context once the facts are known)."""
+
+    @property
+    def reference(self) -> Reference: ...
+    @property
+    def policy(self) -> Policy: ...
+    @property
+    def today(self) -> date: ...
+    @property
+    def claim(self) -> Claim | None: ...
+    @property
+    def icd(self) -> IcdCheck | None: ...
+    @property
+    def policy_fallback(self) -> bool: ...
+    @property
+    def same_day(self) -> tuple[Visit, ...]: ...
+
+
+class Inputs(NamedTuple):
+    """A ``RuleContext`` without its facts, for ``compute_facts`` on the scrubber's hot path."""
+
+    reference: Reference
+    policy: Policy
+    today: date
+    claim: Claim | None
+    icd: IcdCheck | None
+    policy_fallback: bool
+    same_day: tuple[Visit, ...]
 
 
 @dataclass(frozen=True, slots=True)
@@ -116,9 +149,11 @@ def coded_units(claim: Claim, index: int) -> int:
     return sum(line.units for line in claim.lines if line.service_index == index)
 
 
-@dataclass(frozen=True, slots=True)
-class Facts:
+class Facts(NamedTuple):
     """What several rules need about one visit, worked out once per scrub (the hot path).
+
+    A NamedTuple (immutable, like the frozen dataclasses elsewhere) because one is built for
+    every visit scrubbed and a tuple is built several times faster.
 
     Attributes:
         discipline: the plan of care's discipline.
@@ -191,18 +226,14 @@ HAS_97530_97110 = "codes.97530+97110"
 HAS_97530_97535 = "codes.97530+97535"
 
 
-def _flags(visit: Visit, ctx: RuleContext, codes: frozenset[str], one_on_one: bool,
+def _flags(visit: Visit, ctx: _Inputs, codes: frozenset[str], one_on_one: bool,
            assistant_minutes: int, has_pairs: bool, flags: set[str]) -> None:
-    """Add the visit-level flags and screens (see the constants above) to ``flags``."""
-    services, plan, add = visit.services, visit.plan_of_care, flags.add
+    """Add the visit-level flags and screens (see the constants above) to ``flags``; the
+    per-service ones (documented units and modifiers...) come from ``_walk_services``."""
+    plan, add = visit.plan_of_care, flags.add
     if visit.assistant is not None or assistant_minutes > 0 \
             or visit.rendering_provider.credential.is_assistant:
         add(HAS_ASSISTANT)
-    for service in services:
-        if service.units is not None:
-            add(HAS_DOCUMENTED_UNITS)
-        if service.modifiers:
-            add(HAS_DOCUMENTED_MODIFIERS)
     if has_pairs:
         add(HAS_NCCI_PAIR)
     if not one_on_one or not GROUP_CODES.isdisjoint(codes):
@@ -242,7 +273,7 @@ def _flags(visit: Visit, ctx: RuleContext, codes: frozenset[str], one_on_one: bo
         add(MAY_PLAN)
 
 
-def _screen_identity(visit: Visit, ctx: RuleContext, add: Callable[[str], None]) -> None:
+def _screen_identity(visit: Visit, ctx: _Inputs, add: Callable[[str], None]) -> None:
     if _may_diagnosis(visit.diagnoses, ctx.icd):
         add(MAY_DIAGNOSIS)
     if not _npis_valid(visit):
@@ -293,7 +324,7 @@ def _may_required_field(visit: Visit) -> bool:
             or (visit.coverage.relationship != "self" and visit.coverage.subscriber is None))
 
 
-def _may_filing(visit: Visit, ctx: RuleContext) -> bool:
+def _may_filing(visit: Visit, ctx: _Inputs) -> bool:
     dos, today, policy = visit.date_of_service, ctx.today, ctx.policy
     if dos > today:
         return True
@@ -332,27 +363,37 @@ def facts_of(visit: Visit, ctx: RuleContext) -> Facts:
     return ctx.facts if ctx.facts is not None else compute_facts(visit, ctx)
 
 
-def compute_facts(visit: Visit, ctx: RuleContext) -> Facts:
-    """Work out the shared facts of ``visit`` once (see ``Facts``)."""
+def compute_facts(visit: Visit, ctx: _Inputs) -> Facts:
+    """Work out the shared facts of ``visit`` once (see ``Facts``).
+
+    Args:
+        visit: the documented visit.
+        ctx: a ``RuleContext`` (its facts are not read) or the scrubber's ``Inputs``.
+
+    Returns:
+        The visit's facts, flags and screens.
+    """
     claim = ctx.claim
     coded: dict[int, tuple[str, ...]] = {}
     units: dict[str, int] = {}
     if claim is not None:
         for line in claim.lines:
-            units[line.code] = units.get(line.code, 0) + line.units
-            mods = line.modifiers
-            found = coded.get(line.service_index)
+            code, index, mods = line.code, line.service_index, line.modifiers
+            units[code] = units.get(code, 0) + line.units
+            found = coded.get(index)
             if found is not None:  # a service on two lines (with and without CQ/CO)
                 mods = found + mods
-            # each modifier once, in the order first billed
-            coded[line.service_index] = mods if len(mods) < 2 else tuple(dict.fromkeys(mods))
+                # each modifier once, in the order first billed
+                coded[index] = tuple(dict.fromkeys(mods))
+            else:
+                coded[index] = mods if len(mods) < 2 else tuple(dict.fromkeys(mods))
     plan = visit.plan_of_care
     discipline = plan.discipline if plan is not None and plan.discipline is not None \
         else _CREDENTIAL_DISCIPLINE[visit.rendering_provider.credential]
     flags: set[str] = set()
     modifiers, timed_total, assistant_total, one_on_one = _walk_services(
         visit, ctx, discipline, coded, units, flags)
-    all_codes = frozenset(s.code for s in visit.services)
+    all_codes = frozenset([s.code for s in visit.services])
     pairs = _pairs(visit, ctx.reference)
     all_modifiers = frozenset().union(*modifiers)
     allowed = _allowed(visit, units, ctx) if ctx.policy.kx_threshold else None
@@ -365,40 +406,49 @@ def compute_facts(visit: Visit, ctx: RuleContext) -> Facts:
                  assistant_total, one_on_one, pairs, allowed, frozenset(flags))
 
 
-def _walk_services(visit: Visit, ctx: RuleContext, discipline: Discipline,
+def _walk_services(visit: Visit, ctx: _Inputs, discipline: Discipline,
                    coded: Mapping[int, tuple[str, ...]], units: dict[str, int], flags: set[str]
                    ) -> tuple[tuple[tuple[str, ...], ...], int, int, bool]:
     """One pass over the services: billed modifiers, minutes, mode, units and the screens
-    for unknown or off-discipline codes and undocumented timed services."""
+    for unknown or off-discipline codes, undocumented timed services, and documented units
+    and modifiers."""
     codes, excluded, no_claim = ctx.reference.codes, ctx.policy.codes_not_covered, \
         ctx.claim is None
+    add = flags.add
     modifiers: list[tuple[str, ...]] = []
     timed_total = assistant_total = 0
     one_on_one = True
     for index, service in enumerate(visit.services):
-        code = service.code
-        modifiers.append(service.modifiers or coded.get(index, ()))
+        code, documented, assistant = service.code, service.modifiers, service.assistant_minutes
+        if documented:
+            add(HAS_DOCUMENTED_MODIFIERS)
+            modifiers.append(documented)
+        else:
+            modifiers.append(coded.get(index, ()))
+        if service.units is not None:
+            add(HAS_DOCUMENTED_UNITS)
         info = codes.get(code)
         is_timed = info is not None and info.timed
-        total = service.minutes + service.assistant_minutes
         if is_timed:
+            total = service.minutes + assistant
             timed_total += total
             if total == 0:
-                flags.add(MAY_NO_MINUTES)
+                add(MAY_NO_MINUTES)
             if not service.activity.strip():
-                flags.add(MAY_NO_ACTIVITY)
+                add(MAY_NO_ACTIVITY)
             if not service.goal.strip():
-                flags.add(MAY_NO_GOAL)
+                add(MAY_NO_GOAL)
         if info is None:
-            flags.add(MAY_UNKNOWN_CODE)
+            add(MAY_UNKNOWN_CODE)
         elif discipline not in info.disciplines:
-            flags.add(MAY_CODE_DISCIPLINE)
+            add(MAY_CODE_DISCIPLINE)
         if code in FUNCTIONAL_CODES and not service.assistance.strip():
-            flags.add(MAY_NO_ASSISTANCE)
+            add(MAY_NO_ASSISTANCE)
         if code in excluded:
-            flags.add(MAY_NOT_COVERED)
-        assistant_total += service.assistant_minutes
-        one_on_one = one_on_one and service.mode is Mode.ONE_ON_ONE
+            add(MAY_NOT_COVERED)
+        assistant_total += assistant
+        if service.mode is not Mode.ONE_ON_ONE:
+            one_on_one = False
         if no_claim:
             count = service.units if service.units is not None else (0 if is_timed else 1)
             units[code] = units.get(code, 0) + count
@@ -406,7 +456,7 @@ def _walk_services(visit: Visit, ctx: RuleContext, discipline: Discipline,
 
 
 def _may_kx(visit: Visit, discipline: Discipline, allowed: Decimal,
-            all_modifiers: frozenset[str], ctx: RuleContext) -> bool:
+            all_modifiers: frozenset[str], ctx: _Inputs) -> bool:
     """KX is billed, or the year's amount with this claim passes the KX or review amount."""
     if "KX" in all_modifiers:
         return True
@@ -447,12 +497,12 @@ def _pairs(visit: Visit, reference: Reference) -> tuple[tuple[int, int, PtpEdit]
     return tuple(out)
 
 
-def _allowed(visit: Visit, units: Mapping[str, int], ctx: RuleContext) -> Decimal:
+def _allowed(visit: Visit, units: Mapping[str, int], ctx: _Inputs) -> Decimal:
     """The claim's expected allowed amount, as coding reckons it for KX when there is a claim
     (national non-facility amount x units, 85% for CQ/CO lines); else from the billed units."""
     if ctx.claim is not None:
-        return sum((expected_allowed(line, visit, ctx.reference) for line in ctx.claim.lines),
-                   Decimal(0))
+        return expected_allowed_total(ctx.claim.lines, visit.date_of_service, ctx.reference,
+                                      Decimal(0))
     fees = ctx.reference.fees
     total = Decimal(0)
     for code, count in units.items():

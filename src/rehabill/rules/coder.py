@@ -7,7 +7,8 @@ the units/modifier rules compare the documentation against it.
 
 from __future__ import annotations
 
-from rehabill.coding import CodingOptions, UnitMethod, code_visit
+from rehabill.coding import CodingOptions, UnitMethod
+from rehabill.coding.claims import code_claim
 from rehabill.domain.claim import Claim
 from rehabill.domain.findings import Finding
 from rehabill.domain.visit import Visit
@@ -48,5 +49,4 @@ def code_for_policy(visit: Visit, policy: Policy,
     Returns:
         The coded claim and coding's own findings.
     """
-    result = code_visit(visit, reference=reference, options=coding_options(policy))
-    return result.claim, result.findings
+    return code_claim(visit, reference, coding_options(policy))

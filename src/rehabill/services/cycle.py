@@ -14,7 +14,7 @@ import os
 import re
 import time
 from collections.abc import Callable, Iterator, Sequence
-from concurrent.futures import ProcessPoolExecutor
+from concurrent.futures import Future, ProcessPoolExecutor
 from contextlib import AbstractContextManager, contextmanager
 from dataclasses import dataclass, field, replace
 from datetime import date
@@ -24,7 +24,8 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from rehabill.domain import Visit
 from rehabill.domain.serialize import visit_to_json
-from rehabill.services import billing, collector
+from rehabill.services import billing
+from rehabill.services.bulkwork import collector_paused
 from rehabill.services.imports import ImportReport, import_file
 from rehabill.simulate.payer import (
     DenialRates,
@@ -81,7 +82,7 @@ def simulate_payers(batch_files: Sequence[Path], inbox: Path, *, seed: int = 7,
     """
     files = list(enumerate(batch_files))
     options = _Options(inbox, seed, received, paid_on, rates, not_after)
-    with collector.paused():
+    with collector_paused():
         if workers is None:
             size = sum(path.stat().st_size for path in batch_files)
             workers = (os.cpu_count() or 1) if size >= PARALLEL_BYTES else 1
@@ -228,22 +229,125 @@ def run_cycle(factory: Factory, visit_file: Path, *, outbox: Path, inbox: Path, 
             on_stage(name)
         return result.timed(name)
 
+    paths = _bill(result, factory, visit_file, outbox=outbox, today=today, actor=actor,
+                  stage=stage)
+    with stage("simulate"):
+        result.inbox_files = simulate_payers(paths, inbox, seed=seed, rates=rates,
+                                             not_after=today, received=received,
+                                             paid_on=paid_on)
+    _read_answers(result, factory, result.inbox_files, actor=actor, stage=stage)
+    return result
+
+
+def _bill(result: CycleResult, factory: Factory, visit_file: Path, *, outbox: Path,
+          today: date, actor: str, stage: Callable[[str], AbstractContextManager[None]]
+          ) -> list[Path]:
+    """The practice's side: import → scrub → batch; the batch files written."""
     with stage("import"):
         result.imported = import_file(factory, visit_file, actor=actor)
     with stage("scrub"):
         result.scrub = billing.scrub_stored_claims(factory, today=today, actor=actor)
     with stage("batch"):
         result.batch = billing.build_batch(factory, outbox=outbox, today=today, actor=actor)
-    with stage("simulate"):
-        paths = [Path(f.path) for f in result.batch.files]
-        result.inbox_files = simulate_payers(paths, inbox, seed=seed, rates=rates, not_after=today,
-                                             received=received, paid_on=paid_on)
+    return [Path(f.path) for f in result.batch.files]
+
+
+def _read_answers(result: CycleResult, factory: Factory, files: Sequence[Path], *,
+                  actor: str, stage: Callable[[str], AbstractContextManager[None]]) -> None:
+    """The payers' answers: acknowledgments (999, 277CA), then the 835s posted."""
     with stage("acknowledgments"):
-        for path in result.inbox_files:
+        for path in files:
             if path.suffix in (".999", ".277"):
                 result.acks.append(billing.read_acknowledgments(factory, path, actor=actor))
     with stage("posting"):
-        for path in result.inbox_files:
+        for path in files:
             if path.suffix == ".835":
                 result.posts.append(billing.post_remittance(factory, path, actor=actor))
-    return result
+
+
+@dataclass(frozen=True, slots=True)
+class Month:
+    """One billing run of ``run_months``: the visits, the run date and the payers' dates."""
+
+    visit_file: Path
+    today: date
+    received: date | None = None
+    paid_on: date | None = None
+    seed: int = 7
+
+
+def _answer(paths: Sequence[Path], inbox: Path, month: Month, rates: DenialRates | None
+            ) -> tuple[list[Path], float]:
+    """``simulate_payers`` in the payers' process, with the seconds it took there."""
+    start = time.perf_counter()
+    files = simulate_payers(paths, inbox, seed=month.seed, rates=rates, not_after=month.today,
+                            received=month.received, paid_on=month.paid_on)
+    return files, time.perf_counter() - start
+
+
+def run_months(factory: Factory, months: Sequence[Month], *, outbox: Path, inbox: Path,
+               actor: str = "demo", rates: DenialRates | None = None,
+               overlap: bool = True) -> CycleResult:
+    """Bill month after month, with the payers answering in their own process.
+
+    As in a practice, the payers work while the practice goes on: each month is imported,
+    scrubbed and batched; its batches go to the payer simulator in a second process (spawned,
+    so it shares nothing with the books' connections), and while the payers adjudicate, the
+    practice bills the next month; then the month's acknowledgments and 835s are read and
+    posted. Nothing else changes: the same files come back as from ``run_cycle`` month by
+    month (the simulator is deterministic for its seed). With ``overlap=False`` every month
+    runs through ``run_cycle`` in turn.
+
+    Returns:
+        The whole run: each stage's seconds summed over the months ("simulate" is the payer
+        process's own time, spent while the practice worked) plus "waiting for payers", the
+        time the practice sat idle for an answer, and every report.
+    """
+    total = CycleResult()
+    if not overlap:
+        for month in months:
+            _merge(total, run_cycle(factory, month.visit_file, outbox=outbox, inbox=inbox,
+                                    today=month.today, seed=month.seed, actor=actor,
+                                    rates=rates, received=month.received,
+                                    paid_on=month.paid_on))
+        return total
+    context = multiprocessing.get_context("spawn")
+    with ProcessPoolExecutor(max_workers=1, mp_context=context) as payers:
+        pending: Future[tuple[list[Path], float]] | None = None
+        for month in months:
+            part = CycleResult()
+            paths = _bill(part, factory, month.visit_file, outbox=outbox, today=month.today,
+                          actor=actor, stage=part.timed)
+            _merge(total, part)
+            answer = payers.submit(_answer, paths, inbox, month, rates)
+            if pending is not None:
+                _collect(total, factory, pending, actor)
+            pending = answer
+        if pending is not None:
+            _collect(total, factory, pending, actor)
+    return total
+
+
+def _collect(total: CycleResult, factory: Factory,
+             pending: Future[tuple[list[Path], float]], actor: str) -> None:
+    part = CycleResult()
+    with part.timed("waiting for payers"):
+        files, seconds = pending.result()
+    part.timings["simulate"] = seconds
+    part.inbox_files.extend(files)
+    _read_answers(part, factory, files, actor=actor, stage=part.timed)
+    _merge(total, part)
+
+
+def _merge(total: CycleResult, part: CycleResult) -> None:
+    for name, seconds in part.timings.items():
+        total.timings[name] = total.timings.get(name, 0.0) + seconds
+    total.scrub = part.scrub if total.scrub is None or part.scrub is None else \
+        billing.ScrubReport(total.scrub.coded + part.scrub.coded,
+                            total.scrub.scrubbed + part.scrub.scrubbed,
+                            total.scrub.held + part.scrub.held)
+    total.batch = part.batch if total.batch is None or part.batch is None else \
+        billing.BatchReport(total.batch.kind, total.batch.files + part.batch.files)
+    total.acks.extend(part.acks)
+    total.posts.extend(part.posts)
+    total.inbox_files.extend(part.inbox_files)

@@ -16,6 +16,7 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from rehabill.domain import Finding, Location, Severity, Visit, parse_visit, sort_findings
 from rehabill.errors import InputError
+from rehabill.services.bulkwork import collector_paused
 from rehabill.services.sources import Source, read_source
 from rehabill.services.uow import unit_of_work
 from rehabill.store import claims as store_claims
@@ -74,6 +75,12 @@ def import_file(factory: sessionmaker[Session], path: Path, *,
     Raises:
         InputError: the file cannot be read or is not a visit file at all (exit 2).
     """
+    with collector_paused():
+        return _import_file(factory, path, on_progress, actor)
+
+
+def _import_file(factory: sessionmaker[Session], path: Path, on_progress: Progress | None,
+                 actor: str) -> ImportReport:
     try:
         data = path.read_bytes()
     except OSError as exc:

@@ -16,7 +16,7 @@ from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
 from rehabill.domain import ClaimStatus
-from rehabill.store.bulk import chunked, ids_in, insert_all
+from rehabill.store.bulk import chunked, ids_in, insert_all, texts_in
 from rehabill.store.files import next_control_numbers
 from rehabill.store.models import (
     AcknowledgmentRow,
@@ -117,7 +117,7 @@ def claim_ids_by_key(session: Session, claim_keys: Sequence[str]) -> dict[str, i
     out: dict[str, tuple[int, int]] = {}
     for part in chunked(claim_keys):
         query = select(ClaimRow.claim_key, ClaimRow.sequence, ClaimRow.id).where(
-            ClaimRow.claim_key.in_(part))
+            texts_in(session, ClaimRow.claim_key, part))
         for key, sequence, cid in session.execute(query).all():
             if key not in out or sequence > out[key][0]:
                 out[key] = (sequence, cid)

@@ -8,11 +8,12 @@ worklist as rows. Store functions never commit.
 from __future__ import annotations
 
 from collections.abc import Sequence
+from dataclasses import dataclass
 from datetime import date
 from decimal import Decimal
 from typing import Any
 
-from sqlalchemy import Row, bindparam, func, select, update
+from sqlalchemy import Row, bindparam, func, select, text, update
 from sqlalchemy.orm import Session
 
 from rehabill.domain import (
@@ -28,7 +29,7 @@ from rehabill.domain import (
     Visit,
 )
 from rehabill.store import mapping
-from rehabill.store.bulk import chunked, ids_in, table_of
+from rehabill.store.bulk import chunked, ids_in, table_of, texts_in
 from rehabill.store.models import (
     BatchClaimRow,
     BatchRow,
@@ -66,6 +67,34 @@ def transaction_claim_ids(session: Session, batch_id: int, set_control_number: s
     return [cid for cid, st02 in rows if (st02.lstrip("0") or "0") == wanted]
 
 
+def transaction_claims(session: Session, batch_id: int, set_control_number: str
+                       ) -> list[tuple[int, str, str]]:
+    """(claim id, CLM01, status) of the claims of one ST/SE set of a batch, in file order.
+
+    All the batch's claims when the set is unnamed (what a 999's AK202 speaks for).
+    """
+    query = (select(BatchClaimRow.claim_id, BatchClaimRow.transaction_control_number,
+                    ClaimRow.claim_key, ClaimRow.status)
+             .join(ClaimRow, ClaimRow.id == BatchClaimRow.claim_id)
+             .where(BatchClaimRow.batch_id == batch_id).order_by(BatchClaimRow.id))
+    rows = session.execute(query).all()
+    wanted = set_control_number.strip().lstrip("0") or "0"
+    return [(cid, key, status) for cid, st02, key, status in rows
+            if not set_control_number.strip() or (st02.lstrip("0") or "0") == wanted]
+
+
+def claims_by_key(session: Session, claim_keys: Sequence[str]) -> dict[str, tuple[int, str]]:
+    """The newest claim (highest sequence) of each CLM01: (claim id, status), by CLM01."""
+    out: dict[str, tuple[int, int, str]] = {}
+    for part in chunked(claim_keys):
+        query = select(ClaimRow.claim_key, ClaimRow.sequence, ClaimRow.id,
+                       ClaimRow.status).where(texts_in(session, ClaimRow.claim_key, part))
+        for key, sequence, cid, status in session.execute(query):
+            if key not in out or sequence > out[key][0]:
+                out[key] = (sequence, cid, status)
+    return {k: (v[1], v[2]) for k, v in out.items()}
+
+
 def claim_statuses(session: Session, claim_ids: Sequence[int]) -> dict[int, str]:
     """Current status of each claim."""
     out: dict[int, str] = {}
@@ -79,6 +108,13 @@ def set_payer_claim_numbers(session: Session, numbers: dict[int, str]) -> None:
     """Remember the payer's claim number (277CA REF*1K, 835 CLP07) of claims, in bulk."""
     rows = [{"cid": cid, "pcn": number[:80]} for cid, number in numbers.items() if number]
     if not rows:
+        return
+    if session.get_bind().dialect.name == "postgresql":
+        # one statement over two arrays, not one UPDATE per claim
+        session.execute(text(
+            "UPDATE claims SET payer_claim_number = v.pcn FROM unnest(CAST(:ids AS integer[]), "
+            "CAST(:pcns AS varchar[])) AS v(id, pcn) WHERE claims.id = v.id"),
+            {"ids": [r["cid"] for r in rows], "pcns": [r["pcn"] for r in rows]})
         return
     table = table_of(ClaimRow)
     statement = (update(table).where(table.c.id == bindparam("cid"))
@@ -151,30 +187,60 @@ def claim_keys(session: Session, claim_ids: Sequence[int]) -> dict[int, str]:
 _NOBODY = Address("", "", "", "")
 
 
-def load_claims_for_posting(session: Session, claim_ids: Sequence[int]) -> dict[int, Claim]:
-    """Claims with their lines but only the visit's id and date (what posting an ERA reads).
+@dataclass(frozen=True, slots=True)
+class PostingClaims:
+    """What posting an ERA reads of the claims it names, found by CLM01.
+
+    ``claims`` and ``rows`` hold the newest claim (highest sequence) of each known key;
+    ``lines`` the row id of each of their lines by (claim row id, line number).
+    """
+
+    claims: dict[str, Claim]
+    rows: dict[str, int]
+    lines: dict[tuple[int, int], int]
+
+
+def claims_for_posting(session: Session, claim_keys: Sequence[str]) -> PostingClaims:
+    """The newest claim of each CLM01, with its lines but only the visit's id and date.
 
     Loading the whole visit (people, coverage, plan of care...) is most of the cost of
     ``claims.load_claims``; the ledger needs the claim id, charge and lines only. The other
-    visit fields are empty placeholders, so never bill or scrub these claims.
+    visit fields are empty placeholders, so never bill or scrub these claims. Two queries per
+    5,000 keys (claims, then their lines).
     """
-    out: dict[int, Claim] = {}
-    claims = table_of(ClaimRow)
-    lines = table_of(ClaimLineRow)
-    for part in chunked(claim_ids):
-        heads = session.execute(
-            select(claims.c.id, claims.c.claim_key, claims.c.frequency,
-                   claims.c.original_reference, VisitRow.visit_key, VisitRow.date_of_service)
-            .join(VisitRow, VisitRow.id == claims.c.visit_id)
-            .where(ids_in(claims.c.id, part))).all()
+    claims_t = table_of(ClaimRow)
+    lines_t = table_of(ClaimLineRow)
+    visits_t = table_of(VisitRow)
+    out = PostingClaims({}, {}, {})
+    for part in chunked(sorted(set(claim_keys))):
+        # Three lookups by index (claim key, visit id, claim id), never a join the planner
+        # could turn into a scan of every visit in the books.
+        newest: dict[str, Any] = {}
+        for head in session.execute(
+                select(claims_t.c.id, claims_t.c.claim_key, claims_t.c.sequence,
+                       claims_t.c.visit_id, claims_t.c.frequency, claims_t.c.original_reference)
+                .where(texts_in(session, claims_t.c.claim_key, part))):
+            known = newest.get(head.claim_key)
+            if known is None or head.sequence > known.sequence:
+                newest[head.claim_key] = head
+        visits = {row.id: (row.visit_key, row.date_of_service) for row in session.execute(
+            select(visits_t.c.id, visits_t.c.visit_key, visits_t.c.date_of_service)
+            .where(ids_in(visits_t.c.id, sorted({h.visit_id for h in newest.values()}))))}
         grouped: dict[int, list[ClaimLine]] = {}
-        for row in session.execute(select(lines).where(ids_in(lines.c.claim_id, part))
-                                   .order_by(lines.c.claim_id, lines.c.number)):
+        for row in session.execute(
+                select(lines_t).where(ids_in(lines_t.c.claim_id,
+                                             sorted(h.id for h in newest.values())))
+                .order_by(lines_t.c.claim_id, lines_t.c.number)):
             grouped.setdefault(row.claim_id, []).append(mapping.to_claim_line(row))
-        for cid, key, frequency, original, visit_key, day in heads:
+            out.lines[(row.claim_id, row.number)] = row.id
+        for key, chosen in newest.items():
+            visit_key, day = visits[chosen.visit_id]
             visit = Visit(visit_key, day, BillingProvider("", "", "", _NOBODY),
                           Patient("", "", "", day, "U"), Coverage("", "", "", ""),
                           Provider("", "", "", Credential.PT), ())
-            out[cid] = Claim(visit, tuple(grouped.get(cid, ())), Frequency(frequency),
-                             original, "" if key == visit_key else key)
+            out.claims[key] = Claim(visit, tuple(grouped.get(chosen.id, ())),
+                                    Frequency(chosen.frequency), chosen.original_reference,
+                                    "" if key == visit_key else key)
+            out.rows[key] = chosen.id
     return out
+

@@ -16,14 +16,18 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import Callable, Iterable, Iterator, Sequence
+from datetime import date
+from decimal import Decimal
+from functools import partial
 from operator import itemgetter
 from typing import Any, cast
 
 from psycopg.types.json import Json
-from sqlalchemy import JSON, Column, ColumnElement, Table, bindparam
+from sqlalchemy import JSON, Column, ColumnElement, Date, Select, Table, any_, bindparam
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import DeclarativeBase, Session
 
+from rehabill.domain.money import CENT
 from rehabill.store.types import Money
 
 Values = dict[str, Any]
@@ -47,6 +51,18 @@ def ids_in(column: Any, ids: Sequence[int]) -> ColumnElement[bool]:
     return cast(ColumnElement[bool], column.in_(
         bindparam(f"ids_{column.key}", [int(i) for i in ids], expanding=True,
                   literal_execute=True)))
+
+
+def texts_in(session: Session, column: Any, texts: Sequence[str]) -> ColumnElement[bool]:
+    """``column IN (...)`` for text keys, as one array parameter on PostgreSQL.
+
+    ``= ANY(%s)`` sends the keys as one value, where thousands of placeholders would cost
+    psycopg more to parse than the query costs to run; SQLite gets a plain ``IN``.
+    """
+    if session.get_bind().dialect.name == "postgresql":
+        keys = bindparam(f"keys_{column.key}", list(texts), type_=postgresql.ARRAY(column.type))
+        return cast(ColumnElement[bool], column == any_(keys))
+    return cast(ColumnElement[bool], column.in_(list(texts)))
 
 
 def table_of(model: type[DeclarativeBase]) -> Table:
@@ -170,38 +186,122 @@ def _stage_write(session: Session, table_name: str, columns: list[Column[Any]],
     aborting the transaction.
     """
     dialect = session.get_bind().dialect
-    defaults = _defaults(columns, rows[0].keys())
-    spec = [(c.name, defaults.get(c.name)) for c in columns]
-    if len(spec) == 1:
+    if len(columns) == 1:
         raise ValueError("a bulk write needs at least two columns")
-    money_at: list[int] = []  # SQLite: Money's own bind processor refuses floats
-    convert: list[tuple[int, Callable[[Any], Any]]]
-    if dialect.name == "postgresql":
-        money_at = [i for i, c in enumerate(columns) if isinstance(c.type, Money)]
-        convert = [(i, Json) for i, c in enumerate(columns) if isinstance(c.type, JSON)]
-    else:
-        convert = [(i, proc) for i, c in enumerate(columns)
-                   if (proc := c.type.dialect_impl(dialect).bind_processor(dialect)) is not None]
-    get = itemgetter(*(name for name, _ in spec))
-    cells = []
-    for row in rows:
-        values = list(get({**defaults, **row} if defaults else row))
-        for i in money_at:
-            if isinstance(values[i], float):
-                raise TypeError(f"{columns[i].name}: money must be Decimal, not float")
-        for i, fn in convert:
-            if values[i] is not None:
-                values[i] = fn(values[i])
-        cells.append(values)
-    names = ", ".join(f'"{c.name}"' for c in columns)
+    _send(session, table_name, [c.name for c in columns], _cells(dialect, columns, rows))
+
+
+def _send(session: Session, table_name: str, names: Sequence[str],
+          cells: Iterable[Sequence[Any]]) -> None:
+    """Rows of driver-ready values through the driver: ``COPY`` or ``executemany``."""
+    quoted = ", ".join(f'"{name}"' for name in names)
     raw = _driver_connection(session)
-    if dialect.name != "postgresql":
-        marks = ", ".join("?" for _ in columns)
-        raw.executemany(f'INSERT INTO "{table_name}" ({names}) VALUES ({marks})', cells)
+    if session.get_bind().dialect.name != "postgresql":
+        marks = ", ".join("?" for _ in names)
+        raw.executemany(f'INSERT INTO "{table_name}" ({quoted}) VALUES ({marks})', cells)
         return
-    with raw.cursor() as cursor, cursor.copy(f'COPY "{table_name}" ({names}) FROM STDIN') as copy:
+    with raw.cursor() as cursor, cursor.copy(f'COPY "{table_name}" ({quoted}) FROM STDIN'
+                                              ) as copy:
         for values in cells:
             copy.write_row(values)
+
+
+def _cells(dialect: Any, columns: list[Column[Any]], rows: Sequence[Values]
+           ) -> list[tuple[Any, ...]]:
+    """The rows as driver-ready tuples, built column by column (one pass per column is much
+    quicker than converting each row's values one by one)."""
+    given = rows[0].keys()
+    defaults = _defaults(columns, given)
+    count = len(rows)
+    out: list[Sequence[Any]] = []
+    for c in columns:
+        convert = _converter(dialect, c)
+        if c.name not in given:  # a Python-side default: one value for every row
+            value = defaults[c.name]
+            if value is not None and convert is not None:
+                value = convert(value)
+            out.append([value] * count)
+            continue
+        name = c.name
+        values = [row[name] for row in rows]
+        first = values[0]
+        if convert is None:
+            out.append(values)
+        elif all(v is first for v in values):  # one value for all (a timestamp): convert once
+            out.append([None if first is None else convert(first)] * count)
+        else:
+            out.append([None if v is None else convert(v) for v in values])
+    return list(zip(*out, strict=True))
+
+
+def _converter(dialect: Any, column: Column[Any]) -> Callable[[Any], Any] | None:
+    """What a value of ``column`` needs before the driver takes it (None: nothing)."""
+    kind = column.type
+    if dialect.name == "postgresql":
+        if isinstance(kind, Money):
+            return partial(_refuse_float, column.name)
+        return Json if isinstance(kind, JSON) else None
+    if isinstance(kind, Money):
+        return _money_text
+    proc: Callable[[Any], Any] | None = kind.dialect_impl(dialect).bind_processor(dialect)
+    if proc is not None and type(kind) is Date:
+        return partial(_iso_date, proc)
+    return proc
+
+
+def _refuse_float(name: str, value: Any) -> Any:
+    if isinstance(value, float):
+        raise TypeError(f"{name}: money must be Decimal, not float")
+    return value
+
+
+def _money_text(value: Any) -> str:
+    """SQLite: money is bound as text (``types.Money``), floats refused."""
+    if isinstance(value, float | bool) or not isinstance(value, Decimal | int):
+        raise TypeError(f"money must be Decimal or int, not {type(value).__name__}")
+    return str(value)
+
+
+def _iso_date(proc: Callable[[Any], Any], value: Any) -> Any:
+    """SQLite: a date as the dialect writes it (YYYY-MM-DD), without its per-value formatting."""
+    return value.isoformat() if type(value) is date else proc(value)
+
+
+def insert_rows(session: Session, model: type[DeclarativeBase], names: Sequence[str],
+                rows: Sequence[Sequence[Any]]) -> None:
+    """Plain bulk insert of rows given as tuples, one value per column of ``names``.
+
+    The fast path for the many rows a posting writes: no dict per row. Every column a row
+    needs must be named (Python-side defaults are not filled in); values are converted by the
+    column types as ``insert_all`` does (money as Decimal, never float).
+    """
+    if not rows:
+        return
+    table = table_of(model)
+    if len(rows) < COPY_FROM:
+        insert_all(session, model, [dict(zip(names, row, strict=True)) for row in rows])
+        return
+    dialect = session.get_bind().dialect
+    convert = [(i, fn) for i, name in enumerate(names)
+               if (fn := _converter(dialect, table.c[name])) is not None]
+    if not convert:
+        _send(session, table.name, names, rows)
+        return
+    # A value repeated down a column (the posting time, a file id) is converted once.
+    seen: list[tuple[Any, Any]] = [(None, None)] * len(names)
+    cells = []
+    for row in rows:
+        values = list(row)
+        for i, fn in convert:
+            value = values[i]
+            if value is not None:
+                before, after = seen[i]
+                if value is not before:
+                    after = fn(value)
+                    seen[i] = (value, after)
+                values[i] = after
+        cells.append(values)
+    _send(session, table.name, names, cells)
 
 
 def _insert_select(session: Session, table: Table, rows: Sequence[Values],
@@ -237,3 +337,49 @@ def _insert_select(session: Session, table: Table, rows: Sequence[Values],
         return {tuple(row[1:]): row[0] for row in result}
     return {tuple(v if p is None or v is None else p(v)
                   for v, p in zip(row[1:], procs, strict=True)): row[0] for row in result}
+
+
+def fetch(session: Session, query: Select[Any]) -> list[tuple[Any, ...]]:
+    """The rows of a Core ``select`` as plain tuples, values converted as its column types do.
+
+    For large reads by row id: the query runs on the driver's own cursor and values are
+    converted column by column, without SQLAlchemy's per-row result objects. Every parameter
+    is written into the SQL (``literal_binds``), so use it for queries on integers and
+    constants, never on text a user typed.
+    """
+    conn = session.connection()
+    dialect = conn.dialect
+    sql = str(query.compile(dialect=dialect, compile_kwargs={"literal_binds": True}))
+    cursor = _driver_connection(session).cursor()
+    try:
+        cursor.execute(sql)
+        data = cursor.fetchall()
+    finally:
+        cursor.close()
+    convert = [(i, fn) for i, c in enumerate(query.selected_columns)
+               if (fn := _reader(dialect, c.type)) is not None]
+    if not data or not convert:
+        return [tuple(row) for row in data]
+    columns: list[Sequence[Any]] = list(zip(*data, strict=True))
+    for i, fn in convert:
+        columns[i] = [None if v is None else fn(v) for v in columns[i]]
+    return list(zip(*columns, strict=True))
+
+
+def _reader(dialect: Any, kind: Any) -> Callable[[Any], Any] | None:
+    """How a driver value of this column type becomes its Python value (None: as it is)."""
+    if isinstance(kind, Money):
+        return _money_value
+    if dialect.name == "sqlite" and type(kind) is Date:
+        return date.fromisoformat
+    proc: Callable[[Any], Any] | None = kind.dialect_impl(dialect).result_processor(
+        dialect, None)
+    return proc
+
+
+def _money_value(value: Any) -> Decimal:
+    """A stored amount as a cent-exact ``Decimal`` (as ``types.Money`` reads it): PostgreSQL
+    gives a ``Decimal``, SQLite an integer or a double."""
+    if isinstance(value, float):
+        return Decimal(repr(value)).quantize(CENT)
+    return Decimal(value).quantize(CENT)

@@ -7,7 +7,7 @@ status needs no subquery.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -16,7 +16,7 @@ from sqlalchemy.orm import Session
 
 from rehabill.domain import Claim, ClaimStatus, Finding, Location, Severity
 from rehabill.store import mapping
-from rehabill.store.bulk import chunked, ids_in, insert_all, insert_new, table_of
+from rehabill.store.bulk import chunked, ids_in, insert_all, insert_new, insert_rows, table_of
 from rehabill.store.models import (
     ClaimLineRow,
     ClaimRow,
@@ -90,11 +90,15 @@ def _payer_ids(session: Session, keys: set[str]) -> dict[str, int]:
 
 def add_findings(session: Session, findings: Sequence[tuple[int | None, Finding]], *,
                  stage: str, file_id: int | None = None) -> None:
-    """Store findings, each with the claim it is about (or None for a file-level finding)."""
+    """Store findings, each with the claim it is about (or None for a file-level finding).
+
+    The findings of one call share one ``created_at`` (one stage's run, like a status change).
+    """
+    now = utcnow()
     insert_all(session, FindingRow, [
         {"claim_id": claim_id, "file_id": file_id, "stage": stage, "code": f.code,
          "severity": f.severity.value, "message": f.message, "location": f.location.as_dict(),
-         "fix": f.fix, "auto_fix": f.auto_fix, "created_at": utcnow()}
+         "fix": f.fix, "auto_fix": f.auto_fix, "created_at": now}
         for claim_id, f in findings
     ])
 
@@ -112,6 +116,42 @@ def set_status(session: Session, claim_ids: Sequence[int], status: ClaimStatus, 
         insert_all(session, ClaimStatusRow,
                    [{"claim_id": cid, "from_status": current[cid], "status": status.value,
                      "at": now, "actor": actor, "note": note} for cid in part if cid in current])
+
+
+def set_statuses(session: Session, changes: Sequence[tuple[int, ClaimStatus, str]], *,
+                 actor: str = "", known: Mapping[int, str] | None = None) -> None:
+    """Apply (claim id, status, note) changes in order, appending each to the claim's history.
+
+    A claim may change more than once (an ERA's reversal and its correction): each change
+    starts from the one before, and the claim ends in its last status. Unknown ids are
+    skipped. ``known`` holds the claims' current statuses when the caller has just read
+    them in this unit of work (they are not read again).
+    """
+    ids = list(dict.fromkeys(cid for cid, _, _ in changes))
+    current: dict[int, str] = {}
+    if known is not None:
+        current.update((cid, known[cid]) for cid in ids if cid in known)
+    for part in chunked([cid for cid in ids if cid not in current]):
+        current.update({cid: st for cid, st in session.execute(
+            select(ClaimRow.id, ClaimRow.status).where(ids_in(ClaimRow.id, part)))})
+    now = utcnow()
+    history = []
+    for cid, status, note in changes:
+        before = current.get(cid)
+        if before is not None:
+            history.append((cid, before, status.value, now, actor, note))
+            current[cid] = status.value
+    final: dict[str, list[int]] = {}
+    for cid in ids:
+        if cid in current:
+            final.setdefault(current[cid], []).append(cid)
+    for value, claim_ids in final.items():
+        for part in chunked(claim_ids):
+            session.execute(update(ClaimRow).where(ids_in(ClaimRow.id, part))
+                            .values(status=value, updated_at=now)
+                            .execution_options(synchronize_session=False))
+    insert_rows(session, ClaimStatusRow,
+                ("claim_id", "from_status", "status", "at", "actor", "note"), history)
 
 
 def status_history(session: Session, claim_id: int) -> list[StatusChange]:

@@ -15,13 +15,24 @@ show payments and adjustments as positive amounts and the balance as what is sti
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Iterable
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import date, datetime
 from decimal import Decimal
-from typing import Any
+from typing import Any, NamedTuple
 
-from sqlalchemy import func, select
+from sqlalchemy import (
+    BigInteger,
+    ColumnElement,
+    Connection,
+    and_,
+    case,
+    cast,
+    func,
+    literal,
+    not_,
+    or_,
+    select,
+)
 from sqlalchemy.orm import Session
 
 from rehabill.domain.money import ZERO
@@ -57,9 +68,12 @@ class _Money:
     co45: Decimal = ZERO
     total: Decimal = ZERO
     denied: Decimal = ZERO
-    reasons: list[str] = field(default_factory=list)
+    reasons: tuple[str, ...] = ()
     first_payment: date | None = None
     last_payment: date | None = None
+
+
+_NO_MONEY = _Money()
 
 
 def _day(value: Any) -> date | None:
@@ -72,65 +86,111 @@ def _day(value: Any) -> date | None:
     return date.fromisoformat(str(value)[:10])
 
 
-def _money(session: Session) -> dict[int, _Money]:
-    query = (select(LedgerEntryRow.claim_id, LedgerEntryRow.kind, LedgerEntryRow.group_code,
-                    LedgerEntryRow.carc, func.sum(LedgerEntryRow.amount),
-                    func.min(RemittanceRow.payment_date), func.max(RemittanceRow.payment_date),
-                    func.min(LedgerEntryRow.posted_at))
-             .outerjoin(RemittanceRow, RemittanceRow.id == LedgerEntryRow.remittance_id)
-             .where(LedgerEntryRow.claim_id.is_not(None))
-             .group_by(LedgerEntryRow.claim_id, LedgerEntryRow.kind, LedgerEntryRow.group_code,
-                       LedgerEntryRow.carc))
-    out: dict[int, _Money] = defaultdict(_Money)
-    for claim_id, kind, group, carc, amount, first, last, posted in session.execute(query):
-        if claim_id is None:
-            continue
-        value = -to_money(amount)
-        m = out[claim_id]
-        m.total += value
-        if kind in PAID_KINDS:
-            m.paid += value
-        elif kind in PATIENT_KINDS:
-            m.patient += value
-        elif kind in CONTRACTUAL_KINDS:
-            m.contractual += value
-        else:
-            m.other += value
-        if group == "CO" and carc == "45":
-            m.co45 += value
-        if group in ("CO", "OA", "PI") and carc and not denials.is_routine(group, carc) \
-                and value > 0:
+def _cents(amount: Any) -> ColumnElement[Any]:
+    """``SUM(amount)`` in whole cents: exact on PostgreSQL's numeric, and on SQLite (which
+    sums doubles) rounded back to the cent the stored amounts hold."""
+    return cast(func.round(func.coalesce(func.sum(amount), 0) * 100), BigInteger)
+
+
+def _amount(cents: int) -> Decimal:
+    """Cents from ``_cents`` as a positive-for-the-practice amount (ledger signs are negative)."""
+    return Decimal(-int(cents)).scaleb(-2) if cents else ZERO
+
+
+def _sum_if(condition: ColumnElement[bool]) -> ColumnElement[Any]:
+    return _cents(case((condition, LedgerEntryRow.amount)))
+
+
+def _not_routine() -> ColumnElement[bool]:
+    """An adjustment that is not normal business (``ledger.denials.is_routine``)."""
+    routine = [and_(LedgerEntryRow.group_code == group, LedgerEntryRow.carc == carc)
+               for group, carc in sorted(denials.ROUTINE)]
+    return and_(LedgerEntryRow.group_code.in_(("CO", "OA", "PI")), LedgerEntryRow.carc != "",
+                not_(or_(*routine)))
+
+
+def _money(connection: Connection) -> dict[int, _Money]:
+    """Each claim's ledger folded into payments, adjustments and dates: one row per claim.
+
+    An entry's payment date is its remittance's (BPR16), else the day it was posted.
+    """
+    entry = LedgerEntryRow
+    paid_on = func.coalesce(RemittanceRow.payment_date, entry.posted_at)
+    query = (select(entry.claim_id, _sum_if(entry.kind.in_(PAID_KINDS)),
+                    _sum_if(entry.kind.in_(CONTRACTUAL_KINDS)),
+                    _sum_if(entry.kind.in_(PATIENT_KINDS)),
+                    _sum_if(and_(entry.group_code == "CO", entry.carc == "45")),
+                    _cents(entry.amount), func.min(paid_on), func.max(paid_on))
+             .outerjoin(RemittanceRow, RemittanceRow.id == entry.remittance_id)
+             .where(entry.claim_id.is_not(None))
+             .group_by(entry.claim_id))
+    out: dict[int, _Money] = {}
+    for claim_id, paid, contractual, patient, co45, total, first, last in \
+            connection.execute(query):
+        m = out[claim_id] = _Money(paid=_amount(paid), contractual=_amount(contractual),
+                                   patient=_amount(patient), co45=_amount(co45),
+                                   total=_amount(total), first_payment=_day(first),
+                                   last_payment=_day(last))
+        m.other = m.total - m.paid - m.contractual - m.patient
+    _denied(connection, out)
+    return out
+
+
+def _denied(connection: Connection, money: dict[int, _Money]) -> None:
+    """Add the money held by non-routine CO/OA/PI adjustments and their CARCs."""
+    entry = LedgerEntryRow
+    query = (select(entry.claim_id, entry.group_code, entry.carc, _cents(entry.amount))
+             .where(entry.claim_id.is_not(None), _not_routine())
+             .group_by(entry.claim_id, entry.kind, entry.group_code, entry.carc)
+             .order_by(entry.claim_id, entry.kind, entry.group_code, entry.carc))
+    for claim_id, group, carc, cents in connection.execute(query):
+        value = _amount(cents)
+        if value > 0 and claim_id in money:
+            m = money[claim_id]
             m.denied += value
-            m.reasons.append(f"{group}-{carc}")
-        start, end = _day(first) or _day(posted), _day(last) or _day(posted)
-        m.first_payment = min(filter(None, (m.first_payment, start)), default=None)
-        m.last_payment = max(filter(None, (m.last_payment, end)), default=None)
+            reason = f"{group}-{carc}"
+            if reason not in m.reasons:
+                m.reasons = (*m.reasons, reason)
+
+
+class _Seen(NamedTuple):
+    """When a claim first reached the statuses the reports ask about (history ids, times)."""
+
+    scrubbed: int | None
+    held: int | None
+    rejected: int | None
+    batched_at: Any
+    results: tuple[tuple[int | None, Any], ...]  # per ADJUDICATED status: (first id, time)
+
+
+def _milestones(connection: Connection) -> dict[int, _Seen]:
+    """The first time each claim reached each status that matters: one row per claim."""
+    row = ClaimStatusRow
+
+    def first(status: str, column: Any) -> ColumnElement[Any]:
+        return func.min(case((row.status == status, column)))
+
+    query = (select(row.claim_id, first("scrubbed", row.id), first("held", row.id),
+                    first("rejected", row.id), first("batched", row.at),
+                    *(first(s, c) for s in ADJUDICATED for c in (row.id, row.at)))
+             .group_by(row.claim_id))
+    out: dict[int, _Seen] = {}
+    for claim_id, scrubbed, held, rejected, batched_at, *results in connection.execute(query):
+        out[claim_id] = _Seen(scrubbed, held, rejected, batched_at,
+                              tuple(zip(results[::2], results[1::2], strict=True)))
     return out
 
 
-def _milestones(session: Session) -> dict[int, dict[str, tuple[int, Any]]]:
-    """The first (history id, time) each claim reached each status."""
-    query = (select(ClaimStatusRow.claim_id, ClaimStatusRow.status,
-                    func.min(ClaimStatusRow.id), func.min(ClaimStatusRow.at))
-             .group_by(ClaimStatusRow.claim_id, ClaimStatusRow.status))
-    out: dict[int, dict[str, tuple[int, Any]]] = defaultdict(dict)
-    for claim_id, status, first_id, first_at in session.execute(query):
-        out[claim_id][status] = (first_id, first_at)
-    return out
+_NEVER = _Seen(None, None, None, None, ((None, None),) * len(ADJUDICATED))
 
 
-def _codes(session: Session) -> dict[int, tuple[str, ...]]:
+def _codes(connection: Connection) -> dict[int, tuple[str, ...]]:
     grouped: dict[int, list[str]] = defaultdict(list)
-    for claim_id, code in session.execute(select(ClaimLineRow.claim_id, ClaimLineRow.code)
-                                          .order_by(ClaimLineRow.claim_id,
-                                                    ClaimLineRow.number)):
+    for claim_id, code in connection.execute(select(ClaimLineRow.claim_id, ClaimLineRow.code)
+                                             .order_by(ClaimLineRow.claim_id,
+                                                       ClaimLineRow.number)):
         grouped[claim_id].append(code)
     return {k: tuple(dict.fromkeys(v)) for k, v in grouped.items()}
-
-
-def _first_of(seen: dict[str, tuple[int, Any]], statuses: Iterable[str]) -> str | None:
-    found = [(seen[s][0], s) for s in statuses if s in seen]
-    return min(found)[1] if found else None
 
 
 def claim_facts(session: Session) -> list[ClaimFact]:
@@ -142,9 +202,10 @@ def claim_facts(session: Session) -> list[ClaimFact]:
     Returns:
         One fact per claim, oldest claim first.
     """
-    money = _money(session)
-    seen = _milestones(session)
-    codes = _codes(session)
+    connection = session.connection()
+    money = _money(connection)
+    seen = _milestones(connection)
+    codes = _codes(connection)
     query = (select(ClaimRow.id, ClaimRow.claim_key, ClaimRow.total_charge,
                     PayerRow.payer_key, PayerRow.name, PatientRow.external_id,
                     ProviderRow.npi, VisitRow.date_of_service, BatchRow.created_at)
@@ -154,31 +215,40 @@ def claim_facts(session: Session) -> list[ClaimFact]:
              .join(ProviderRow, ProviderRow.id == VisitRow.rendering_provider_id)
              .outerjoin(BatchRow, BatchRow.id == ClaimRow.batch_id)
              .order_by(ClaimRow.id))
-    return [_fact(row, money.get(row[0]) or _Money(), seen.get(row[0], {}),
-                  codes.get(row[0], ())) for row in session.execute(query)]
+    return [_fact(row, money.get(row[0], _NO_MONEY), seen.get(row[0], _NEVER),
+                  codes.get(row[0], ())) for row in connection.execute(query)]
 
 
-def _fact(row: Any, m: _Money, seen: dict[str, tuple[int, Any]],
-          codes: tuple[str, ...]) -> ClaimFact:
+def _first_result(seen: _Seen) -> tuple[str | None, Any]:
+    """The first adjudicated status the claim reached, and when."""
+    best: tuple[int, str, Any] | None = None
+    for status, (first_id, at) in zip(ADJUDICATED, seen.results, strict=True):
+        if first_id is not None and (best is None or first_id < best[0]):
+            best = (first_id, status, at)
+    return (best[1], best[2]) if best is not None else (None, None)
+
+
+def _fact(row: Any, m: _Money, seen: _Seen, codes: tuple[str, ...]) -> ClaimFact:
     _cid, key, charge, payer_key, payer_name, patient, npi, dos, batched_at = row
     charge = to_money(charge)
-    first_scrub = _first_of(seen, ("scrubbed", "held"))
-    first_result = _first_of(seen, ADJUDICATED)
+    held_first = seen.held is not None and (seen.scrubbed is None or seen.held < seen.scrubbed)
+    first_result, result_at = _first_result(seen)
     adjudicated_on = None
     if first_result is not None:
-        adjudicated_on = m.first_payment or _day(seen[first_result][1])
-    submitted = _day(batched_at) or (_day(seen["batched"][1]) if "batched" in seen else None)
+        adjudicated_on = m.first_payment or _day(result_at)
     return ClaimFact(
         claim_id=key, payer_id=payer_key, payer_name=payer_name or payer_key,
-        patient_id=patient, rendering_npi=npi, date_of_service=dos, charge=charge,
-        codes=codes, submitted_on=submitted, adjudicated_on=adjudicated_on,
+        patient_id=patient, rendering_npi=npi, date_of_service=dos,
+        charge=charge, codes=codes,
+        submitted_on=_day(batched_at) or _day(seen.batched_at),
+        adjudicated_on=adjudicated_on,
         allowed=charge - m.co45 if first_result is not None else ZERO,
         paid=m.paid, contractual=m.contractual, other_adjustments=m.other,
         patient_responsibility=m.patient, balance=charge - m.total,
-        scrub_clean_first_pass=first_scrub != "held",
-        accepted_first_pass="rejected" not in seen,
+        scrub_clean_first_pass=not held_first,
+        accepted_first_pass=seen.rejected is None,
         denied=first_result in ("denied", "partially_paid"),
-        denial_reasons=tuple(dict.fromkeys(m.reasons)),
+        denial_reasons=m.reasons,
         denied_amount=m.denied, paid_first_pass=first_result in ("paid", "closed"),
         paid_on=m.last_payment if m.paid else None)
 
@@ -187,7 +257,9 @@ def kx_totals(session: Session, year: int) -> list[tuple[str, str, Decimal]]:
     """Each patient's allowed therapy amounts this year, PT+SLP and OT apart (KX threshold).
 
     A line's allowed amount is its charge less the payer's CO-45 contractual adjustment on it
-    (the charge itself until the line is adjudicated). GO lines count toward OT, the rest
+    (the charge itself until the line is adjudicated). Only each visit's newest claim that was
+    not held counts: a corrected claim replaces the one before it and a void (frequency 8)
+    takes the visit out. GO lines count toward OT, the rest
     toward the combined PT and SLP amount (42 CFR 410.59-410.62).
 
     Args:
@@ -197,21 +269,33 @@ def kx_totals(session: Session, year: int) -> list[tuple[str, str, Decimal]]:
     Returns:
         (patient id, "pt_slp" or "ot", allowed amount) for every patient with therapy.
     """
-    co45 = {line: to_money(amount) for line, amount in session.execute(
-        select(LedgerEntryRow.claim_line_id, func.sum(LedgerEntryRow.amount))
-        .where(LedgerEntryRow.claim_line_id.is_not(None), LedgerEntryRow.group_code == "CO",
-               LedgerEntryRow.carc == "45")
-        .group_by(LedgerEntryRow.claim_line_id))}
-    query = (select(ClaimLineRow.id, ClaimLineRow.modifiers, ClaimLineRow.charge,
-                    PatientRow.external_id)
-             .join(ClaimRow, ClaimRow.id == ClaimLineRow.claim_id)
+    entry, line = LedgerEntryRow, ClaimLineRow
+    co45 = (select(entry.claim_line_id.label("line_id"), _cents(entry.amount).label("cents"))
+            .where(entry.claim_line_id.is_not(None), entry.group_code == "CO",
+                   entry.carc == "45")
+            .group_by(entry.claim_line_id).subquery())
+    # a corrected (7) or void (8) claim replaces the visit's earlier ones at the payer: only
+    # each visit's newest claim that left the practice counts, and a void counts nothing
+    newest = (select(ClaimRow.visit_id.label("visit_id"),
+                     func.max(ClaimRow.sequence).label("sequence"))
+              .where(ClaimRow.status != "held").group_by(ClaimRow.visit_id).subquery())
+    is_ot = (literal(" ") + line.modifiers + literal(" ")).like("% GO %")
+    lines = (select(PatientRow.external_id.label("patient"),
+                    case((is_ot, "ot"), else_="pt_slp").label("kind"),
+                    line.charge.label("charge"), co45.c.cents.label("co45"))
+             .join(ClaimRow, ClaimRow.id == line.claim_id)
+             .join(newest, and_(newest.c.visit_id == ClaimRow.visit_id,
+                                newest.c.sequence == ClaimRow.sequence))
              .join(VisitRow, VisitRow.id == ClaimRow.visit_id)
              .join(PatientRow, PatientRow.id == VisitRow.patient_id)
+             .outerjoin(co45, co45.c.line_id == line.id)
              .where(VisitRow.date_of_service >= date(year, 1, 1),
                     VisitRow.date_of_service <= date(year, 12, 31),
-                    ClaimRow.frequency != "8", ClaimRow.status != "held"))
-    totals: dict[tuple[str, str], Decimal] = defaultdict(lambda: ZERO)
-    for line_id, modifiers, charge, patient in session.execute(query):
-        group = "ot" if "GO" in modifiers.split() else "pt_slp"
-        totals[(patient, group)] += to_money(charge) + co45.get(line_id, ZERO)
-    return [(patient, group, amount) for (patient, group), amount in sorted(totals.items())]
+                    ClaimRow.frequency != "8", ClaimRow.status != "held")
+             .subquery())
+    query = (select(lines.c.patient, lines.c.kind, _cents(lines.c.charge),
+                    func.coalesce(func.sum(lines.c.co45), 0))
+             .group_by(lines.c.patient, lines.c.kind))
+    totals = [(patient, kind, Decimal(int(charge) + int(co45)).scaleb(-2))
+              for patient, kind, charge, co45 in session.connection().execute(query)]
+    return sorted(totals)

@@ -13,7 +13,8 @@ unit of work rolls back everything it computed. Later saves of the same key by t
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Iterable, Mapping
+from datetime import datetime
 from typing import Any
 
 from sqlalchemy import select
@@ -23,11 +24,11 @@ from rehabill.domain import Claim, ClaimStatus
 from rehabill.errors import ConflictError
 from rehabill.ledger import Entry, EntryKind, PostingResult
 from rehabill.store.batches import claim_ids_by_key
-from rehabill.store.books import load_claims_for_posting
+from rehabill.store.books import claims_for_posting
 from rehabill.store.bulk import chunked, ids_in, insert_all
-from rehabill.store.claims import set_status
+from rehabill.store.claims import set_statuses
 from rehabill.store.models import ClaimLineRow, SuspenseItemRow, WorklistItemRow, utcnow
-from rehabill.store.remittances import add_ledger_entries, add_remittance, remittance_id
+from rehabill.store.remittances import add_ledger_rows, add_remittance, remittance_id
 
 
 def split_trace_key(key: str) -> tuple[str, str]:
@@ -46,17 +47,18 @@ class SqlPostingStore:
         self.actor = actor
         self.claimed: dict[str, int] = {}  # trace key → remittance row made by this store
         self.claim_rows: dict[str, int] = {}  # claim key → claim row id, as found
+        self.line_rows: dict[tuple[int, int], int] = {}  # (claim row, line number) → row id
 
     def find_claims(self, claim_ids: Iterable[str]) -> Mapping[str, Claim]:
         """The newest stored claim for each patient control number (CLM01) we know.
 
         The claims carry their lines but only the visit's id and date
-        (``books.load_claims_for_posting``): all the ledger reads.
+        (``books.claims_for_posting``): all the ledger reads.
         """
-        ids = claim_ids_by_key(self.session, sorted(set(claim_ids)))
-        self.claim_rows.update(ids)
-        claims = load_claims_for_posting(self.session, list(ids.values()))
-        return {key: claims[row_id] for key, row_id in ids.items()}
+        found = claims_for_posting(self.session, list(claim_ids))
+        self.claim_rows.update(found.rows)
+        self.line_rows.update(found.lines)
+        return found.claims
 
     def is_posted(self, trace_key: str) -> bool:
         """True when this payer/trace number is stored (by anyone, this store included)."""
@@ -73,11 +75,12 @@ class SqlPostingStore:
                                 | {w.claim_id for w in result.worklist}
                                 | {s.claim_id for s in result.status_changes})
         lines = self._line_ids(keys.values())
-        add_ledger_entries(self.session, [
-            self._entry(e, remittance, keys, lines)
+        now = utcnow()
+        add_ledger_rows(self.session, [
+            self._entry(e, remittance, keys, lines, now)
             for e in (*result.entries, *result.provider_entries)])
         self._suspense(result, remittance)
-        self._worklist(result, keys, lines)
+        self._worklist(result, keys)
         self._statuses(result, keys)
 
     def _remittance(self, result: PostingResult) -> int:
@@ -100,22 +103,22 @@ class SqlPostingStore:
         return {k: self.claim_rows[k] for k in claim_keys if k in self.claim_rows}
 
     def _line_ids(self, claim_rows: Iterable[int]) -> dict[tuple[int, int], int]:
-        out: dict[tuple[int, int], int] = {}
-        for part in chunked(sorted(set(claim_rows))):
+        """Line row ids of these claims: those ``find_claims`` read, the rest queried."""
+        loaded = {c for c, _ in self.line_rows}
+        missing = sorted(set(claim_rows) - loaded)
+        for part in chunked(missing):
             query = select(ClaimLineRow.claim_id, ClaimLineRow.number, ClaimLineRow.id).where(
                 ids_in(ClaimLineRow.claim_id, part))
-            out.update({(c, n): i for c, n, i in self.session.execute(query).all()})
-        return out
+            self.line_rows.update({(c, n): i for c, n, i in self.session.execute(query)})
+        return self.line_rows
 
     def _entry(self, e: Entry, remittance: int, keys: Mapping[str, int],
-               lines: Mapping[tuple[int, int], int]) -> dict[str, Any]:
+               lines: Mapping[tuple[int, int], int], now: datetime) -> tuple[Any, ...]:
         claim = keys.get(e.claim_id) if e.kind is not EntryKind.PROVIDER_ADJUSTMENT else None
         line = lines.get((claim, e.line)) if claim is not None and e.line is not None else None
-        return {"claim_id": claim, "claim_line_id": line, "remittance_id": remittance,
-                "kind": e.kind.value, "group_code": e.group, "carc": e.reason[:5],
-                "rarc": " ".join(e.remarks)[:60], "detail": e.detail[:80], "amount": e.amount,
-                "source_file_id": self.file_id, "trace_number": e.source.trace_number,
-                "segment_number": e.source.segment}
+        return (claim, line, remittance, e.kind.value, e.group, e.reason[:5],
+                " ".join(e.remarks)[:60], e.detail[:80], e.amount, self.file_id,
+                e.source.trace_number, e.source.segment, now)
 
     def _suspense(self, result: PostingResult, remittance: int) -> None:
         now = utcnow()
@@ -125,8 +128,7 @@ class SqlPostingStore:
              "segment_number": s.source.segment, "status": "open", "created_at": now}
             for s in result.suspense])
 
-    def _worklist(self, result: PostingResult, keys: Mapping[str, int],
-                  lines: Mapping[tuple[int, int], int]) -> None:
+    def _worklist(self, result: PostingResult, keys: Mapping[str, int]) -> None:
         now = utcnow()
         insert_all(self.session, WorklistItemRow, [
             {"claim_id": keys[w.claim_id], "carc": w.reason[:5],
@@ -137,16 +139,15 @@ class SqlPostingStore:
             for w in result.worklist if w.claim_id in keys])
 
     def _statuses(self, result: PostingResult, keys: Mapping[str, int]) -> None:
-        by_status: dict[ClaimStatus, list[int]] = {}
-        notes: dict[ClaimStatus, str] = {}
+        """Each claim's changes in the order the ERA gives them, each with its own reason
+        (a change repeating the claim's previous one adds nothing)."""
+        last: dict[str, ClaimStatus] = {}
+        changes = []
         for change in result.status_changes:
-            if change.claim_id in keys:
-                by_status.setdefault(change.status, []).append(keys[change.claim_id])
-                notes.setdefault(change.status, change.reason)
-        for status, claim_rows in by_status.items():
-            set_status(self.session, _unique(claim_rows), status, actor=self.actor,
-                       note=f"ERA {result.trace_key}: {notes[status]}")
+            row = keys.get(change.claim_id)
+            if row is None or last.get(change.claim_id) is change.status:
+                continue
+            last[change.claim_id] = change.status
+            changes.append((row, change.status, f"ERA {result.trace_key}: {change.reason}"))
+        set_statuses(self.session, changes, actor=self.actor)
 
-
-def _unique(items: Sequence[int]) -> list[int]:
-    return list(dict.fromkeys(items))

@@ -16,7 +16,7 @@ from typing import Any
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from rehabill.store.bulk import insert_all, insert_new
+from rehabill.store.bulk import insert_all, insert_new, insert_rows
 from rehabill.store.models import (
     LedgerEntryRow,
     PayerRow,
@@ -81,6 +81,23 @@ def add_ledger_entries(session: Session, entries: Sequence[dict[str, Any]]) -> N
     now = utcnow()
     insert_all(session, LedgerEntryRow,
                [{"posted_at": now, **entry} for entry in entries])
+
+
+LEDGER_ROW = ("claim_id", "claim_line_id", "remittance_id", "kind", "group_code", "carc", "rarc",
+              "detail", "amount", "source_file_id", "trace_number", "segment_number",
+              "posted_at")
+
+
+def add_ledger_rows(session: Session, rows: Sequence[tuple[Any, ...]]) -> None:
+    """Append ledger entries given as tuples in ``LEDGER_ROW`` order (what posting writes).
+
+    Raises:
+        ValueError: for an unknown kind (a programming error, not bad data).
+    """
+    kinds = {row[3] for row in rows}
+    if not kinds.issubset(LEDGER_KINDS):
+        raise ValueError(f"unknown ledger entry kind {sorted(kinds - set(LEDGER_KINDS))[0]!r}")
+    insert_rows(session, LedgerEntryRow, LEDGER_ROW, rows)
 
 
 def claim_ledger_total(session: Session, claim_id: int, kind: str | None = None) -> Decimal:

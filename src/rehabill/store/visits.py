@@ -7,11 +7,13 @@ builds the domain ``Visit`` values back.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections import namedtuple
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
+from functools import cache
 from typing import Any
 
-from sqlalchemy import Row, select, update
+from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
 from rehabill.domain import Authorization, PlanOfCare, Provider, Visit
@@ -19,10 +21,12 @@ from rehabill.store import mapping
 from rehabill.store.bulk import (
     Key,
     chunked,
+    fetch,
     ids_in,
     insert_all,
     insert_new,
     table_of,
+    texts_in,
     upsert,
 )
 from rehabill.store.models import (
@@ -64,7 +68,7 @@ def stored_visit_keys(session: Session, keys: Sequence[str]) -> set[str]:
     found: set[str] = set()
     for part in chunked(keys):
         found.update(session.scalars(select(VisitRow.visit_key)
-                                     .where(VisitRow.visit_key.in_(part))))
+                                     .where(texts_in(session, VisitRow.visit_key, part))))
     return found
 
 
@@ -221,7 +225,7 @@ def visit_ids_without_claims(session: Session, visit_keys: Sequence[str] | None 
         return list(session.scalars(query))
     out: list[int] = []
     for part in chunked(visit_keys):
-        out.extend(session.scalars(query.where(VisitRow.visit_key.in_(part))))
+        out.extend(session.scalars(query.where(texts_in(session, VisitRow.visit_key, part))))
     return sorted(out)
 
 
@@ -237,24 +241,39 @@ def visit_row_ids(session: Session, visit_keys: Sequence[str]) -> dict[str, int]
     out: dict[str, int] = {}
     for part in chunked(visit_keys):
         out.update({k: v for k, v in session.execute(
-            select(VisitRow.visit_key, VisitRow.id).where(VisitRow.visit_key.in_(part)))})
+            select(VisitRow.visit_key, VisitRow.id)
+            .where(texts_in(session, VisitRow.visit_key, part)))})
     return out
 
 
 def load_visits(session: Session, visit_ids: Sequence[int], *,
                 with_services: bool = True) -> dict[int, Visit]:
-    """The domain visits for these row ids (missing ids are left out); with
-    ``with_services=False`` each visit's services are left empty (for claim writers, which read
-    the claim lines instead)."""
+    """The domain visits for these row ids (missing ids are left out).
+
+    One query per table and chunk, read as plain tuples (``bulk.fetch``): scrubbing reads
+    back every visit an import just stored, so this is on the cycle's hot path. With
+    ``with_services=False`` each visit's services are left empty (for claim writers, which
+    read the claim lines instead).
+    """
     out: dict[int, Visit] = {}
     cache = _Cache(session)
+    table = table_of(VisitRow)
+    make = _record(table)
     for part in chunked(visit_ids):
-        rows = session.execute(select(VisitRow.__table__).where(ids_in(VisitRow.id, part))).all()
+        rows = [make(r) for r in fetch(session, select(table).where(ids_in(table.c.id, part)))]
         services = _services_by_visit(session, part) if with_services else {}
         cache.fill(rows)
         for row in rows:
             out[row.id] = cache.visit(row, services.get(row.id, ()))
     return out
+
+
+@cache
+def _record(table: Any) -> Callable[[Iterable[Any]], Any]:
+    """A tuple of ``table``'s columns made a named record (what the ``mapping.to_*`` read)."""
+    record = namedtuple(f"{table.name}_record", [c.name for c in table.columns])  # type: ignore[misc]
+    make: Callable[[Iterable[Any]], Any] = record._make
+    return make
 
 
 def _services_by_visit(session: Session, visit_ids: Sequence[int]) -> dict[int, tuple[Any, ...]]:
@@ -264,7 +283,7 @@ def _services_by_visit(session: Session, visit_ids: Sequence[int]) -> dict[int, 
     query = (select(table.c.visit_id, *columns).where(ids_in(table.c.visit_id, visit_ids))
              .order_by(table.c.visit_id, table.c.position))
     build = mapping.service_from_columns
-    for visit_id, *values in session.execute(query).all():
+    for visit_id, *values in fetch(session, query):
         grouped.setdefault(visit_id, []).append(build(*values))
     return {k: tuple(v) for k, v in grouped.items()}
 
@@ -279,11 +298,13 @@ class _Cache:
     def _load(self, name: str, table: Any, ids: set[int], build: Any) -> None:
         have = self.maps.setdefault(name, {})
         missing = sorted(i for i in ids if i is not None and i not in have)
+        make = _record(table)
         for part in chunked(missing):
-            for row in self.session.execute(select(table).where(ids_in(table.c.id, part))):
+            for values in fetch(self.session, select(table).where(ids_in(table.c.id, part))):
+                row = make(values)
                 have[row.id] = build(row)
 
-    def fill(self, rows: Sequence[Row[Any]]) -> None:
+    def fill(self, rows: Sequence[Any]) -> None:
         def ids(*columns: str) -> set[int]:
             return {getattr(r, c) for r in rows for c in columns} - {None}
 
@@ -304,7 +325,7 @@ class _Cache:
     def _get(self, name: str, row_id: int | None) -> Any:
         return None if row_id is None else self.maps[name][row_id]
 
-    def visit(self, row: Row[Any], services: tuple[Any, ...]) -> Visit:
+    def visit(self, row: Any, services: tuple[Any, ...]) -> Visit:
         coverages = self.maps.setdefault("coverage", {})
         coverage = coverages.get(row.coverage_id)
         if coverage is None:

@@ -189,6 +189,9 @@ class _ClaimBuilder:
                         self.provider_npi, self.service_date, tuple(self.lines), self.segment)
 
 
+_SEEN_LIMIT = 20_000  # distinct segments remembered (bounded against adversarial input)
+
+
 class _Reader:
     """Walks the HL levels of one 277CA."""
 
@@ -203,6 +206,10 @@ class _Reader:
         self.claims: list[ClaimAck] = []
         self.claim: _ClaimBuilder | None = None
         self.line: _LineBuilder | None = None
+        # STC and SVC segments repeat word for word (every line accepted alike); what they
+        # read to is immutable, so each distinct one is read once (only when it was clean).
+        self.stc_seen: dict[tuple[str, ...], tuple[StatusCode, ...]] = {}
+        self.svc_seen: dict[str, Procedure] = {}
 
     def find(self, code: str, message: str, seg: Segment, element: int | None) -> None:
         self.findings.append(Finding(f"x12.277.{code}", Severity.ERROR, message,
@@ -254,40 +261,58 @@ class _Reader:
 
     def feed(self, seg: Segment) -> None:
         sid = seg.id
-        if sid == "HL":
+        # the most frequent segments first (every service line has SVC, STC and REF)
+        if sid == "STC":
+            self.stc(seg)
+        elif sid == "REF":
+            qualifier = seg.get(1)
+            if self.line is not None and qualifier == "FJ":
+                self.line.control_number = seg.get(2)
+            elif self.line is None and self.claim is not None and qualifier == "1K":
+                self.claim.payer_claim_number = seg.get(2)
+        elif sid == "SVC":
+            if self.claim is not None:
+                self.svc(seg)
+        elif sid == "HL":
             self.close_claim()
             self.level = seg.get(3)
             if self.level == "PT":
                 self.claim = _ClaimBuilder(self.provider_npi, seg.number)
-        elif sid == "BHT":
-            self.head["reference"], self.head["created"] = seg.get(3), seg.get(4)
-        elif sid == "SVC" and self.claim is not None:
-            self.close_line()
-            parts = (*seg.components(1, self.d), "", "")
-            procedure = Procedure(parts[0], parts[1], tuple(m for m in parts[2:6] if m))
-            self.line = _LineBuilder(procedure, self.amount(seg, 2) or Decimal(0), seg.get(7))
-        elif sid == "STC":
-            self.stc(seg)
         elif sid == "NM1":
             self.nm1(seg)
-        elif sid == "TRN" and self.claim is not None and self.line is None:
-            self.claim.claim_id = seg.get(2)
-        elif sid == "REF":
-            if self.line is not None and seg.get(1) == "FJ":
-                self.line.control_number = seg.get(2)
-            elif self.line is None and self.claim is not None and seg.get(1) == "1K":
-                self.claim.payer_claim_number = seg.get(2)
-        elif sid == "DTM" and seg.get(1) == "472":
-            target = self.line or self.claim
-            if target is not None:
-                target.service_date = seg.get(3) or seg.get(2)
-        elif sid not in ("TRN", "DTM", "QTY", "AMT", "PER", "SVC"):
+        elif sid == "TRN":
+            if self.claim is not None and self.line is None:
+                self.claim.claim_id = seg.get(2)
+        elif sid == "DTM":
+            if seg.get(1) == "472":
+                target = self.line or self.claim
+                if target is not None:
+                    target.service_date = seg.get(3) or seg.get(2)
+        elif sid == "BHT":
+            self.head["reference"], self.head["created"] = seg.get(3), seg.get(4)
+        elif sid not in ("QTY", "AMT", "PER"):
             self.findings.append(Finding("x12.277.unknown_segment", Severity.WARNING,
                                          f"Segment {sid!r} is not part of a 277CA.",
                                          seg.location(self.file), "The segment was skipped."))
 
+    def svc(self, seg: Segment) -> None:
+        self.close_line()
+        composite = seg.get(1)
+        procedure = self.svc_seen.get(composite)
+        if procedure is None:
+            parts = (*seg.components(1, self.d), "", "")
+            procedure = Procedure(parts[0], parts[1], tuple(m for m in parts[2:6] if m))
+            if len(self.svc_seen) < _SEEN_LIMIT:
+                self.svc_seen[composite] = procedure
+        self.line = _LineBuilder(procedure, self.amount(seg, 2) or Decimal(0), seg.get(7))
+
     def stc(self, seg: Segment) -> None:
-        found = self.statuses(seg)
+        found = self.stc_seen.get(seg.elements)
+        if found is None:
+            before = len(self.findings)
+            found = tuple(self.statuses(seg))
+            if len(self.findings) == before and len(self.stc_seen) < _SEEN_LIMIT:
+                self.stc_seen[seg.elements] = found
         if self.line is not None:
             self.line.statuses.extend(found)
         elif self.claim is not None:
