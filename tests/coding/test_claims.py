@@ -8,9 +8,11 @@ from decimal import Decimal
 
 import pytest
 
-from rehabill.coding import CodingOptions, UnitMethod, code_visit
+from rehabill.coding import CodingOptions, UnitMethod, claims, code_visit, expected_allowed
+from rehabill.coding.claims import expected_allowed_total
 from rehabill.coding.modifiers import needs_kx, order_modifiers
 from rehabill.domain import D, DistinctReason, Service, TherapyToDate
+from rehabill.reference import load
 from rehabill.testing import ASSISTANTS, COMMERCIAL, visit_from_terms
 
 
@@ -186,3 +188,30 @@ def test_same_code_twice__first_documented_charge_is_used() -> None:
     services = (visit.services[0], replace(visit.services[1], charge=Decimal("1.00")))
     claim = code_visit(replace(visit, services=services)).claim
     assert [(line.units, line.charge) for line in claim.lines] == [(1, Decimal("1.00"))]
+
+
+def _allowed_by_line(claim_lines, on: date):  # type: ignore[no-untyped-def]
+    return sum((expected_allowed(line, replace(visit_from_terms("97110=8"), date_of_service=on),
+                                 load()) for line in claim_lines), Decimal(0))
+
+
+@pytest.mark.parametrize("to_date", ["0", "2400.00", "9000"])
+def test_expected_allowed_total__remembered_sum_only_for_the_same_lines(to_date: str) -> None:
+    # Coding remembers its last KX sum for the scrubber; any other lines, year or tables must
+    # be summed afresh, and the remembered sum must equal the fresh one.
+    visit = visit_from_terms("97110=20/10 97140=25", therapy_to_date=TherapyToDate(D(to_date)))
+    claim = code_visit(visit).claim
+    ref, on = load(), visit.date_of_service
+    fresh = _allowed_by_line(claim.lines, on)
+    assert claims._LAST_TOTAL[0][0] is claim.lines
+    assert expected_allowed_total(claim.lines, on, ref, Decimal(0)) == fresh
+    assert str(expected_allowed_total(claim.lines, on, ref, Decimal(0))) == str(fresh)
+    fewer = claim.lines[:1]
+    assert expected_allowed_total(fewer, on, ref) == _allowed_by_line(fewer, on)
+    copy = tuple(replace(line, units=line.units + 1) for line in claim.lines)
+    assert expected_allowed_total(copy, on, ref) == _allowed_by_line(copy, on)
+    other_year = date(on.year - 1, 6, 1)
+    assert expected_allowed_total(claim.lines, other_year, ref) \
+        == _allowed_by_line(claim.lines, other_year)
+    assert expected_allowed_total((), on, ref, Decimal(0)) == Decimal(0)
+    assert str(expected_allowed_total((), on, ref, Decimal(0))) == "0"

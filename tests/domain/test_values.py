@@ -56,3 +56,22 @@ def test_claim__id_total_and_date() -> None:
 def test_parse_amount__rejects_non_amounts() -> None:
     assert parse_amount(None) is None and parse_amount(True) is None
     assert parse_amount("x") is None and parse_amount(3) == Decimal(3)
+
+
+def test_prior_payer__sums_what_the_earlier_payer_paid_and_adjusted() -> None:
+    from datetime import date
+
+    from rehabill.domain import Adjustment, LineAdjudication, PriorPayer
+
+    lines = (LineAdjudication(1, "V-1-1", Decimal("60"), "97110", ("GP",), 2,
+                              (Adjustment("CO", "45", Decimal("10")),
+                               Adjustment("PR", "2", Decimal("15")))),
+             LineAdjudication(2, "V-1-2", Decimal("20"), "97140"))
+    primary = PriorPayer("MEDICARE", "Medicare Part B", "1EG4TE5MK73", "medicare_part_b",
+                         Decimal("78"), date(2026, 3, 20),
+                         adjustments=(Adjustment("CO", "253", Decimal("2")),), lines=lines)
+    assert lines[0].adjusted == Decimal("25")
+    assert lines[1].adjusted == Decimal("0")
+    assert primary.lines_paid == Decimal("80")
+    assert primary.adjusted == Decimal("2")
+    assert primary.sequence == "primary"

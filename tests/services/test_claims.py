@@ -70,3 +70,17 @@ def test_set_status__appends_history(session: Session) -> None:
     assert [(h.from_status, h.status.value) for h in history] == [
         ("", "draft"), ("draft", "scrubbed"), ("scrubbed", "batched")]
     assert store_claims.claim_ids_by_status(session, ClaimStatus.BATCHED) == [claim_id]
+
+
+def test_set_statuses__a_claim_changing_twice_ends_in_its_last_status(session: Session) -> None:
+    store_visits.save_visits(session, [visit_from_terms("97110=20", visit_id="V-a"),
+                                       visit_from_terms("97110=20", visit_id="V-b")])
+    coded = code_claims(session).coded
+    a, b = coded["V-a"], coded["V-b"]
+    store_claims.set_statuses(session, [
+        (b, ClaimStatus.PAID, "paid b"), (a, ClaimStatus.ACCEPTED, "reversal a"),
+        (a, ClaimStatus.PAID, "paid a"), (404, ClaimStatus.PAID, "unknown")], actor="era")
+    history = store_claims.status_history(session, a)
+    assert [(h.from_status, h.status.value, h.note) for h in history] == [
+        ("", "draft", ""), ("draft", "accepted", "reversal a"), ("accepted", "paid", "paid a")]
+    assert store_claims.claim_ids_by_status(session, ClaimStatus.PAID) == sorted([a, b])

@@ -187,6 +187,27 @@ def test_post_era__whole_simulated_file_in_batches(clinic_claims: list[Claim]) -
     assert store.entries == entries
 
 
+def test_post_era__file_over_the_keep_limit_is_read_twice_and_posts_the_same(
+        clinic_claims: list[Claim]) -> None:
+    by_payer = simulate_batches(clinic_claims, seed=5)
+    payer_id, adjudication = sorted(by_payer.items())[0]
+    text = adjudication.texts(payer_id=payer_id, submitter_id="US")["835"]
+    opened: list[int] = []
+
+    def chunks() -> Iterator[str]:
+        opened.append(1)
+        return (text[i:i + 4096] for i in range(0, len(text), 4096))
+
+    once, twice = MemoryPostingStore(clinic_claims), MemoryPostingStore(clinic_claims)
+    kept = post_era(chunks, once, file="era.835", batch=7)
+    assert len(opened) == 1
+    streamed = post_era(chunks, twice, file="era.835", batch=7, keep=3)
+    assert len(opened) == 3
+    assert kept == streamed
+    assert once.entries == twice.entries and once.statuses == twice.statuses
+    assert once.worklist == twice.worklist and once.suspense == twice.suspense
+
+
 def test_post_era__file_with_errors_posts_nothing() -> None:
     text = (Path(__file__).parents[1] / "data" / "835" / "unbalanced.835").read_text()
     store = MemoryPostingStore()

@@ -13,7 +13,7 @@ from rehabill.store.models import Base
 
 
 def test_migrate__database_is_at_head(db_engine: Engine) -> None:
-    assert current_revision(db_engine) == head_revision() == "0002"
+    assert current_revision(db_engine) == head_revision() == "0003"
 
 
 def test_migrate__schema_matches_the_models(db_engine: Engine) -> None:
@@ -46,8 +46,28 @@ def test_migrate__upgrades_a_0001_database(tmp_path) -> None:  # type: ignore[no
     migrate(engine, "0001")
     assert current_revision(engine) == "0001"
     migrate(engine)
-    assert current_revision(engine) == "0002"
+    assert current_revision(engine) == "0003"
     with engine.connect() as conn:
         columns = {row[1] for row in conn.execute(text("PRAGMA table_info(visits)"))}
+        claim_columns = {row[1] for row in conn.execute(text("PRAGMA table_info(claims)"))}
     assert "is_draft" in columns
+    assert {"coverage_id", "prior_claim_id"} <= claim_columns
+    engine.dispose()
+
+
+def test_migrate__downgrades_0003_and_back(tmp_path) -> None:  # type: ignore[no-untyped-def]
+    from alembic import command
+    from sqlalchemy import text
+
+    from rehabill.store.migrate import alembic_config
+
+    engine = make_engine(f"sqlite:///{tmp_path / 'down.db'}")
+    migrate(engine)
+    with engine.begin() as conn:
+        command.downgrade(alembic_config(conn), "0002")
+    with engine.connect() as conn:
+        claim_columns = {row[1] for row in conn.execute(text("PRAGMA table_info(claims)"))}
+    assert "prior_claim_id" not in claim_columns
+    migrate(engine)
+    assert current_revision(engine) == "0003"
     engine.dispose()

@@ -11,7 +11,18 @@ from datetime import date, datetime
 from decimal import Decimal
 from typing import Any
 
-from rehabill.domain import Address, Claim, ClaimLine, Coverage, Frequency, Provider, Subscriber
+from rehabill.domain import (
+    Address,
+    Adjustment,
+    Claim,
+    ClaimLine,
+    Coverage,
+    Frequency,
+    LineAdjudication,
+    PriorPayer,
+    Provider,
+    Subscriber,
+)
 from rehabill.domain.visit import Credential, Patient, Visit
 from rehabill.testing import visit_from_terms
 from rehabill.x12.p837 import BatchSettings, render_837p
@@ -24,6 +35,27 @@ SUBSCRIBER = Subscriber("Mark", "Lee", date(1950, 5, 1), "M",
                         Address("2 Oak St", "Austin", "TX", "78702"))
 COMMERCIAL = Coverage("60054", "Aetna", "W123456789", "commercial", relationship="spouse",
                       group_number="GRP100", subscriber=SUBSCRIBER)
+
+
+SECONDARY = Coverage("60054", "Aetna", "W123456789", "commercial", group_number="GRP100",
+                     sequence="secondary")
+
+
+def medicare_paid(claim: Claim, share: Decimal = Decimal("0.8"),
+                  adjudicated: date = date(2026, 3, 20)) -> PriorPayer:
+    """Medicare Part B as the primary payer of ``claim``: per line, the allowed amount is 80% of
+    the charge (CO-45 writes off the rest) and Medicare pays ``share`` of it, leaving the patient
+    the coinsurance (PR-2)."""
+    lines = []
+    for line in claim.lines:
+        allowed = (line.charge * Decimal("0.8")).quantize(Decimal("0.01"))
+        paid = (allowed * share).quantize(Decimal("0.01"))
+        lines.append(LineAdjudication(
+            line.number, line.control_number, paid, line.code, line.modifiers, line.units,
+            (Adjustment("CO", "45", line.charge - allowed), Adjustment("PR", "2", allowed - paid))))
+    total = sum((line.paid for line in lines), Decimal("0"))
+    return PriorPayer("MEDICARE", "Medicare Part B", "1EG4TE5MK73", "medicare_part_b", total,
+                      adjudicated, lines=tuple(lines))
 
 
 def settings(**overrides: Any) -> BatchSettings:

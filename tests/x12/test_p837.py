@@ -4,11 +4,20 @@ from __future__ import annotations
 
 from dataclasses import replace
 from datetime import date
+from decimal import Decimal
 from pathlib import Path
 
 import pytest
 
-from rehabill.domain import Address, Claim, Frequency
+from rehabill.domain import (
+    Address,
+    Adjustment,
+    Claim,
+    Frequency,
+    LineAdjudication,
+    PriorPayer,
+    Visit,
+)
 from rehabill.errors import ConfigError
 from rehabill.testing import finding_codes
 from rehabill.x12.envelope import split_transactions
@@ -25,9 +34,11 @@ from rehabill.x12.tokens import Delimiters, tokenize
 
 from .helpers import (
     COMMERCIAL,
+    SECONDARY,
     SPOUSE,
     SUPERVISOR,
     claim_for,
+    medicare_paid,
     pyx12_errors,
     render,
     settings,
@@ -35,6 +46,7 @@ from .helpers import (
 )
 
 GOLDEN = Path(__file__).parent.parent / "data" / "837p_golden.x12"
+SECONDARY_GOLDEN = Path(__file__).parent.parent / "data" / "837p_secondary.x12"
 
 
 def golden_claims() -> list[Claim]:
@@ -46,6 +58,21 @@ def golden_claims() -> list[Claim]:
     v4 = visit("97530=40", visit_id="V-1004", supervising_provider=SUPERVISOR)
     return [claim_for(v1), claim_for(v2), claim_for(v3),
             claim_for(v4, Frequency.REPLACEMENT, "PAYER-CCN-778")]
+
+
+def _secondary(v: Visit, prior_subscriber: bool = False) -> Claim:
+    claim = claim_for(v)
+    prior = medicare_paid(claim)
+    if prior_subscriber:
+        prior = replace(prior, relationship="spouse", subscriber=COMMERCIAL.subscriber)
+    return replace(claim, prior_payers=(prior,))
+
+
+def secondary_claim() -> Claim:
+    """The claim behind the secondary golden file: Medicare paid 80% of the allowed amount
+    (CO-45 contractual, PR-2 coinsurance), and the balance goes to the patient's commercial
+    plan with Medicare's adjudication per line."""
+    return _secondary(visit("97110=30 97140=15 97530=23", visit_id="V-2001", coverage=SECONDARY))
 
 
 def segments_of(text: str) -> list[str]:
@@ -95,6 +122,9 @@ def _variants() -> dict[str, list[Claim]]:
                                                              subscriber=None)))],
         "many_claims": [claim_for(visit(visit_id=f"V-{i}")) for i in range(30)],
         "mixed": golden_claims() * 3,
+        "secondary": [secondary_claim()],
+        "secondary_dependent": [_secondary(visit(patient=SPOUSE, coverage=replace(
+            COMMERCIAL, sequence="secondary")), prior_subscriber=True)],
     }
 
 
@@ -232,7 +262,7 @@ def test_x12_amount__drops_trailing_zeros(value: str, text: str) -> None:
     ({"diagnoses": ()}, ["x12.837p.bad_pointer", "x12.837p.bad_pointer",
                          "x12.837p.bad_pointer", "x12.837p.missing_diagnosis"]),
     ({"coverage": replace(COMMERCIAL, sequence="secondary")},
-     ["x12.837p.secondary_not_supported"]),
+     ["x12.837p.secondary_without_prior_payer"]),
     ({"coverage": replace(COMMERCIAL, plan="barter")}, ["x12.837p.unknown_plan"]),
     ({"coverage": replace(COMMERCIAL, subscriber=None)}, ["x12.837p.missing_subscriber"]),
     ({"patient": replace(visit().patient, address=None)},
@@ -266,3 +296,80 @@ def test_segment_writer__str_subclasses_are_plain_elements() -> None:
     writer = SegmentWriter()
     writer.segment("CLM", Frequency.REPLACEMENT, ("11", "B", Frequency.VOID))
     assert writer.text() == "CLM*7*11:B:8~"
+
+
+def test_p837__secondary_matches_golden_file() -> None:
+    text = render([secondary_claim()], settings(line_breaks=True))
+    assert text == SECONDARY_GOLDEN.read_text()
+
+
+def test_p837__secondary_golden_file_passes_pyx12_and_reads_back() -> None:
+    text = SECONDARY_GOLDEN.read_text()
+    assert pyx12_errors(text) == []
+    [result] = read_x12(text, "secondary.x12")
+    assert result["findings"] == []
+    [claim] = result["claims"]
+    assert (claim["payer_id"], claim["member_id"]) == ("60054", "W123456789")
+    assert [line["code"] for line in claim["lines"]] == ["97110", "97140", "97530"]
+
+
+def test_p837__secondary_carries_the_primary_payers_adjudication() -> None:
+    claim = secondary_claim()
+    found = segments_of(render([claim], settings()))
+    assert "SBR*S*18*GRP100******CI" in found
+    assert "SBR*P*18*******MB" in found
+    assert "AMT*D*112.8" in found
+    assert "OI***Y***Y" in found
+    assert "NM1*PR*2*MEDICARE PART B*****PI*MEDICARE" in found
+    assert "SVD*MEDICARE*45.12*HC:97110:GP**2" in found
+    assert found.count("DTP*573*D8*20260320") == 3
+    assert check_claim(claim) == []
+
+
+def test_p837__claim_level_adjustments_group_by_code_six_to_a_segment() -> None:
+    claim = claim_for(visit("97110=30", coverage=SECONDARY))
+    adjustments = (*(Adjustment("CO", str(r), Decimal("1")) for r in range(100, 108)),
+                   Adjustment("OA", "23", Decimal("2")))
+    prior = PriorPayer("MEDICARE", "Medicare Part B", "1EG4TE5MK73", "medicare_part_b",
+                       Decimal("10"), date(2026, 3, 20), adjustments=adjustments)
+    found = segments_of(render([replace(claim, prior_payers=(prior,))], settings()))
+    assert [s for s in found if s.startswith("CAS")] == [
+        "CAS*CO*100*1**101*1**102*1**103*1**104*1**105*1", "CAS*CO*106*1**107*1",
+        "CAS*OA*23*2"]
+    # no line adjudication: the adjudication date goes on the claim (2330B), no 2430
+    assert "DTP*573*D8*20260320" in found
+    assert not any(s.startswith("SVD") for s in found)
+
+
+def test_p837__lines_the_prior_payer_did_not_report_get_no_2430() -> None:
+    claim = claim_for(visit("97110=30 97140=15", coverage=SECONDARY))
+    prior = medicare_paid(claim)
+    one = replace(prior, lines=prior.lines[:1], paid=prior.lines[0].paid)
+    found = segments_of(render([replace(claim, prior_payers=(one,))], settings()))
+    assert len([s for s in found if s.startswith("SVD")]) == 1
+
+
+def test_check_claim__prior_payer_must_balance() -> None:
+    claim = claim_for(visit("97110=30 97140=15", coverage=SECONDARY))
+    prior = medicare_paid(claim)
+    short_line = replace(prior.lines[0], paid=prior.lines[0].paid - 1)
+    assert finding_codes(check_claim(replace(claim, prior_payers=(
+        replace(prior, lines=(short_line, prior.lines[1]), paid=prior.paid - 1),)))) == [
+        "x12.837p.cob_line_unbalanced"]
+    assert finding_codes(check_claim(replace(claim, prior_payers=(
+        replace(prior, paid=prior.paid + 5),)))) == ["x12.837p.cob_claim_unbalanced"]
+    # claim-level adjustments reduce what the lines paid
+    assert check_claim(replace(claim, prior_payers=(replace(
+        prior, paid=prior.paid - 2, adjustments=(Adjustment("CO", "253", Decimal("2")),)),))) == []
+
+
+def test_check_claim__lines_match_by_number_without_control_numbers() -> None:
+    claim = claim_for(visit("97110=30 97140=15", coverage=SECONDARY))
+    claim = replace(claim, lines=tuple(replace(line, control_number="") for line in claim.lines))
+    prior = medicare_paid(claim)
+    assert check_claim(replace(claim, prior_payers=(prior,))) == []
+    swapped = replace(prior, lines=(replace(prior.lines[0], line_number=2),
+                                    replace(prior.lines[1], line_number=1)))
+    assert finding_codes(check_claim(replace(claim, prior_payers=(swapped,)))) == [
+        "x12.837p.cob_line_unbalanced", "x12.837p.cob_line_unbalanced"]
+    assert isinstance(prior.lines[0], LineAdjudication)

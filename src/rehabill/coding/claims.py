@@ -112,9 +112,25 @@ def expected_allowed_total(lines: Iterable[ClaimLine], on: date, ref: Reference,
         The sum.
     """
     year, total = on.year, start
+    remembered = _LAST_TOTAL[0]
+    if remembered[0] is lines and remembered[1] == year and remembered[2] is ref:
+        return start + remembered[3]
     for line in lines:
         total += _allowed_amount(ref, line.code, year, line.units, line.has_assistant_modifier)
     return total
+
+
+_LAST_TOTAL: list[tuple[tuple[ClaimLine, ...], int, Reference | None, Decimal]] = [
+    ((), 0, None, ZERO)]
+"""The last claim's KX sum as coding worked it out: (its lines, year, tables, sum). The scrubber
+asks for the same sum of the same lines tuple right after coding; the tuple is held here, so
+``is`` cannot match another claim's lines. One entry, replaced whole (safe across threads)."""
+
+
+def _remember_total(lines: tuple[ClaimLine, ...], year: int, ref: Reference,
+                    total: Decimal) -> None:
+    if lines:  # () is one shared object: never let it stand for a claim
+        _LAST_TOTAL[0] = (lines, year, ref, total)
 
 
 @lru_cache(maxsize=8192)
@@ -194,7 +210,9 @@ def _code(visit: Visit, ref: Reference, opts: CodingOptions, *, explain: bool
     lines = _claim_lines(visit, discipline, rows, ref, opts)
     lines = _add_ncci_modifiers(visit, lines, ref, opts)
     if opts.kx and lines:
-        lines, kx_notes, kx_findings = _add_kx(visit, discipline, lines, ref)
+        lines, kx_notes, kx_findings, total = _add_kx(visit, discipline, lines, ref)
+        if total is not None:  # KX marks leave every line's allowed amount as it was
+            _remember_total(lines, visit.date_of_service.year, ref, total)
         findings.extend(kx_findings)
         if result is not None:
             result = result.with_notes(kx_notes)
@@ -328,13 +346,16 @@ def _add_ncci_modifiers(visit: Visit, lines: tuple[ClaimLine, ...], ref: Referen
 
 
 def _add_kx(visit: Visit, discipline: Discipline, lines: tuple[ClaimLine, ...], ref: Reference
-            ) -> tuple[tuple[ClaimLine, ...], tuple[str, ...], tuple[Finding, ...]]:
+            ) -> tuple[tuple[ClaimLine, ...], tuple[str, ...], tuple[Finding, ...],
+                       Decimal | None]:
+    """Mark the lines that need KX; also returns the claim's allowed sum (None when no
+    threshold applies)."""
     found: tuple[Finding, ...] = ()
     threshold = ref.thresholds.for_date(visit.date_of_service)
     if threshold is None:
         latest = ref.thresholds.latest_before(visit.date_of_service)
         if latest is None:
-            return lines, (), ()
+            return lines, (), (), None
         threshold = latest
         found = (Finding(
             "coding.kx_threshold_unknown", Severity.WARNING,
@@ -347,12 +368,13 @@ def _add_kx(visit: Visit, discipline: Discipline, lines: tuple[ClaimLine, ...], 
     year = visit.date_of_service.year
     allowed = [_allowed_amount(ref, line.code, year, line.units, line.has_assistant_modifier)
                for line in lines]
-    if before + sum(allowed, ZERO) <= threshold.kx:
-        return lines, (), found
+    total = sum(allowed, ZERO)
+    if before + total <= threshold.kx:
+        return lines, (), found, total
     flags = modifiers.needs_kx(before, allowed, threshold.kx)
     if not any(flags):
-        return lines, (), found
-    after = before + sum(allowed, ZERO)
+        return lines, (), found, total
+    after = before + total
     label = "PT and SLP" if group == "pt_slp" else "OT"
     note = (f"KX: {label} allowed amounts this year ${before} + this claim ${after - before} = "
             f"${after}, past the {threshold.year} threshold of ${threshold.kx}")
@@ -363,4 +385,4 @@ def _add_kx(visit: Visit, discipline: Discipline, lines: tuple[ClaimLine, ...], 
         else line
         for line, flag in zip(lines, flags, strict=True)
     )
-    return marked, (note,), found
+    return marked, (note,), found, total

@@ -4,7 +4,15 @@ The names in ``__all__`` are the domain API that the rest of rehabill (and users
 ``tests/domain/test_exports.py`` holds it in place.
 """
 
-from rehabill.domain.claim import Claim, ClaimLine, ClaimStatus, Frequency
+from rehabill.domain.claim import (
+    Adjustment,
+    Claim,
+    ClaimLine,
+    ClaimStatus,
+    Frequency,
+    LineAdjudication,
+    PriorPayer,
+)
 from rehabill.domain.findings import Finding, Location, Severity, has_errors, sort_findings
 from rehabill.domain.money import CENT, ZERO, D, format_amount, parse_amount, round_cents
 from rehabill.domain.npi import is_valid_npi
@@ -32,6 +40,7 @@ __all__ = [
     "CENT",
     "ZERO",
     "Address",
+    "Adjustment",
     "Authorization",
     "BillingProvider",
     "Claim",
@@ -44,11 +53,13 @@ __all__ = [
     "DistinctReason",
     "Finding",
     "Frequency",
+    "LineAdjudication",
     "Location",
     "Mode",
     "ParseResult",
     "Patient",
     "PlanOfCare",
+    "PriorPayer",
     "Provider",
     "Service",
     "Severity",

@@ -8,7 +8,7 @@ from decimal import Decimal
 from enum import StrEnum
 
 from rehabill.domain.money import ZERO
-from rehabill.domain.visit import Visit
+from rehabill.domain.visit import Subscriber, Visit
 
 
 class Frequency(StrEnum):
@@ -61,14 +61,85 @@ class ClaimLine:
 
 
 @dataclass(frozen=True, slots=True)
+class Adjustment:
+    """One adjustment an earlier payer made: group (CO, PR, OA, PI, CR), CARC and amount."""
+
+    group: str
+    reason: str
+    amount: Decimal
+
+
+@dataclass(frozen=True, slots=True)
+class LineAdjudication:
+    """What an earlier payer did with one service line (837P loop 2430).
+
+    ``line_number`` and ``control_number`` (REF*6R) tie it to the claim's line; ``code``,
+    ``modifiers`` and ``units`` are as the payer adjudicated them, which may differ from billed.
+    """
+
+    line_number: int
+    control_number: str
+    paid: Decimal
+    code: str
+    modifiers: tuple[str, ...] = ()
+    units: int = 1
+    adjustments: tuple[Adjustment, ...] = ()
+
+    @property
+    def adjusted(self) -> Decimal:
+        """Sum of the line's adjustments."""
+        return sum((a.amount for a in self.adjustments), ZERO)
+
+
+@dataclass(frozen=True, slots=True)
+class PriorPayer:
+    """An earlier payer's adjudication of the claim, for coordination of benefits (loop 2320).
+
+    ``member_id``, ``relationship``, ``plan`` and ``group_number`` describe that payer's
+    coverage; ``sequence`` its responsibility (primary for the payer billed before a secondary);
+    ``subscriber`` names the insured when it is not the patient. ``paid`` is the payer's claim
+    paid amount (837P 2320 AMT*D); ``adjustments`` are its claim-level adjustments and ``lines``
+    its line-level adjudication.
+    """
+
+    payer_id: str
+    payer_name: str
+    member_id: str
+    plan: str
+    paid: Decimal
+    adjudicated: date
+    relationship: str = "self"
+    group_number: str = ""
+    sequence: str = "primary"
+    subscriber: Subscriber | None = None
+    adjustments: tuple[Adjustment, ...] = ()
+    lines: tuple[LineAdjudication, ...] = ()
+
+    @property
+    def lines_paid(self) -> Decimal:
+        """Sum of the line paid amounts."""
+        return sum((line.paid for line in self.lines), ZERO)
+
+    @property
+    def adjusted(self) -> Decimal:
+        """Sum of the claim-level adjustments."""
+        return sum((a.amount for a in self.adjustments), ZERO)
+
+
+@dataclass(frozen=True, slots=True)
 class Claim:
-    """A professional claim for one visit."""
+    """A professional claim for one visit.
+
+    ``prior_payers`` holds what earlier payers did with it when it bills a secondary (or later)
+    coverage; empty for a claim to the first payer.
+    """
 
     visit: Visit
     lines: tuple[ClaimLine, ...]
     frequency: Frequency = Frequency.ORIGINAL
     original_reference: str = ""
     claim_id_override: str = ""
+    prior_payers: tuple[PriorPayer, ...] = ()
 
     @property
     def claim_id(self) -> str:

@@ -118,7 +118,7 @@ class EraPosting:
     worklist: int = 0
 
 
-KEEP_CLAIMS = 50_000  # claims a file may hold and still be read once (memory ~100 MB)
+KEEP_CLAIMS = 25_000  # claims a file may hold and still be read once (~3 KB each: ~75 MB)
 
 
 def post_era(open_chunks: Callable[[], Iterable[str]], store: PostingStore, *, file: str = "",

@@ -18,6 +18,7 @@ from dataclasses import dataclass, replace
 from datetime import date, datetime
 from decimal import Decimal
 from pathlib import Path
+from typing import Any
 
 from sqlalchemy.orm import Session, sessionmaker
 
@@ -34,7 +35,7 @@ from rehabill.services.bulkwork import collector_paused
 from rehabill.services.scrubbing import default_settings
 from rehabill.services.uow import unit_of_work
 from rehabill.store import batches as store_batches
-from rehabill.store import books, people
+from rehabill.store import books, mapping, people
 from rehabill.store import claims as store_claims
 from rehabill.store import files as store_files
 from rehabill.store import views as store_views
@@ -630,9 +631,8 @@ def _worklist_rejection(session: Session, claim_ids: Sequence[int], kind: str,
                               Location(claim_id=update.claim_id), "Correct and resubmit."))
                 for cid in claim_ids]
     store_claims.add_findings(session, findings, stage="ack")
-    for cid in claim_ids:
-        people.add_worklist_item(session, claim_id=cid, reason=f"{kind} rejection: {reason}",
-                                 carc="", next_action="correct the claim and send it again")
+    people.add_worklist_items(session, claim_ids, reason=f"{kind} rejection: {reason}",
+                              next_action="correct the claim and send it again")
 
 
 # ----------------------------------------------------------------------------- remittance
@@ -821,35 +821,90 @@ MOVES = {"patient": ("patient_responsibility", "PR", "moved to patient"),
          "secondary": ("other_adjustment", "OA", "moved to secondary payer")}
 
 
-def move_balance(factory: Factory, claim_id: int, *, to: str, actor: str) -> Decimal:
+def move_balance(factory: Factory, claim_id: int, *, to: str, actor: str,
+                 today: date | None = None) -> Decimal:
     """Move a claim's open insurance balance to the patient or the secondary payer.
 
     The move is one ledger entry (patient responsibility, or an OA adjustment marked for the
     secondary payer) that brings the insurance balance to zero; the claim's books still
     balance. Moving a zero balance does nothing and returns 0.00.
 
+    Moving to the secondary payer also bills it (issue 6, coordination of benefits): a new
+    claim for the same visit and lines bills the patient's secondary coverage and carries what
+    the primary payer paid and adjusted, per line, from its posted remittances (837P loops 2320
+    and 2430). It is scrubbed (``scrubbed`` or ``held``) so the next batch sends it. A claim
+    the primary paid in full except for the patient's share (PR) has no insurance balance
+    left, but that share is what the secondary is asked for, so it is billed all the same.
+
     Returns:
-        The amount moved.
+        The amount moved: the insurance balance, plus for the secondary payer the patient's
+        share the primary left.
 
     Raises:
         UsageError: ``to`` is not "patient" or "secondary".
         NotFoundError: no such claim.
+        ConflictError: moving to the secondary payer, but the patient has no secondary
+            coverage (nothing is written).
     """
     if to not in MOVES:
         raise UsageError(f"a balance moves to 'patient' or 'secondary', not {to!r}")
     kind, group, detail = MOVES[to]
     with unit_of_work(factory) as session:
-        if books.claim_for_update(session, claim_id) is None:
+        row = books.claim_for_update(session, claim_id)
+        if row is None:
             raise NotFoundError(f"no claim {claim_id}")
         balance = books.claim_balance(session, claim_id)
-        if balance == ZERO:
+        share = _payer_patient_share(session, claim_id) if to == "secondary" else ZERO
+        if balance == ZERO and share == ZERO:
             return ZERO
-        add_ledger_entries(session, [{"claim_id": claim_id, "kind": kind, "group_code": group,
-                                      "detail": detail, "amount": -balance}])
+        event: dict[str, object] = {"to": to, "amount": format_amount(balance + share)}
+        if to == "secondary":
+            event["new_claim"] = _bill_secondary(session, row, actor, today or date.today())
+        if balance != ZERO:
+            add_ledger_entries(session, [{"claim_id": claim_id, "kind": kind,
+                                          "group_code": group, "detail": detail,
+                                          "amount": -balance}])
         people.record_event(session, actor=actor, action="move_balance", entity="claim",
-                            entity_id=str(claim_id), detail={"to": to,
-                                                             "amount": format_amount(balance)})
-    return balance
+                            entity_id=str(claim_id), detail=event)
+    return balance + share
+
+
+def _payer_patient_share(session: Session, claim_id: int) -> Decimal:
+    """The patient responsibility (PR) the claim's payer reported in its remittances."""
+    posted = store_claims.adjudications(session, [claim_id]).get(claim_id, ())
+    return sum((a.amount for a in posted if a.group == "PR"), ZERO)
+
+
+def _bill_secondary(session: Session, row: Any, actor: str, today: date) -> int:
+    """A new claim for ``row``'s visit that bills the patient's secondary coverage with the
+    primary payer's adjudication; its row id.
+
+    Raises:
+        ConflictError: the patient has no secondary coverage.
+    """
+    coverage_id = store_claims.coverage_for(session, row.visit_id, "secondary")
+    if coverage_id is None:
+        raise ConflictError(f"claim {row.id} ({row.claim_key}): the patient has no secondary "
+                            "coverage to bill; add it, or move the balance to the patient",
+                            location=str(row.id))
+    primary = store_claims.load_claims(session, [row.id])[row.id]
+    coverage = store_claims.load_coverages(session, [coverage_id])[coverage_id]
+    prior = mapping.to_prior_payer(primary, store_claims.adjudications(
+        session, [row.id]).get(row.id, ()))
+    claim_key = row.claim_key if row.claim_key != primary.visit.visit_id else ""
+    new = replace(primary, visit=replace(primary.visit, coverage=coverage),
+                  frequency=Frequency.ORIGINAL, original_reference="",
+                  claim_id_override=claim_key,
+                  prior_payers=(*primary.prior_payers, prior))
+    found = scrub_claim(new, default_settings(today))
+    status = ClaimStatus.HELD if has_errors(found) else ClaimStatus.SCRUBBED
+    sequence = books.newest_sequence(session, row.visit_id) + 1
+    ids = store_claims.save_claims(session, [store_claims.NewClaim(
+        row.visit_id, new, tuple(found), row.unit_method, sequence, status)],
+        actor=actor, stage="scrub")
+    new_id = ids[row.visit_id]
+    store_claims.set_billing(session, new_id, coverage_id=coverage_id, prior_claim_id=row.id)
+    return new_id
 
 
 __all__ = ["AckReport", "BatchFile", "BatchReport", "PostReport", "ScrubReport",

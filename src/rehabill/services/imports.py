@@ -23,9 +23,12 @@ from rehabill.store import claims as store_claims
 from rehabill.store import files as store_files
 from rehabill.store import people
 from rehabill.store import visits as store_visits
-from rehabill.store.bulk import CHUNK
 
 Progress = Callable[[int, int], None]
+# Visits parsed and stored per step. Each step upserts the practice, people, payers and plans
+# its visits name, so a patient seen all month is written once per step: a month-sized step
+# writes each of them once (a clinic-month is ~20,000 visits) and still reports progress.
+STEP = 20_000
 
 
 @dataclass(slots=True)
@@ -131,8 +134,8 @@ def _import_items(session: Session, source: Source, file_id: int, report: Import
     report.rejected.extend(skipped)
     done = len(skipped)
     seen: set[str] = set()
-    for start in range(0, len(source.items), CHUNK):
-        part = source.items[start:start + CHUNK]
+    for start in range(0, len(source.items), STEP):
+        part = source.items[start:start + STEP]
         visits = _parse(part, start, source, seen, report)
         saved = store_visits.save_visits(session, visits, import_file_id=file_id)
         report.imported.extend(saved.inserted)

@@ -56,17 +56,6 @@ def batch_by_group_number(session: Session, group_control_number: str) -> int | 
     return session.scalars(query).first()
 
 
-def transaction_claim_ids(session: Session, batch_id: int, set_control_number: str) -> list[int]:
-    """The claims of one ST/SE set of a batch (the 999's AK202); all of them when unnamed."""
-    query = select(BatchClaimRow.claim_id, BatchClaimRow.transaction_control_number).where(
-        BatchClaimRow.batch_id == batch_id).order_by(BatchClaimRow.id)
-    rows = session.execute(query).all()
-    if not set_control_number.strip():
-        return [r[0] for r in rows]
-    wanted = set_control_number.strip().lstrip("0") or "0"
-    return [cid for cid, st02 in rows if (st02.lstrip("0") or "0") == wanted]
-
-
 def transaction_claims(session: Session, batch_id: int, set_control_number: str
                        ) -> list[tuple[int, str, str]]:
     """(claim id, CLM01, status) of the claims of one ST/SE set of a batch, in file order.
@@ -174,14 +163,6 @@ def worklist_rows(session: Session, *, include_done: bool = False) -> list[Any]:
     return list(session.execute(query).all())
 
 
-
-def claim_keys(session: Session, claim_ids: Sequence[int]) -> dict[int, str]:
-    """CLM01 of each claim row."""
-    out: dict[int, str] = {}
-    for part in chunked(claim_ids):
-        out.update({cid: key for cid, key in session.execute(
-            select(ClaimRow.id, ClaimRow.claim_key).where(ids_in(ClaimRow.id, part)))})
-    return out
 
 
 _NOBODY = Address("", "", "", "")

@@ -9,7 +9,9 @@ RETURNING``). From ``COPY_FROM`` rows up, straight through the driver into a tem
 table (``COPY`` on PostgreSQL, the sqlite3 module's ``executemany`` on SQLite) and then one
 ``INSERT ... SELECT ... ON CONFLICT ... RETURNING``: SQLAlchemy's per-row parameter handling,
 and psycopg's parsing of thousands of placeholders, would otherwise take most of the time.
-The result, and the conflict behaviour, is the same either way (tests/store/test_bulk.py).
+``insert_new`` on SQLite skips the staging table (``_insert_new_sqlite``). Values are converted
+for the driver column by column. The result, and the conflict behaviour, is the same either way
+(tests/store/test_bulk.py). ``fetch`` is the read side: large reads by row id as plain tuples.
 """
 
 from __future__ import annotations
@@ -23,7 +25,17 @@ from operator import itemgetter
 from typing import Any, cast
 
 from psycopg.types.json import Json
-from sqlalchemy import JSON, Column, ColumnElement, Date, Select, Table, any_, bindparam
+from sqlalchemy import (
+    JSON,
+    Column,
+    ColumnElement,
+    Date,
+    Select,
+    Table,
+    any_,
+    bindparam,
+    select,
+)
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import DeclarativeBase, Session
 
@@ -123,6 +135,8 @@ def insert_new(session: Session, model: type[DeclarativeBase], rows: Sequence[Va
     """Insert the rows whose ``key`` is not stored yet; ids of the rows this call inserted."""
     table = table_of(model)
     rows = unique_by(rows, key)
+    if _is_bulk(rows) and session.get_bind().dialect.name == "sqlite":
+        return _insert_new_sqlite(session, table, rows, key)
     if _is_bulk(rows):
         return _insert_select(session, table, rows, key, (), upsert=False)
     ids: dict[Key, int] = {}
@@ -302,6 +316,32 @@ def insert_rows(session: Session, model: type[DeclarativeBase], names: Sequence[
                 values[i] = after
         cells.append(values)
     _send(session, table.name, names, cells)
+
+
+def _insert_new_sqlite(session: Session, table: Table, rows: Sequence[Values],
+                       key: Sequence[str]) -> dict[Key, int]:
+    """SQLite: ``INSERT ... ON CONFLICT DO NOTHING`` straight into the table, then read back
+    the rows above the highest id seen before.
+
+    SQLite has one writer at a time: from its first write to its commit a transaction holds
+    the write lock, and before that, a write on a snapshot another writer has since changed
+    fails (WAL's SQLITE_BUSY_SNAPSHOT) instead of interleaving. So no other rows can land
+    between the read of the highest id and this insert, and a new row's id is always above
+    the table's highest: the rows above it are exactly the ones this call inserted. That
+    saves the staging table's second write.
+    """
+    conn = session.connection()
+    before = conn.exec_driver_sql(f'SELECT max(id) FROM "{table.name}"').scalar() or 0
+    columns = _columns(table, rows)
+    names = ", ".join(f'"{c.name}"' for c in columns)
+    marks = ", ".join("?" for _ in columns)
+    conflict = ", ".join(f'"{k}"' for k in key)
+    conn.exec_driver_sql(  # the driver's executemany, its errors wrapped as SQLAlchemy's
+        f'INSERT INTO "{table.name}" ({names}) VALUES ({marks}) '
+        f"ON CONFLICT ({conflict}) DO NOTHING", _cells(conn.dialect, columns, rows))
+    query = (select(table.c.id, *(table.c[k] for k in key)).where(table.c.id > before)
+             .order_by(table.c.id))
+    return {tuple(row[1:]): row[0] for row in fetch(session, query)}
 
 
 def _insert_select(session: Session, table: Table, rows: Sequence[Values],

@@ -8,24 +8,28 @@ status needs no subquery.
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
-from typing import Any
+from dataclasses import dataclass, replace
+from typing import Any, cast
 
-from sqlalchemy import Row, select, update
+from sqlalchemy import Row, func, select, update
 from sqlalchemy.orm import Session
 
-from rehabill.domain import Claim, ClaimStatus, Finding, Location, Severity
+from rehabill.domain import Claim, ClaimStatus, Coverage, Finding, Location, Severity
 from rehabill.store import mapping
 from rehabill.store.bulk import chunked, ids_in, insert_all, insert_new, insert_rows, table_of
 from rehabill.store.models import (
     ClaimLineRow,
     ClaimRow,
     ClaimStatusRow,
+    CoverageRow,
     FindingRow,
+    LedgerEntryRow,
     PayerRow,
+    RemittanceRow,
     VisitRow,
     utcnow,
 )
+from rehabill.store.types import to_money
 from rehabill.store.visits import load_visits
 
 
@@ -189,7 +193,8 @@ def load_claims(session: Session, claim_ids: Sequence[int], *,
     its lines, and a month's services are the biggest table it would otherwise read.
     """
     table = table_of(ClaimRow)
-    columns = [table.c[name] for name in ("id", "visit_id", *mapping.CLAIM_COLUMNS)]
+    columns = [table.c[name] for name in ("id", "visit_id", *mapping.CLAIM_COLUMNS,
+                                          "coverage_id", "prior_claim_id")]
     rows = [row for part in chunked(claim_ids)
             for row in session.execute(select(*columns).where(ids_in(table.c.id, part)))]
     visits = load_visits(session, [r.visit_id for r in rows], with_services=with_services)
@@ -198,7 +203,83 @@ def load_claims(session: Session, claim_ids: Sequence[int], *,
         lines = _lines_by_claim(session, [r.id for r in part])
         for row in part:
             out[row.id] = mapping.to_claim(row, visits[row.visit_id], lines.get(row.id, ()))
+    _bill_other_coverage(session, rows, out)
     return out
+
+
+def _bill_other_coverage(session: Session, rows: Sequence[Any], out: dict[int, Claim]) -> None:
+    """Claims that bill a coverage other than the visit's (a secondary claim): that coverage,
+    and the earlier payers' adjudication from the prior claim's posted remittances."""
+    other = [r for r in rows if r.coverage_id is not None or r.prior_claim_id is not None]
+    if not other:
+        return
+    coverages = load_coverages(session, [r.coverage_id for r in other if r.coverage_id])
+    prior_ids = sorted({r.prior_claim_id for r in other if r.prior_claim_id is not None})
+    priors = load_claims(session, prior_ids) if prior_ids else {}
+    done = adjudications(session, prior_ids)
+    for row in other:
+        claim = out[row.id]
+        visit = claim.visit
+        if row.coverage_id is not None:
+            visit = replace(visit, coverage=coverages[row.coverage_id])
+        prior_payers = claim.prior_payers
+        prior = priors.get(row.prior_claim_id) if row.prior_claim_id is not None else None
+        if prior is not None:
+            prior_payers = (*prior.prior_payers, mapping.to_prior_payer(
+                prior, done.get(row.prior_claim_id, ())))
+        out[row.id] = replace(claim, visit=visit, prior_payers=prior_payers)
+
+
+def set_billing(session: Session, claim_id: int, *, coverage_id: int | None,
+                prior_claim_id: int | None) -> None:
+    """Record which coverage a claim bills and whose adjudication it carries."""
+    session.execute(update(ClaimRow).where(ClaimRow.id == claim_id)
+                    .values(coverage_id=coverage_id, prior_claim_id=prior_claim_id)
+                    .execution_options(synchronize_session=False))
+
+
+def load_coverages(session: Session, coverage_ids: Sequence[int]) -> dict[int, Coverage]:
+    """Coverages by row id, with their payers."""
+    query = (select(CoverageRow, PayerRow).join(PayerRow, PayerRow.id == CoverageRow.payer_id)
+             .where(ids_in(CoverageRow.id, sorted(set(coverage_ids)))))
+    return {c.id: mapping.to_coverage(c, p) for c, p in session.execute(query).tuples()}
+
+
+def coverage_for(session: Session, visit_row_id: int, sequence: str) -> int | None:
+    """The row id of the visit's patient's coverage with this sequence (the oldest), or None."""
+    query = (select(CoverageRow.id)
+             .join(VisitRow, VisitRow.patient_id == CoverageRow.patient_id)
+             .where(VisitRow.id == visit_row_id, CoverageRow.sequence == sequence)
+             .order_by(CoverageRow.id).limit(1))
+    return session.execute(query).scalar()
+
+
+#: Ledger entry kinds that record what a payer did (an 835's payments and CAS adjustments).
+ADJUDICATION_KINDS = ("payment", "contractual", "payer_reduction", "other_adjustment",
+                      "patient_responsibility")
+
+
+def adjudications(session: Session, claim_ids: Sequence[int]
+                  ) -> dict[int, tuple[mapping.Adjudicated, ...]]:
+    """What payers posted to these claims from their remittances, netted per line, kind,
+    group and reason code (a reversal and its correction cancel out)."""
+    if not claim_ids:
+        return {}
+    entry = LedgerEntryRow
+    query = (select(entry.claim_id, ClaimLineRow.number, entry.kind, entry.group_code,
+                    entry.carc, func.sum(entry.amount), func.max(RemittanceRow.payment_date))
+             .join(RemittanceRow, RemittanceRow.id == entry.remittance_id)
+             .outerjoin(ClaimLineRow, ClaimLineRow.id == entry.claim_line_id)
+             .where(ids_in(entry.claim_id, claim_ids), entry.kind.in_(ADJUDICATION_KINDS))
+             .group_by(entry.claim_id, ClaimLineRow.number, entry.kind, entry.group_code,
+                       entry.carc)
+             .order_by(entry.claim_id, ClaimLineRow.number, entry.kind, entry.group_code,
+                       entry.carc))
+    out: dict[int, list[mapping.Adjudicated]] = {}
+    for claim_id, line, kind, group, carc, amount, paid_on in session.execute(query):
+        out.setdefault(cast(int, claim_id), []).append(mapping.Adjudicated(
+            line, kind, group, carc, -to_money(amount), paid_on))
+    return {k: tuple(v) for k, v in out.items()}
 
 
 def _lines_by_claim(session: Session, claim_ids: Sequence[int]) -> dict[int, tuple[Any, ...]]:

@@ -24,6 +24,7 @@ from sqlalchemy import (
     BigInteger,
     ColumnElement,
     Connection,
+    Select,
     and_,
     case,
     cast,
@@ -270,32 +271,42 @@ def kx_totals(session: Session, year: int) -> list[tuple[str, str, Decimal]]:
         (patient id, "pt_slp" or "ot", allowed amount) for every patient with therapy.
     """
     entry, line = LedgerEntryRow, ClaimLineRow
-    co45 = (select(entry.claim_line_id.label("line_id"), _cents(entry.amount).label("cents"))
-            .where(entry.claim_line_id.is_not(None), entry.group_code == "CO",
-                   entry.carc == "45")
-            .group_by(entry.claim_line_id).subquery())
     # a corrected (7) or void (8) claim replaces the visit's earlier ones at the payer: only
     # each visit's newest claim that left the practice counts, and a void counts nothing
     newest = (select(ClaimRow.visit_id.label("visit_id"),
                      func.max(ClaimRow.sequence).label("sequence"))
               .where(ClaimRow.status != "held").group_by(ClaimRow.visit_id).subquery())
     is_ot = (literal(" ") + line.modifiers + literal(" ")).like("% GO %")
-    lines = (select(PatientRow.external_id.label("patient"),
-                    case((is_ot, "ot"), else_="pt_slp").label("kind"),
-                    line.charge.label("charge"), co45.c.cents.label("co45"))
-             .join(ClaimRow, ClaimRow.id == line.claim_id)
-             .join(newest, and_(newest.c.visit_id == ClaimRow.visit_id,
-                                newest.c.sequence == ClaimRow.sequence))
-             .join(VisitRow, VisitRow.id == ClaimRow.visit_id)
-             .join(PatientRow, PatientRow.id == VisitRow.patient_id)
-             .outerjoin(co45, co45.c.line_id == line.id)
-             .where(VisitRow.date_of_service >= date(year, 1, 1),
-                    VisitRow.date_of_service <= date(year, 12, 31),
-                    ClaimRow.frequency != "8", ClaimRow.status != "held")
-             .subquery())
-    query = (select(lines.c.patient, lines.c.kind, _cents(lines.c.charge),
-                    func.coalesce(func.sum(lines.c.co45), 0))
-             .group_by(lines.c.patient, lines.c.kind))
-    totals = [(patient, kind, Decimal(int(charge) + int(co45)).scaleb(-2))
-              for patient, kind, charge, co45 in session.connection().execute(query)]
-    return sorted(totals)
+    kind = case((is_ot, "ot"), else_="pt_slp").label("kind")
+
+    def by_patient(amount: Any, query: Select[Any]) -> Select[Any]:
+        """The year's counted lines, ``amount`` summed per patient and threshold group.
+
+        Charges and CO-45 amounts are summed apart and added in Python: no aggregate sits
+        inside another query, so no plan can run one per row (PostgreSQL did, with stale
+        statistics after a bulk load)."""
+        inner = (query.add_columns(PatientRow.external_id.label("patient"), kind,
+                                   amount.label("amount"))
+                 .join(ClaimRow, ClaimRow.id == line.claim_id)
+                 .join(newest, and_(newest.c.visit_id == ClaimRow.visit_id,
+                                    newest.c.sequence == ClaimRow.sequence))
+                 .join(VisitRow, VisitRow.id == ClaimRow.visit_id)
+                 .join(PatientRow, PatientRow.id == VisitRow.patient_id)
+                 .where(VisitRow.date_of_service >= date(year, 1, 1),
+                        VisitRow.date_of_service <= date(year, 12, 31),
+                        ClaimRow.frequency != "8", ClaimRow.status != "held")
+                 .subquery())
+        return (select(inner.c.patient, inner.c.kind, _cents(inner.c.amount))
+                .group_by(inner.c.patient, inner.c.kind))
+
+    connection = session.connection()
+    cents: dict[tuple[str, str], int] = defaultdict(int)
+    charges = by_patient(line.charge, select().select_from(line))
+    adjusted = by_patient(entry.amount, select().select_from(entry)
+                          .join(line, line.id == entry.claim_line_id)
+                          .where(entry.group_code == "CO", entry.carc == "45"))
+    for query in (charges, adjusted):
+        for patient, group, amount in connection.execute(query):
+            cents[(patient, group)] += int(amount)
+    return [(patient, group, Decimal(amount).scaleb(-2))
+            for (patient, group), amount in sorted(cents.items())]

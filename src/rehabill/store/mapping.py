@@ -8,14 +8,19 @@ objects.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+from dataclasses import dataclass
 from datetime import date
+from decimal import Decimal
 from functools import lru_cache
 from typing import Any
 
 from sqlalchemy import Row
 
 from rehabill.domain import (
+    ZERO,
     Address,
+    Adjustment,
     Authorization,
     BillingProvider,
     Claim,
@@ -26,9 +31,11 @@ from rehabill.domain import (
     Discipline,
     DistinctReason,
     Frequency,
+    LineAdjudication,
     Mode,
     Patient,
     PlanOfCare,
+    PriorPayer,
     Provider,
     Service,
     Subscriber,
@@ -304,6 +311,48 @@ def _pointers(text: str) -> tuple[int, ...]:
 
 #: The ``claims`` columns ``to_claim`` reads.
 CLAIM_COLUMNS = ("claim_key", "frequency", "original_reference")
+
+
+@dataclass(frozen=True, slots=True)
+class Adjudicated:
+    """One netted amount a payer posted to a claim: line number (None at claim level), ledger
+    kind, CAS group and reason, amount as the payer reported it (positive), remittance date."""
+
+    line: int | None
+    kind: str
+    group: str
+    reason: str
+    amount: Decimal
+    paid_on: date | None
+
+
+def to_prior_payer(claim: Claim, posted: tuple[Adjudicated, ...]) -> PriorPayer:
+    """The earlier payer's adjudication of ``claim`` (the coverage it billed) from what its
+    remittances posted: payments and adjustments per line, the rest at claim level."""
+    c = claim.visit.coverage
+    by_line: dict[int | None, list[Adjudicated]] = {}
+    for item in posted:
+        if item.amount or item.kind == "payment":
+            by_line.setdefault(item.line, []).append(item)
+    lines = tuple(_line_adjudication(line, by_line.get(line.number, ()))
+                  for line in claim.lines if line.number in by_line)
+    paid = sum((a.amount for a in posted if a.kind == "payment"), ZERO)
+    days = [a.paid_on for a in posted if a.paid_on is not None]
+    return PriorPayer(c.payer_id, c.payer_name, c.member_id, c.plan, paid,
+                      max(days) if days else claim.date_of_service, c.relationship,
+                      c.group_number, c.sequence, c.subscriber,
+                      _adjustments(by_line.get(None, ())), lines)
+
+
+def _line_adjudication(line: ClaimLine, posted: Sequence[Adjudicated]) -> LineAdjudication:
+    paid = sum((a.amount for a in posted if a.kind == "payment"), ZERO)
+    return LineAdjudication(line.number, line.control_number, paid, line.code, line.modifiers,
+                            line.units, _adjustments(posted))
+
+
+def _adjustments(posted: Sequence[Adjudicated]) -> tuple[Adjustment, ...]:
+    return tuple(Adjustment(a.group, a.reason, a.amount) for a in posted
+                 if a.kind != "payment" and a.amount)
 
 
 def to_claim(row: ClaimRow | Row[Any], visit: Visit, lines: tuple[ClaimLine, ...]) -> Claim:

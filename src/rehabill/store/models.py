@@ -266,6 +266,8 @@ class ClaimRow(Base):
     """A claim for a visit. A corrected (7) or void (8) claim is a new row with ``sequence`` + 1.
 
     ``status`` is the current ``ClaimStatus``; ``claim_status_history`` keeps every change.
+    ``coverage_id`` is the coverage billed when it is not the visit's (a secondary claim), and
+    ``prior_claim_id`` the earlier payer's claim whose adjudication a secondary claim carries.
     """
 
     __tablename__ = "claims"
@@ -284,6 +286,8 @@ class ClaimRow(Base):
     payer_claim_number: Mapped[str] = mapped_column(String(80), default="")
     created_at: Mapped[datetime] = _created()
     updated_at: Mapped[datetime] = _created()
+    coverage_id: Mapped[int | None] = mapped_column(ForeignKey("coverages.id"))
+    prior_claim_id: Mapped[int | None] = mapped_column(ForeignKey("claims.id"))
 
 
 class ClaimLineRow(Base):

@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import Any
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from rehabill.errors import NotFoundError
+from rehabill.store.bulk import insert_all
 from rehabill.store.models import AuditEventRow, UserRow, WorklistItemRow, utcnow
 
 ROLES = ("therapist", "biller", "admin")
@@ -59,6 +61,16 @@ def add_worklist_item(session: Session, *, claim_id: int, reason: str, carc: str
     session.add(item)
     session.flush()
     return item.id
+
+
+def add_worklist_items(session: Session, claim_ids: Sequence[int], *, reason: str,
+                       carc: str = "", rarc: str = "", next_action: str = "") -> None:
+    """Open the same worklist item for each of these claims, in one bulk insert."""
+    now = utcnow()
+    insert_all(session, WorklistItemRow, [
+        {"claim_id": cid, "carc": carc, "rarc": rarc, "reason": reason,
+         "next_action": next_action, "assignee": "", "notes": "", "status": "open",
+         "created_at": now, "updated_at": now} for cid in claim_ids])
 
 
 def open_worklist(session: Session, assignee: str | None = None) -> list[WorklistItemRow]:

@@ -24,7 +24,14 @@ from datetime import date, datetime
 from decimal import Decimal
 from functools import lru_cache
 
-from rehabill.domain.claim import Claim, ClaimLine, Frequency
+from rehabill.domain.claim import (
+    Adjustment,
+    Claim,
+    ClaimLine,
+    Frequency,
+    LineAdjudication,
+    PriorPayer,
+)
 from rehabill.domain.findings import Finding, Location, Severity
 from rehabill.domain.money import format_amount
 from rehabill.domain.visit import Address, Credential, Patient, Provider, Visit
@@ -44,6 +51,7 @@ MAX_LINES_PER_CLAIM = 50
 MAX_DIAGNOSES = 12
 MAX_POINTERS = 4
 MAX_CLAIM_ID = 20
+MAX_CAS_PAIRS = 6
 
 #: SBR09 claim filing indicator by coverage plan (005010X222A1 2000B SBR09 code list).
 FILING_INDICATORS: dict[str, str] = {
@@ -400,8 +408,12 @@ class Writer837P:
             w.repeated("HI", *[(("ABK" if i == 0 else "ABF"), code)
                                for i, code in enumerate(codes)])
         self._write_providers(v, claim)
+        for prior in claim.prior_payers:
+            self._write_prior_payer(v, prior)
         for index, line in enumerate(claim.lines[:MAX_LINES_PER_CLAIM], start=1):
             self._write_line(index, line, len(codes))
+            if claim.prior_payers:
+                self._write_line_adjudication(line, claim.prior_payers)
 
     def _write_providers(self, v: Visit, claim: Claim) -> None:
         r = v.rendering_provider
@@ -425,6 +437,49 @@ class Writer837P:
         w.repeated("DTP", "472", "D8", x12_date(line.date_of_service))
         if line.control_number:
             w.segment("REF", "6R", line.control_number)
+
+    def _write_prior_payer(self, v: Visit, prior: PriorPayer) -> None:
+        """2320 other subscriber (SBR, CAS, AMT*D, OI), 2330A subscriber, 2330B payer."""
+        w = self._w
+        is_self = prior.relationship in ("self", "")
+        w.segment("SBR", RESPONSIBILITY.get(prior.sequence, "P"),
+                  "18" if is_self else RELATIONSHIPS.get(prior.relationship, "G8"),
+                  prior.group_number, "", "", "", "", "", filing_indicator(prior.plan))
+        self._write_adjustments(prior.adjustments)
+        w.segment("AMT", "D", x12_amount(prior.paid))
+        w.segment("OI", "", "", "Y", "", "", "Y")
+        sub = prior.subscriber
+        if sub is not None and not is_self:
+            self._person("IL", sub.last_name, sub.first_name, prior.member_id)
+        else:
+            self._person("IL", v.patient.last_name, v.patient.first_name, prior.member_id)
+        w.segment("NM1", "PR", "2", self._u(prior.payer_name or prior.payer_id), "", "", "", "",
+                  "PI", prior.payer_id)
+        if not prior.lines:
+            w.segment("DTP", "573", "D8", x12_date(prior.adjudicated))
+
+    def _write_adjustments(self, adjustments: tuple[Adjustment, ...]) -> None:
+        """CAS segments: one per group code, at most six reason/amount pairs each."""
+        by_group: dict[str, list[Adjustment]] = {}
+        for adjustment in adjustments:
+            by_group.setdefault(adjustment.group, []).append(adjustment)
+        for group, items in by_group.items():
+            for start in range(0, len(items), MAX_CAS_PAIRS):
+                elements: list[str] = [group]
+                for a in items[start:start + MAX_CAS_PAIRS]:
+                    elements += [a.reason, x12_amount(a.amount), ""]
+                self._w.segment("CAS", *elements)
+
+    def _write_line_adjudication(self, line: ClaimLine, priors: tuple[PriorPayer, ...]) -> None:
+        """2430 per earlier payer that adjudicated the line: SVD, CAS, DTP*573."""
+        for prior in priors:
+            done = line_adjudication(prior, line)
+            if done is None:
+                continue
+            self._w.segment("SVD", prior.payer_id, x12_amount(done.paid),
+                            ("HC", done.code, *done.modifiers[:4]), "", str(done.units))
+            self._write_adjustments(done.adjustments)
+            self._w.segment("DTP", "573", "D8", x12_date(prior.adjudicated))
 
     # -- public -----------------------------------------------------------------------------
 
@@ -515,6 +570,18 @@ def render_837p(claims: Iterable[Claim], settings: BatchSettings) -> str:
     return "".join(chunks)
 
 
+def line_adjudication(prior: PriorPayer, line: ClaimLine) -> LineAdjudication | None:
+    """The earlier payer's adjudication of ``line``: matched by REF*6R control number when
+    both have one, else by line number; None when the payer did not report the line."""
+    for done in prior.lines:
+        if line.control_number and done.control_number:
+            if done.control_number == line.control_number:
+                return done
+        elif done.line_number == line.number:
+            return done
+    return None
+
+
 def check_claim(claim: Claim) -> list[Finding]:
     """What the 837P guide needs that a claim lacks: findings, errors hold the claim back.
 
@@ -551,6 +618,7 @@ def check_claim(claim: Claim) -> list[Finding]:
             "visit_id", f"Use visit ids of at most {MAX_CLAIM_ID} characters.", Severity.WARNING)
     _check_people(claim, add)
     _check_lines(claim, add)
+    _check_prior_payers(claim, add)
     return out
 
 
@@ -565,10 +633,11 @@ def _npis(v: Visit) -> list[tuple[str, str]]:
 def _check_people(claim: Claim, add: Callable[..., None]) -> None:
     v = claim.visit
     c = v.coverage
-    if c.sequence not in ("", "primary"):
-        add("secondary_not_supported", f"Coverage sequence {c.sequence!r} needs the 2320 other-"
-            "payer loops, which rehabill does not write yet.", "coverage.sequence",
-            "Bill the primary payer first; send secondary claims on paper or by the payer's COB.")
+    if c.sequence not in ("", "primary") and not claim.prior_payers:
+        add("secondary_without_prior_payer", f"Coverage sequence {c.sequence!r} needs what the "
+            "earlier payer paid and adjusted (loops 2320 and 2430), and the claim has none.",
+            "coverage.sequence", "Bill the primary payer first, then move the balance to the "
+            "secondary once its remittance is posted.")
     if filing_indicator(c.plan) == "ZZ":
         add("unknown_plan", f"Coverage plan {c.plan!r} has no claim filing indicator; ZZ is "
             "sent.", "coverage.plan", "Use a known plan name (commercial, medicare_part_b...).",
@@ -592,6 +661,29 @@ def _check_people(claim: Claim, add: Callable[..., None]) -> None:
         add("missing_original_reference", f"Frequency {claim.frequency.value} needs the payer's "
             "claim control number of the original claim (REF*F8).", "original_reference",
             "Enter the payer claim number from the 835 or 277CA.")
+
+
+def _check_prior_payers(claim: Claim, add: Callable[..., None]) -> None:
+    """COB balancing (005010X222A1 section 1.4.4): per line, paid plus adjustments equals the
+    line charge; per payer, the claim paid amount equals the line payments less the
+    claim-level adjustments."""
+    for prior in claim.prior_payers:
+        if not prior.lines:
+            continue
+        for line in claim.lines:
+            done = line_adjudication(prior, line)
+            if done is not None and done.paid + done.adjusted != line.charge:
+                add("cob_line_unbalanced", f"Line {line.number} ({line.code}): {prior.payer_id} "
+                    f"paid {format_amount(done.paid)} and adjusted {format_amount(done.adjusted)}"
+                    f", which is not the charge {format_amount(line.charge)}.",
+                    f"lines[{line.number}].prior_payers",
+                    "Copy the payer's line payment and every line adjustment from its 835.")
+        expected = prior.lines_paid - prior.adjusted
+        if prior.paid != expected:
+            add("cob_claim_unbalanced", f"{prior.payer_id} paid {format_amount(prior.paid)} on "
+                f"the claim, but its line payments less claim adjustments come to "
+                f"{format_amount(expected)}.", "prior_payers",
+                "Copy the payer's claim payment (CLP04) and claim-level adjustments from its 835.")
 
 
 def _check_lines(claim: Claim, add: Callable[..., None]) -> None:

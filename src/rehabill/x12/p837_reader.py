@@ -321,7 +321,7 @@ class _Reader:
                       9, "Correct the NPI; NPPES lists the right one.")
         if entity == "85":
             self.context["billing_npi"] = npi
-        elif entity == "IL":
+        elif entity == "IL" and self.claim is None:  # inside a claim: 2330A other subscriber
             self.context["member_id"] = p[9]
             self.context["patient_last"], self.context["patient_first"] = p[3], p[4]
         elif entity == "QC":
