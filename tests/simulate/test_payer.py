@@ -248,3 +248,13 @@ def test_adjudicate__never_pays_after_not_after(clinic_claims: list[Claim]) -> N
                             paid_on=today, not_after=today)
     assert len(answer.payments) == 2
     assert {p.payment.date for p in answer.payments} == {"20261128"}
+
+
+def test_chance__draws_what_randrange_draws() -> None:
+    import random
+
+    sim = PayerSimulator(MEDICARE, seed=42)
+    twin = random.Random(42)
+    for odds in (0, 1, 200, 5000, 9999, 10_000) * 500:
+        assert sim._chance(odds) == (twin.randrange(10_000) < odds)
+    assert sim.random.getstate() == twin.getstate()

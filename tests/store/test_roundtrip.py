@@ -69,6 +69,8 @@ def test_claim__round_trips_with_lines_and_status(session: Session) -> None:
     assert loaded.total_charge == claim.total_charge
     history = store_claims.status_history(session, ids[row_id])
     assert [h.status for h in history] == [ClaimStatus.DRAFT]
+    lean = store_claims.load_claims(session, [ids[row_id]], with_services=False)[ids[row_id]]
+    assert lean == replace(claim, visit=replace(visit, services=()))
 
 
 def test_money__is_decimal_to_the_cent(session: Session) -> None:

@@ -121,3 +121,21 @@ def test_write_835__golden_files_survive_rewrite(name: str) -> None:
     assert envelope == []
     assert again == payments
     assert [p.findings for p in again] == [()] * len(again)
+
+
+def test_write_835__cas_holds_one_group_and_at_most_six_triples() -> None:
+    from rehabill.x12.envelope import SegmentWriter
+    from rehabill.x12.remit835_write import _adjustments
+
+    adjustments = [*(Adjustment("CO", str(45 + i), Decimal(i + 1)) for i in range(7)),
+                   Adjustment("PR", "2", Decimal("1.50"), Decimal(2)),
+                   Adjustment("CO", "253", Decimal("-0.04"))]
+    w = SegmentWriter()
+    _adjustments(w, adjustments)
+    assert w.text().split("~")[:-1] == [
+        "CAS*CO*45*1**46*2**47*3**48*4**49*5**50*6",
+        "CAS*CO*51*7",
+        "CAS*PR*2*1.50*2",
+        "CAS*CO*253*-0.04",
+    ]
+    assert w.count == 4

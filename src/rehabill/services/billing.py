@@ -302,7 +302,7 @@ def build_batch(factory: Factory, *, outbox: Path, today: date, kind: str = "837
     with collector_paused(), unit_of_work(factory) as session:
         ready = store_claims.claim_ids_by_status(session, ClaimStatus.SCRUBBED)
         chosen, skipped = _choose(session, ready, claim_ids)
-        claims = store_claims.load_claims(session, chosen)
+        claims = store_claims.load_claims(session, chosen, with_services=False)
         by_payer: dict[str, list[tuple[int, Claim]]] = {}
         for cid in chosen:
             claim = claims[cid]

@@ -33,7 +33,7 @@ from pathlib import Path
 from typing import Any, TypeVar, cast
 
 from rehabill.domain.claim import Claim, ClaimLine
-from rehabill.domain.money import ZERO, round_cents
+from rehabill.domain.money import CENT, ZERO, round_cents
 from rehabill.domain.visit import (
     Address,
     Authorization,
@@ -52,6 +52,7 @@ from rehabill.x12.ack277 import write_277ca as write_277ca_text
 from rehabill.x12.ack999 import Ack999, SetResponse
 from rehabill.x12.ack999 import write_999 as write_999_text
 from rehabill.x12.envelope import split_transactions
+from rehabill.x12.fastbuild import positional_builder
 from rehabill.x12.p837 import x12_date
 from rehabill.x12.p837_reader import Transaction837P, read_837p
 from rehabill.x12.remit835 import (
@@ -312,8 +313,16 @@ class PayerSimulator:
         return ProviderAdjustment(npi, f"{paid_on.year}1231", (item,))
 
     def _chance(self, odds: int) -> bool:
-        """True ``odds`` times in 10,000 (one draw, whatever the odds)."""
-        return self.random.randrange(10_000) < odds
+        """True ``odds`` times in 10,000 (one draw, whatever the odds).
+
+        The draw is ``randrange(10_000)`` as ``random.Random`` makes it (14 random bits until
+        they are below 10,000: ``_randbelow``), without its argument checks; it is made three
+        times a line (tests/simulate/test_payer.py holds the two the same).
+        """
+        draw = self.random.getrandbits(14)
+        while draw >= 10_000:
+            draw = self.random.getrandbits(14)
+        return draw < odds
 
     def _shared(self, make: Callable[..., T], *args: Any) -> T:
         """``make(*args)``, built once per run for each set of arguments: the immutable parts
@@ -428,7 +437,7 @@ class PayerSimulator:
             copay_left -= copay
             remaining -= copay
             coinsurance = (remaining * self.profile.coinsurance).quantize(
-                Decimal("0.01"), rounding=ROUND_HALF_UP) if not copay else ZERO
+                CENT, rounding=ROUND_HALF_UP) if not copay else ZERO
             remaining -= coinsurance
             sequestration = round_cents(remaining * self.profile.sequestration)
             for group, reason, amount in (("PR", "1", deductible), ("PR", "3", copay),
@@ -450,9 +459,8 @@ class PayerSimulator:
         return ClaimPayment(
             claim.claim_id, "4" if all_denied else "1", claim.total_charge, paid, patient,
             self.profile.filing_indicator, self._payer_claim_number(), ("11", "1"),
-            people=(Person("QC", "1", visit.patient.last_name.upper(),
-                           visit.patient.first_name.upper(), "", "", "MI",
-                           visit.coverage.member_id),),
+            people=self._shared(_patient_names, visit.patient.last_name,
+                                visit.patient.first_name, visit.coverage.member_id),
             outpatient=remarks, dates=self._shared(_claim_dates, dos),
             amounts=(AmountRef("AU", sum((p.allowed for p in priced), ZERO)),) if not late
             else (), lines=lines, lx="1")
@@ -466,7 +474,8 @@ class PayerSimulator:
             adjustments=tuple(item.adjustments),
             refs=(RefId("6R", line.control_number),) if line.control_number else (),
             amounts=(AmountRef("B6", item.allowed),) if not item.denied else (),
-            remarks=tuple(self._shared(Remark, "HE", r) for r in item.remarks))
+            remarks=tuple([self._shared(Remark, "HE", r) for r in item.remarks])
+            if item.remarks else ())
 
     def _correct(self, answer: ClaimPayment, claim: Claim) -> ClaimPayment:
         """A corrected payment: the payer re-prices one line a little lower (CO-45)."""
@@ -507,6 +516,10 @@ def _line_accepted(day: str) -> tuple[StatusCode, ...]:
 
 def _claim_dates(dos: str) -> tuple[DateRef, ...]:
     return (DateRef("232", dos), DateRef("233", dos))
+
+
+def _patient_names(last: str, first: str, member_id: str) -> tuple[Person, ...]:
+    return (Person("QC", "1", last.upper(), first.upper(), "", "", "MI", member_id),)
 
 
 def _line_dates(day: date) -> tuple[DateRef, ...]:
@@ -610,28 +623,45 @@ def claims_from_837p(transaction: Transaction837P) -> list[Claim]:
         One claim per CLM, lines as billed (REF*6R kept as the line control number).
     """
     claims = []
+    # The parts many claims repeat (a practice, a patient, a therapist) are built once.
+    shared: dict[tuple[object, ...], object] = {}
+
+    def once(*key: Any) -> Any:
+        found = shared.get(key)
+        if found is None:
+            found = shared[key] = key[0](*key[1:])
+        return found
+
+    nowhere = Address("", "", "", "")
+    born = date(1950, 1, 1)
     for read in transaction.claims:
         day = min((x.date_of_service for x in read.lines if x.date_of_service is not None),
                   default=date(2026, 1, 1))
         plan = "medicare_part_b" if "MEDICARE" in read.payer_id.upper() else "commercial"
         visit = Visit(
             visit_id=read.claim_id, date_of_service=day,
-            billing_provider=BillingProvider(read.billing_npi, "", "BILLING PROVIDER",
-                                             Address("", "", "", "")),
-            patient=Patient(read.member_id or read.claim_id, read.patient_first_name,
-                            read.patient_last_name, date(1950, 1, 1), "U"),
-            coverage=Coverage(read.payer_id, read.payer_id, read.member_id, plan),
-            rendering_provider=Provider(read.rendering_npi or read.billing_npi, "", "",
-                                        Credential.PT),
+            billing_provider=once(BillingProvider, read.billing_npi, "", "BILLING PROVIDER",
+                                  nowhere),
+            patient=once(Patient, read.member_id or read.claim_id, read.patient_first_name,
+                         read.patient_last_name, born, "U"),
+            coverage=once(Coverage, read.payer_id, read.payer_id, read.member_id, plan),
+            rendering_provider=once(Provider, read.rendering_npi or read.billing_npi, "", "",
+                                    Credential.PT),
             services=(), diagnoses=read.diagnoses,
-            authorization=Authorization(read.prior_authorization, day, day)
+            authorization=once(Authorization, read.prior_authorization, day, day)
             if read.prior_authorization else None)
-        lines = tuple(
-            ClaimLine(x.number, x.code, x.modifiers, int(x.units), x.charge,
-                      x.date_of_service or day, x.diagnosis_pointers or (1,), x.control_number)
-            for x in read.lines)
+        lines = tuple([
+            _new_claim_line(x.number, x.code, x.modifiers, int(x.units), x.charge,
+                            x.date_of_service or day, x.diagnosis_pointers or (1,),
+                            x.control_number, 0, 0, 0)
+            for x in read.lines])
         claims.append(Claim(visit, lines, claim_id_override=read.claim_id))
     return claims
+
+
+# Lines as claims_from_837p reads them: ClaimLine without its frozen __init__ (the minutes
+# and service index the 837P does not carry are 0, ClaimLine's defaults).
+_new_claim_line = positional_builder(ClaimLine)
 
 
 def adjudicate_837p(text: str, *, seed: int = 0, file: str = "",

@@ -9,14 +9,14 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
+from decimal import Decimal
 from typing import Any
 
-from sqlalchemy import func, select, update
+from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
 from rehabill.domain import ClaimStatus
 from rehabill.store.bulk import chunked, ids_in, insert_all, texts_in
-from rehabill.store.claims import set_status
 from rehabill.store.files import next_control_numbers
 from rehabill.store.models import (
     AcknowledgmentRow,
@@ -24,9 +24,9 @@ from rehabill.store.models import (
     BatchRow,
     ClaimLineRow,
     ClaimRow,
+    ClaimStatusRow,
     utcnow,
 )
-from rehabill.store.types import to_money
 
 
 @dataclass(frozen=True, slots=True)
@@ -58,12 +58,17 @@ def create_batch(session: Session, *, kind: str, submitter_id: str, claim_ids: S
         The batch id and control numbers.
     """
     numbers = next_control_numbers(session, submitter_id, transactions=transactions)
-    total = session.execute(select(func.sum(ClaimRow.total_charge))
-                            .where(ids_in(ClaimRow.id, claim_ids))).scalar()
+    # One read per chunk gives each claim's status (for its history) and charge (the total).
+    current: dict[int, tuple[str, Decimal]] = {}
+    for part in chunked(claim_ids):
+        query = select(ClaimRow.id, ClaimRow.status, ClaimRow.total_charge).where(
+            ids_in(ClaimRow.id, part))
+        current.update((cid, (status, charge)) for cid, status, charge in session.execute(query))
     batch = BatchRow(kind=kind, submitter_id=submitter_id, payer_id=payer_id,
                      interchange_control_number=str(numbers.interchange),
                      group_control_number=str(numbers.group), status="created",
-                     claim_count=len(claim_ids), total_charge=to_money(total),
+                     claim_count=len(claim_ids),
+                     total_charge=sum((c for _, c in current.values()), Decimal("0.00")),
                      created_at=utcnow())
     session.add(batch)
     session.flush()
@@ -72,11 +77,23 @@ def create_batch(session: Session, *, kind: str, submitter_id: str, claim_ids: S
         {"batch_id": batch.id, "claim_id": cid,
          "transaction_control_number": str(numbers.first_transaction + i // per_set)}
         for i, cid in enumerate(claim_ids)])
+    _mark_batched(session, claim_ids, current, batch.id, actor)
+    return NewBatch(batch.id, numbers.interchange, numbers.group, numbers.first_transaction)
+
+
+def _mark_batched(session: Session, claim_ids: Sequence[int],
+                  current: dict[int, tuple[str, Decimal]], batch_id: int, actor: str) -> None:
+    """What ``claims.set_status`` does for ``batched``, with the batch id set by the same
+    update: the claims move to ``batched`` and each one's history gets the change."""
+    now = utcnow()
+    status = ClaimStatus.BATCHED.value
     for part in chunked(claim_ids):
         session.execute(update(ClaimRow).where(ids_in(ClaimRow.id, part))
-                        .values(batch_id=batch.id).execution_options(synchronize_session=False))
-    set_status(session, claim_ids, ClaimStatus.BATCHED, actor=actor, note=f"batch {batch.id}")
-    return NewBatch(batch.id, numbers.interchange, numbers.group, numbers.first_transaction)
+                        .values(batch_id=batch_id, status=status, updated_at=now)
+                        .execution_options(synchronize_session=False))
+    insert_all(session, ClaimStatusRow, [
+        {"claim_id": cid, "from_status": current[cid][0], "status": status, "at": now,
+         "actor": actor, "note": f"batch {batch_id}"} for cid in claim_ids if cid in current])
 
 
 def batch_claim_ids(session: Session, batch_id: int) -> list[int]:

@@ -183,19 +183,27 @@ def _location(data: dict[str, Any]) -> Location:
     return Location(**data)
 
 
-def load_claims(session: Session, claim_ids: Sequence[int]) -> dict[int, Claim]:
-    """The domain claims for these row ids, with their visits and lines."""
-    out: dict[int, Claim] = {}
+def load_claims(session: Session, claim_ids: Sequence[int], *,
+                with_services: bool = True) -> dict[int, Claim]:
+    """The domain claims for these row ids, with their visits and lines.
+
+    The visits are loaded in one call, so the patients, coverages and providers they share
+    are read and mapped once however many chunks the claims take. ``with_services=False``
+    leaves the visits' documented services out: what writes a claim (837P, CMS-1500) reads
+    its lines, and a month's services are the biggest table it would otherwise read.
+    """
     table = table_of(ClaimRow)
     columns = [table.c[name] for name in ("id", "visit_id", *mapping.CLAIM_COLUMNS,
                                           "coverage_id", "prior_claim_id")]
-    for part in chunked(claim_ids):
-        rows = session.execute(select(*columns).where(ids_in(table.c.id, part))).all()
-        visits = load_visits(session, [r.visit_id for r in rows])
-        lines = _lines_by_claim(session, part)
-        for row in rows:
+    rows = [row for part in chunked(claim_ids)
+            for row in session.execute(select(*columns).where(ids_in(table.c.id, part)))]
+    visits = load_visits(session, [r.visit_id for r in rows], with_services=with_services)
+    out: dict[int, Claim] = {}
+    for part in chunked(rows):
+        lines = _lines_by_claim(session, [r.id for r in part])
+        for row in part:
             out[row.id] = mapping.to_claim(row, visits[row.visit_id], lines.get(row.id, ()))
-        _bill_other_coverage(session, rows, out)
+    _bill_other_coverage(session, rows, out)
     return out
 
 

@@ -246,11 +246,14 @@ def visit_row_ids(session: Session, visit_keys: Sequence[str]) -> dict[str, int]
     return out
 
 
-def load_visits(session: Session, visit_ids: Sequence[int]) -> dict[int, Visit]:
+def load_visits(session: Session, visit_ids: Sequence[int], *,
+                with_services: bool = True) -> dict[int, Visit]:
     """The domain visits for these row ids (missing ids are left out).
 
     One query per table and chunk, read as plain tuples (``bulk.fetch``): scrubbing reads
-    back every visit an import just stored, so this is on the cycle's hot path.
+    back every visit an import just stored, so this is on the cycle's hot path. With
+    ``with_services=False`` each visit's services are left empty (for claim writers, which
+    read the claim lines instead).
     """
     out: dict[int, Visit] = {}
     cache = _Cache(session)
@@ -258,7 +261,7 @@ def load_visits(session: Session, visit_ids: Sequence[int]) -> dict[int, Visit]:
     make = _record(table)
     for part in chunked(visit_ids):
         rows = [make(r) for r in fetch(session, select(table).where(ids_in(table.c.id, part)))]
-        services = _services_by_visit(session, part)
+        services = _services_by_visit(session, part) if with_services else {}
         cache.fill(rows)
         for row in rows:
             out[row.id] = cache.visit(row, services.get(row.id, ()))

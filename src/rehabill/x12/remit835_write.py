@@ -147,16 +147,18 @@ def _amounts(w: SegmentWriter, seg_id: str, values: Iterable[AmountRef]) -> None
 
 def _adjustments(w: SegmentWriter, adjustments: Sequence[Adjustment]) -> None:
     """Consecutive adjustments of one group share a CAS, at most six triples each."""
-    index = 0
-    while index < len(adjustments):
-        group = adjustments[index].group
-        triples: list[str] = []
-        while (index < len(adjustments) and adjustments[index].group == group
-               and len(triples) < 18):
-            a = adjustments[index]
-            triples += [a.reason, amount_text(a.amount), amount_text(a.quantity)]
-            index += 1
-        w.segment("CAS", group, *triples)
+    if not adjustments:
+        return
+    group = adjustments[0].group
+    triples: list[str] = []
+    for a in adjustments:
+        if a.group != group or len(triples) == 18:
+            w.segment("CAS", group, *triples)
+            group, triples = a.group, []
+        amount, quantity = a.amount, a.quantity
+        triples += (a.reason, "" if amount is None else format(amount, "f"),
+                    "" if quantity is None else format(quantity, "f"))
+    w.segment("CAS", group, *triples)
 
 
 def _claim(w: SegmentWriter, c: ClaimPayment) -> None:
