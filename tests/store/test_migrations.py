@@ -71,3 +71,30 @@ def test_migrate__downgrades_0003_and_back(tmp_path) -> None:  # type: ignore[no
     migrate(engine)
     assert current_revision(engine) == "0003"
     engine.dispose()
+
+
+def test_migrate__upgrades_a_0002_database_that_holds_rows(tmp_path) -> None:  # type: ignore[no-untyped-def]
+    """Rebuilding ``claims`` (0003) must not trip over the rows that refer to it."""
+    from datetime import date, datetime
+
+    from sqlalchemy import JSON, Boolean, Date, DateTime, Integer, MetaData, Numeric, text
+
+    engine = make_engine(f"sqlite:///{tmp_path / 'full.db'}")
+    migrate(engine, "0002")
+    meta = MetaData()
+    meta.reflect(engine)
+    samples = [(Boolean, False), (DateTime, datetime(2026, 1, 5, 9)), (Date, date(2026, 1, 5)),
+               (Integer, 1), (Numeric, 0), (JSON, {})]
+    with engine.begin() as conn:
+        for table in meta.sorted_tables:  # one row each, every reference to row 1 of its table
+            if table.name == "alembic_version":
+                continue
+            row = {c.name: next((v for kind, v in samples if isinstance(c.type, kind)), "x")
+                   for c in table.columns}
+            conn.execute(table.insert().values(**row))
+    migrate(engine)
+    assert current_revision(engine) == "0003"
+    with engine.connect() as conn:
+        assert conn.execute(text("SELECT count(*) FROM claim_lines")).scalar() == 1
+        assert conn.execute(text("PRAGMA foreign_keys")).scalar() == 1
+    engine.dispose()
