@@ -121,7 +121,8 @@ def run(label: str, url: str, visit_files: list[tuple[date, Path]], n: int,
           f"{floor:.2f} s, payers {'in their own process' if overlap else 'in turn'}")
     print(f"  {'stage':<20} {'seconds':>8} {'share':>6} {'visits/s':>10} {'x floor':>8}")
     for stage, seconds in result.timings.items():
-        print(f"  {stage:<20} {seconds:8.2f} {seconds / stages:6.0%} {n / seconds:10,.0f} "
+        rate = f"{n / seconds:10,.0f}" if seconds >= 0.01 else f"{'-':>10}"
+        print(f"  {stage:<20} {seconds:8.2f} {seconds / stages:6.0%} {rate} "
               f"{seconds / floor:8.1f}")
     print(f"  {'sum of the stages':<20} {stages:8.2f}")
     verdict = "within" if wall <= TARGET_SECONDS else "OVER"

@@ -34,7 +34,7 @@ from sqlalchemy import (
     or_,
     select,
 )
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, aliased
 
 from rehabill.domain.money import ZERO
 from rehabill.ledger import denials
@@ -273,28 +273,28 @@ def kx_totals(session: Session, year: int) -> list[tuple[str, str, Decimal]]:
     entry, line = LedgerEntryRow, ClaimLineRow
     # a corrected (7) or void (8) claim replaces the visit's earlier ones at the payer: only
     # each visit's newest claim that left the practice counts, and a void counts nothing
-    newest = (select(ClaimRow.visit_id.label("visit_id"),
-                     func.max(ClaimRow.sequence).label("sequence"))
-              .where(ClaimRow.status != "held").group_by(ClaimRow.visit_id).subquery())
+    later = aliased(ClaimRow)
+    replaced = (select(later.id).where(later.visit_id == ClaimRow.visit_id,
+                                       later.sequence > ClaimRow.sequence,
+                                       later.status != "held").exists())
     is_ot = (literal(" ") + line.modifiers + literal(" ")).like("% GO %")
     kind = case((is_ot, "ot"), else_="pt_slp").label("kind")
 
     def by_patient(amount: Any, query: Select[Any]) -> Select[Any]:
         """The year's counted lines, ``amount`` summed per patient and threshold group.
 
-        Charges and CO-45 amounts are summed apart and added in Python: no aggregate sits
-        inside another query, so no plan can run one per row (PostgreSQL did, with stale
-        statistics after a bulk load)."""
+        Charges and CO-45 amounts are summed apart and added in Python, and "no later claim"
+        is an index lookup (NOT EXISTS on visit and sequence): no aggregate sits inside
+        another query, so no plan can run one per row (PostgreSQL did, with the stale
+        statistics a bulk load leaves when autovacuum has not run)."""
         inner = (query.add_columns(PatientRow.external_id.label("patient"), kind,
                                    amount.label("amount"))
                  .join(ClaimRow, ClaimRow.id == line.claim_id)
-                 .join(newest, and_(newest.c.visit_id == ClaimRow.visit_id,
-                                    newest.c.sequence == ClaimRow.sequence))
                  .join(VisitRow, VisitRow.id == ClaimRow.visit_id)
                  .join(PatientRow, PatientRow.id == VisitRow.patient_id)
                  .where(VisitRow.date_of_service >= date(year, 1, 1),
                         VisitRow.date_of_service <= date(year, 12, 31),
-                        ClaimRow.frequency != "8", ClaimRow.status != "held")
+                        ClaimRow.frequency != "8", ClaimRow.status != "held", ~replaced)
                  .subquery())
         return (select(inner.c.patient, inner.c.kind, _cents(inner.c.amount))
                 .group_by(inner.c.patient, inner.c.kind))
