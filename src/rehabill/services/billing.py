@@ -8,7 +8,6 @@ posted once per payer + trace number (the store's guard), even by two processes 
 
 from __future__ import annotations
 
-import gc
 import hashlib
 import os
 import tempfile
@@ -396,24 +395,6 @@ def _atomic(path: Path) -> Iterator[Path]:
             os.unlink(tmp)
 
 
-@contextmanager
-def _collector_paused() -> Iterator[None]:
-    """The cyclic garbage collector off while a payer file is read and applied.
-
-    Reading builds hundreds of thousands of small objects that live until the file is done;
-    with the collector on, its full scans over the growing heap (the reference tables
-    included) cost about a third of the time. Nothing read here makes reference cycles worth
-    collecting early; the collector runs again as soon as the block ends.
-    """
-    was_enabled = gc.isenabled()
-    gc.disable()
-    try:
-        yield
-    finally:
-        if was_enabled:
-            gc.enable()
-
-
 # ------------------------------------------------------------------------ acknowledgments
 
 
@@ -456,7 +437,7 @@ def read_acknowledgments(factory: Factory, path: Path, *, actor: str = "") -> Ac
     if seen is not None:
         _same_kind(path, seen, ("999", "277CA"))
         return AckReport(str(path), seen.kind, True, findings=(_already(path, seen),))
-    with _collector_paused():
+    with collector_paused():
         return _read_acknowledgments(factory, path, data, sha, actor)
 
 
@@ -687,7 +668,7 @@ def post_remittance(factory: Factory, path: Path, *, actor: str = "") -> PostRep
     if seen is not None:
         _same_kind(path, seen, ("835",))
         return PostReport(str(path), already_read=True, findings=(_already(path, seen),))
-    with _collector_paused():
+    with collector_paused():
         return _post_remittance(factory, path, data, sha, actor)
 
 
@@ -801,12 +782,7 @@ def resubmit_claim(factory: Factory, claim_id: int, *, frequency: str = "7", act
             old, frequency=Frequency(frequency), original_reference=row.payer_claim_number,
             claim_id_override=claim_key)
         found = scrub_claim(new, settings) if frequency == "7" else []
-        status = ClaimStatus.HELD if has_errors(found) else ClaimStatus.SCRUBBED
-        sequence = books.newest_sequence(session, row.visit_id) + 1
-        ids = store_claims.save_claims(session, [store_claims.NewClaim(
-            row.visit_id, new, tuple(found), row.unit_method, sequence, status)],
-            actor=actor, stage="scrub")
-        new_id = ids[row.visit_id]
+        new_id = _save_next_claim(session, row, new, found, actor)
         note = (f"rejected; sent again as claim {new_id}" if resend
                 else f"replaced by claim {new_id} (frequency {frequency})")
         store_claims.set_status(session, [claim_id], ClaimStatus.CLOSED, actor=actor,
@@ -896,15 +872,22 @@ def _bill_secondary(session: Session, row: Any, actor: str, today: date) -> int:
                   frequency=Frequency.ORIGINAL, original_reference="",
                   claim_id_override=claim_key,
                   prior_payers=(*primary.prior_payers, prior))
-    found = scrub_claim(new, default_settings(today))
+    new_id = _save_next_claim(session, row, new, scrub_claim(new, default_settings(today)),
+                              actor)
+    store_claims.set_billing(session, new_id, coverage_id=coverage_id, prior_claim_id=row.id)
+    return new_id
+
+
+def _save_next_claim(session: Session, row: Any, claim: Claim, found: Sequence[Finding],
+                     actor: str) -> int:
+    """Store ``claim`` as the next claim of ``row``'s visit (its next sequence), ``held``
+    when a finding is an error, else ``scrubbed``; its row id."""
     status = ClaimStatus.HELD if has_errors(found) else ClaimStatus.SCRUBBED
     sequence = books.newest_sequence(session, row.visit_id) + 1
     ids = store_claims.save_claims(session, [store_claims.NewClaim(
-        row.visit_id, new, tuple(found), row.unit_method, sequence, status)],
+        row.visit_id, claim, tuple(found), row.unit_method, sequence, status)],
         actor=actor, stage="scrub")
-    new_id = ids[row.visit_id]
-    store_claims.set_billing(session, new_id, coverage_id=coverage_id, prior_claim_id=row.id)
-    return new_id
+    return ids[row.visit_id]
 
 
 __all__ = ["AckReport", "BatchFile", "BatchReport", "PostReport", "ScrubReport",
