@@ -145,6 +145,12 @@ def test_move_balance__the_next_batch_goes_to_the_secondary_payer(
     text = Path(file.path).read_text()
     assert pyx12_errors(text) == []
     assert "SBR*S*" in text and "SVD*" in text and "OI***Y***Y" in text
+    before = (_count(session_factory, ClaimRow), _count(session_factory, LedgerEntryRow))
+    with pytest.raises(ConflictError, match=f"already billed to the secondary payer as claim "
+                                            f"{new_id}"):
+        billing.move_balance(session_factory, primary_id, to="secondary", actor="t",
+                             today=TODAY)
+    assert (_count(session_factory, ClaimRow), _count(session_factory, LedgerEntryRow)) == before
 
 
 def test_move_balance__no_secondary_coverage_is_a_conflict_and_writes_nothing(

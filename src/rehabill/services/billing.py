@@ -820,7 +820,7 @@ def move_balance(factory: Factory, claim_id: int, *, to: str, actor: str,
         UsageError: ``to`` is not "patient" or "secondary".
         NotFoundError: no such claim.
         ConflictError: moving to the secondary payer, but the patient has no secondary
-            coverage (nothing is written).
+            coverage, or the claim was billed to it already (nothing is written).
     """
     if to not in MOVES:
         raise UsageError(f"a balance moves to 'patient' or 'secondary', not {to!r}")
@@ -856,8 +856,14 @@ def _bill_secondary(session: Session, row: Any, actor: str, today: date) -> int:
     primary payer's adjudication; its row id.
 
     Raises:
-        ConflictError: the patient has no secondary coverage.
+        ConflictError: the patient has no secondary coverage, or a claim already bills it
+            with this adjudication.
     """
+    billed = store_claims.claim_carrying(session, row.id)
+    if billed is not None:
+        raise ConflictError(f"claim {row.id} ({row.claim_key}) is already billed to the "
+                            f"secondary payer as claim {billed}; correct or void that one",
+                            location=str(row.id))
     coverage_id = store_claims.coverage_for(session, row.visit_id, "secondary")
     if coverage_id is None:
         raise ConflictError(f"claim {row.id} ({row.claim_key}): the patient has no secondary "

@@ -238,6 +238,13 @@ def set_billing(session: Session, claim_id: int, *, coverage_id: int | None,
                     .execution_options(synchronize_session=False))
 
 
+def claim_carrying(session: Session, prior_claim_id: int) -> int | None:
+    """The claim that already bills another payer with ``prior_claim_id``'s adjudication."""
+    query = (select(ClaimRow.id).where(ClaimRow.prior_claim_id == prior_claim_id)
+             .order_by(ClaimRow.id).limit(1))
+    return session.execute(query).scalar()
+
+
 def load_coverages(session: Session, coverage_ids: Sequence[int]) -> dict[int, Coverage]:
     """Coverages by row id, with their payers."""
     query = (select(CoverageRow, PayerRow).join(PayerRow, PayerRow.id == CoverageRow.payer_id)
