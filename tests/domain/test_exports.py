@@ -7,5 +7,6 @@ import rehabill.domain as domain
 
 def test_exported_members() -> None:
     public = {name for name in dir(domain) if not name.startswith("_")}
-    submodules = {"claim", "findings", "money", "npi", "parse", "serialize", "visit"}
+    submodules = {"claim", "collector", "findings", "money", "npi", "parse", "pickling",
+                  "serialize", "visit"}
     assert set(domain.__all__) == public - submodules

@@ -22,6 +22,7 @@ from typing import Any
 from sqlalchemy.orm import Session, sessionmaker
 
 from rehabill.domain import Claim, ClaimStatus, Finding, Frequency, Location, Severity, Visit
+from rehabill.domain.collector import collector_paused
 from rehabill.domain.findings import has_errors
 from rehabill.domain.money import ZERO, format_amount
 from rehabill.errors import ConflictError, InputError, NotFoundError, UsageError
@@ -30,7 +31,6 @@ from rehabill.ledger import post_era
 from rehabill.rules import RuleContext, ScrubSettings, scrub, scrub_visits
 from rehabill.rules.coder import coding_options
 from rehabill.rules.policy import Policy, shipped_policies, with_override
-from rehabill.services.bulkwork import collector_paused
 from rehabill.services.scrubbing import default_settings
 from rehabill.services.uow import unit_of_work
 from rehabill.store import batches as store_batches

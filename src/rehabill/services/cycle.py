@@ -23,9 +23,9 @@ from pathlib import Path
 from sqlalchemy.orm import Session, sessionmaker
 
 from rehabill.domain import Visit
+from rehabill.domain.collector import collector_paused
 from rehabill.domain.serialize import visit_to_json
 from rehabill.services import billing
-from rehabill.services.bulkwork import collector_paused
 from rehabill.services.imports import ImportReport, import_file
 from rehabill.simulate.payer import (
     DenialRates,

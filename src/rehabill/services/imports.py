@@ -15,8 +15,8 @@ from pathlib import Path
 from sqlalchemy.orm import Session, sessionmaker
 
 from rehabill.domain import Finding, Location, Severity, Visit, parse_visit, sort_findings
+from rehabill.domain.collector import collector_paused
 from rehabill.errors import InputError
-from rehabill.services.bulkwork import collector_paused
 from rehabill.services.sources import Source, read_source
 from rehabill.services.uow import unit_of_work
 from rehabill.store import claims as store_claims

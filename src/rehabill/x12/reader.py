@@ -11,11 +11,10 @@ with no usable transaction yields one ``{"kind": "X12", ...}`` entry holding the
 
 from __future__ import annotations
 
-import gc
-from collections.abc import Callable, Iterator, Mapping
-from contextlib import contextmanager
+from collections.abc import Callable, Mapping
 from types import MappingProxyType
 
+from rehabill.domain.collector import collector_paused
 from rehabill.domain.findings import Finding, Severity
 from rehabill.x12 import ack277, ack999, remit835
 from rehabill.x12.envelope import Transaction, split_transactions
@@ -51,26 +50,8 @@ def read_x12(text: str, file: str = "") -> list[dict[str, object]]:
     Returns:
         One dict per transaction set (``kind``, ``findings`` and the kind's own fields).
     """
-    with _collector_paused():
+    with collector_paused():  # acyclic segments; see rehabill.domain.collector
         return _read(text, file)
-
-
-@contextmanager
-def _collector_paused() -> Iterator[None]:
-    """Pause the cyclic garbage collector while reading.
-
-    Reading allocates a few objects per segment and frees nothing until the end; with the
-    collector on, its generation scans over every live segment make a large file 2-3x slower.
-    The objects made here hold no reference cycles, so nothing is lost by waiting; the collector
-    is restored exactly as it was.
-    """
-    was_enabled = gc.isenabled()
-    gc.disable()
-    try:
-        yield
-    finally:
-        if was_enabled:
-            gc.enable()
 
 
 def _read(text: str, file: str) -> list[dict[str, object]]:

@@ -18,12 +18,12 @@ bad data. The only exception is ``rehabill.errors.InputError`` from ``read_835_t
 
 from __future__ import annotations
 
-import gc
 import itertools
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from decimal import Decimal, InvalidOperation
 
+from rehabill.domain.collector import collector_paused
 from rehabill.domain.findings import Finding, Location, Severity
 from rehabill.domain.money import ZERO, format_amount
 from rehabill.errors import InputError
@@ -608,14 +608,9 @@ def read_835_text(text: str, file: str = "") -> tuple[list[Remittance], list[Fin
     envelope: list[Finding] = []
     # Every claim is kept, and the objects hold no reference cycles: with the cyclic
     # collector on, its scans over the growing heap more than double the time.
-    was_enabled = gc.isenabled()
-    gc.disable()
-    try:
+    with collector_paused():
         payments = [item for item in iter_835([text], file, envelope_findings=envelope)
                     if isinstance(item, Remittance)]
-    finally:
-        if was_enabled:
-            gc.enable()
     return payments, envelope
 
 
