@@ -30,6 +30,7 @@ from datetime import date
 from rehabill.domain import Coverage, Mode, Visit
 from rehabill.reference import load
 from rehabill.rules import RuleContext, ScrubSettings, scrub, scrub_visit
+from rehabill.rules import base as rules_base
 from rehabill.rules.coder import code_for_policy
 from rehabill.rules.policy import shipped_policies
 from rehabill.services import icd10
@@ -130,6 +131,8 @@ def measure(label: str, visits: list[Visit], settings: ScrubSettings, floor: flo
 
 def main() -> None:
     n = int(sys.argv[1]) if len(sys.argv) > 1 else 100_000
+    compiled = rules_base.__file__ is not None and not rules_base.__file__.endswith(".py")
+    print(f"build: {'compiled by mypyc' if compiled else 'interpreted'} ({rules_base.__file__})")
     t0 = time.process_time()
     stress, typical = make_visits(n), make_typical_visits(n)
     print(f"generated 2 x {n:,} visits in {time.process_time() - t0:.1f}s (not timed below)")

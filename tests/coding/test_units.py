@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from dataclasses import astuple
+
 import pytest
 from hypothesis import given
 from hypothesis import strategies as st
@@ -192,5 +194,5 @@ def test_unit_rows__are_the_lines_of_compute(triples: list[tuple[str, int, int]]
     services = [Service(c, t, a) for c, t, a in triples]
     result = compute(services, method, REF.codes.is_timed, split_assistant=split)
     rows = units.unit_rows(services, method, REF.codes.is_timed, split)
-    assert rows == tuple(tuple(getattr(line, f) for f in line.__slots__) for line in result.lines)
+    assert rows == tuple(astuple(line) for line in result.lines)
     assert result.method is method

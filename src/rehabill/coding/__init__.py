@@ -5,6 +5,7 @@
 
 from rehabill.coding.claims import CodingOptions, CodingResult, code_visit, expected_allowed
 from rehabill.coding.units import UnitLine, UnitMethod, UnitResult, compute, units_for_minutes
+from rehabill.domain.pickling import pickle_by_fields as _pickle_by_fields
 
 __all__ = [
     "CodingOptions",
@@ -17,3 +18,6 @@ __all__ = [
     "expected_allowed",
     "units_for_minutes",
 ]
+
+# Compiled by mypyc, frozen values pickle through their constructor (a no-op otherwise).
+_pickle_by_fields(__name__)

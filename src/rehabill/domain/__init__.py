@@ -17,6 +17,7 @@ from rehabill.domain.findings import Finding, Location, Severity, has_errors, so
 from rehabill.domain.money import CENT, ZERO, D, format_amount, parse_amount, round_cents
 from rehabill.domain.npi import is_valid_npi
 from rehabill.domain.parse import ParseResult, parse_visit, parse_visits
+from rehabill.domain.pickling import pickle_by_fields as _pickle_by_fields
 from rehabill.domain.serialize import visit_to_json
 from rehabill.domain.visit import (
     Address,
@@ -76,3 +77,6 @@ __all__ = [
     "sort_findings",
     "visit_to_json",
 ]
+
+# Compiled by mypyc, frozen values pickle through their constructor (a no-op otherwise).
+_pickle_by_fields(__name__)

@@ -54,6 +54,25 @@ class ClaimLine:
     assistant_minutes: int = 0
     service_index: int = 0
 
+    # Written out as the dataclass would generate it: compiled by mypyc this is native code,
+    # about 20x faster than the generated one (tests/domain/test_inits.py keeps them the same).
+    def __init__(self, number: int, code: str, modifiers: tuple[str, ...], units: int,
+                 charge: Decimal, date_of_service: date,
+                 diagnosis_pointers: tuple[int, ...] = (1,), control_number: str = "",
+                 therapist_minutes: int = 0, assistant_minutes: int = 0,
+                 service_index: int = 0) -> None:
+        object.__setattr__(self, "number", number)
+        object.__setattr__(self, "code", code)
+        object.__setattr__(self, "modifiers", modifiers)
+        object.__setattr__(self, "units", units)
+        object.__setattr__(self, "charge", charge)
+        object.__setattr__(self, "date_of_service", date_of_service)
+        object.__setattr__(self, "diagnosis_pointers", diagnosis_pointers)
+        object.__setattr__(self, "control_number", control_number)
+        object.__setattr__(self, "therapist_minutes", therapist_minutes)
+        object.__setattr__(self, "assistant_minutes", assistant_minutes)
+        object.__setattr__(self, "service_index", service_index)
+
     @property
     def has_assistant_modifier(self) -> bool:
         """True when the line carries CQ or CO."""
@@ -140,6 +159,18 @@ class Claim:
     original_reference: str = ""
     claim_id_override: str = ""
     prior_payers: tuple[PriorPayer, ...] = ()
+
+    # Written out as the dataclass would generate it: compiled by mypyc this is native code,
+    # about 20x faster than the generated one (tests/domain/test_inits.py keeps them the same).
+    def __init__(self, visit: Visit, lines: tuple[ClaimLine, ...],
+                 frequency: Frequency = Frequency.ORIGINAL, original_reference: str = "",
+                 claim_id_override: str = "", prior_payers: tuple[PriorPayer, ...] = ()) -> None:
+        object.__setattr__(self, "visit", visit)
+        object.__setattr__(self, "lines", lines)
+        object.__setattr__(self, "frequency", frequency)
+        object.__setattr__(self, "original_reference", original_reference)
+        object.__setattr__(self, "claim_id_override", claim_id_override)
+        object.__setattr__(self, "prior_payers", prior_payers)
 
     @property
     def claim_id(self) -> str:

@@ -15,6 +15,7 @@ from decimal import Decimal
 from functools import cache
 from importlib import resources
 
+from rehabill.domain.pickling import pickle_by_fields as _pickle_by_fields
 from rehabill.domain.visit import Discipline
 from rehabill.reference.tables import (
     EVALUATION_CODES,
@@ -180,3 +181,6 @@ def load() -> Reference:
         thresholds=_thresholds(files["thresholds"]),
         sources=sources,
     )
+
+# Compiled by mypyc, frozen values pickle through their constructor (a no-op otherwise).
+_pickle_by_fields(__name__)

@@ -19,6 +19,7 @@ from types import MappingProxyType
 
 from rehabill.domain.claim import Claim
 from rehabill.domain.findings import Finding, Location, Severity, sort_findings
+from rehabill.domain.pickling import pickle_by_fields as _pickle_by_fields
 from rehabill.domain.visit import Visit
 from rehabill.reference import Reference
 from rehabill.rules import (
@@ -180,6 +181,16 @@ class ScrubResult:
     policy: Policy
     changes: tuple[Change, ...] = ()
 
+    # Written out as the dataclass would generate it: compiled by mypyc this is native code,
+    # about 20x faster than the generated one (tests/domain/test_inits.py keeps them the same).
+    def __init__(self, visit: Visit, claim: Claim | None, findings: tuple[Finding, ...],
+                 policy: Policy, changes: tuple[Change, ...] = ()) -> None:
+        object.__setattr__(self, "visit", visit)
+        object.__setattr__(self, "claim", claim)
+        object.__setattr__(self, "findings", findings)
+        object.__setattr__(self, "policy", policy)
+        object.__setattr__(self, "changes", changes)
+
     @property
     def has_errors(self) -> bool:
         """True when any finding is an error (the claim is held back)."""
@@ -259,3 +270,6 @@ def scrub_visits(visits: Sequence[Visit], settings: ScrubSettings, *,
             if other is not visit))
         for visit in visits
     ]
+
+# Compiled by mypyc, frozen values pickle through their constructor (a no-op otherwise).
+_pickle_by_fields(__name__)

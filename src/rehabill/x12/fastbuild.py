@@ -7,6 +7,8 @@ the fields in declaration order (all of them, no defaults) that makes ``object._
 stores each field through its slot descriptor: the same frozen value (``==`` and ``hash`` agree,
 ``tests/x12/test_fastbuild.py``), about twice as fast. It is only for classes with no
 ``__post_init__`` and no field converters, which holds for every reader value it is used on.
+When ``cls`` is compiled by mypyc (a native class, ``__mypyc_attrs__``), its own constructor
+is already native code and faster than any builder: ``cls`` itself is returned.
 """
 
 from __future__ import annotations
@@ -30,6 +32,8 @@ def positional_builder(cls: type[T]) -> Callable[..., T]:
     Raises:
         TypeError: when ``cls`` is not a slotted dataclass without ``__post_init__``.
     """
+    if "__mypyc_attrs__" in cls.__dict__:
+        return cls
     if "__slots__" not in cls.__dict__ or hasattr(cls, "__post_init__"):
         raise TypeError(f"{cls.__name__} must be a slotted dataclass without __post_init__")
     names = [f.name for f in fields(cls)]  # type: ignore[arg-type]
