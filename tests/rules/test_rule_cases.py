@@ -24,7 +24,7 @@ from rehabill.domain import (
 )
 from rehabill.domain.visit import Credential
 from rehabill.reference import load
-from rehabill.rules import CATALOG, RuleContext, scrub
+from rehabill.rules import CATALOG, RuleContext, SameDay, scrub
 from rehabill.rules.base import IcdStatus
 from rehabill.rules.policy import shipped_policies
 from rehabill.testing import ASSISTANTS, THERAPISTS, visit_from_terms
@@ -225,7 +225,8 @@ def _run(visit: Visit, case: Case, today: date, policy: str | None,
          same_day: tuple[Visit, ...] = ()) -> list[str]:
     chosen, fallback = shipped_policies().for_plan(policy or visit.coverage.plan)
     claim = case.claim(visit) if case.claim else None
-    ctx = RuleContext(load(), chosen, today, claim, fake_icd, fallback, same_day=same_day)
+    ctx = RuleContext(load(), chosen, today, claim, fake_icd, fallback,
+                      same_day=SameDay.of(same_day))
     return [f.code for f in scrub(visit, ctx)]
 
 

@@ -37,12 +37,15 @@ from rehabill.rules import (
     units,
 )
 from rehabill.rules.base import (
+    NO_SAME_DAY,
+    DayGroup,
     Facts,
     IcdCheck,
     IcdStatus,
     Inputs,
     Rule,
     RuleContext,
+    SameDay,
     compute_facts,
 )
 from rehabill.rules.coder import code_for_policy
@@ -58,6 +61,7 @@ __all__ = [
     "IcdStatus",
     "Rule",
     "RuleContext",
+    "SameDay",
     "ScrubResult",
     "ScrubSettings",
     "enabled_rules",
@@ -198,7 +202,7 @@ class ScrubResult:
 
 
 def _run(visit: Visit, settings: ScrubSettings,
-         same_day: tuple[Visit, ...] = ()) -> tuple[RuleContext, tuple[Finding, ...]]:
+         same_day: SameDay) -> tuple[RuleContext, tuple[Finding, ...]]:
     policy, fallback = settings.policies.for_plan(visit.coverage.plan)
     claim: Claim | None = None
     coding_findings: tuple[Finding, ...] = ()
@@ -226,7 +230,7 @@ def _merge(findings: Iterable[Finding], extra: Iterable[Finding]) -> list[Findin
 
 
 def scrub_visit(visit: Visit, settings: ScrubSettings, *, fix: bool = False,
-                same_day: tuple[Visit, ...] = ()) -> ScrubResult:
+                same_day: SameDay | Sequence[Visit] = ()) -> ScrubResult:
     """Scrub one visit, applying the safe fixes first when ``fix`` is set.
 
     Args:
@@ -234,24 +238,29 @@ def scrub_visit(visit: Visit, settings: ScrubSettings, *, fix: bool = False,
         settings: the run's reference, today, policies, ICD checker and coder.
         fix: apply only the safe, unambiguous fixes (discipline modifier, recomputed units)
             and scrub the fixed visit again; every change is reported.
-        same_day: other visits of the same patient on the same date (``scrub_visits``).
+        same_day: other visits of the same patient on the same date, or ``scrub_visits``'
+            view of the patient-day seen from ``visit``.
 
     Returns:
         The scrub result for the visit (the fixed one when fixes were applied).
     """
-    ctx, findings = _run(visit, settings, same_day)
+    day = same_day if isinstance(same_day, SameDay) else SameDay.of(same_day)
+    ctx, findings = _run(visit, settings, day)
     if not fix:
         return ScrubResult(visit, ctx.claim, findings, ctx.policy)
     fixed, changes = apply_fixes(visit, findings, ctx)
     if not changes:
         return ScrubResult(visit, ctx.claim, findings, ctx.policy)
-    ctx, findings = _run(fixed, settings, same_day)
+    ctx, findings = _run(fixed, settings, day)
     return ScrubResult(fixed, ctx.claim, findings, ctx.policy, changes)
 
 
 def scrub_visits(visits: Sequence[Visit], settings: ScrubSettings, *,
                  fix: bool = False) -> list[ScrubResult]:
     """Scrub a batch: each visit also sees the patient's other visits on the same date.
+
+    Each patient-day is indexed once (``DayGroup``) and shared by its visits, so the batch
+    costs time and memory linear in its size however many visits share a patient and day.
 
     Args:
         visits: the visits of one file or batch.
@@ -264,10 +273,10 @@ def scrub_visits(visits: Sequence[Visit], settings: ScrubSettings, *,
     by_day: dict[tuple[str, date], list[Visit]] = {}
     for visit in visits:
         by_day.setdefault((visit.patient.id, visit.date_of_service), []).append(visit)
+    days = {key: DayGroup.of(group) for key, group in by_day.items() if len(group) > 1}
     return [
-        scrub_visit(visit, settings, fix=fix, same_day=tuple(
-            other for other in by_day[(visit.patient.id, visit.date_of_service)]
-            if other is not visit))
+        scrub_visit(visit, settings, fix=fix, same_day=SameDay(day, visit) if (
+            day := days.get((visit.patient.id, visit.date_of_service))) else NO_SAME_DAY)
         for visit in visits
     ]
 

@@ -39,6 +39,113 @@ IcdCheck = Callable[[str], IcdStatus]
 """A function the shell supplies (``rehabill.services.icd10.check``); the core stays pure."""
 
 
+@dataclass(frozen=True, slots=True, eq=False)
+class DayGroup:
+    """One patient's visits on one date in a batch, indexed once for the same-day rules.
+
+    ``scrub_visits`` builds one per patient-day and every visit of the day reads it through
+    its own ``SameDay`` view, so a day of N visits costs O(N) to index and each rule question
+    costs what it answers, not N. (Each visit used to carry a tuple of the N-1 others and the
+    rules compared pairwise: N^2 for a file putting 100,000 visits on one patient-day.)
+
+    Attributes:
+        visits: the day's visits in batch order; one visit object may be listed twice.
+        copies: how many times each visit object is listed, by ``id``.
+        billing: per code, the visits billing it in batch order, as runs of one visit object
+            listed again and again among them: (visit, its positions in ``visits``).
+        billed: per code, how many listed visits bill it.
+    """
+
+    visits: tuple[Visit, ...]
+    copies: Mapping[int, int]
+    billing: Mapping[str, tuple[tuple[Visit, tuple[int, ...]], ...]]
+    billed: Mapping[str, int]
+
+    @classmethod
+    def of(cls, visits: Iterable[Visit]) -> DayGroup:
+        """Index ``visits`` (one patient, one date, batch order) in one pass."""
+        listed = tuple(visits)
+        copies: dict[int, int] = {}
+        runs: dict[str, list[tuple[Visit, list[int]]]] = {}
+        billed: dict[str, int] = {}
+        for position, visit in enumerate(listed):
+            copies[id(visit)] = copies.get(id(visit), 0) + 1
+            for code in {s.code for s in visit.services}:
+                billed[code] = billed.get(code, 0) + 1
+                code_runs = runs.setdefault(code, [])
+                if code_runs and code_runs[-1][0] is visit:
+                    code_runs[-1][1].append(position)
+                else:
+                    code_runs.append((visit, [position]))
+        return cls(listed, copies,
+                   {code: tuple((v, tuple(ps)) for v, ps in rs) for code, rs in runs.items()},
+                   billed)
+
+
+NO_DAY = DayGroup((), {}, {}, {})
+
+
+@dataclass(frozen=True, slots=True, eq=False)
+class SameDay:
+    """The patient's other visits on the visit's date in the batch: a ``DayGroup`` seen from
+    one of its visits (every listed copy of that visit object is left out, as before).
+
+    ``len()`` and truth count the other visits; ``billing`` and ``count_billing`` answer the
+    duplicate check without walking the day.
+
+    Attributes:
+        day: the patient-day's index.
+        seen_from: the visit the rules scrub, or None when ``day`` holds only the others.
+    """
+
+    day: DayGroup = NO_DAY
+    seen_from: Visit | None = None
+
+    @classmethod
+    def of(cls, others: Iterable[Visit]) -> SameDay:
+        """A view of ``others``, the patient's other visits that day (``scrub_visit``'s form)."""
+        listed = tuple(others)
+        return cls(DayGroup.of(listed)) if listed else NO_SAME_DAY
+
+    def _own(self, code: str | None = None) -> int:
+        """How many listed entries (billing ``code``, when given) are the visit itself."""
+        own = self.seen_from
+        if own is None or (code is not None and all(s.code != code for s in own.services)):
+            return 0
+        return self.day.copies.get(id(own), 0)
+
+    def __len__(self) -> int:
+        return len(self.day.visits) - self._own()
+
+    def __bool__(self) -> bool:
+        return len(self) > 0
+
+    def count_billing(self, code: str) -> int:
+        """How many other visits bill ``code`` (a visit listed twice counts twice)."""
+        return self.day.billed.get(code, 0) - self._own(code)
+
+    def billing(self, code: str, limit: int) -> list[tuple[int, Visit]]:
+        """The first ``limit`` other visits billing ``code``, in batch order.
+
+        Args:
+            code: a procedure code.
+            limit: how many to return at most.
+
+        Returns:
+            (position in the day, visit) pairs; the cost is O(limit), however long the day.
+        """
+        found: list[tuple[int, Visit]] = []
+        for visit, positions in self.day.billing.get(code, ()):
+            if len(found) >= limit:
+                break
+            if visit is not self.seen_from:  # a run of the visit itself is skipped whole
+                found.extend((p, visit) for p in positions[:limit - len(found)])
+        return found
+
+
+NO_SAME_DAY = SameDay()
+
+
 @dataclass(frozen=True, slots=True)
 class RuleContext:
     """Everything a rule may consult about one claim besides the visit itself.
@@ -52,7 +159,7 @@ class RuleContext:
         policy_fallback: True when the plan named no known policy and the default was used.
         facts: the visit's shared facts; ``scrub`` fills them in (rules call ``facts_of``).
         same_day: the other visits of the same patient on the same date in the batch being
-            scrubbed (``scrub_visits`` fills them in; empty for a visit scrubbed alone).
+            scrubbed (``scrub_visits`` fills it in; empty for a visit scrubbed alone).
     """
 
     reference: Reference
@@ -62,7 +169,7 @@ class RuleContext:
     icd: IcdCheck | None = None
     policy_fallback: bool = False
     facts: Facts | None = None
-    same_day: tuple[Visit, ...] = ()
+    same_day: SameDay = NO_SAME_DAY
 
 
 RuleFunction = Callable[[Visit, RuleContext], Iterable[Finding]]
@@ -85,7 +192,7 @@ class _Inputs(Protocol):
     @property
     def policy_fallback(self) -> bool: ...
     @property
-    def same_day(self) -> tuple[Visit, ...]: ...
+    def same_day(self) -> SameDay: ...
 
 
 class Inputs(NamedTuple):
@@ -97,7 +204,7 @@ class Inputs(NamedTuple):
     claim: Claim | None
     icd: IcdCheck | None
     policy_fallback: bool
-    same_day: tuple[Visit, ...]
+    same_day: SameDay
 
 
 @dataclass(frozen=True, slots=True)

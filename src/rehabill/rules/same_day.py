@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 
-from rehabill.domain.findings import Finding, Severity
+from rehabill.domain.findings import Finding, Location, Severity
 from rehabill.domain.visit import Visit
 from rehabill.rules.base import (
     HAS_SAME_DAY,
@@ -24,22 +24,50 @@ from rehabill.rules.base import (
 SOURCE = "CMS Pub 100-04 ch.5 §20.2; CARC 18 (duplicate service)"
 
 
+NAMED_DUPLICATES = 5
+"""Other visits named one finding each for a code billed again that day; the rest of them
+get one finding that counts them. A code on at most six visits of the patient that day is
+reported visit by visit; a malformed or hostile file putting thousands of visits on one
+patient-day gets a few findings per visit instead of one per pair of visits."""
+
+
 def duplicate_service(visit: Visit, ctx: RuleContext) -> Iterator[Finding]:
-    """A code this visit bills is also billed on another claim for the patient that day."""
-    if not ctx.same_day:
+    """A code this visit bills is also billed on another claim for the patient that day.
+
+    One finding per other visit and shared code, at the code's first line, ordered by the other
+    visit then the line; past ``NAMED_DUPLICATES`` other visits for a code, one more finding
+    counts the rest.
+    """
+    day = ctx.same_day
+    if not day:
         return
-    for other in ctx.same_day:
-        shared = set(facts_of(visit, ctx).codes & {s.code for s in other.services})
-        for index, service in enumerate(visit.services):
-            if service.code in shared:
-                yield finding(
-                    DUPLICATE_SERVICE,
-                    f"{service.code} is also billed on visit {other.visit_id} for the same "
-                    f"patient on {visit.date_of_service.isoformat()}.",
-                    service_location(visit, index, "code"),
-                    "Bill the day's services on one claim (timed minutes are counted per day), "
-                    "or void the duplicate.")
-                shared.discard(service.code)
+    codes = facts_of(visit, ctx).codes
+    first: dict[str, int] = {}  # each code's first line, in line order
+    for index, service in enumerate(visit.services):
+        if service.code in codes:
+            first.setdefault(service.code, index)
+    named = sorted(((position, index, other) for code, index in first.items()
+                    for position, other in day.billing(code, NAMED_DUPLICATES)),
+                   key=lambda named: named[:2])
+    dos = visit.date_of_service.isoformat()
+    where = {index: service_location(visit, index, "code") for index in first.values()}
+    for _, index, other in named:
+        yield _duplicate(visit, index, f"visit {other.visit_id}", dos, where[index])
+    for code, index in first.items():
+        more = day.count_billing(code) - NAMED_DUPLICATES
+        if more > 0:
+            yield _duplicate(visit, index, f"{more} more visit{'s' if more > 1 else ''}", dos,
+                             where[index])
+
+
+def _duplicate(visit: Visit, index: int, billed_on: str, dos: str, where: Location) -> Finding:
+    return finding(
+        DUPLICATE_SERVICE,
+        f"{visit.services[index].code} is also billed on {billed_on} for the same patient "
+        f"on {dos}.",
+        where,
+        "Bill the day's services on one claim (timed minutes are counted per day), "
+        "or void the duplicate.")
 
 
 def visits_per_day(visit: Visit, ctx: RuleContext) -> Iterator[Finding]:
