@@ -7,14 +7,17 @@ documented units/modifiers, NCCI pairs), then times, on one process (one core):
 - coding:       ``rehabill.coding.code_visit`` alone (building the claims);
 - rules only:   ``rehabill.rules.scrub`` on visits already coded (the rule catalog's own cost);
 - scrub_visit:  the whole job per visit (choose policy, code, run every rule, merge findings);
+- scrub_visits: the same for the whole set as one batch, as ``rehabill scrub FILE`` and the
+                books run it (same-day index per patient-day, the cyclic collector paused);
 
 each on a stress set (random code mixes: about three findings per claim) and on a typical set
-(usual documented combinations, clean claims).
+(usual documented combinations, clean claims); every visit is its own patient's.
 
 Times are CPU time of this process (``time.process_time``), so "per core" holds even when
 other work shares the machine.
 
-Run: ``PYTHONPATH=src python bench/scrub_bench.py [N]``.
+It prints which build it runs (interpreted, or compiled by mypyc: ``bench/compiled_bench.py``
+runs both). Run: ``PYTHONPATH=src python bench/scrub_bench.py [N]``.
 """
 
 from __future__ import annotations
@@ -29,7 +32,7 @@ from datetime import date
 
 from rehabill.domain import Coverage, Mode, Visit
 from rehabill.reference import load
-from rehabill.rules import RuleContext, ScrubSettings, scrub, scrub_visit
+from rehabill.rules import RuleContext, ScrubSettings, scrub, scrub_visit, scrub_visits
 from rehabill.rules import base as rules_base
 from rehabill.rules.coder import code_for_policy
 from rehabill.rules.policy import shipped_policies
@@ -56,6 +59,7 @@ def make_visits(n: int, seed: int = 11) -> list[Visit]:
         visit = visit_from_terms(" ".join(terms), visit_id=f"V-{i}",
                                  diagnoses=tuple(rng.sample(DIAGNOSES, 2)),
                                  visit_number_in_episode=rng.randint(1, 35))
+        visit = replace(visit, patient=replace(visit.patient, id=f"P-{i}"))
         plan = rng.choice(PLANS)
         if plan != "medicare_part_b":
             visit = replace(visit, coverage=Coverage("P1", "Payer", "W1", plan))
@@ -83,7 +87,7 @@ def make_typical_visits(n: int, seed: int = 5) -> list[Visit]:
         terms = rng.choice(TYPICAL).format(a=rng.randint(15, 30), b=rng.randint(8, 25),
                                             c=rng.randint(8, 15))
         visit = visit_from_terms(terms, visit_id=f"T-{i}")
-        visits.append(replace(visit, services=tuple(
+        visits.append(replace(visit, patient=replace(visit.patient, id=f"P-{i}"), services=tuple(
             replace(s, activity=f"activity for {s.code}") for s in visit.services)))
     return visits
 
@@ -119,11 +123,17 @@ def measure(label: str, visits: list[Visit], settings: ScrubSettings, floor: flo
     t0 = time.process_time()
     results = [scrub_visit(visit, settings) for visit in visits]
     whole = time.process_time() - t0
+    del results
+
+    t0 = time.process_time()
+    results = scrub_visits(visits, settings)
+    batch = time.process_time() - t0
 
     print(f"-- {label}: {n:,} visits")
     timed("coding only (code_visit)", n, coding, floor)
     timed("rules only (scrub, pre-coded)", n, rules_only, floor)
     timed("scrub_visit (policy+code+rules)", n, whole, floor)
+    timed("scrub_visits (the batch, as CLI)", n, batch, floor)
     counts = Counter(f.code for r in results for f in r.findings)
     print(f"   held {sum(r.has_errors for r in results):,}; "
           f"{sum(counts.values()) / n:.2f} findings per claim; top: {counts.most_common(4)}")

@@ -14,9 +14,9 @@ from dataclasses import MISSING, fields
 import pytest
 
 from rehabill.domain import Claim, ClaimLine, Finding, Location
-from rehabill.rules import ScrubResult
+from rehabill.rules import RuleContext, ScrubResult
 
-WRITTEN_OUT = (ClaimLine, Claim, Location, Finding, ScrubResult)
+WRITTEN_OUT = (ClaimLine, Claim, Location, Finding, ScrubResult, RuleContext)
 COMPILED = not inspect.isfunction(Location.__init__)
 
 

@@ -18,6 +18,7 @@ from datetime import date
 from types import MappingProxyType
 
 from rehabill.domain.claim import Claim
+from rehabill.domain.collector import collector_paused
 from rehabill.domain.findings import Finding, Location, Severity, sort_findings
 from rehabill.domain.pickling import pickle_by_fields as _pickle_by_fields
 from rehabill.domain.visit import Visit
@@ -274,11 +275,12 @@ def scrub_visits(visits: Sequence[Visit], settings: ScrubSettings, *,
     for visit in visits:
         by_day.setdefault((visit.patient.id, visit.date_of_service), []).append(visit)
     days = {key: DayGroup.of(group) for key, group in by_day.items() if len(group) > 1}
-    return [
-        scrub_visit(visit, settings, fix=fix, same_day=SameDay(day, visit) if (
-            day := days.get((visit.patient.id, visit.date_of_service))) else NO_SAME_DAY)
-        for visit in visits
-    ]
+    with collector_paused():  # every result is kept and none holds a cycle
+        return [
+            scrub_visit(visit, settings, fix=fix, same_day=SameDay(day, visit) if (
+                day := days.get((visit.patient.id, visit.date_of_service))) else NO_SAME_DAY)
+            for visit in visits
+        ]
 
 # Compiled by mypyc, frozen values pickle through their constructor (a no-op otherwise).
 _pickle_by_fields(__name__)
