@@ -11,7 +11,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from sqlalchemy import func, or_, select
+from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from rehabill.domain import Coverage
@@ -60,6 +60,13 @@ def patient_ids(session: Session, keys: Sequence[PatientKey]) -> dict[PatientKey
     return out
 
 
+def patient_external_id(session: Session, patient_id: int) -> str:
+    """The practice's own id of the patient with this row id ("" when there is none)."""
+    found = session.scalars(select(PatientRow.external_id)
+                            .where(PatientRow.id == patient_id)).first()
+    return found or ""
+
+
 def save_coverages(session: Session, coverages: Sequence[tuple[int, Coverage]]) -> list[int]:
     """Upsert (patient row id, coverage) pairs and their payers; the coverage row ids.
 
@@ -78,14 +85,14 @@ def save_coverages(session: Session, coverages: Sequence[tuple[int, Coverage]]) 
 
 def patients_with_coverages(session: Session, search: str = "", limit: int = 25
                             ) -> list[PatientCoverages]:
-    """Patients whose id or last name starts with ``search`` (all when empty), by name, with
-    their coverages (primary, secondary, tertiary, then by row id)."""
+    """Patients whose id (the practice's) starts with ``search`` (the first ``limit`` when
+    empty), by name, with their coverages (primary, secondary, tertiary, then by
+    row id)."""
     query = select(PatientRow).order_by(PatientRow.last_name, PatientRow.first_name,
                                         PatientRow.id).limit(limit)
-    if search.strip():
-        text = search.strip().lower() + "%"
-        query = query.where(or_(func.lower(PatientRow.external_id).like(text),
-                                func.lower(PatientRow.last_name).like(text)))
+    if search.strip():  # an id, never a name: the web page puts it in its URL
+        text = search.strip().lower().replace("%", "").replace("_", "") + "%"
+        query = query.where(func.lower(PatientRow.external_id).like(text))
     patients = list(session.scalars(query))
     by_patient = _coverages_of(session, [p.id for p in patients])
     return [PatientCoverages(p.id, p.external_id, f"{p.last_name}, {p.first_name}",
