@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterator
+from pathlib import Path
 
 import pytest
 from fastapi import FastAPI
@@ -13,8 +14,18 @@ from fastapi.testclient import TestClient
 from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
 
+from rehabill.services import billing as services
+from rehabill.services.cycle import simulate_payers
+from rehabill.simulate.payer import DenialRates
 from rehabill.store import claims as store_claims
-from rehabill.store.models import AuditEventRow, CoverageRow, PatientRow, VisitRow
+from rehabill.store.models import (
+    AuditEventRow,
+    ClaimRow,
+    CoverageRow,
+    LedgerEntryRow,
+    PatientRow,
+    VisitRow,
+)
 from rehabill.web import create_app
 from rehabill.web.audit import InMemoryAuditLog
 from rehabill.web.catalog import demo_catalog
@@ -163,3 +174,52 @@ def test_coverages__no_csrf_no_such_patient_and_other_roles(
                       ).status_code == 404
     login(admin, USERS[Role.BILLER].username)
     assert admin.get("/admin/coverages").status_code == 403
+
+
+def _paid_medicare_claim(books: sessionmaker[Session], tmp_path: Path) -> int:
+    """Bill the seeded practice, let the simulated payers pay, post; a Medicare claim paid
+    with a patient share (PR)."""
+    services.scrub_stored_claims(books, today=TODAY)
+    batch = services.build_batch(books, outbox=tmp_path / "outbox", today=TODAY)
+    answers = simulate_payers([Path(f.path) for f in batch.files], tmp_path / "inbox",
+                              rates=DenialRates.none())
+    for path in sorted(answers, key=lambda p: p.suffix == ".835"):
+        if path.suffix == ".835":
+            services.post_remittance(books, path)
+        else:
+            services.read_acknowledgments(books, path)
+    with books() as s:
+        found = s.scalars(
+            select(ClaimRow.id).join(VisitRow, VisitRow.id == ClaimRow.visit_id)
+            .join(CoverageRow, CoverageRow.id == VisitRow.coverage_id)
+            .join(LedgerEntryRow, LedgerEntryRow.claim_id == ClaimRow.id)
+            .where(ClaimRow.status == "paid", CoverageRow.plan == "medicare_part_b",
+                   LedgerEntryRow.group_code == "PR").order_by(ClaimRow.id)).first()
+    assert found is not None
+    return int(found)
+
+
+def test_claim_page__bill_secondary_once_the_admin_added_it(
+        admin: TestClient, books: sessionmaker[Session], tmp_path: Path) -> None:
+    claim_id = _paid_medicare_claim(books, tmp_path)
+    csrf = admin.headers["x-test-csrf"]
+    page = admin.get(f"/claims/{claim_id}").text
+    assert f'action="/claims/{claim_id}/move?to=secondary"' in page
+    refused = admin.post(f"/claims/{claim_id}/move?to=secondary", data={"csrf_token": csrf})
+    assert refused.status_code == 409 and "no secondary coverage" in refused.text
+    with books() as s:
+        patient_id = s.scalars(select(VisitRow.patient_id).join(
+            ClaimRow, ClaimRow.visit_id == VisitRow.id).where(ClaimRow.id == claim_id)).one()
+    added = admin.post(f"/admin/patients/{patient_id}/coverages",
+                       data={"csrf_token": csrf, **MEDIGAP}, follow_redirects=False)
+    assert added.status_code == 303
+
+    moved = admin.post(f"/claims/{claim_id}/move?to=secondary", data={"csrf_token": csrf})
+
+    assert moved.status_code == 200 and "to the secondary payer" in moved.text
+    with books() as s:
+        new = s.execute(select(ClaimRow.id, ClaimRow.status, ClaimRow.coverage_id)
+                        .where(ClaimRow.prior_claim_id == claim_id)).one()
+    assert new.status == "scrubbed" and new.coverage_id is not None
+    again = admin.post(f"/claims/{claim_id}/move?to=secondary", data={"csrf_token": csrf})
+    assert again.status_code == 409 and "already billed to the secondary" in again.text

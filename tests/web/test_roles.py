@@ -52,6 +52,7 @@ MATRIX: list[tuple[str, str, frozenset[Role], str]] = [
     ("POST", "/claims/{claim_id}/rescrub", frozenset({B, A}), "action"),
     ("POST", "/claims/{claim_id}/resubmit", frozenset({B, A}), "action"),
     ("POST", "/claims/{claim_id}/reopen", frozenset({B, A}), "action"),
+    ("POST", "/claims/{claim_id}/move", frozenset({B, A}), "action"),
     ("POST", "/remittances", frozenset({B, A}), "upload"),
     ("POST", "/worklist/{item_id}/resubmit", frozenset({B, A}), "action"),
     ("POST", "/worklist/{item_id}/move", frozenset({B, A}), "action"),
