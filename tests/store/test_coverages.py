@@ -60,3 +60,15 @@ def test_set_coverage__adds_changes_and_refuses_clashes(session: Session) -> Non
     with pytest.raises(NotFoundError):
         coverages.set_coverage(session, patient, MEDIGAP, added + 1000)
     assert coverages.patient_external_id(session, patient) == "P-1"
+
+
+def test_set_coverage__the_sequence_of_a_billed_coverage_stays(session: Session) -> None:
+    _, patient = _stored_patient(session)
+    [listed] = coverages.patients_with_coverages(session)
+    [primary] = listed.coverages
+    with pytest.raises(ConflictError, match="visits bill this coverage as primary"):
+        coverages.set_coverage(session, patient, replace(primary.coverage, sequence="secondary"),
+                               primary.id)
+    fixed = replace(primary.coverage, member_id="1EG4TE5MK99", group_number="G1")
+    assert coverages.set_coverage(session, patient, fixed, primary.id) == primary.id
+    assert store_claims.load_coverages(session, [primary.id])[primary.id] == fixed

@@ -126,12 +126,15 @@ def set_coverage(session: Session, patient_id: int, coverage: Coverage,
     """Add a coverage to a patient (``coverage_id`` None) or change one; its row id.
 
     A patient has one coverage per sequence other than primary (a patient's earlier primary
-    coverages stay, as their visits bill them), so adding a second secondary is refused.
+    coverages stay, as their visits bill them), so adding a second secondary is refused; and
+    the sequence of a coverage that visits bill stays (their claims would claim to follow a
+    payer that never saw them).
 
     Raises:
         NotFoundError: no such patient, or no such coverage of this patient.
         ConflictError: the patient has this payer and member id already, or another
-            coverage with this (non-primary) sequence.
+            coverage with this (non-primary) sequence, or visits bill this coverage and the
+            sequence would change.
     """
     if session.get(PatientRow, patient_id) is None:
         raise NotFoundError(f"no patient {patient_id}")
@@ -143,6 +146,10 @@ def set_coverage(session: Session, patient_id: int, coverage: Coverage,
     payer_id = upsert(session, PayerRow, [mapping.payer_values(coverage)], ("payer_key",),
                       PAYER_UPDATE if coverage.payer_name else ())[(coverage.payer_id,)]
     _refuse_clash(session, patient_id, payer_id, coverage, coverage_id)
+    if row is not None and row.sequence != coverage.sequence and session.scalars(
+            select(VisitRow.id).where(VisitRow.coverage_id == row.id).limit(1)).first():
+        raise ConflictError(f"visits bill this coverage as {row.sequence}, so it stays "
+                            f"{row.sequence}; add the {coverage.sequence} coverage instead")
     values = mapping.coverage_values(coverage, patient_id, payer_id)
     if row is None:
         row = CoverageRow(**values)
