@@ -141,3 +141,16 @@ def test_json_import__secondary_coverage_field(session_factory: Factory,
         [patient] = store_coverages.patients_with_coverages(s, visits[0]["patient"]["id"])
     assert [c.coverage.sequence for c in patient.coverages] == ["primary", "secondary"]
     assert [c.visits for c in patient.coverages] == [1, 0]
+
+
+def test_csv_import__secondary_coverage_columns(session_factory: Factory,
+                                               tmp_path: Path) -> None:
+    lines = (DATA / "visits.csv").read_text().splitlines()
+    header = lines[0] + ",secondary_coverage.payer_id,secondary_coverage.member_id"
+    rows = [line + (",TXMCD,512345678" if line.startswith("C-1,") else ",,")
+            for line in lines[1:]]
+    path = tmp_path / "visits.csv"
+    path.write_text("\n".join([header, *rows]) + "\n")
+    report = import_file(session_factory, path)
+    assert "C-1" in report.imported
+    assert _coverages(session_factory)["TXMCD"] == ("512345678", "", "", "secondary")
