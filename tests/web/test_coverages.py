@@ -28,10 +28,10 @@ from rehabill.store.models import (
 )
 from rehabill.web import create_app
 from rehabill.web.audit import InMemoryAuditLog
-from rehabill.web.catalog import demo_catalog
+from rehabill.web.catalog import BooksCatalog, demo_catalog
 from rehabill.web.users import InMemoryUserRepository, Role
 from tests.web.books import make_books
-from tests.web.conftest import FAST_PASSWORDS, TODAY, USERS, login, settings
+from tests.web.conftest import FAST_PASSWORDS, SECRET, TODAY, USERS, login, settings
 
 MEDIGAP = {"payer_id": "lsmgp", "payer_name": "Lone Star Medigap", "member_id": "MG1234567",
            "plan": "Medigap", "group_number": "PLAN-G", "relationship": "self",
@@ -223,3 +223,28 @@ def test_claim_page__bill_secondary_once_the_admin_added_it(
     assert new.status == "scrubbed" and new.coverage_id is not None
     again = admin.post(f"/claims/{claim_id}/move?to=secondary", data={"csrf_token": csrf})
     assert again.status_code == 409 and "already billed to the secondary" in again.text
+
+
+def test_coverages__visit_entry_offers_the_changed_coverage(
+        books: sessionmaker[Session], audit: InMemoryAuditLog) -> None:
+    catalog = BooksCatalog(books, secret=SECRET, clock=lambda: TODAY)
+    app = create_app(settings(), users=InMemoryUserRepository(tuple(USERS.values())),
+                     audit=audit, passwords=FAST_PASSWORDS, today=TODAY, books=books,
+                     catalog=catalog)
+    patient_id, external = _patient(books)
+    with TestClient(app) as client:
+        csrf = login(client, USERS[Role.ADMIN].username)
+        client.post(f"/admin/patients/{patient_id}/coverages",
+                    data={"csrf_token": csrf, **MEDIGAP})
+        [chosen] = [p for p in catalog.patients() if p.patient.id == external]
+        [(key, medigap)] = [(c.key, c.coverage) for c in chosen.coverages
+                            if c.coverage.payer_id == "LSMGP"]
+        assert medigap.member_id == "MG1234567"
+        page = client.get(f"/admin/coverages?patient={external}").text
+        [coverage_id] = re.findall(rf'/admin/patients/{patient_id}/coverages/(\d+)"[^>]*>'
+                                   r'(?:(?!</form>).)*MG1234567', page, re.S)
+        client.post(f"/admin/patients/{patient_id}/coverages/{coverage_id}",
+                    data={"csrf_token": csrf, **MEDIGAP, "member_id": "MG7654321"})
+    [chosen] = [p for p in catalog.patients() if p.patient.id == external]
+    coverage = chosen.coverage(key)
+    assert coverage is not None and coverage.coverage.member_id == "MG7654321"

@@ -21,6 +21,7 @@ from rehabill.store import coverages as store_coverages
 from rehabill.store import views
 from rehabill.web.audit import AuditAction
 from rehabill.web.billing import books, factory
+from rehabill.web.catalog import BooksCatalog
 from rehabill.web.deps import Admin, ContextDep, Principal, WebContext
 from rehabill.web.pages import render
 
@@ -103,6 +104,8 @@ def _save(request: Request, context: WebContext, principal: Principal, patient_i
                      message=f"Not saved: {error.message}.", message_kind="error")
     principal.audit(AuditAction.CREATE if coverage_id is None else AuditAction.UPDATE,
                     "coverage", str(saved))
+    if isinstance(context.catalog, BooksCatalog):
+        context.catalog.forget()  # visit entry offers the coverage as it is now
     log.info("coverage saved coverage=%s patient=%s by=%s", saved, patient_id,
              principal.user.username)
     with books(context) as session:
