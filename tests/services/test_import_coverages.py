@@ -154,3 +154,22 @@ def test_csv_import__secondary_coverage_columns(session_factory: Factory,
     report = import_file(session_factory, path)
     assert "C-1" in report.imported
     assert _coverages(session_factory)["TXMCD"] == ("512345678", "", "", "secondary")
+
+
+def test_import__a_new_secondary_replaces_the_old_one(session_factory: Factory,
+                                                      tmp_path: Path) -> None:
+    data = json.loads((DATA / "visits.json").read_text())
+    first, second = data["visits"][:2]
+    second["patient"] = first["patient"]  # two visits of one patient
+    first["secondary_coverage"] = {"payer_id": "LSMGP", "member_id": "MG1", "plan": "medigap"}
+    second["secondary_coverage"] = {"payer_id": "TXMCD", "member_id": "512345678",
+                                    "plan": "medicaid"}
+    import_file(session_factory, _write(tmp_path, [first], "first.json"))
+    import_file(session_factory, _write(tmp_path, [second], "second.json"))
+    coverages = _coverages(session_factory)
+    assert (coverages["LSMGP"][3], coverages["TXMCD"][3]) == ("former", "secondary")
+    with session_factory() as s:
+        row_id = store_visits.visit_row_ids(s, [first["visit_id"]])[first["visit_id"]]
+        secondary = store_claims.coverage_for(s, row_id, "secondary")
+        assert secondary is not None
+        assert store_claims.load_coverages(s, [secondary])[secondary].payer_id == "TXMCD"

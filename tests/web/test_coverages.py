@@ -133,7 +133,7 @@ def test_coverages__admin_changes_a_coverage(admin: TestClient,
 
 @pytest.mark.parametrize(("form", "status", "says"), [
     ({"member_id": ""}, 422, "needs the payer id and the member id"),
-    ({"sequence": "fourth"}, 422, "primary, secondary or tertiary"),
+    ({"sequence": "fourth"}, 422, "primary, secondary, tertiary or former"),
     ({"relationship": "cousin"}, 422, "relationship"),
 ])
 def test_coverages__bad_forms_are_refused_with_a_reason(
@@ -159,6 +159,19 @@ def test_coverages__a_second_secondary_or_the_same_member_is_a_conflict(
                        data={"csrf_token": csrf, **MEDIGAP, "payer_id": "TXMCD",
                              "member_id": "512345678"})
     assert other.status_code == 409 and "already has a secondary coverage" in other.text
+    page = admin.get("/admin/coverages").text
+    [old_id] = re.findall(rf'/admin/patients/{patient_id}/coverages/(\d+)"[^>]*>'
+                          r'(?:(?!</form>).)*MG1234567', page, re.S)
+    retired = admin.post(f"/admin/patients/{patient_id}/coverages/{old_id}",
+                         data={"csrf_token": csrf, **MEDIGAP, "sequence": "former"},
+                         follow_redirects=False)
+    assert retired.status_code == 303
+    replaced = admin.post(f"/admin/patients/{patient_id}/coverages",
+                          data={"csrf_token": csrf, **MEDIGAP, "payer_id": "TXMCD",
+                                "member_id": "512345678"}, follow_redirects=False)
+    assert replaced.status_code == 303
+    assert [c[:2] for c in _coverages(books, patient_id)[-2:]] == [
+        ("former", "MG1234567"), ("secondary", "512345678")]
 
 
 def test_coverages__no_csrf_no_such_patient_and_other_roles(

@@ -231,10 +231,9 @@ def _bad_field(visit_id: str, path: str, problem: str) -> Finding:
 
 
 def _save_secondaries(session: Session, secondaries: list[Secondary]) -> None:
-    """Store each patient's secondary coverage (the last visit's wins) once the visits (and so
-    the patients) are stored."""
-    last = {(npi, patient, c.payer_id, c.member_id): (npi, patient, c)
-            for npi, patient, c in secondaries}
+    """Store each patient's secondary coverage (the last visit's wins; the one it replaces
+    becomes ``former``) once the visits (and so the patients) are stored."""
+    last = {(npi, patient): (npi, patient, c) for npi, patient, c in secondaries}
     ids = store_coverages.patient_ids(session, [(npi, p) for npi, p, _ in last.values()])
     store_coverages.save_coverages(session, [(ids[(npi, p)], c) for npi, p, c in last.values()
                                              if (npi, p) in ids])

@@ -11,7 +11,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from sqlalchemy import func, select
+from sqlalchemy import func, select, update
 from sqlalchemy.orm import Session
 
 from rehabill.domain import Coverage
@@ -21,7 +21,9 @@ from rehabill.store.bulk import chunked, upsert
 from rehabill.store.models import CoverageRow, PatientRow, PayerRow, PracticeRow, VisitRow
 from rehabill.store.visits import COVERAGE_UPDATE, PAYER_UPDATE
 
-SEQUENCES = ("primary", "secondary", "tertiary")
+SEQUENCES = ("primary", "secondary", "tertiary", "former")
+#: A coverage no longer in force: kept (claims that billed it point at it), never billed again.
+FORMER = "former"
 PatientKey = tuple[str, str]  # (practice NPI, the practice's patient id)
 
 
@@ -71,16 +73,37 @@ def save_coverages(session: Session, coverages: Sequence[tuple[int, Coverage]]) 
     """Upsert (patient row id, coverage) pairs and their payers; the coverage row ids.
 
     A coverage already stored (same payer, member id and patient) takes the new plan, group,
-    relationship, sequence and subscriber, as a re-imported visit's coverage does.
+    relationship, sequence and subscriber, as a re-imported visit's coverage does. A patient's
+    other coverage with the same non-primary sequence (the secondary it replaces) becomes
+    ``former``, so that the patient has one secondary, the newest.
     """
     if not coverages:
         return []
+    _retire(session, coverages)
     payers = upsert(session, PayerRow, [mapping.payer_values(c) for _, c in coverages],
                     ("payer_key",), PAYER_UPDATE)
     rows = [mapping.coverage_values(c, pid, payers[(c.payer_id,)]) for pid, c in coverages]
     ids = upsert(session, CoverageRow, rows, ("payer_id", "member_id", "patient_id"),
                  COVERAGE_UPDATE)
     return [ids[(r["payer_id"], r["member_id"], r["patient_id"])] for r in rows]
+
+
+def _retire(session: Session, coverages: Sequence[tuple[int, Coverage]]) -> None:
+    """Mark ``former`` the patients' coverages these replace (same non-primary sequence,
+    another payer or member id)."""
+    new = {(pid, c.sequence): (c.payer_id, c.member_id) for pid, c in coverages
+           if c.sequence != "primary"}
+    retired: list[int] = []
+    for part in chunked(sorted({pid for pid, _ in new})):
+        query = (select(CoverageRow.id, CoverageRow.patient_id, CoverageRow.sequence,
+                        PayerRow.payer_key, CoverageRow.member_id)
+                 .join(PayerRow, PayerRow.id == CoverageRow.payer_id)
+                 .where(CoverageRow.patient_id.in_(part)))
+        retired += [row_id for row_id, pid, seq, payer, member in session.execute(query)
+                    if (pid, seq) in new and new[(pid, seq)] != (payer, member)]
+    for ids in chunked(retired):
+        session.execute(update(CoverageRow).where(CoverageRow.id.in_(ids))
+                        .values(sequence=FORMER))
 
 
 def patients_with_coverages(session: Session, search: str = "", limit: int = 25
@@ -125,8 +148,9 @@ def set_coverage(session: Session, patient_id: int, coverage: Coverage,
                  coverage_id: int | None = None) -> int:
     """Add a coverage to a patient (``coverage_id`` None) or change one; its row id.
 
-    A patient has one coverage per sequence other than primary (a patient's earlier primary
-    coverages stay, as their visits bill them), so adding a second secondary is refused; and
+    A patient has one coverage per sequence other than primary and former (a patient's earlier
+    primary coverages stay, as their visits bill them), so adding a second secondary is refused
+    (mark the old one former first); and
     the sequence of a coverage that visits bill stays (their claims would claim to follow a
     payer that never saw them).
 
@@ -173,7 +197,7 @@ def _refuse_clash(session: Session, patient_id: int, payer_id: int, coverage: Co
         raise ConflictError(f"the patient already has a coverage with payer "
                             f"{coverage.payer_id} and member id {coverage.member_id}; "
                             "edit that one")
-    if coverage.sequence != "primary" and session.scalars(
+    if coverage.sequence not in ("primary", FORMER) and session.scalars(
             others.where(CoverageRow.sequence == coverage.sequence)).first() is not None:
         raise ConflictError(f"the patient already has a {coverage.sequence} coverage; "
                             "edit that one")

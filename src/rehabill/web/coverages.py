@@ -78,7 +78,7 @@ class _Form:
         if not self.payer_id or not self.member_id:
             return "A coverage needs the payer id and the member id."
         if self.sequence not in store_coverages.SEQUENCES:
-            return "Choose primary, secondary or tertiary."
+            return "Choose primary, secondary, tertiary or former."
         if self.relationship not in dict(RELATIONSHIPS):
             return "Choose the patient's relationship to the subscriber."
         return ""
