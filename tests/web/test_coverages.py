@@ -258,6 +258,10 @@ def test_coverages__visit_entry_offers_the_changed_coverage(
                                    r'(?:(?!</form>).)*MG1234567', page, re.S)
         client.post(f"/admin/patients/{patient_id}/coverages/{coverage_id}",
                     data={"csrf_token": csrf, **MEDIGAP, "member_id": "MG7654321"})
+        [chosen] = [p for p in catalog.patients() if p.patient.id == external]
+        coverage = chosen.coverage(key)
+        assert coverage is not None and coverage.coverage.member_id == "MG7654321"
+        client.post(f"/admin/patients/{patient_id}/coverages/{coverage_id}",
+                    data={"csrf_token": csrf, **MEDIGAP, "sequence": "former"})
     [chosen] = [p for p in catalog.patients() if p.patient.id == external]
-    coverage = chosen.coverage(key)
-    assert coverage is not None and coverage.coverage.member_id == "MG7654321"
+    assert chosen.coverage(key) is None  # no longer in force: not offered for new visits
