@@ -8,7 +8,13 @@ import simple_icd_10_cm as icd
 
 from rehabill.coding import code_visit
 from rehabill.domain import is_valid_npi, parse_visits, visit_to_json
-from rehabill.simulate.clinic import ClinicSpec, generate_visits, make_staff
+from rehabill.simulate.clinic import (
+    ClinicSpec,
+    generate_visits,
+    make_staff,
+    secondary_coverages,
+    visit_records,
+)
 
 VISITS = generate_visits(ClinicSpec(patients=60, weeks=8))
 
@@ -51,3 +57,25 @@ def test_medicare_patients_are_65_or_older() -> None:
     for v in VISITS:
         if v.coverage.plan == "medicare_part_b":
             assert (v.date_of_service - v.patient.birth_date).days >= 65 * 365
+
+
+def test_secondary_coverages__about_half_of_medicare_patients_and_only_them() -> None:
+    spec = ClinicSpec(patients=200, weeks=8)
+    visits = generate_visits(spec)
+    secondaries = secondary_coverages(visits, spec.seed)
+    medicare = {v.patient.id for v in visits if v.coverage.plan == "medicare_part_b"}
+    assert set(secondaries) <= medicare
+    assert 0.35 < len(secondaries) / len(medicare) < 0.65
+    assert {c.plan for c in secondaries.values()} == {"medigap", "medicaid"}
+    assert all(c.sequence == "secondary" and c.member_id for c in secondaries.values())
+    assert secondary_coverages(visits, spec.seed) == secondaries
+    assert generate_visits(spec) == visits  # drawn apart: the visits do not change
+
+
+def test_visit_records__carry_the_secondary_and_still_parse() -> None:
+    secondaries = secondary_coverages(VISITS)
+    records = visit_records(VISITS, secondaries)
+    with_secondary = [r for r in records if "secondary_coverage" in r]
+    assert {r["patient"]["id"] for r in with_secondary} == set(secondaries)
+    assert all(r["secondary_coverage"]["payer_id"] in ("LSMGP", "TXMCD") for r in with_secondary)
+    assert parse_visits(records).visits == VISITS

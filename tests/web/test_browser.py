@@ -242,6 +242,31 @@ def test_browser__admin_adds_a_user(page: Any) -> None:
     shot(page, "11-admin-users")
 
 
+def test_browser__admin_adds_a_secondary_coverage(page: Any) -> None:
+    from playwright.sync_api import expect
+
+    log_in(page, "root")
+    page.get_by_role("navigation", name="Main").get_by_role("link", name="Admin").click()
+    page.get_by_role("link", name="Patient coverages").click()
+    page.get_by_label("Patient id").fill("P-0001")
+    page.get_by_role("button", name="Find").click()
+    page.wait_for_url("**/admin/coverages?patient=P-0001")
+    adding = page.locator("details", has_text="Add a coverage")
+    if adding.get_attribute("open") is None:
+        adding.locator("summary").click()
+    form = adding.locator("form")
+    expect(form.get_by_label("Order")).to_have_value("secondary")
+    form.get_by_label("Payer id").fill("TXMCD")
+    form.get_by_label("Payer name").fill("Texas Medicaid")
+    form.get_by_label("Member id").fill("512345678")
+    form.get_by_label("Plan").fill("medicaid")
+    shot(page, "21-admin-coverages")
+    form.get_by_role("button", name="Add coverage").click()
+    expect(page.get_by_role("status")).to_contain_text("Coverage saved")
+    expect(page.get_by_role("table").first).to_contain_text("512345678")
+    expect(page.get_by_role("table").first).to_contain_text("Secondary")
+
+
 def test_browser__billing_pages(page: Any) -> None:
     from playwright.sync_api import expect
 

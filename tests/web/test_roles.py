@@ -52,6 +52,7 @@ MATRIX: list[tuple[str, str, frozenset[Role], str]] = [
     ("POST", "/claims/{claim_id}/rescrub", frozenset({B, A}), "action"),
     ("POST", "/claims/{claim_id}/resubmit", frozenset({B, A}), "action"),
     ("POST", "/claims/{claim_id}/reopen", frozenset({B, A}), "action"),
+    ("POST", "/claims/{claim_id}/move", frozenset({B, A}), "action"),
     ("POST", "/remittances", frozenset({B, A}), "upload"),
     ("POST", "/worklist/{item_id}/resubmit", frozenset({B, A}), "action"),
     ("POST", "/worklist/{item_id}/move", frozenset({B, A}), "action"),
@@ -64,6 +65,10 @@ MATRIX: list[tuple[str, str, frozenset[Role], str]] = [
     ("POST", "/api/worklist/{item_id}", frozenset({B, A}), "work-json"),
     ("GET", "/admin", frozenset({A}), ""),
     ("POST", "/admin/payers/{payer_id}/policy", frozenset({A}), "policy-form"),
+    ("GET", "/admin/coverages?patient=P-0001", frozenset({A}), ""),
+    ("POST", "/admin/patients/{patient_id}/coverages", frozenset({A}), "coverage-form"),
+    ("POST", "/admin/patients/{patient_id}/coverages/{coverage_id}", frozenset({A}),
+     "coverage-form"),
     ("GET", "/api/claims", frozenset({B, A}), ""),
     ("GET", "/api/claims/{claim_id}", frozenset({B, A}), ""),
     ("GET", "/api/worklist", frozenset({B, A}), ""),
@@ -117,7 +122,8 @@ def test_roles__matrix_roles_match_the_guards(app: FastAPI) -> None:
 def _call(client: TestClient, method: str, path: str, body: str, csrf: str,
           visit_id: str) -> Any:
     url = (path.replace("{visit_id}", visit_id).replace("{claim_id}", "1")
-           .replace("{payer_id}", "1").replace("{item_id}", "1").replace("{file_id}", "999"))
+           .replace("{payer_id}", "1").replace("{item_id}", "1").replace("{file_id}", "999")
+           .replace("{patient_id}", "1").replace("{coverage_id}", "1"))
     headers = {"X-CSRF-Token": csrf}
     if body == "json":
         return client.post(url, json={}, headers=headers)
@@ -147,6 +153,9 @@ def _call(client: TestClient, method: str, path: str, body: str, csrf: str,
     if body == "policy-form":
         return client.post(url, data={"csrf_token": csrf, "policy": "medicare_part_b"},
                            follow_redirects=False)
+    if body == "coverage-form":  # an empty member id: allowed roles get the form back (422)
+        return client.post(url, data={"csrf_token": csrf, "payer_id": "TXMCD",
+                                      "member_id": ""}, follow_redirects=False)
     if body == "form":
         return client.post(url, data={"csrf_token": csrf}, follow_redirects=False)
     return client.get(url, follow_redirects=False)

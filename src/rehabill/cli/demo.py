@@ -27,9 +27,9 @@ from rehabill.cli.books import print_table
 from rehabill.cli.common import console, fail
 from rehabill.cli.report import build_report, print_report
 from rehabill.errors import ConfigError, UsageError
-from rehabill.services.cycle import CycleResult, run_cycle, write_visit_file
+from rehabill.services.cycle import CycleResult, run_cycle
 from rehabill.services.uow import unit_of_work
-from rehabill.simulate.clinic import ClinicSpec, generate_visits, make_staff
+from rehabill.simulate.clinic import ClinicSpec, generate_visits, make_staff, write_visit_file
 from rehabill.store import books as store_books
 from rehabill.store import make_engine, make_session_factory, migrate
 
@@ -81,7 +81,7 @@ def build_demo(paths: DemoPaths, *, today: date, spec: ClinicSpec | None = None,
     start = time.perf_counter()
     spec = spec or ClinicSpec(start=today - timedelta(weeks=12, days=5), weeks=12)
     visits = generate_visits(spec)
-    write_visit_file(visits, paths.visits)
+    write_visit_file(visits, paths.visits, seed=spec.seed)  # with the secondary coverages
     timings["generate visits"] = time.perf_counter() - start
     start = time.perf_counter()
     engine = make_engine(f"sqlite:///{paths.db}")

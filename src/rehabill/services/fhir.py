@@ -2,7 +2,9 @@
 
 One Encounter is one visit; its Procedures are the services; the Patient, the patient's
 Coverage (order 1 first), the Practitioners (participants) and the Organization
-(serviceProvider) fill in the rest. Each resource is validated with ``fhir.resources`` (R4B
+(serviceProvider) fill in the rest. The patient's next Coverage in force (order 2, or a second
+active one) becomes the visit's ``secondary_coverage``: stored as the patient's secondary
+coverage, never billed by the visit itself. Each resource is validated with ``fhir.resources`` (R4B
 models, which read R4 Patient, Coverage, Encounter and Procedure unchanged); a resource that
 fails is reported with its entry number and the visit it belongs to is skipped.
 """
@@ -162,9 +164,13 @@ def _visit(encounter: Any, index: _Index, entry: int) -> tuple[dict[str, Any], d
         visit["billing_provider"] = _organization(org)
     if patient is not None:
         visit["patient"] = _patient(patient)
-        coverage = _primary_coverage(index.coverages.get(str(id(patient)), []))
-        if coverage is not None:
-            visit["coverage"] = _coverage(coverage, index)
+        ranked = _ranked_coverages(index.coverages.get(str(id(patient)), []),
+                                   visit.get("date_of_service", ""))
+        if ranked:
+            visit["coverage"] = _coverage(ranked[0], index)
+        if len(ranked) > 1:
+            visit["secondary_coverage"] = {**_coverage(ranked[1], index),
+                                           "sequence": "secondary"}
     visit.update(_participants(encounter, index))
     visit["diagnoses"] = _diagnoses(encounter, index)
     visit["services"] = []
@@ -238,10 +244,25 @@ def _patient(patient: Any) -> dict[str, Any]:
     return out
 
 
-def _primary_coverage(coverages: list[Any]) -> Any:
-    if not coverages:
-        return None
-    return min(coverages, key=lambda c: c.order if c.order is not None else 1)
+INACTIVE = frozenset({"cancelled", "entered-in-error", "draft"})
+
+
+def _ranked_coverages(coverages: list[Any], day: str) -> list[Any]:
+    """The patient's coverages in force on ``day``, by ``order`` (none counts as 1), then by
+    place in the bundle: the first is billed, the second is the secondary. Cancelled, draft
+    and erroneous coverages, and those whose period misses the day, count only when no other
+    coverage is left (the visit still needs one to bill)."""
+    by_order = sorted(coverages, key=lambda c: c.order if c.order is not None else 1)
+    live = [c for c in by_order if c.status not in INACTIVE and _covers(c.period, day)]
+    return live or by_order[:1]
+
+
+def _covers(period: Any, day: str) -> bool:
+    if period is None or not day:
+        return True
+    start = _iso(period.start) if period.start is not None else ""
+    end = _iso(period.end) if period.end is not None else ""
+    return (not start or start <= day) and (not end or day <= end)
 
 
 def _coverage(coverage: Any, index: _Index) -> dict[str, Any]:
@@ -250,16 +271,22 @@ def _coverage(coverage: Any, index: _Index) -> dict[str, Any]:
     payer_id = _first_identifier(org.identifier) if org is not None else ""
     if not payer_id and payor is not None and payor.identifier is not None:
         payer_id = payor.identifier.value or ""
-    plan = next((c.value for c in coverage.class_fhir or []
-                 if any(cd.code == "plan" for cd in c.type.coding or [])), "")
+    plan = _class_value(coverage, "plan")
     relationship = ""
     if coverage.relationship is not None:
         relationship = next((cd.code for cd in coverage.relationship.coding or []), "") or ""
     return {"payer_id": payer_id, "payer_name": (org.name if org is not None else None)
             or (payor.display if payor is not None else "") or "",
             "member_id": coverage.subscriberId or _first_identifier(coverage.identifier),
-            "plan": plan, "relationship": relationship or "self",
+            "plan": plan, "group_number": _class_value(coverage, "group"),
+            "relationship": relationship or "self",
             "sequence": "primary" if (coverage.order or 1) == 1 else "secondary"}
+
+
+def _class_value(coverage: Any, kind: str) -> str:
+    """The value of the coverage's ``class`` of this type (plan, group...), or ""."""
+    return next((str(c.value) for c in coverage.class_fhir or []
+                 if any(cd.code == kind for cd in c.type.coding or [])), "")
 
 
 def _practitioner(practitioner: Any) -> dict[str, Any]:

@@ -3,28 +3,43 @@
 Idempotent twice over: a file whose content (SHA-256) was imported before is a no-op that says
 when; a visit id already stored is skipped and reported. Visits with input findings are reported
 with their locations and skipped; the rest go in.
+
+A visit may name the patient's ``secondary_coverage`` (same fields as ``coverage``; the FHIR
+reader fills it from a patient's second Coverage). It is stored as the patient's secondary
+coverage, which ``rehabill claim move-balance --to secondary`` bills; the visit still bills its
+``coverage``.
 """
 
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 
 from sqlalchemy.orm import Session, sessionmaker
 
-from rehabill.domain import Finding, Location, Severity, Visit, parse_visit, sort_findings
+from rehabill.domain import (
+    Coverage,
+    Finding,
+    Location,
+    Severity,
+    Visit,
+    parse_visit,
+    sort_findings,
+)
 from rehabill.domain.collector import collector_paused
 from rehabill.errors import InputError
 from rehabill.services.sources import Source, read_source
 from rehabill.services.uow import unit_of_work
 from rehabill.store import claims as store_claims
+from rehabill.store import coverages as store_coverages
 from rehabill.store import files as store_files
 from rehabill.store import people
 from rehabill.store import visits as store_visits
 
 Progress = Callable[[int, int], None]
+Secondary = tuple[str, str, Coverage]  # practice NPI, patient id, the secondary coverage
 # Visits parsed and stored per step. Each step upserts the practice, people, payers and plans
 # its visits name, so a patient seen all month is written once per step: a month-sized step
 # writes each of them once (a clinic-month is ~20,000 visits) and still reports progress.
@@ -136,8 +151,10 @@ def _import_items(session: Session, source: Source, file_id: int, report: Import
     seen: set[str] = set()
     for start in range(0, len(source.items), STEP):
         part = source.items[start:start + STEP]
-        visits = _parse(part, start, source, seen, report)
+        secondaries: list[Secondary] = []
+        visits = _parse(part, start, source, seen, report, secondaries)
         saved = store_visits.save_visits(session, visits, import_file_id=file_id)
+        _save_secondaries(session, secondaries)
         report.imported.extend(saved.inserted)
         report.duplicates.extend(saved.existing)
         report.findings.extend(_duplicate(v, source) for v in saved.existing)
@@ -147,10 +164,17 @@ def _import_items(session: Session, source: Source, file_id: int, report: Import
 
 
 def _parse(items: list[object], offset: int, source: Source, seen: set[str],
-           report: ImportReport) -> list[Visit]:
+           report: ImportReport, secondaries: list[Secondary]) -> list[Visit]:
     visits: list[Visit] = []
     for index, item in enumerate(items, start=offset):
         visit, problems = parse_visit(item, index)
+        secondary = None
+        if visit is not None and isinstance(item, Mapping) and "secondary_coverage" in item:
+            secondary, bad = _secondary_coverage(item["secondary_coverage"], visit.visit_id)
+            problems = [*problems, *bad]
+            visit = None if bad else visit
+            if secondary is not None and visit is not None and _same_plan(secondary, visit):
+                secondary = None  # the visit's own coverage stays what the visit bills
         located = [source.locate(f) for f in problems]
         if visit is not None and visit.visit_id in seen:
             located.append(source.locate(Finding(
@@ -165,7 +189,54 @@ def _parse(items: list[object], offset: int, source: Source, seen: set[str],
             continue
         seen.add(visit.visit_id)
         visits.append(visit)
+        if secondary is not None:
+            secondaries.append((visit.billing_provider.npi, visit.patient.id, secondary))
     return visits
+
+
+COVERAGE_TEXTS = ("payer_id", "payer_name", "member_id", "plan", "relationship",
+                  "group_number")
+
+
+def _secondary_coverage(raw: object, visit_id: str) -> tuple[Coverage | None, list[Finding]]:
+    """The visit's ``secondary_coverage`` (null: none), or findings for what is wrong in it."""
+    if raw is None:
+        return None, []
+    path = "secondary_coverage"
+    if not isinstance(raw, Mapping):
+        return None, [_bad_field(visit_id, path, "must be an object")]
+    bad = [_bad_field(visit_id, f"{path}.{name}", "must be text") for name in COVERAGE_TEXTS
+           if not isinstance(raw.get(name, ""), str)]
+    bad += [_bad_field(visit_id, f"{path}.{name}", "is required") for name in
+            ("payer_id", "member_id") if isinstance(raw.get(name, ""), str)
+            and not str(raw.get(name, "")).strip()]
+    if bad:
+        return None, bad
+    text = {name: str(raw.get(name, "")).strip() for name in COVERAGE_TEXTS}
+    return Coverage(text["payer_id"], text["payer_name"], text["member_id"],
+                    text["plan"].lower(), text["relationship"].lower() or "self",
+                    text["group_number"], sequence="secondary"), []
+
+
+def _same_plan(coverage: Coverage, visit: Visit) -> bool:
+    return (coverage.payer_id, coverage.member_id) == (visit.coverage.payer_id,
+                                                       visit.coverage.member_id)
+
+
+def _bad_field(visit_id: str, path: str, problem: str) -> Finding:
+    return Finding("input.invalid_field", Severity.ERROR,
+                   f"Field {path} is unusable: it {problem}.",
+                   Location(visit_id=visit_id, field=path),
+                   "Correct the field in the visit file and import it again.")
+
+
+def _save_secondaries(session: Session, secondaries: list[Secondary]) -> None:
+    """Store each patient's secondary coverage (the last visit's wins; the one it replaces
+    becomes ``former``) once the visits (and so the patients) are stored."""
+    last = {(npi, patient): (npi, patient, c) for npi, patient, c in secondaries}
+    ids = store_coverages.patient_ids(session, [(npi, p) for npi, p, _ in last.values()])
+    store_coverages.save_coverages(session, [(ids[(npi, p)], c) for npi, p, c in last.values()
+                                             if (npi, p) in ids])
 
 
 def _duplicate(visit_id: str, source: Source) -> Finding:

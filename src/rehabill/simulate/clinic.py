@@ -4,15 +4,24 @@ Deterministic for a seed. Episodes start with an evaluation, then run two or thr
 with the codes, minutes, assistants and goals a real outpatient clinic documents. A small share
 of visits carry the mistakes a scrubber exists to catch (listed in ``MISTAKES``), so the demo's
 worklist and denial reports have something true to show.
+
+About half of the Medicare patients also have a secondary coverage (``SECONDARY_PAYERS``: a
+Medigap supplement, or Medicaid for those dually eligible), written into the visit file as
+``secondary_coverage`` (``visit_records``) so that a biller can move the patient's share of a
+Medicare-paid claim to the secondary payer. It is drawn from its own random stream, so the
+visits of a seed are the same with or without it.
 """
 
 from __future__ import annotations
 
+import json
 import random
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import date, timedelta
 from decimal import Decimal
+from pathlib import Path
+from typing import Any
 
 from rehabill.coding import code_visit, expected_allowed
 from rehabill.domain import (
@@ -31,6 +40,7 @@ from rehabill.domain import (
     Visit,
 )
 from rehabill.domain.npi import make_npi
+from rehabill.domain.serialize import visit_to_json
 from rehabill.reference import load
 
 PRACTICE = BillingProvider(make_npi("130684945"), "741234567", "Riverside Rehab",
@@ -41,6 +51,13 @@ PAYERS = (
     ("MEDICARE", "Medicare Part B", "medicare_part_b", 0.55),
     ("LSHP1", "Lone Star Health Plan", "commercial", 0.30),
     ("BBPPO", "Bluebonnet PPO", "commercial", 0.15),
+)
+
+SECONDARY_PAYERS = (
+    # payer_id, name, plan, group, share of Medicare patients: a Medigap plan pays the Part B
+    # coinsurance (and for some plans the deductible); Medicaid pays it for dual eligibles.
+    ("LSMGP", "Lone Star Medigap", "medigap", "PLAN-G", 0.35),
+    ("TXMCD", "Texas Medicaid", "medicaid", "", 0.15),
 )
 
 DIAGNOSES = {
@@ -149,6 +166,60 @@ def generate_visits(spec: ClinicSpec | None = None) -> list[Visit]:
         visits.extend(_episode(rng, spec, staff, n))
     visits.sort(key=lambda v: (v.date_of_service, v.visit_id))
     return visits
+
+
+def secondary_coverages(visits: Sequence[Visit], seed: int = 2026) -> dict[str, Coverage]:
+    """The secondary coverage of the Medicare patients who have one, by patient id.
+
+    Args:
+        visits: the practice's visits (``generate_visits``).
+        seed: the random stream (its own, so the visits are not changed by it).
+
+    Returns:
+        ``{patient id: Coverage}`` with ``sequence="secondary"``, about half of the Medicare
+        patients (``SECONDARY_PAYERS`` shares).
+    """
+    rng = random.Random(f"{seed}-secondary")
+    out: dict[str, Coverage] = {}
+    patients = {v.patient.id: v.coverage for v in visits}
+    for patient_id in sorted(patients):
+        if not patients[patient_id].plan.startswith("medicare"):
+            continue
+        draw = rng.random()
+        for payer_id, name, plan, group, share in SECONDARY_PAYERS:
+            if draw < share:
+                member = (f"{rng.randint(10**8, 10**9 - 1)}" if plan == "medicaid"
+                          else f"MG{rng.randint(10**7, 10**8 - 1)}")
+                out[patient_id] = Coverage(payer_id, name, member, plan, "self", group,
+                                           sequence="secondary")
+                break
+            draw -= share
+    return out
+
+
+def visit_records(visits: Sequence[Visit], secondaries: Mapping[str, Coverage]
+                  ) -> list[dict[str, Any]]:
+    """The visits as visit-file objects, each with its patient's ``secondary_coverage``."""
+    out = []
+    for visit in visits:
+        record = visit_to_json(visit)
+        other = secondaries.get(visit.patient.id)
+        if other is not None:
+            record["secondary_coverage"] = {
+                "payer_id": other.payer_id, "payer_name": other.payer_name,
+                "member_id": other.member_id, "plan": other.plan,
+                "relationship": other.relationship, "group_number": other.group_number}
+        out.append(record)
+    return out
+
+
+def write_visit_file(visits: Sequence[Visit], path: Path, *, seed: int = 2026) -> Path:
+    """Write the practice's visits, with the secondary coverages, as a visit file (JSON)."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    records = visit_records(visits, secondary_coverages(visits, seed))
+    with path.open("w", encoding="utf-8") as handle:
+        json.dump(records, handle, separators=(",", ":"))
+    return path
 
 
 def _patient(rng: random.Random, n: int, medicare: bool) -> Patient:

@@ -115,7 +115,9 @@ def _coverages(session: Session, patient_ids: Sequence[int]
     out: dict[int, list[tuple[int, Coverage]]] = {}
     for part in chunked(patient_ids):
         query = (select(CoverageRow, PayerRow).join(PayerRow, PayerRow.id == CoverageRow.payer_id)
-                 .where(ids_in(CoverageRow.patient_id, part)).order_by(CoverageRow.id))
+                 .where(ids_in(CoverageRow.patient_id, part),
+                        CoverageRow.sequence != "former")  # no longer in force
+                 .order_by(CoverageRow.id))
         for coverage, payer in session.execute(query):
             out.setdefault(coverage.patient_id, []).append(
                 (coverage.id, mapping.to_coverage(coverage, payer)))

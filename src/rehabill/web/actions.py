@@ -206,6 +206,29 @@ def _claim_actions(router: APIRouter) -> None:
                                    "the therapist corrects and finalizes it, which codes and "
                                    "scrubs it anew.")
 
+    @router.post("/claims/{claim_id}/move")
+    async def move(request: Request, context: ContextDep, principal: Biller,
+                   claim_id: RowId, to: str = "secondary") -> Response:
+        # What a payer left owing goes to the patient, or is billed to the patient's
+        # secondary coverage with this claim's adjudication (coordination of benefits).
+        if to not in ("patient", "secondary"):
+            return claim_detail_page(request, context, principal, claim_id, status_code=422,
+                                     message="Move to the patient or secondary.",
+                                     message_kind="error")
+        try:
+            amount = services.move_balance(factory(context), claim_id, to=to,
+                                           actor=principal.user.username, today=context.clock())
+        except ConflictError as error:
+            return claim_detail_page(request, context, principal, claim_id, status_code=409,
+                                     message=f"Nothing moved: {error.message}.",
+                                     message_kind="error")
+        principal.audit(AuditAction.UPDATE, "claim", str(claim_id))
+        log.info("move balance claim=%d to=%s by=%s", claim_id, to, principal.user.username)
+        return claim_detail_page(request, context, principal, claim_id, message=(
+            f"Moved ${amount:,.2f} to the secondary payer: a claim billing it with this "
+            "claim's payment is scrubbed and waits for the next batch." if to == "secondary"
+            else f"Moved ${amount:,.2f} to the patient."))
+
     @router.post("/claims/{claim_id}/resubmit")
     async def resubmit(request: Request, context: ContextDep, principal: Biller,
                        claim_id: RowId) -> Response:

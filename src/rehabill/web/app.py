@@ -19,7 +19,7 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from rehabill import __version__
 from rehabill.reference import Reference, load
-from rehabill.web import actions, api, api_billing, billing, errors, pages
+from rehabill.web import actions, api, api_billing, billing, coverages, errors, pages
 from rehabill.web.audit import AuditSink, InMemoryAuditLog
 from rehabill.web.catalog import BooksCatalog, PatientCatalog, demo_catalog
 from rehabill.web.deps import WebContext
@@ -138,6 +138,7 @@ def create_app(settings: WebSettings, *, users: UserRepository | None = None,
     app.mount("/static", StaticFiles(directory=_package_dir("static")), name="static")
     app.include_router(pages.build_router())
     app.include_router(billing.build_router())
+    app.include_router(coverages.build_router())
     app.include_router(actions.build_router())
     app.include_router(api.build_router())
     app.include_router(api_billing.build_router())
