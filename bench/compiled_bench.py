@@ -23,7 +23,7 @@ ROOT = Path(__file__).resolve().parents[1]
 OUT = ROOT / "bench" / ".compiled"
 SITE = OUT / "site"
 LINE = re.compile(r"^(?:-- (?P<set>[a-z]+) set.*"
-                  r"|(?P<label>[a-z_ (),+]+?)\s{2,}(?P<rate>[\d,]+) claims/s/core.*)$")
+                  r"|(?P<label>[\w ()+,-]+?)\s{2,}(?P<rate>[\d,]+) claims/s/core.*)$")
 
 
 def build(rebuild: bool) -> None:

@@ -196,3 +196,11 @@ def test_unit_rows__are_the_lines_of_compute(triples: list[tuple[str, int, int]]
     rows = units.unit_rows(services, method, REF.codes.is_timed, split)
     assert rows == tuple(astuple(line) for line in result.lines)
     assert result.method is method
+
+
+def test_code_minutes__is_a_value() -> None:
+    a, b = units.CodeMinutes.of("97110", 10, 5), units.CodeMinutes.of("97110", 10, 5)
+    assert a == b and hash(a) == hash(b) and a != units.CodeMinutes.of("97110", 10, 6)
+    assert a.total == 15 and (a == ("97110",)) is False
+    assert repr(a) == ("CodeMinutes(code='97110', therapist=10, assistant=5, timed=True, "
+                       "position=0, total=15)")
