@@ -44,12 +44,13 @@ def visit_file(tmp_path_factory: pytest.TempPathFactory) -> Path:
     return write_visit_file(visits, tmp_path_factory.mktemp("visits") / "visits.json")
 
 
-def _paid_by_primary(factory: Factory, visit_file: Path, tmp_path: Path) -> int:
-    """Bill, let the simulated payers answer, post everything; a claim the primary paid with a
-    contractual write-off (CO-45) and coinsurance for the patient (PR-2)."""
-    import_file(factory, visit_file)
-    billing.scrub_stored_claims(factory, today=TODAY)
-    batch = billing.build_batch(factory, outbox=tmp_path / "outbox", today=TODAY)
+def bill_and_post(factory: Factory, visit_file: Path, tmp_path: Path,
+                  today: date = TODAY) -> None:
+    """Import, scrub, batch; the simulated payers answer (no denials); post it all."""
+    report = import_file(factory, visit_file)
+    assert report.imported
+    billing.scrub_stored_claims(factory, today=today)
+    batch = billing.build_batch(factory, outbox=tmp_path / "outbox", today=today)
     answers = simulate_payers([Path(f.path) for f in batch.files], tmp_path / "inbox",
                               rates=DenialRates.none())
     for p in answers:
@@ -58,6 +59,12 @@ def _paid_by_primary(factory: Factory, visit_file: Path, tmp_path: Path) -> int:
     for p in answers:
         if p.suffix == ".835":
             billing.post_remittance(factory, p)
+
+
+def _paid_by_primary(factory: Factory, visit_file: Path, tmp_path: Path) -> int:
+    """Bill, let the simulated payers answer, post everything; a claim the primary paid with a
+    contractual write-off (CO-45) and coinsurance for the patient (PR-2)."""
+    bill_and_post(factory, visit_file, tmp_path)
     with factory() as s:
         paid = store_claims.claim_ids_by_status(s, ClaimStatus.PAID)
         for claim_id in paid:

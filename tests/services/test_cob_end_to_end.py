@@ -18,37 +18,18 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from rehabill.domain import ClaimStatus
 from rehabill.services import billing
-from rehabill.services.cycle import simulate_payers
 from rehabill.services.fhir import EXTENSION
-from rehabill.services.imports import import_file
 from rehabill.simulate import clinic, payer
-from rehabill.simulate.payer import DenialRates
 from rehabill.store import claims as store_claims
 from rehabill.store.models import ClaimRow, CoverageRow, LedgerEntryRow, VisitRow
 from rehabill.x12.p837 import check_claim, x12_amount
 from rehabill.x12.reader import read_x12
+from tests.services.test_cob import bill_and_post
 from tests.services.test_import_coverages import fhir_with_secondary
 from tests.x12.helpers import pyx12_errors
 
 TODAY = date(2026, 7, 20)
 Factory = sessionmaker[Session]
-
-
-def _bill_and_post(factory: Factory, visit_file: Path, tmp_path: Path,
-                   today: date = TODAY) -> None:
-    """Import, scrub, batch; the simulated payers answer (no denials); post it all."""
-    report = import_file(factory, visit_file)
-    assert report.imported
-    billing.scrub_stored_claims(factory, today=today)
-    batch = billing.build_batch(factory, outbox=tmp_path / "outbox", today=today)
-    answers = simulate_payers([Path(f.path) for f in batch.files], tmp_path / "inbox",
-                              rates=DenialRates.none())
-    for p in answers:
-        if p.suffix != ".835":
-            billing.read_acknowledgments(factory, p)
-    for p in answers:
-        if p.suffix == ".835":
-            billing.post_remittance(factory, p)
 
 
 def _paid_with_patient_share(factory: Factory) -> list[int]:
@@ -99,7 +80,7 @@ def test_demo_practice__medicare_paid_claim_moves_to_the_secondary(
                              mistake_rate=0.0)
     visits = clinic.generate_visits(spec)
     visit_file = clinic.write_visit_file(visits, tmp_path / "visits.json", seed=spec.seed)
-    _bill_and_post(session_factory, visit_file, tmp_path)
+    bill_and_post(session_factory, visit_file, tmp_path)
     claims = _paid_with_patient_share(session_factory)
     assert claims, "no Medicare-paid claim with a patient share for a patient with a secondary"
     secondaries = clinic.secondary_coverages(visits, spec.seed)
@@ -148,6 +129,6 @@ def test_fhir_bundle__primary_paid_claim_moves_to_the_secondary(
     path = tmp_path / "bundle.json"
     path.write_text(json.dumps(bundle))
     today = date(2026, 3, 20)  # within the commercial filing window of the 2026-03-02 visit
-    _bill_and_post(session_factory, path, tmp_path, today)
+    bill_and_post(session_factory, path, tmp_path, today)
     [claim_id] = _paid_with_patient_share(session_factory)
     _move_and_check_837(session_factory, claim_id, tmp_path, "LSHP1", "LSMGP", today)
