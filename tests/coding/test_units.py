@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import pickle
 from dataclasses import astuple
 
 import pytest
@@ -202,5 +203,6 @@ def test_code_minutes__is_a_value() -> None:
     a, b = units.CodeMinutes.of("97110", 10, 5), units.CodeMinutes.of("97110", 10, 5)
     assert a == b and hash(a) == hash(b) and a != units.CodeMinutes.of("97110", 10, 6)
     assert a.total == 15 and (a == ("97110",)) is False
+    assert pickle.loads(pickle.dumps(a)) == a
     assert repr(a) == ("CodeMinutes(code='97110', therapist=10, assistant=5, timed=True, "
                        "position=0, total=15)")

@@ -70,6 +70,11 @@ class CodeMinutes:
         return (self.code, self.therapist, self.assistant, self.timed, self.position,
                 self.total)
 
+    def __reduce__(self) -> tuple[type[CodeMinutes], tuple[str, int, int, bool, int, int]]:
+        # Pickled inside a lazy explanation; a compiled class would otherwise be rebuilt
+        # without arguments. The key is the constructor's arguments in order.
+        return CodeMinutes, self._key()
+
     @classmethod
     def of(cls, code: str, therapist: int, assistant: int, timed: bool = True,
            index: int = 0) -> CodeMinutes:
