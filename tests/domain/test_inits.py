@@ -13,10 +13,11 @@ from dataclasses import MISSING, fields
 
 import pytest
 
+from rehabill.coding.units import CodeMinutes
 from rehabill.domain import Claim, ClaimLine, Finding, Location
 from rehabill.rules import RuleContext, ScrubResult
 
-WRITTEN_OUT = (ClaimLine, Claim, Location, Finding, ScrubResult, RuleContext)
+WRITTEN_OUT = (ClaimLine, Claim, Location, Finding, ScrubResult, RuleContext, CodeMinutes)
 COMPILED = not inspect.isfunction(Location.__init__)
 
 
