@@ -128,7 +128,7 @@ def run(label: str, url: str, visit_files: list[tuple[date, Path]], n: int,
     verdict = "within" if wall <= TARGET_SECONDS else "OVER"
     print(f"  {'wall clock':<20} {wall:8.2f}  {verdict} the {TARGET_SECONDS:.0f} s target "
           f"({wall / TARGET_SECONDS:.2f}x); CPU {cpu:.1f} s here + {children:.1f} s in "
-          "the payers' process")
+          "the payers' and the clerk's processes")
     scrub, batch = result.scrub, result.batch
     if scrub is not None and batch is not None:
         print(f"  claims: {len(scrub.scrubbed):,} clean, {len(scrub.held):,} held, "

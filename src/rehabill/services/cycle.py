@@ -14,12 +14,13 @@ import os
 import re
 import time
 from collections.abc import Callable, Iterator, Sequence
-from concurrent.futures import Future, ProcessPoolExecutor
+from concurrent.futures import Future, ProcessPoolExecutor, ThreadPoolExecutor
 from contextlib import AbstractContextManager, contextmanager
 from dataclasses import dataclass, field, replace
 from datetime import date
 from pathlib import Path
 
+from sqlalchemy import Engine
 from sqlalchemy.orm import Session, sessionmaker
 
 from rehabill.domain import Visit
@@ -34,6 +35,7 @@ from rehabill.simulate.payer import (
     profile_for,
     write_files,
 )
+from rehabill.store import make_engine, make_session_factory
 from rehabill.x12.envelope import split_transactions
 from rehabill.x12.p837_reader import read_837p
 from rehabill.x12.tokens import detect_delimiters, tokenize
@@ -288,20 +290,27 @@ def _answer(paths: Sequence[Path], inbox: Path, month: Month, rates: DenialRates
 def run_months(factory: Factory, months: Sequence[Month], *, outbox: Path, inbox: Path,
                actor: str = "demo", rates: DenialRates | None = None,
                overlap: bool = True) -> CycleResult:
-    """Bill month after month, with the payers answering in their own process.
+    """Bill month after month while the payers answer and a clerk posts, each in turn.
 
-    As in a practice, the payers work while the practice goes on: each month is imported,
-    scrubbed and batched; its batches go to the payer simulator in a second process (spawned,
-    so it shares nothing with the books' connections), and while the payers adjudicate, the
-    practice bills the next month; then the month's acknowledgments and 835s are read and
-    posted. Nothing else changes: the same files come back as from ``run_cycle`` month by
-    month (the simulator is deterministic for its seed). With ``overlap=False`` every month
-    runs through ``run_cycle`` in turn.
+    As in a practice, three kinds of work go on at once: the billers import, scrub and batch
+    each month; the payers adjudicate what was sent (the payer simulator, in a second
+    process); and a posting clerk reads each month's acknowledgments and posts its 835s as
+    they arrive (a third process, with its own connection to the books), while the billers go
+    on with the next month. The months stay in order within each kind of work (a month's
+    answers are read only after its batches were sent, and after the month before's answers).
+    Nothing billing reads is written by posting (the scrubber's year-to-date therapy amounts
+    come with the visits), so the books are the same as from ``run_cycle`` month by month;
+    on SQLite both writers take the write lock when they begin
+    (``make_session_factory(immediate=True)``), so they queue instead of failing. An in-memory
+    database cannot be shared with another process: there the answers are read here, after
+    the next month is billed. With ``overlap=False`` every month runs through ``run_cycle``
+    in turn.
 
     Returns:
-        The whole run: each stage's seconds summed over the months ("simulate" is the payer
-        process's own time, spent while the practice worked) plus "waiting for payers", the
-        time the practice sat idle for an answer, and every report.
+        The whole run: each stage's seconds summed over the months ("simulate",
+        "acknowledgments" and "posting" are the other processes' own time, spent while the
+        billers worked) plus "waiting for payers", the time the billers' process sat idle
+        waiting for answers, and every report.
     """
     total = CycleResult()
     if not overlap:
@@ -311,21 +320,75 @@ def run_months(factory: Factory, months: Sequence[Month], *, outbox: Path, inbox
                                     rates=rates, received=month.received,
                                     paid_on=month.paid_on))
         return total
+    url = _shared_url(factory)
+    billers = factory if url is None else _writers(factory)
     context = multiprocessing.get_context("spawn")
-    with ProcessPoolExecutor(max_workers=1, mp_context=context) as payers:
+    with ProcessPoolExecutor(max_workers=1, mp_context=context) as payers, \
+            ProcessPoolExecutor(max_workers=1, mp_context=context) as clerk, \
+            ThreadPoolExecutor(max_workers=1) as relay:
+        answered: list[Future[CycleResult]] = []
         pending: Future[tuple[list[Path], float]] | None = None
         for month in months:
             part = CycleResult()
-            paths = _bill(part, factory, month.visit_file, outbox=outbox, today=month.today,
+            paths = _bill(part, billers, month.visit_file, outbox=outbox, today=month.today,
                           actor=actor, stage=part.timed)
             _merge(total, part)
             answer = payers.submit(_answer, paths, inbox, month, rates)
-            if pending is not None:
+            if url is not None:
+                answered.append(relay.submit(_relay, clerk, answer, url, actor))
+            elif pending is not None:
                 _collect(total, factory, pending, actor)
             pending = answer
-        if pending is not None:
+        if url is None and pending is not None:
             _collect(total, factory, pending, actor)
+        waiting = CycleResult()
+        with waiting.timed("waiting for payers"):
+            parts = [future.result() for future in answered]
+        for part in (*parts, waiting):
+            _merge(total, part)
     return total
+
+
+def _shared_url(factory: Factory) -> str | None:
+    """The books' URL, for another process to open, or None for an in-memory SQLite."""
+    bind = factory.kw.get("bind")
+    if not isinstance(bind, Engine):
+        return None
+    url = bind.url
+    if url.get_backend_name() == "sqlite" and url.database in (None, "", ":memory:"):
+        return None
+    return url.render_as_string(hide_password=False)
+
+
+def _writers(factory: Factory) -> Factory:
+    """The billers' sessions when another process writes the same books."""
+    bind = factory.kw["bind"]
+    return make_session_factory(bind, immediate=True)
+
+
+def _relay(clerk: ProcessPoolExecutor, answer: Future[tuple[list[Path], float]], url: str,
+           actor: str) -> CycleResult:
+    """Hand a month's answers to the clerk as soon as the payers have sent them (runs in a
+    thread of the billers' process, one month after the other)."""
+    files, seconds = answer.result()
+    part = clerk.submit(_post_answers, url, files, actor).result()
+    part.timings["simulate"] = seconds
+    part.inbox_files.extend(files)
+    return part
+
+
+_CLERK_ENGINE: dict[str, Engine] = {}
+
+
+def _post_answers(url: str, files: Sequence[Path], actor: str) -> CycleResult:
+    """The clerk's process: a month's acknowledgments read and 835s posted, timed."""
+    engine = _CLERK_ENGINE.get(url)
+    if engine is None:
+        engine = _CLERK_ENGINE[url] = make_engine(url)
+    part = CycleResult()
+    _read_answers(part, make_session_factory(engine, immediate=True), files, actor=actor,
+                  stage=part.timed)
+    return part
 
 
 def _collect(total: CycleResult, factory: Factory,

@@ -2,6 +2,14 @@
 
 SQLite gets foreign keys on, WAL, a busy timeout, and explicit ``BEGIN`` so that savepoints and
 transactional DDL work (the pysqlite driver otherwise manages transactions itself).
+
+Two processes writing one SQLite file at once need more: a deferred ``BEGIN`` reads a snapshot
+and, if the other process commits before this transaction's first write, that write fails at
+once with "database is locked" (SQLite cannot upgrade a stale snapshot, whatever the busy
+timeout; sqlite.org/rescode.html#busy_snapshot). Sessions from
+``make_session_factory(engine, immediate=True)`` begin with ``BEGIN IMMEDIATE`` instead: the
+write lock is taken (waiting up to the busy timeout) before anything is read, so concurrent
+writers queue instead of failing. PostgreSQL ignores the flag (its row locks do this).
 """
 
 from __future__ import annotations
@@ -16,6 +24,8 @@ from sqlalchemy.pool import StaticPool
 from rehabill.settings import Settings
 
 SQLITE_BUSY_TIMEOUT_MS = 30_000
+#: The execution option that makes a SQLite transaction begin with ``BEGIN IMMEDIATE``.
+IMMEDIATE = "rehabill_begin_immediate"
 
 
 def make_engine(url: str | None = None, *, settings: Settings | None = None,
@@ -55,9 +65,17 @@ def _configure_sqlite(engine: Engine) -> None:
 
     @event.listens_for(engine, "begin")
     def on_begin(connection: Any) -> None:
-        connection.exec_driver_sql("BEGIN")
+        immediate = connection.get_execution_options().get(IMMEDIATE, False)
+        connection.exec_driver_sql("BEGIN IMMEDIATE" if immediate else "BEGIN")
 
 
-def make_session_factory(engine: Engine) -> sessionmaker[Session]:
-    """Sessions bound to ``engine``; objects stay usable after commit."""
-    return sessionmaker(bind=engine, expire_on_commit=False)
+def make_session_factory(engine: Engine, *, immediate: bool = False) -> sessionmaker[Session]:
+    """Sessions bound to ``engine``; objects stay usable after commit.
+
+    Args:
+        engine: the books' engine.
+        immediate: on SQLite, begin every transaction with ``BEGIN IMMEDIATE`` (for writers
+            that run while another process writes the same file; see the module docstring).
+    """
+    bind = engine.execution_options(**{IMMEDIATE: True}) if immediate else engine
+    return sessionmaker(bind=bind, expire_on_commit=False)
