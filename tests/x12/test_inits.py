@@ -56,13 +56,26 @@ def test_init__is_the_signature_the_dataclass_would_generate(cls: type) -> None:
     check_signature(cls)
 
 
+ISA = ("ISA*00*          *00*          *ZZ*A              *ZZ*B              *260301*1200*^"
+       "*00501*000000001*0*P*:~")
+
+
 def test_segment__built_by_the_tokenizer_equals_the_constructed_one() -> None:
-    delimiters, segments, _ = tokens.tokenize("ISA*00*          *00*          *ZZ*A              "
-                                              "*ZZ*B              *260301*1200*^*00501*000000001"
-                                              "*0*P*:~GS*HC*A*B~")
+    delimiters, segments, _ = tokens.tokenize(ISA + "GS*HC*A*B~")
     assert delimiters is not None
     assert segments[1] == tokens.Segment("GS", ("HC", "A", "B"), 2)
     assert pickle.loads(pickle.dumps(segments[1])) == segments[1]
+
+
+def test_split_segments__slot_setters_and_native_constructor_agree() -> None:
+    text = ISA + "GS*HC*A*B~\r\n ST *837*0001~~BHT*0019*00*1~SE*3*0001~"
+    delimiters = tokens.Delimiters()
+    slots = list(tokens._split_slots(text, delimiters))
+    native = list(tokens._split_native(text, delimiters))
+    assert slots == native
+    assert [(s.id, s.number) for s in slots] == [("ISA", 1), ("GS", 2), ("ST", 3), ("BHT", 4),
+                                                 ("SE", 5)]
+    assert all(type(s) is tokens.Segment for s in slots)
 
 
 def test_pickle__read_values_come_back_equal() -> None:

@@ -130,9 +130,15 @@ NATIVE = not isinstance(detect_delimiters, FunctionType)
 
 def split_segments(text: str, delimiters: Delimiters) -> Iterator[Segment]:
     """Yield every segment of ``text``, numbered from 1, skipping blank ones and line breaks."""
+    if NATIVE:
+        return _split_native(text, delimiters)
+    return _split_slots(text, delimiters)
+
+
+def _split_slots(text: str, delimiters: Delimiters) -> Iterator[Segment]:
+    """``split_segments`` interpreted: each segment built through its slot setters."""
     number = 0
     element = delimiters.element
-    native = NATIVE
     new = object.__new__
     set_id, set_elements, set_number = _slot_setters()
     for raw in text.split(delimiters.segment):
@@ -141,14 +147,23 @@ def split_segments(text: str, delimiters: Delimiters) -> Iterator[Segment]:
             continue
         number += 1
         parts = raw.split(element)
-        if native:
-            yield Segment(parts[0].strip(), tuple(parts[1:]), number)
-            continue
         seg = new(Segment)
         set_id(seg, parts[0].strip())
         set_elements(seg, tuple(parts[1:]))
         set_number(seg, number)
         yield seg
+
+
+def _split_native(text: str, delimiters: Delimiters) -> Iterator[Segment]:
+    """``split_segments`` compiled: each segment built by its native constructor."""
+    number = 0
+    element = delimiters.element
+    for raw in text.split(delimiters.segment):
+        raw = raw.strip("\r\n\ufeff \t")
+        if raw:
+            number += 1
+            parts = raw.split(element)
+            yield Segment(parts[0].strip(), tuple(parts[1:]), number)
 
 
 def iter_segments_from_chunks(chunks: Iterable[str], delimiters: Delimiters) -> Iterator[Segment]:
