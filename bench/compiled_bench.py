@@ -134,8 +134,9 @@ def main() -> None:
                 best[name][stage] = max(rate, best[name].get(stage, 0.0))
             for stage, took in (run_x12(path, args.x12) if args.x12 else {}).items():
                 seconds[name][stage] = min(took, seconds[name].get(stage, took))
-    print(f"best of {args.rounds} rounds, {args.n:,} visits per set, claims/s/core")
-    print(f"{'set / stage':<50} {'interpreted':>12} {'compiled':>12} {'ratio':>7}")
+    if args.n:
+        print(f"best of {args.rounds} rounds, {args.n:,} visits per set, claims/s/core")
+        print(f"{'set / stage':<50} {'interpreted':>12} {'compiled':>12} {'ratio':>7}")
     for stage, rate in best["interpreted"].items():
         compiled = best["compiled"].get(stage, 0.0)
         print(f"{stage:<50} {rate:>12,.0f} {compiled:>12,.0f} {compiled / rate:>6.2f}x")
