@@ -368,5 +368,6 @@ def _with_mistake(rng: random.Random, visit: Visit) -> Visit:
         return replace(visit, rendering_provider=replace(visit.rendering_provider, npi=wrong))
     return replace(visit, services=tuple(services))
 
+
 # Compiled by mypyc, frozen values pickle through their constructor (a no-op otherwise).
 _pickle_by_fields(__name__)

@@ -712,5 +712,6 @@ def adjudicate_837p(text: str, *, seed: int = 0, file: str = "",
                                            set_control_number=txn.control_number)
     return out
 
+
 # Compiled by mypyc, frozen values pickle through their constructor (a no-op otherwise).
 _pickle_by_fields(__name__)

@@ -505,5 +505,6 @@ def _transaction(w: SegmentWriter, ack: Ack277, st02: str) -> None:
                 w.repeated("DTM", "472", "RD8", line.service_date)
     w.segment("SE", str(w.count + 1), st02)
 
+
 # Compiled by mypyc, frozen values pickle through their constructor (a no-op otherwise).
 _pickle_by_fields(__name__)

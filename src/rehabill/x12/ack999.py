@@ -375,5 +375,6 @@ def write_999(acks: Iterable[Ack999], *, sender_id: str, receiver_id: str,
                    interchange_control_number=control_number)
     return w.text()
 
+
 # Compiled by mypyc, frozen values pickle through their constructor (a no-op otherwise).
 _pickle_by_fields(__name__)

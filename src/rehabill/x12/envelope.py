@@ -405,5 +405,6 @@ def open_interchange(*, sender_id: str, receiver_id: str, control_number: int,
                        created=created, version=version)
     return writer
 
+
 # Compiled by mypyc, frozen values pickle through their constructor (a no-op otherwise).
 _pickle_by_fields(__name__)

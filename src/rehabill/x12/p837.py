@@ -711,5 +711,6 @@ def _check_lines(claim: Claim, add: Callable[..., None]) -> None:
             add("zero_units", f"Line {line.number} ({line.code}) has {line.units} units.",
                 f"lines[{line.number}].units", "Drop the line or correct its minutes.")
 
+
 # Compiled by mypyc, frozen values pickle through their constructor (a no-op otherwise).
 _pickle_by_fields(__name__)

@@ -705,5 +705,6 @@ def _check_terminated(text: str, delimiters: Delimiters, last: Segment | None, f
                                 f"The last segment ({last.id}) has no segment terminator.",
                                 last.location(file), "The file may be truncated; check IEA."))
 
+
 # Compiled by mypyc, frozen values pickle through their constructor (a no-op otherwise).
 _pickle_by_fields(__name__)

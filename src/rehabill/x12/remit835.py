@@ -1430,5 +1430,6 @@ class _Reader:
         self.plbs.append(plb)
         return closed
 
+
 # Compiled by mypyc, frozen values pickle through their constructor (a no-op otherwise).
 _pickle_by_fields(__name__)

@@ -344,5 +344,6 @@ class _State:
         self.checker.finish(self.last)
         return ScanResult(tuple(self.payments), tuple(self.envelope))
 
+
 # Compiled by mypyc, frozen values pickle through their constructor (a no-op otherwise).
 _pickle_by_fields(__name__)

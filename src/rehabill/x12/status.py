@@ -86,5 +86,6 @@ class StatusUpdate:
             "reasons": list(self.reasons),
         }
 
+
 # Compiled by mypyc, frozen values pickle through their constructor (a no-op otherwise).
 _pickle_by_fields(__name__)

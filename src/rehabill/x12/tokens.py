@@ -201,5 +201,6 @@ def tokenize(text: str, file: str = "") -> tuple[Delimiters | None, list[Segment
                                 last.location(file), "The file may be truncated; check IEA."))
     return delimiters, segments, findings
 
+
 # Compiled by mypyc, frozen values pickle through their constructor (a no-op otherwise).
 _pickle_by_fields(__name__)
