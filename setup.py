@@ -13,13 +13,20 @@ import sys
 
 from setuptools import setup
 
-# The pure core the scrubber runs: values, reference tables, coding, rules.
+# The pure core: values, reference tables, coding, rules (the scrubber), X12 (reading and writing
+# every file of the cycle), the ledger (posting), the reports, and the demo's clinic generator and
+# payer simulator (pure but for reading their own files; the payers run in their own process).
 COMPILED = [
     "src/rehabill/domain",
     "src/rehabill/reference/__init__.py",
     "src/rehabill/reference/tables.py",
     "src/rehabill/coding",
     "src/rehabill/rules",
+    "src/rehabill/x12",
+    "src/rehabill/ledger",
+    "src/rehabill/reports",
+    "src/rehabill/simulate/payer.py",
+    "src/rehabill/simulate/clinic.py",
 ]
 
 ext_modules = []

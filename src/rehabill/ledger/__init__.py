@@ -7,6 +7,7 @@ status changes, each keeping its source (file, trace number, segment). ``post_pa
 the same through a ``PostingStore`` and is idempotent by trace number.
 """
 
+from rehabill.domain.pickling import pickle_by_fields as _pickle_by_fields
 from rehabill.ledger.entries import (
     ClaimBalance,
     Entry,
@@ -49,3 +50,6 @@ __all__ = [
     "summarize",
     "trace_key",
 ]
+
+# Compiled by mypyc, frozen values pickle through their constructor (a no-op otherwise).
+_pickle_by_fields(__name__)

@@ -51,6 +51,14 @@ class PostingSource:
     trace_number: str
     segment: int
 
+    # Written out as the dataclass would generate it: compiled by mypyc this is native code
+    # (tests/ledger/test_inits.py keeps it the same).
+    def __init__(self, file: str, payer_id: str, trace_number: str, segment: int) -> None:
+        object.__setattr__(self, "file", file)
+        object.__setattr__(self, "payer_id", payer_id)
+        object.__setattr__(self, "trace_number", trace_number)
+        object.__setattr__(self, "segment", segment)
+
     @property
     def trace_key(self) -> str:
         """The idempotency key: payer id and trace number (TRN03/TRN02)."""
@@ -77,6 +85,21 @@ class Entry:
     detail: str = ""
     remarks: tuple[str, ...] = ()
 
+    # Written out as the dataclass would generate it: compiled by mypyc this is native code
+    # (tests/ledger/test_inits.py keeps it the same).
+    def __init__(self, claim_id: str, line: int | None, kind: EntryKind, amount: Decimal,
+                 source: PostingSource, group: str = "", reason: str = "", detail: str = "",
+                 remarks: tuple[str, ...] = ()) -> None:
+        object.__setattr__(self, "claim_id", claim_id)
+        object.__setattr__(self, "line", line)
+        object.__setattr__(self, "kind", kind)
+        object.__setattr__(self, "amount", amount)
+        object.__setattr__(self, "source", source)
+        object.__setattr__(self, "group", group)
+        object.__setattr__(self, "reason", reason)
+        object.__setattr__(self, "detail", detail)
+        object.__setattr__(self, "remarks", remarks)
+
     def as_json(self) -> dict[str, object]:
         """JSON for reports and the store."""
         return {"claim_id": self.claim_id, "line": self.line, "kind": self.kind.value,
@@ -95,6 +118,16 @@ class SuspenseItem:
     amount: Decimal
     source: PostingSource
     line_code: str = ""
+
+    # Written out as the dataclass would generate it: compiled by mypyc this is native code
+    # (tests/ledger/test_inits.py keeps it the same).
+    def __init__(self, claim_id: str, reason: str, amount: Decimal, source: PostingSource,
+                 line_code: str = "") -> None:
+        object.__setattr__(self, "claim_id", claim_id)
+        object.__setattr__(self, "reason", reason)
+        object.__setattr__(self, "amount", amount)
+        object.__setattr__(self, "source", source)
+        object.__setattr__(self, "line_code", line_code)
 
 
 class NextAction(StrEnum):
@@ -136,6 +169,25 @@ class WorklistItem:
     payer_claim_number: str
     source: PostingSource
 
+    # Written out as the dataclass would generate it: compiled by mypyc this is native code
+    # (tests/ledger/test_inits.py keeps it the same).
+    def __init__(self, claim_id: str, line: int | None, code: str, group: str, reason: str,
+                 amount: Decimal, carc_text: str, plain_reason: str, action: NextAction,
+                 remarks: tuple[tuple[str, str], ...], payer_claim_number: str,
+                 source: PostingSource) -> None:
+        object.__setattr__(self, "claim_id", claim_id)
+        object.__setattr__(self, "line", line)
+        object.__setattr__(self, "code", code)
+        object.__setattr__(self, "group", group)
+        object.__setattr__(self, "reason", reason)
+        object.__setattr__(self, "amount", amount)
+        object.__setattr__(self, "carc_text", carc_text)
+        object.__setattr__(self, "plain_reason", plain_reason)
+        object.__setattr__(self, "action", action)
+        object.__setattr__(self, "remarks", remarks)
+        object.__setattr__(self, "payer_claim_number", payer_claim_number)
+        object.__setattr__(self, "source", source)
+
     def as_json(self) -> dict[str, object]:
         """JSON for the worklist screen."""
         return {"claim_id": self.claim_id, "line": self.line, "code": self.code,
@@ -157,6 +209,15 @@ class StatusChange:
     reason: str
     source: PostingSource
 
+    # Written out as the dataclass would generate it: compiled by mypyc this is native code
+    # (tests/ledger/test_inits.py keeps it the same).
+    def __init__(self, claim_id: str, status: ClaimStatus, reason: str,
+                 source: PostingSource) -> None:
+        object.__setattr__(self, "claim_id", claim_id)
+        object.__setattr__(self, "status", status)
+        object.__setattr__(self, "reason", reason)
+        object.__setattr__(self, "source", source)
+
 
 @dataclass(frozen=True, slots=True)
 class PostingResult:
@@ -174,6 +235,22 @@ class PostingResult:
     status_changes: tuple[StatusChange, ...] = ()
     findings: tuple[Finding, ...] = ()
     duplicate: bool = False
+
+    # Written out as the dataclass would generate it: compiled by mypyc this is native code
+    # (tests/ledger/test_inits.py keeps it the same).
+    def __init__(self, trace_key: str, entries: tuple[Entry, ...] = (),
+                 provider_entries: tuple[Entry, ...] = (), suspense: tuple[SuspenseItem, ...] = (),
+                 worklist: tuple[WorklistItem, ...] = (),
+                 status_changes: tuple[StatusChange, ...] = (), findings: tuple[Finding, ...] = (),
+                 duplicate: bool = False) -> None:
+        object.__setattr__(self, "trace_key", trace_key)
+        object.__setattr__(self, "entries", entries)
+        object.__setattr__(self, "provider_entries", provider_entries)
+        object.__setattr__(self, "suspense", suspense)
+        object.__setattr__(self, "worklist", worklist)
+        object.__setattr__(self, "status_changes", status_changes)
+        object.__setattr__(self, "findings", findings)
+        object.__setattr__(self, "duplicate", duplicate)
 
     @property
     def posted(self) -> bool:
@@ -197,6 +274,19 @@ class ClaimBalance:
     other_adjustments: Decimal
     patient_responsibility: Decimal
     open_balance: Decimal
+
+    # Written out as the dataclass would generate it: compiled by mypyc this is native code
+    # (tests/ledger/test_inits.py keeps it the same).
+    def __init__(self, claim_id: str, charge: Decimal, paid: Decimal, contractual: Decimal,
+                 other_adjustments: Decimal, patient_responsibility: Decimal,
+                 open_balance: Decimal) -> None:
+        object.__setattr__(self, "claim_id", claim_id)
+        object.__setattr__(self, "charge", charge)
+        object.__setattr__(self, "paid", paid)
+        object.__setattr__(self, "contractual", contractual)
+        object.__setattr__(self, "other_adjustments", other_adjustments)
+        object.__setattr__(self, "patient_responsibility", patient_responsibility)
+        object.__setattr__(self, "open_balance", open_balance)
 
     @property
     def is_balanced(self) -> bool:

@@ -57,10 +57,10 @@ def bar_chart(title: str, labels: Sequence[str], series: Sequence[tuple[str, Seq
         parts.append(f'<text x="{left + g * group_w + group_w / 2:.1f}" y="{height - bottom + 16}"'
                      f' font-size="11" text-anchor="middle" fill="#374151">{escape(label)}</text>')
     for s, (name, _) in enumerate(series):
-        x = left + s * 150
-        parts.append(f'<rect x="{x}" y="{height - 22}" width="10" height="10" '
+        key_x = left + s * 150
+        parts.append(f'<rect x="{key_x}" y="{height - 22}" width="10" height="10" '
                      f'fill="{PALETTE[s % len(PALETTE)]}"/>')
-        parts.append(f'<text x="{x + 14}" y="{height - 13}" font-size="11" fill="#374151">'
+        parts.append(f'<text x="{key_x + 14}" y="{height - 13}" font-size="11" fill="#374151">'
                      f"{escape(name)}</text>")
     parts.append("</svg>")
     return "\n".join(parts)

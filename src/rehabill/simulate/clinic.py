@@ -40,6 +40,7 @@ from rehabill.domain import (
     Visit,
 )
 from rehabill.domain.npi import make_npi
+from rehabill.domain.pickling import pickle_by_fields as _pickle_by_fields
 from rehabill.domain.serialize import visit_to_json
 from rehabill.reference import load
 
@@ -366,3 +367,7 @@ def _with_mistake(rng: random.Random, visit: Visit) -> Visit:
         wrong = npi[:9] + str((int(npi[9]) + 1) % 10)
         return replace(visit, rendering_provider=replace(visit.rendering_provider, npi=wrong))
     return replace(visit, services=tuple(services))
+
+
+# Compiled by mypyc, frozen values pickle through their constructor (a no-op otherwise).
+_pickle_by_fields(__name__)

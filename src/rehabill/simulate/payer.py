@@ -34,6 +34,7 @@ from typing import Any, TypeVar, cast
 
 from rehabill.domain.claim import Claim, ClaimLine
 from rehabill.domain.money import CENT, ZERO, round_cents
+from rehabill.domain.pickling import pickle_by_fields as _pickle_by_fields
 from rehabill.domain.visit import (
     Address,
     Authorization,
@@ -157,6 +158,17 @@ class _Priced:
     adjustments: list[Adjustment] = field(default_factory=list)
     remarks: list[str] = field(default_factory=list)
     denied: bool = False
+
+    # Written out as the dataclass would generate it (None stands for a new empty list): mypyc
+    # compiles this one, not a generated __init__.
+    def __init__(self, line: ClaimLine, allowed: Decimal = ZERO,
+                 adjustments: list[Adjustment] | None = None, remarks: list[str] | None = None,
+                 denied: bool = False) -> None:
+        self.line = line
+        self.allowed = allowed
+        self.adjustments = [] if adjustments is None else adjustments
+        self.remarks = [] if remarks is None else remarks
+        self.denied = denied
 
     def deny(self, reason: str, remark: str = "") -> None:
         self.denied = True
@@ -699,3 +711,7 @@ def adjudicate_837p(text: str, *, seed: int = 0, file: str = "",
                                            group_control_number=txn.group.get(6),
                                            set_control_number=txn.control_number)
     return out
+
+
+# Compiled by mypyc, frozen values pickle through their constructor (a no-op otherwise).
+_pickle_by_fields(__name__)

@@ -19,6 +19,7 @@ from decimal import Decimal, InvalidOperation
 
 from rehabill.domain.findings import Finding, Severity
 from rehabill.domain.money import format_amount
+from rehabill.domain.pickling import pickle_by_fields as _pickle_by_fields
 from rehabill.errors import InputError
 from rehabill.x12.envelope import (
     SegmentWriter,
@@ -54,6 +55,17 @@ class StatusCode:
     action: str = ""
     amount: Decimal | None = None
 
+    # Written out as the dataclass would generate it: compiled by mypyc this is native code
+    # (tests/x12/test_inits.py keeps it the same).
+    def __init__(self, category: str, code: str, entity: str = "", date: str = "", action: str = "",
+                 amount: Decimal | None = None) -> None:
+        object.__setattr__(self, "category", category)
+        object.__setattr__(self, "code", code)
+        object.__setattr__(self, "entity", entity)
+        object.__setattr__(self, "date", date)
+        object.__setattr__(self, "action", action)
+        object.__setattr__(self, "amount", amount)
+
     @property
     def outcome(self) -> AckOutcome:
         """What the category means for the claim."""
@@ -83,6 +95,18 @@ class LineAck:
     service_date: str = ""
     statuses: tuple[StatusCode, ...] = ()
 
+    # Written out as the dataclass would generate it: compiled by mypyc this is native code
+    # (tests/x12/test_inits.py keeps it the same).
+    def __init__(self, procedure: Procedure, charge: Decimal, units: str = "",
+                 control_number: str = "", service_date: str = "",
+                 statuses: tuple[StatusCode, ...] = ()) -> None:
+        object.__setattr__(self, "procedure", procedure)
+        object.__setattr__(self, "charge", charge)
+        object.__setattr__(self, "units", units)
+        object.__setattr__(self, "control_number", control_number)
+        object.__setattr__(self, "service_date", service_date)
+        object.__setattr__(self, "statuses", statuses)
+
 
 @dataclass(frozen=True, slots=True)
 class ClaimAck:
@@ -98,6 +122,23 @@ class ClaimAck:
     service_date: str = ""
     lines: tuple[LineAck, ...] = ()
     segment: int = field(default=0, compare=False)
+
+    # Written out as the dataclass would generate it: compiled by mypyc this is native code
+    # (tests/x12/test_inits.py keeps it the same).
+    def __init__(self, claim_id: str, statuses: tuple[StatusCode, ...],
+                 payer_claim_number: str = "", patient_last: str = "", patient_first: str = "",
+                 member_id: str = "", provider_npi: str = "", service_date: str = "",
+                 lines: tuple[LineAck, ...] = (), segment: int = 0) -> None:
+        object.__setattr__(self, "claim_id", claim_id)
+        object.__setattr__(self, "statuses", statuses)
+        object.__setattr__(self, "payer_claim_number", payer_claim_number)
+        object.__setattr__(self, "patient_last", patient_last)
+        object.__setattr__(self, "patient_first", patient_first)
+        object.__setattr__(self, "member_id", member_id)
+        object.__setattr__(self, "provider_npi", provider_npi)
+        object.__setattr__(self, "service_date", service_date)
+        object.__setattr__(self, "lines", lines)
+        object.__setattr__(self, "segment", segment)
 
     @property
     def outcome(self) -> AckOutcome:
@@ -123,6 +164,23 @@ class Ack277:
     receiver_statuses: tuple[StatusCode, ...] = ()
     claims: tuple[ClaimAck, ...] = ()
     findings: tuple[Finding, ...] = field(default=(), compare=False)
+
+    # Written out as the dataclass would generate it: compiled by mypyc this is native code
+    # (tests/x12/test_inits.py keeps it the same).
+    def __init__(self, control_number: str, reference: str, created: str, payer_name: str,
+                 payer_id: str, receiver_name: str, receiver_id: str,
+                 receiver_statuses: tuple[StatusCode, ...] = (), claims: tuple[ClaimAck, ...] = (),
+                 findings: tuple[Finding, ...] = ()) -> None:
+        object.__setattr__(self, "control_number", control_number)
+        object.__setattr__(self, "reference", reference)
+        object.__setattr__(self, "created", created)
+        object.__setattr__(self, "payer_name", payer_name)
+        object.__setattr__(self, "payer_id", payer_id)
+        object.__setattr__(self, "receiver_name", receiver_name)
+        object.__setattr__(self, "receiver_id", receiver_id)
+        object.__setattr__(self, "receiver_statuses", receiver_statuses)
+        object.__setattr__(self, "claims", claims)
+        object.__setattr__(self, "findings", findings)
 
     @property
     def kind(self) -> str:
@@ -446,3 +504,7 @@ def _transaction(w: SegmentWriter, ack: Ack277, st02: str) -> None:
             if line.service_date:
                 w.repeated("DTM", "472", "RD8", line.service_date)
     w.segment("SE", str(w.count + 1), st02)
+
+
+# Compiled by mypyc, frozen values pickle through their constructor (a no-op otherwise).
+_pickle_by_fields(__name__)

@@ -14,6 +14,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 
 from rehabill.domain.findings import Finding, Severity
+from rehabill.domain.pickling import pickle_by_fields as _pickle_by_fields
 from rehabill.errors import InputError
 from rehabill.x12.envelope import (
     Transaction,
@@ -63,6 +64,14 @@ class ElementError:
     code: str
     bad_value: str = ""
 
+    # Written out as the dataclass would generate it: compiled by mypyc this is native code
+    # (tests/x12/test_inits.py keeps it the same).
+    def __init__(self, position: str, reference: str, code: str, bad_value: str = "") -> None:
+        object.__setattr__(self, "position", position)
+        object.__setattr__(self, "reference", reference)
+        object.__setattr__(self, "code", code)
+        object.__setattr__(self, "bad_value", bad_value)
+
     def describe(self) -> str:
         """One phrase, e.g. "element 03 (ref 1028): invalid code value ('ZZ')"."""
         text = ELEMENT_ERRORS.get(self.code, f"error {self.code}")
@@ -80,6 +89,16 @@ class SegmentError:
     loop: str
     code: str
     elements: tuple[ElementError, ...] = ()
+
+    # Written out as the dataclass would generate it: compiled by mypyc this is native code
+    # (tests/x12/test_inits.py keeps it the same).
+    def __init__(self, segment_id: str, position: str, loop: str, code: str,
+                 elements: tuple[ElementError, ...] = ()) -> None:
+        object.__setattr__(self, "segment_id", segment_id)
+        object.__setattr__(self, "position", position)
+        object.__setattr__(self, "loop", loop)
+        object.__setattr__(self, "code", code)
+        object.__setattr__(self, "elements", elements)
 
     def describe(self) -> str:
         """One sentence naming the segment, its position and each element in error."""
@@ -102,6 +121,19 @@ class SetResponse:
     errors: tuple[SegmentError, ...] = ()
     segment: int = field(default=0, compare=False)
 
+    # Written out as the dataclass would generate it: compiled by mypyc this is native code
+    # (tests/x12/test_inits.py keeps it the same).
+    def __init__(self, set_id: str, control_number: str, version: str = "", status: str = "A",
+                 codes: tuple[str, ...] = (), errors: tuple[SegmentError, ...] = (),
+                 segment: int = 0) -> None:
+        object.__setattr__(self, "set_id", set_id)
+        object.__setattr__(self, "control_number", control_number)
+        object.__setattr__(self, "version", version)
+        object.__setattr__(self, "status", status)
+        object.__setattr__(self, "codes", codes)
+        object.__setattr__(self, "errors", errors)
+        object.__setattr__(self, "segment", segment)
+
     @property
     def outcome(self) -> AckOutcome:
         """IK501 as an outcome (an unknown code counts as rejected)."""
@@ -123,6 +155,24 @@ class Ack999:
     accepted: int = 0
     group_codes: tuple[str, ...] = ()
     findings: tuple[Finding, ...] = field(default=(), compare=False)
+
+    # Written out as the dataclass would generate it: compiled by mypyc this is native code
+    # (tests/x12/test_inits.py keeps it the same).
+    def __init__(self, control_number: str, group_code: str, group_control_number: str,
+                 group_version: str, responses: tuple[SetResponse, ...], group_status: str,
+                 included: int = 0, received: int = 0, accepted: int = 0,
+                 group_codes: tuple[str, ...] = (), findings: tuple[Finding, ...] = ()) -> None:
+        object.__setattr__(self, "control_number", control_number)
+        object.__setattr__(self, "group_code", group_code)
+        object.__setattr__(self, "group_control_number", group_control_number)
+        object.__setattr__(self, "group_version", group_version)
+        object.__setattr__(self, "responses", responses)
+        object.__setattr__(self, "group_status", group_status)
+        object.__setattr__(self, "included", included)
+        object.__setattr__(self, "received", received)
+        object.__setattr__(self, "accepted", accepted)
+        object.__setattr__(self, "group_codes", group_codes)
+        object.__setattr__(self, "findings", findings)
 
     @property
     def kind(self) -> str:
@@ -324,3 +374,7 @@ def write_999(acks: Iterable[Ack999], *, sender_id: str, receiver_id: str,
     write_trailers(w, group_control_number=control_number, transactions=sets,
                    interchange_control_number=control_number)
     return w.text()
+
+
+# Compiled by mypyc, frozen values pickle through their constructor (a no-op otherwise).
+_pickle_by_fields(__name__)

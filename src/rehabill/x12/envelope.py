@@ -12,6 +12,7 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from rehabill.domain.findings import Finding, Location, Severity
+from rehabill.domain.pickling import pickle_by_fields as _pickle_by_fields
 from rehabill.x12.tokens import Delimiters, Segment
 
 
@@ -22,6 +23,13 @@ class Transaction:
     interchange: Segment
     group: Segment
     segments: tuple[Segment, ...]
+
+    # Written out as the dataclass would generate it: compiled by mypyc this is native code
+    # (tests/x12/test_inits.py keeps it the same).
+    def __init__(self, interchange: Segment, group: Segment, segments: tuple[Segment, ...]) -> None:
+        object.__setattr__(self, "interchange", interchange)
+        object.__setattr__(self, "group", group)
+        object.__setattr__(self, "segments", segments)
 
     @property
     def set_id(self) -> str:
@@ -396,3 +404,7 @@ def open_interchange(*, sender_id: str, receiver_id: str, control_number: int,
                        receiver_code=receiver_id, control_number=control_number,
                        created=created, version=version)
     return writer
+
+
+# Compiled by mypyc, frozen values pickle through their constructor (a no-op otherwise).
+_pickle_by_fields(__name__)

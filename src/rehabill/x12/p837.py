@@ -34,6 +34,7 @@ from rehabill.domain.claim import (
 )
 from rehabill.domain.findings import Finding, Location, Severity
 from rehabill.domain.money import format_amount
+from rehabill.domain.pickling import pickle_by_fields as _pickle_by_fields
 from rehabill.domain.visit import Address, Credential, Patient, Provider, Visit
 from rehabill.errors import ConfigError
 from rehabill.x12.envelope import (
@@ -709,3 +710,7 @@ def _check_lines(claim: Claim, add: Callable[..., None]) -> None:
         if line.units < 1:
             add("zero_units", f"Line {line.number} ({line.code}) has {line.units} units.",
                 f"lines[{line.number}].units", "Drop the line or correct its minutes.")
+
+
+# Compiled by mypyc, frozen values pickle through their constructor (a no-op otherwise).
+_pickle_by_fields(__name__)

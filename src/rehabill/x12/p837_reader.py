@@ -21,6 +21,7 @@ from functools import lru_cache
 
 from rehabill.domain.findings import Finding, Location, Severity
 from rehabill.domain.money import ZERO, format_amount
+from rehabill.domain.pickling import pickle_by_fields as _pickle_by_fields
 from rehabill.x12.envelope import ENVELOPE_IDS, EnvelopeChecker, Transaction
 from rehabill.x12.fastbuild import positional_builder
 from rehabill.x12.npi import is_valid_npi
@@ -44,6 +45,21 @@ class LineRead:
     date_of_service: date | None
     control_number: str
     segment: int
+
+    # Written out as the dataclass would generate it: compiled by mypyc this is native code
+    # (tests/x12/test_inits.py keeps it the same).
+    def __init__(self, number: int, code: str, modifiers: tuple[str, ...], charge: Decimal,
+                 units: Decimal, diagnosis_pointers: tuple[int, ...], date_of_service: date | None,
+                 control_number: str, segment: int) -> None:
+        object.__setattr__(self, "number", number)
+        object.__setattr__(self, "code", code)
+        object.__setattr__(self, "modifiers", modifiers)
+        object.__setattr__(self, "charge", charge)
+        object.__setattr__(self, "units", units)
+        object.__setattr__(self, "diagnosis_pointers", diagnosis_pointers)
+        object.__setattr__(self, "date_of_service", date_of_service)
+        object.__setattr__(self, "control_number", control_number)
+        object.__setattr__(self, "segment", segment)
 
     def as_json(self) -> dict[str, object]:
         """The DESIGN.md line shape (code, modifiers, units, charge) plus what else was read."""
@@ -81,6 +97,32 @@ class ClaimRead:
     dates: tuple[tuple[str, date], ...]
     segment: int
 
+    # Written out as the dataclass would generate it: compiled by mypyc this is native code
+    # (tests/x12/test_inits.py keeps it the same).
+    def __init__(self, claim_id: str, charge: Decimal, place_of_service: str, frequency: str,
+                 diagnoses: tuple[str, ...], lines: tuple[LineRead, ...], billing_npi: str,
+                 payer_id: str, member_id: str, patient_last_name: str, patient_first_name: str,
+                 rendering_npi: str, supervising_npi: str, prior_authorization: str,
+                 original_reference: str, dates: tuple[tuple[str, date], ...],
+                 segment: int) -> None:
+        object.__setattr__(self, "claim_id", claim_id)
+        object.__setattr__(self, "charge", charge)
+        object.__setattr__(self, "place_of_service", place_of_service)
+        object.__setattr__(self, "frequency", frequency)
+        object.__setattr__(self, "diagnoses", diagnoses)
+        object.__setattr__(self, "lines", lines)
+        object.__setattr__(self, "billing_npi", billing_npi)
+        object.__setattr__(self, "payer_id", payer_id)
+        object.__setattr__(self, "member_id", member_id)
+        object.__setattr__(self, "patient_last_name", patient_last_name)
+        object.__setattr__(self, "patient_first_name", patient_first_name)
+        object.__setattr__(self, "rendering_npi", rendering_npi)
+        object.__setattr__(self, "supervising_npi", supervising_npi)
+        object.__setattr__(self, "prior_authorization", prior_authorization)
+        object.__setattr__(self, "original_reference", original_reference)
+        object.__setattr__(self, "dates", dates)
+        object.__setattr__(self, "segment", segment)
+
     @property
     def line_total(self) -> Decimal:
         """Sum of SV102."""
@@ -116,6 +158,15 @@ class Transaction837P:
     version: str
     claims: tuple[ClaimRead, ...]
     findings: tuple[Finding, ...]
+
+    # Written out as the dataclass would generate it: compiled by mypyc this is native code
+    # (tests/x12/test_inits.py keeps it the same).
+    def __init__(self, control_number: str, version: str, claims: tuple[ClaimRead, ...],
+                 findings: tuple[Finding, ...]) -> None:
+        object.__setattr__(self, "control_number", control_number)
+        object.__setattr__(self, "version", version)
+        object.__setattr__(self, "claims", claims)
+        object.__setattr__(self, "findings", findings)
 
     @property
     def total_charge(self) -> Decimal:
@@ -653,3 +704,7 @@ def _check_terminated(text: str, delimiters: Delimiters, last: Segment | None, f
         findings.insert(0, Finding("x12.envelope.unterminated", Severity.WARNING,
                                 f"The last segment ({last.id}) has no segment terminator.",
                                 last.location(file), "The file may be truncated; check IEA."))
+
+
+# Compiled by mypyc, frozen values pickle through their constructor (a no-op otherwise).
+_pickle_by_fields(__name__)

@@ -26,6 +26,7 @@ from decimal import Decimal, InvalidOperation
 from rehabill.domain.collector import collector_paused
 from rehabill.domain.findings import Finding, Location, Severity
 from rehabill.domain.money import ZERO, format_amount
+from rehabill.domain.pickling import pickle_by_fields as _pickle_by_fields
 from rehabill.errors import InputError
 from rehabill.x12 import balance835
 from rehabill.x12.envelope import ENVELOPE_IDS, EnvelopeChecker, Transaction
@@ -64,6 +65,15 @@ class Adjustment:
     amount: Decimal
     quantity: Decimal | None = None
 
+    # Written out as the dataclass would generate it: compiled by mypyc this is native code
+    # (tests/x12/test_inits.py keeps it the same).
+    def __init__(self, group: str, reason: str, amount: Decimal,
+                 quantity: Decimal | None = None) -> None:
+        object.__setattr__(self, "group", group)
+        object.__setattr__(self, "reason", reason)
+        object.__setattr__(self, "amount", amount)
+        object.__setattr__(self, "quantity", quantity)
+
     def as_json(self) -> dict[str, object]:
         """``{"group", "reason", "amount"}`` (plus ``quantity`` when present)."""
         out: dict[str, object] = {"group": self.group, "reason": self.reason,
@@ -80,6 +90,12 @@ class RefId:
     qualifier: str
     value: str
 
+    # Written out as the dataclass would generate it: compiled by mypyc this is native code
+    # (tests/x12/test_inits.py keeps it the same).
+    def __init__(self, qualifier: str, value: str) -> None:
+        object.__setattr__(self, "qualifier", qualifier)
+        object.__setattr__(self, "value", value)
+
 
 @dataclass(frozen=True, slots=True)
 class DateRef:
@@ -87,6 +103,12 @@ class DateRef:
 
     qualifier: str
     value: str
+
+    # Written out as the dataclass would generate it: compiled by mypyc this is native code
+    # (tests/x12/test_inits.py keeps it the same).
+    def __init__(self, qualifier: str, value: str) -> None:
+        object.__setattr__(self, "qualifier", qualifier)
+        object.__setattr__(self, "value", value)
 
 
 @dataclass(frozen=True, slots=True)
@@ -96,6 +118,12 @@ class AmountRef:
     qualifier: str
     amount: Decimal
 
+    # Written out as the dataclass would generate it: compiled by mypyc this is native code
+    # (tests/x12/test_inits.py keeps it the same).
+    def __init__(self, qualifier: str, amount: Decimal) -> None:
+        object.__setattr__(self, "qualifier", qualifier)
+        object.__setattr__(self, "amount", amount)
+
 
 @dataclass(frozen=True, slots=True)
 class Remark:
@@ -103,6 +131,12 @@ class Remark:
 
     qualifier: str
     code: str
+
+    # Written out as the dataclass would generate it: compiled by mypyc this is native code
+    # (tests/x12/test_inits.py keeps it the same).
+    def __init__(self, qualifier: str, code: str) -> None:
+        object.__setattr__(self, "qualifier", qualifier)
+        object.__setattr__(self, "code", code)
 
 
 @dataclass(frozen=True, slots=True)
@@ -113,6 +147,15 @@ class Procedure:
     code: str
     modifiers: tuple[str, ...] = ()
     description: str = ""
+
+    # Written out as the dataclass would generate it: compiled by mypyc this is native code
+    # (tests/x12/test_inits.py keeps it the same).
+    def __init__(self, qualifier: str, code: str, modifiers: tuple[str, ...] = (),
+                 description: str = "") -> None:
+        object.__setattr__(self, "qualifier", qualifier)
+        object.__setattr__(self, "code", code)
+        object.__setattr__(self, "modifiers", modifiers)
+        object.__setattr__(self, "description", description)
 
     def parts(self) -> tuple[str, ...]:
         """The components in element order, for writing."""
@@ -136,6 +179,24 @@ class Party:
     refs: tuple[RefId, ...] = ()
     contacts: tuple[tuple[str, ...], ...] = ()
 
+    # Written out as the dataclass would generate it: compiled by mypyc this is native code
+    # (tests/x12/test_inits.py keeps it the same).
+    def __init__(self, entity: str, name: str, id_qualifier: str = "", id: str = "",
+                 address: tuple[str, ...] = (), city: str = "", state: str = "", zip: str = "",
+                 country: str = "", refs: tuple[RefId, ...] = (),
+                 contacts: tuple[tuple[str, ...], ...] = ()) -> None:
+        object.__setattr__(self, "entity", entity)
+        object.__setattr__(self, "name", name)
+        object.__setattr__(self, "id_qualifier", id_qualifier)
+        object.__setattr__(self, "id", id)
+        object.__setattr__(self, "address", address)
+        object.__setattr__(self, "city", city)
+        object.__setattr__(self, "state", state)
+        object.__setattr__(self, "zip", zip)
+        object.__setattr__(self, "country", country)
+        object.__setattr__(self, "refs", refs)
+        object.__setattr__(self, "contacts", contacts)
+
 
 @dataclass(frozen=True, slots=True)
 class Person:
@@ -149,6 +210,19 @@ class Person:
     suffix: str = ""
     id_qualifier: str = ""
     id: str = ""
+
+    # Written out as the dataclass would generate it: compiled by mypyc this is native code
+    # (tests/x12/test_inits.py keeps it the same).
+    def __init__(self, entity: str, type: str, last: str = "", first: str = "", middle: str = "",
+                 suffix: str = "", id_qualifier: str = "", id: str = "") -> None:
+        object.__setattr__(self, "entity", entity)
+        object.__setattr__(self, "type", type)
+        object.__setattr__(self, "last", last)
+        object.__setattr__(self, "first", first)
+        object.__setattr__(self, "middle", middle)
+        object.__setattr__(self, "suffix", suffix)
+        object.__setattr__(self, "id_qualifier", id_qualifier)
+        object.__setattr__(self, "id", id)
 
 
 @dataclass(frozen=True, slots=True)
@@ -169,6 +243,29 @@ class ServiceLine:
     quantities: tuple[AmountRef, ...] = ()
     remarks: tuple[Remark, ...] = ()
     segment: int = field(default=0, compare=False)
+
+    # Written out as the dataclass would generate it: compiled by mypyc this is native code
+    # (tests/x12/test_inits.py keeps it the same).
+    def __init__(self, procedure: Procedure, charge: Decimal, paid: Decimal, revenue_code: str = "",
+                 units: Decimal | None = None, original: Procedure | None = None,
+                 original_units: Decimal | None = None, dates: tuple[DateRef, ...] = (),
+                 adjustments: tuple[Adjustment, ...] = (), refs: tuple[RefId, ...] = (),
+                 amounts: tuple[AmountRef, ...] = (), quantities: tuple[AmountRef, ...] = (),
+                 remarks: tuple[Remark, ...] = (), segment: int = 0) -> None:
+        object.__setattr__(self, "procedure", procedure)
+        object.__setattr__(self, "charge", charge)
+        object.__setattr__(self, "paid", paid)
+        object.__setattr__(self, "revenue_code", revenue_code)
+        object.__setattr__(self, "units", units)
+        object.__setattr__(self, "original", original)
+        object.__setattr__(self, "original_units", original_units)
+        object.__setattr__(self, "dates", dates)
+        object.__setattr__(self, "adjustments", adjustments)
+        object.__setattr__(self, "refs", refs)
+        object.__setattr__(self, "amounts", amounts)
+        object.__setattr__(self, "quantities", quantities)
+        object.__setattr__(self, "remarks", remarks)
+        object.__setattr__(self, "segment", segment)
 
     @property
     def control_number(self) -> str:
@@ -237,6 +334,38 @@ class ClaimPayment:
     lx: str = ""
     segment: int = field(default=0, compare=False)
 
+    # Written out as the dataclass would generate it: compiled by mypyc this is native code
+    # (tests/x12/test_inits.py keeps it the same).
+    def __init__(self, claim_id: str, status: str, charge: Decimal, paid: Decimal,
+                 patient_responsibility: Decimal | None = None, filing_indicator: str = "",
+                 payer_claim_number: str = "", extra: tuple[str, ...] = (),
+                 adjustments: tuple[Adjustment, ...] = (), people: tuple[Person, ...] = (),
+                 inpatient: tuple[str, ...] = (), outpatient: tuple[str, ...] = (),
+                 refs: tuple[RefId, ...] = (), dates: tuple[DateRef, ...] = (),
+                 contacts: tuple[tuple[str, ...], ...] = (), amounts: tuple[AmountRef, ...] = (),
+                 quantities: tuple[AmountRef, ...] = (), lines: tuple[ServiceLine, ...] = (),
+                 lx: str = "", segment: int = 0) -> None:
+        object.__setattr__(self, "claim_id", claim_id)
+        object.__setattr__(self, "status", status)
+        object.__setattr__(self, "charge", charge)
+        object.__setattr__(self, "paid", paid)
+        object.__setattr__(self, "patient_responsibility", patient_responsibility)
+        object.__setattr__(self, "filing_indicator", filing_indicator)
+        object.__setattr__(self, "payer_claim_number", payer_claim_number)
+        object.__setattr__(self, "extra", extra)
+        object.__setattr__(self, "adjustments", adjustments)
+        object.__setattr__(self, "people", people)
+        object.__setattr__(self, "inpatient", inpatient)
+        object.__setattr__(self, "outpatient", outpatient)
+        object.__setattr__(self, "refs", refs)
+        object.__setattr__(self, "dates", dates)
+        object.__setattr__(self, "contacts", contacts)
+        object.__setattr__(self, "amounts", amounts)
+        object.__setattr__(self, "quantities", quantities)
+        object.__setattr__(self, "lines", lines)
+        object.__setattr__(self, "lx", lx)
+        object.__setattr__(self, "segment", segment)
+
     @property
     def is_reversal(self) -> bool:
         """CLP02 = 22: this claim reverses a previous payment."""
@@ -296,6 +425,13 @@ class PlbItem:
     reference: str
     amount: Decimal
 
+    # Written out as the dataclass would generate it: compiled by mypyc this is native code
+    # (tests/x12/test_inits.py keeps it the same).
+    def __init__(self, reason: str, reference: str, amount: Decimal) -> None:
+        object.__setattr__(self, "reason", reason)
+        object.__setattr__(self, "reference", reference)
+        object.__setattr__(self, "amount", amount)
+
 
 @dataclass(frozen=True, slots=True)
 class ProviderAdjustment:
@@ -305,6 +441,15 @@ class ProviderAdjustment:
     period_end: str
     items: tuple[PlbItem, ...]
     segment: int = field(default=0, compare=False)
+
+    # Written out as the dataclass would generate it: compiled by mypyc this is native code
+    # (tests/x12/test_inits.py keeps it the same).
+    def __init__(self, provider_id: str, period_end: str, items: tuple[PlbItem, ...],
+                 segment: int = 0) -> None:
+        object.__setattr__(self, "provider_id", provider_id)
+        object.__setattr__(self, "period_end", period_end)
+        object.__setattr__(self, "items", items)
+        object.__setattr__(self, "segment", segment)
 
     @property
     def total(self) -> Decimal:
@@ -324,6 +469,18 @@ class Payment:
     banking: tuple[str, ...] = ()
     date: str = ""
 
+    # Written out as the dataclass would generate it: compiled by mypyc this is native code
+    # (tests/x12/test_inits.py keeps it the same).
+    def __init__(self, handling: str, amount: Decimal, credit_debit: str = "C", method: str = "",
+                 format: str = "", banking: tuple[str, ...] = (), date: str = "") -> None:
+        object.__setattr__(self, "handling", handling)
+        object.__setattr__(self, "amount", amount)
+        object.__setattr__(self, "credit_debit", credit_debit)
+        object.__setattr__(self, "method", method)
+        object.__setattr__(self, "format", format)
+        object.__setattr__(self, "banking", banking)
+        object.__setattr__(self, "date", date)
+
 
 @dataclass(frozen=True, slots=True)
 class Trace:
@@ -334,6 +491,15 @@ class Trace:
     originator: str = ""
     supplemental: str = ""
 
+    # Written out as the dataclass would generate it: compiled by mypyc this is native code
+    # (tests/x12/test_inits.py keeps it the same).
+    def __init__(self, type: str, number: str, originator: str = "",
+                 supplemental: str = "") -> None:
+        object.__setattr__(self, "type", type)
+        object.__setattr__(self, "number", number)
+        object.__setattr__(self, "originator", originator)
+        object.__setattr__(self, "supplemental", supplemental)
+
 
 @dataclass(frozen=True, slots=True)
 class HeaderGroup:
@@ -341,6 +507,12 @@ class HeaderGroup:
 
     number: str
     summaries: tuple[tuple[str, ...], ...] = ()
+
+    # Written out as the dataclass would generate it: compiled by mypyc this is native code
+    # (tests/x12/test_inits.py keeps it the same).
+    def __init__(self, number: str, summaries: tuple[tuple[str, ...], ...] = ()) -> None:
+        object.__setattr__(self, "number", number)
+        object.__setattr__(self, "summaries", summaries)
 
 
 @dataclass(frozen=True, slots=True)
@@ -362,6 +534,31 @@ class Remittance:
     findings: tuple[Finding, ...] = field(default=(), compare=False)
     claim_count: int = field(default=0, compare=False)
     segment: int = field(default=0, compare=False)
+
+    # Written out as the dataclass would generate it: compiled by mypyc this is native code
+    # (tests/x12/test_inits.py keeps it the same).
+    def __init__(self, control_number: str, payment: Payment, trace: Trace, payer: Party,
+                 payee: Party, version: str = "005010X221A1", currency: tuple[str, ...] = (),
+                 refs: tuple[RefId, ...] = (), dates: tuple[DateRef, ...] = (),
+                 groups: tuple[HeaderGroup, ...] = (), claims: tuple[ClaimPayment, ...] = (),
+                 provider_adjustments: tuple[ProviderAdjustment, ...] = (),
+                 findings: tuple[Finding, ...] = (), claim_count: int = 0,
+                 segment: int = 0) -> None:
+        object.__setattr__(self, "control_number", control_number)
+        object.__setattr__(self, "payment", payment)
+        object.__setattr__(self, "trace", trace)
+        object.__setattr__(self, "payer", payer)
+        object.__setattr__(self, "payee", payee)
+        object.__setattr__(self, "version", version)
+        object.__setattr__(self, "currency", currency)
+        object.__setattr__(self, "refs", refs)
+        object.__setattr__(self, "dates", dates)
+        object.__setattr__(self, "groups", groups)
+        object.__setattr__(self, "claims", claims)
+        object.__setattr__(self, "provider_adjustments", provider_adjustments)
+        object.__setattr__(self, "findings", findings)
+        object.__setattr__(self, "claim_count", claim_count)
+        object.__setattr__(self, "segment", segment)
 
     @property
     def kind(self) -> str:
@@ -1232,3 +1429,7 @@ class _Reader:
         self.total_plb += plb.total
         self.plbs.append(plb)
         return closed
+
+
+# Compiled by mypyc, frozen values pickle through their constructor (a no-op otherwise).
+_pickle_by_fields(__name__)

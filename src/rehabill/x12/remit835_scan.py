@@ -16,6 +16,7 @@ from decimal import Decimal, InvalidOperation
 
 from rehabill.domain.findings import Finding, Location, Severity
 from rehabill.domain.money import ZERO
+from rehabill.domain.pickling import pickle_by_fields as _pickle_by_fields
 from rehabill.errors import InputError
 from rehabill.x12 import balance835
 from rehabill.x12.envelope import ENVELOPE_IDS, EnvelopeChecker
@@ -342,3 +343,7 @@ class _State:
             self.payments.append(self.scan.finish())
         self.checker.finish(self.last)
         return ScanResult(tuple(self.payments), tuple(self.envelope))
+
+
+# Compiled by mypyc, frozen values pickle through their constructor (a no-op otherwise).
+_pickle_by_fields(__name__)

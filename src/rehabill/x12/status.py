@@ -11,6 +11,7 @@ from dataclasses import dataclass
 from enum import StrEnum
 
 from rehabill.domain.claim import ClaimStatus
+from rehabill.domain.pickling import pickle_by_fields as _pickle_by_fields
 
 
 class AckOutcome(StrEnum):
@@ -53,6 +54,22 @@ class StatusUpdate:
     reasons: tuple[str, ...] = ()
     segment: int = 0
 
+    # Written out as the dataclass would generate it: compiled by mypyc this is native code
+    # (tests/x12/test_inits.py keeps it the same).
+    def __init__(self, source: str, outcome: AckOutcome, group_control_number: str = "",
+                 set_control_number: str = "", claim_id: str = "", payer_claim_number: str = "",
+                 codes: tuple[str, ...] = (), reasons: tuple[str, ...] = (),
+                 segment: int = 0) -> None:
+        object.__setattr__(self, "source", source)
+        object.__setattr__(self, "outcome", outcome)
+        object.__setattr__(self, "group_control_number", group_control_number)
+        object.__setattr__(self, "set_control_number", set_control_number)
+        object.__setattr__(self, "claim_id", claim_id)
+        object.__setattr__(self, "payer_claim_number", payer_claim_number)
+        object.__setattr__(self, "codes", codes)
+        object.__setattr__(self, "reasons", reasons)
+        object.__setattr__(self, "segment", segment)
+
     @property
     def claim_status(self) -> ClaimStatus | None:
         """The claim status to set, or None to leave it."""
@@ -68,3 +85,7 @@ class StatusUpdate:
             "payer_claim_number": self.payer_claim_number, "codes": list(self.codes),
             "reasons": list(self.reasons),
         }
+
+
+# Compiled by mypyc, frozen values pickle through their constructor (a no-op otherwise).
+_pickle_by_fields(__name__)

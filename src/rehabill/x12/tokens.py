@@ -10,9 +10,11 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
+from types import FunctionType
 from typing import Any
 
 from rehabill.domain.findings import Finding, Location, Severity
+from rehabill.domain.pickling import pickle_by_fields as _pickle_by_fields
 
 ISA_LENGTH = 106
 
@@ -41,6 +43,13 @@ class Segment:
     id: str
     elements: tuple[str, ...]
     number: int
+
+    # Written out as the dataclass would generate it: compiled by mypyc this is native code
+    # (tests/x12/test_inits.py keeps it the same).
+    def __init__(self, id: str, elements: tuple[str, ...], number: int) -> None:
+        object.__setattr__(self, "id", id)
+        object.__setattr__(self, "elements", elements)
+        object.__setattr__(self, "number", number)
 
     def get(self, position: int) -> str:
         """Element ``position`` (1-based, as in "CLP04"), or "" when absent."""
@@ -103,17 +112,31 @@ def detect_delimiters(text: str, file: str = "") -> tuple[Delimiters | None, lis
 def _slot_setters() -> tuple[Any, Any, Any]:
     """The slot descriptors' setters of Segment's three fields.
 
-    Building a segment through them skips the frozen dataclass ``__init__`` (one
+    Interpreted, building a segment through them skips the frozen dataclass ``__init__`` (one
     ``object.__setattr__`` call per field) and is about twice as fast; the result is the same
     frozen value. The tokenizer builds one per segment of the file, a large share of what
-    reading costs.
+    reading costs. The descriptors are read with ``getattr`` on the class (mypyc refuses a
+    native class's ``__dict__``); compiled, ``NATIVE`` is true and the tokenizer calls the
+    native constructor instead.
     """
-    slots = Segment.__dict__
-    return slots["id"].__set__, slots["elements"].__set__, slots["number"].__set__
+    setters = [getattr(Segment, name).__set__ for name in ("id", "elements", "number")]
+    return setters[0], setters[1], setters[2]
+
+
+# True when mypyc compiled this module: Segment's written-out __init__ is then native code,
+# faster than any setter called through the interpreter.
+NATIVE = not isinstance(detect_delimiters, FunctionType)
 
 
 def split_segments(text: str, delimiters: Delimiters) -> Iterator[Segment]:
     """Yield every segment of ``text``, numbered from 1, skipping blank ones and line breaks."""
+    if NATIVE:
+        return _split_native(text, delimiters)
+    return _split_slots(text, delimiters)
+
+
+def _split_slots(text: str, delimiters: Delimiters) -> Iterator[Segment]:
+    """``split_segments`` interpreted: each segment built through its slot setters."""
     number = 0
     element = delimiters.element
     new = object.__new__
@@ -129,6 +152,18 @@ def split_segments(text: str, delimiters: Delimiters) -> Iterator[Segment]:
         set_elements(seg, tuple(parts[1:]))
         set_number(seg, number)
         yield seg
+
+
+def _split_native(text: str, delimiters: Delimiters) -> Iterator[Segment]:
+    """``split_segments`` compiled: each segment built by its native constructor."""
+    number = 0
+    element = delimiters.element
+    for raw in text.split(delimiters.segment):
+        raw = raw.strip("\r\n\ufeff \t")
+        if raw:
+            number += 1
+            parts = raw.split(element)
+            yield Segment(parts[0].strip(), tuple(parts[1:]), number)
 
 
 def iter_segments_from_chunks(chunks: Iterable[str], delimiters: Delimiters) -> Iterator[Segment]:
@@ -165,3 +200,7 @@ def tokenize(text: str, file: str = "") -> tuple[Delimiters | None, list[Segment
                                 f"The last segment ({last.id}) has no segment terminator.",
                                 last.location(file), "The file may be truncated; check IEA."))
     return delimiters, segments, findings
+
+
+# Compiled by mypyc, frozen values pickle through their constructor (a no-op otherwise).
+_pickle_by_fields(__name__)
