@@ -6,8 +6,11 @@ import copyreg
 import pickle
 from dataclasses import dataclass
 
+import pytest
+
 from rehabill.coding import code_visit
 from rehabill.domain import Finding, Location, Severity
+from rehabill.domain import pickling
 from rehabill.domain.pickling import compiled_frozen_values, pickle_by_fields
 from rehabill.reference import load
 from rehabill.rules import ScrubSettings, scrub_visit
@@ -46,7 +49,23 @@ class Compiled:
     b: str
 
 
-def test_pickling__a_compiled_class_pickles_through_its_constructor() -> None:
+@dataclass(frozen=True)
+class AlsoCompiled:
+    """Another stand-in, in this module loaded from source."""
+
+    __mypyc_attrs__ = ("a",)
+    a: int
+
+
+def test_pickling__a_module_loaded_from_source_is_not_scanned() -> None:
+    copyreg.dispatch_table.pop(AlsoCompiled, None)  # whatever another test registered
+    pickle_by_fields(__name__)
+    assert AlsoCompiled not in copyreg.dispatch_table
+
+
+def test_pickling__a_compiled_class_pickles_through_its_constructor(
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(pickling, "_interpreted", lambda package: False)
     pickle_by_fields(__name__)
     assert copyreg.dispatch_table[Compiled] is not None
     value = Compiled(1, "x")

@@ -34,7 +34,19 @@ def compiled_frozen_values(*packages: str) -> list[type]:
     return list(found.values())
 
 
+def _interpreted(package: str) -> bool:
+    """The module ``package`` was loaded from Python source (nothing of it is compiled)."""
+    module = sys.modules.get(package)
+    return module is not None and str(getattr(module, "__file__", "")).endswith(".py")
+
+
 def pickle_by_fields(*packages: str) -> None:
-    """Make the compiled frozen values of ``packages`` picklable (a no-op when interpreted)."""
-    for cls in compiled_frozen_values(*packages):
-        copyreg.pickle(cls, _by_fields)
+    """Make the compiled frozen values of ``packages`` picklable (a no-op when interpreted).
+
+    Packages loaded from source are skipped without scanning the loaded modules (the scan
+    costs a few milliseconds per call, paid at every import otherwise).
+    """
+    wanted = tuple(p for p in packages if not _interpreted(p))
+    if wanted:
+        for cls in compiled_frozen_values(*wanted):
+            copyreg.pickle(cls, _by_fields)
