@@ -9,8 +9,7 @@ from dataclasses import dataclass
 import pytest
 
 from rehabill.coding import code_visit
-from rehabill.domain import Finding, Location, Severity
-from rehabill.domain import pickling
+from rehabill.domain import Finding, Location, Severity, pickling
 from rehabill.domain.pickling import compiled_frozen_values, pickle_by_fields
 from rehabill.reference import load
 from rehabill.rules import ScrubSettings, scrub_visit
