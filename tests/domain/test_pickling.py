@@ -6,11 +6,13 @@ import copyreg
 import pickle
 from dataclasses import dataclass
 
-import pytest
-
 from rehabill.coding import code_visit
-from rehabill.domain import Finding, Location, Severity, pickling
-from rehabill.domain.pickling import compiled_frozen_values, pickle_by_fields
+from rehabill.domain import Finding, Location, Severity
+from rehabill.domain.pickling import (
+    compiled_frozen_values,
+    pickle_by_fields,
+    register_by_fields,
+)
 from rehabill.reference import load
 from rehabill.rules import ScrubSettings, scrub_visit
 from rehabill.rules.policy import shipped_policies
@@ -62,10 +64,10 @@ def test_pickling__a_module_loaded_from_source_is_not_scanned() -> None:
     assert AlsoCompiled not in copyreg.dispatch_table
 
 
-def test_pickling__a_compiled_class_pickles_through_its_constructor(
-        monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr(pickling, "_interpreted", lambda package: False)
-    pickle_by_fields(__name__)
+def test_pickling__a_compiled_class_pickles_through_its_constructor() -> None:
+    found = compiled_frozen_values(__name__)
+    assert Compiled in found and AlsoCompiled in found
+    register_by_fields([Compiled])
     assert copyreg.dispatch_table[Compiled] is not None
     value = Compiled(1, "x")
     assert pickle.loads(pickle.dumps(value)) == value

@@ -48,5 +48,10 @@ def pickle_by_fields(*packages: str) -> None:
     """
     wanted = tuple(p for p in packages if not _interpreted(p))
     if wanted:
-        for cls in compiled_frozen_values(*wanted):
-            copyreg.pickle(cls, _by_fields)
+        register_by_fields(compiled_frozen_values(*wanted))
+
+
+def register_by_fields(classes: list[type]) -> None:
+    """Pickle each of ``classes`` through its constructor, from its fields in order."""
+    for cls in classes:
+        copyreg.pickle(cls, _by_fields)
