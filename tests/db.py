@@ -96,3 +96,20 @@ def session(session_factory: sessionmaker[Session]) -> Iterator[Session]:
     """One session of the rolled-back transaction."""
     with session_factory() as s:
         yield s
+
+
+@pytest.fixture
+def pg_fresh_url() -> Iterator[str]:
+    """A PostgreSQL URL on an empty schema of its own, dropped after the test (for tests that
+    commit for real, migrate themselves or open connections from other processes)."""
+    url = postgres_url()
+    schema = f"rehabill_own_{uuid.uuid4().hex[:10]}"
+    admin = make_engine(url)
+    with admin.begin() as conn:
+        conn.execute(text(f"CREATE SCHEMA {schema}"))
+    try:
+        yield schema_url(url, schema)
+    finally:
+        with admin.begin() as conn:
+            conn.execute(text(f"DROP SCHEMA IF EXISTS {schema} CASCADE"))
+        admin.dispose()

@@ -3,17 +3,13 @@
 from __future__ import annotations
 
 import json
-import uuid
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from sqlalchemy import text
 from typer.testing import CliRunner
 
 from rehabill.cli.main import build_app
-from rehabill.store import head_revision, make_engine
-from tests.db import postgres_url, schema_url
+from rehabill.store import head_revision
 
 DATA = Path(__file__).parents[1] / "data" / "import"
 
@@ -86,25 +82,9 @@ def test_db__default_url_comes_from_the_environment(tmp_path: Path,
     assert code == 0 and (tmp_path / "env.db").exists()
 
 
-@pytest.fixture
-def pg_db() -> Iterator[str]:
-    """A PostgreSQL URL on a schema of its own (this test commits for real)."""
-    url = postgres_url()
-    schema = f"rehabill_cli_{uuid.uuid4().hex[:10]}"
-    admin = make_engine(url)
-    with admin.begin() as conn:
-        conn.execute(text(f"CREATE SCHEMA {schema}"))
-    try:
-        yield schema_url(url, schema)
-    finally:
-        with admin.begin() as conn:
-            conn.execute(text(f"DROP SCHEMA {schema} CASCADE"))
-        admin.dispose()
-
-
 @pytest.mark.postgres
-def test_import__on_postgresql_from_an_empty_database(pg_db: str) -> None:
-    code, out = _run("import", str(DATA / "fhir_bundle.json"), "--db", pg_db, "--json")
+def test_import__on_postgresql_from_an_empty_database(pg_fresh_url: str) -> None:
+    code, out = _run("import", str(DATA / "fhir_bundle.json"), "--db", pg_fresh_url, "--json")
     assert code == 1 and json.loads(out)["imported"] == 1
-    code, out = _run("import", str(DATA / "fhir_bundle.json"), "--db", pg_db)
+    code, out = _run("import", str(DATA / "fhir_bundle.json"), "--db", pg_fresh_url)
     assert code == 0 and "already imported" in out

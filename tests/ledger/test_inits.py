@@ -12,7 +12,8 @@ from decimal import Decimal
 import pytest
 
 from rehabill.ledger import entries
-from tests.x12.test_inits import COMPILED, check_signature
+from tests.inits import check_signature
+from tests.x12.test_inits import COMPILED
 
 WRITTEN_OUT = (entries.PostingSource, entries.Entry, entries.SuspenseItem, entries.WorklistItem,
                entries.StatusChange, entries.PostingResult, entries.ClaimBalance)

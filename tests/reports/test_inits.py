@@ -10,7 +10,8 @@ from decimal import Decimal
 import pytest
 
 from rehabill.reports import ClaimFact
-from tests.x12.test_inits import COMPILED, check_signature
+from tests.inits import check_signature
+from tests.x12.test_inits import COMPILED
 
 
 @pytest.mark.skipif(COMPILED, reason="a compiled __init__ has no Python source; same source")

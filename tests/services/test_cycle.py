@@ -2,19 +2,16 @@
 
 from __future__ import annotations
 
-import uuid
 from datetime import date, timedelta
 from pathlib import Path
 
 import pytest
-from sqlalchemy import text
 
 from rehabill.services.cycle import Month, run_months, write_visit_file
 from rehabill.services.uow import unit_of_work
 from rehabill.simulate.clinic import ClinicSpec, generate_visits
 from rehabill.store import make_engine, make_session_factory, migrate
 from rehabill.store.facts import claim_facts
-from tests.db import postgres_url, schema_url
 
 
 def _months(tmp_path: Path) -> list[Month]:
@@ -51,18 +48,9 @@ def test_run_months__payers_in_their_own_process_give_the_same_books(tmp_path: P
 
 
 @pytest.mark.postgres
-def test_run_months__on_postgresql_the_clerk_posts_beside_the_billers(tmp_path: Path) -> None:
-    url = postgres_url()
-    schema = f"rehabill_cycle_{uuid.uuid4().hex[:10]}"
-    admin = make_engine(url)
-    with admin.begin() as conn:
-        conn.execute(text(f"CREATE SCHEMA {schema}"))
-    try:
-        months = _months(tmp_path)
-        one = _books(f"sqlite:///{tmp_path / 'turn.db'}", months, tmp_path / "turn", False)
-        two = _books(schema_url(url, schema), months, tmp_path / "pg", True)
-    finally:
-        with admin.begin() as conn:
-            conn.execute(text(f"DROP SCHEMA IF EXISTS {schema} CASCADE"))
-        admin.dispose()
+def test_run_months__on_postgresql_the_clerk_posts_beside_the_billers(tmp_path: Path,
+                                                                     pg_fresh_url: str) -> None:
+    months = _months(tmp_path)
+    one = _books(f"sqlite:///{tmp_path / 'turn.db'}", months, tmp_path / "turn", False)
+    two = _books(pg_fresh_url, months, tmp_path / "pg", True)
     assert one and one == two

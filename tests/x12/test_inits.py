@@ -11,12 +11,12 @@ from __future__ import annotations
 
 import inspect
 import pickle
-from dataclasses import MISSING, fields
 from decimal import Decimal
 
 import pytest
 
 from rehabill.x12 import ack277, ack999, envelope, p837_reader, remit835, status, tokens
+from tests.inits import check_signature
 
 WRITTEN_OUT = (
     tokens.Segment, envelope.Transaction, status.StatusUpdate,
@@ -29,25 +29,6 @@ WRITTEN_OUT = (
     ack999.ElementError, ack999.SegmentError, ack999.SetResponse, ack999.Ack999,
 )
 COMPILED = not inspect.isfunction(tokens.detect_delimiters)
-
-
-def check_signature(cls: type) -> None:
-    """``cls.__init__`` is written out in ``cls``'s module with the generated signature."""
-    init = cls.__init__  # type: ignore[misc]
-    assert init.__code__.co_filename == inspect.getsourcefile(cls), "not written out"
-    parameters = list(inspect.signature(init).parameters.values())[1:]
-    assert [p.name for p in parameters] == [f.name for f in fields(cls) if f.init]
-    for parameter, f in zip(parameters, fields(cls), strict=True):
-        assert parameter.kind is inspect.Parameter.POSITIONAL_OR_KEYWORD
-        if f.default is not MISSING:
-            assert parameter.default == f.default, f.name
-        elif f.default_factory is not MISSING:
-            assert parameter.default is None, f.name
-        else:
-            assert parameter.default is inspect.Parameter.empty, f.name
-    source = inspect.getsource(init)
-    for f in fields(cls):
-        assert f'object.__setattr__(self, "{f.name}", {f.name})' in source, f.name
 
 
 @pytest.mark.skipif(COMPILED, reason="a compiled __init__ has no Python source; same source")
