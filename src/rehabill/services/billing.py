@@ -712,17 +712,36 @@ def _payments(text: str) -> list[tuple[str, str, date | None, str, Decimal]]:
     element, terminator = text[3], text[105]
     out = []
     bpr: list[str] = []
-    for raw in text.split(terminator):
-        segment = raw.strip()
-        if segment.startswith("BPR" + element):
+    # Only the BPR and TRN segments are looked at: found by a text search rather than by
+    # splitting a whole file (hundreds of thousands of segments) into strings.
+    for segment in _segments(text, ("BPR" + element, "TRN" + element), terminator):
+        if segment[0] == "B":
             bpr = segment.split(element)
-        elif segment.startswith("TRN" + element) and bpr:
+        elif bpr:
             trn = segment.split(element)
             if len(trn) > 3:
                 out.append((trn[3], trn[2], _d8(bpr[16] if len(bpr) > 16 else ""),
                             bpr[4] if len(bpr) > 4 else "", Decimal(bpr[2] or "0")))
             bpr = []
     return out
+
+
+def _segments(text: str, tags: Sequence[str], terminator: str) -> Iterator[str]:
+    """The segments (stripped, in file order) that start with one of ``tags``: a tag counts
+    where only whitespace stands between it and the previous terminator (or the start)."""
+    starts: list[int] = []
+    for tag in tags:
+        at = text.find(tag)
+        while at >= 0:
+            starts.append(at)
+            at = text.find(tag, at + len(tag))
+    for at in sorted(starts):
+        before = at - 1
+        while before >= 0 and text[before] != terminator and text[before].isspace():
+            before -= 1
+        if before < 0 or text[before] == terminator:
+            end = text.find(terminator, at)
+            yield (text[at:] if end < 0 else text[at:end]).strip()
 
 
 def _d8(text: str) -> date | None:
