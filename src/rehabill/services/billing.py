@@ -40,6 +40,7 @@ from rehabill.store import files as store_files
 from rehabill.store import views as store_views
 from rehabill.store import visits as store_visits
 from rehabill.store.bulk import CHUNK
+from rehabill.store.models import utcnow
 from rehabill.store.postings import SqlPostingStore
 from rehabill.store.remittances import add_ledger_entries, payer_row_id
 from rehabill.x12 import ack277, ack999
@@ -519,22 +520,27 @@ def _apply_updates(session: Session, path: Path, kind: str, file_id: int,
     accepted: list[str] = []
     rejected: list[str] = []
     unmatched: list[str] = []
-    ack_rows: list[dict[str, object]] = []
+    ack_rows: list[tuple[Any, ...]] = []
     moves: dict[tuple[ClaimStatus, str], list[int]] = {}
     numbers: dict[int, str] = {}
+    ackable = ACKABLE[kind]
+    now = utcnow()
     for update, (targets, batch_id, label) in zip(updates, resolved, strict=True):
         if not targets:
             unmatched.append(label)
             continue
-        ack_rows.extend(_ack_rows(file_id, kind, update, targets, batch_id))
+        status = update.claim_status
+        ack_rows.extend(_ack_rows(file_id, kind, update, targets, batch_id, status, now))
         if update.payer_claim_number:
             numbers.update(dict.fromkeys(targets, update.payer_claim_number))
-        status = update.claim_status
         if status is None:
             continue
-        movable = [cid for cid in targets if current.get(cid) in ACKABLE[kind]
-                   and current.get(cid) != status.value]
-        current.update(dict.fromkeys(movable, status.value))
+        value = status.value
+        movable = [cid for cid in targets
+                   if (was := current.get(cid)) in ackable and was != value]
+        if not movable:
+            continue
+        current.update(dict.fromkeys(movable, value))
         moves.setdefault((status, update.outcome.value), []).extend(movable)
         if status is ClaimStatus.REJECTED:
             rejected.extend(targets[c] for c in movable)
@@ -546,7 +552,7 @@ def _apply_updates(session: Session, path: Path, kind: str, file_id: int,
         for (status, outcome), claim_ids in moves.items() for cid in claim_ids],
         actor=actor, known=before)
     books.set_payer_claim_numbers(session, numbers)
-    store_batches.add_acknowledgments(session, ack_rows)
+    books.add_acknowledgment_rows(session, ack_rows)
     people.record_event(session, actor=actor, action="read_ack", entity="file",
                         entity_id=str(file_id), detail={"kind": kind, "path": str(path),
                                                         "accepted": len(accepted),
@@ -591,17 +597,19 @@ def _resolve(session: Session, updates: Sequence[StatusUpdate],
 
 
 def _ack_rows(file_id: int, kind: str, update: StatusUpdate, targets: dict[int, str],
-              batch_id: int | None) -> list[dict[str, object]]:
-    accepted = update.claim_status is not ClaimStatus.REJECTED
+              batch_id: int | None, status: ClaimStatus | None, now: datetime
+              ) -> list[tuple[Any, ...]]:
+    """The update's ``acknowledgments`` rows, in ``books.ACK_ROW`` order: one per 999 set,
+    one per claim of a 277CA."""
+    accepted = status is not ClaimStatus.REJECTED
     code = " ".join(update.codes)[:10] or update.outcome.value[:10]
     message = "; ".join(update.reasons)
     if kind == "999":
-        return [{"file_id": file_id, "kind": kind, "batch_id": batch_id, "claim_id": None,
-                 "control_number": update.set_control_number, "status_code": code,
-                 "accepted": accepted, "message": message}]
-    return [{"file_id": file_id, "kind": kind, "batch_id": None, "claim_id": cid,
-             "control_number": update.payer_claim_number, "status_code": code,
-             "accepted": accepted, "message": message} for cid in targets]
+        return [(file_id, kind, batch_id, None, update.set_control_number, code, accepted,
+                 message, now)]
+    number = update.payer_claim_number
+    return [(file_id, kind, None, cid, number, code, accepted, message, now)
+            for cid in targets]
 
 
 def _worklist_rejection(session: Session, claim_ids: Sequence[int], kind: str,

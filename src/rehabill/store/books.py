@@ -13,7 +13,7 @@ from datetime import date
 from decimal import Decimal
 from typing import Any
 
-from sqlalchemy import Row, bindparam, func, select, text, update
+from sqlalchemy import Row, func, select, text, update
 from sqlalchemy.orm import Session
 
 from rehabill.domain import (
@@ -29,8 +29,9 @@ from rehabill.domain import (
     Visit,
 )
 from rehabill.store import mapping
-from rehabill.store.bulk import chunked, fetch, ids_in, table_of, texts_in
+from rehabill.store.bulk import chunked, fetch, ids_in, insert_rows, table_of, texts_in
 from rehabill.store.models import (
+    AcknowledgmentRow,
     BatchClaimRow,
     BatchRow,
     ClaimLineRow,
@@ -105,10 +106,20 @@ def set_payer_claim_numbers(session: Session, numbers: dict[int, str]) -> None:
             "CAST(:pcns AS varchar[])) AS v(id, pcn) WHERE claims.id = v.id"),
             {"ids": [r["cid"] for r in rows], "pcns": [r["pcn"] for r in rows]})
         return
-    table = table_of(ClaimRow)
-    statement = (update(table).where(table.c.id == bindparam("cid"))
-                 .values(payer_claim_number=bindparam("pcn")))
-    session.connection().execute(statement, rows)
+    # SQLite: the driver's executemany over plain tuples (no per-row parameter processing)
+    session.connection().exec_driver_sql(
+        "UPDATE claims SET payer_claim_number = ? WHERE claims.id = ?",
+        [(r["pcn"], r["cid"]) for r in rows])
+
+
+ACK_ROW = ("file_id", "kind", "batch_id", "claim_id", "control_number", "status_code",
+           "accepted", "message", "created_at")
+
+
+def add_acknowledgment_rows(session: Session, rows: Sequence[tuple[Any, ...]]) -> None:
+    """Store 999/277CA answers given as tuples in ``ACK_ROW`` order (a 277CA has one per
+    claim: no dict per row)."""
+    insert_rows(session, AcknowledgmentRow, ACK_ROW, rows)
 
 
 def claim_for_update(session: Session, claim_id: int) -> Row[Any] | None:
