@@ -142,7 +142,7 @@ def test_post_era__a_big_era_matches_memory_entry_by_entry(session: Session) -> 
     assert sorted((k, g, c, a) for k, g, c, a in stored) == sorted(
         (e.kind.value, e.group, e.reason[:5], e.amount) for e in entries)
     assert all(type(row.amount) is Decimal for row in stored)
-    final = dict(session.execute(select(ClaimRow.claim_key, ClaimRow.status)).tuples().all())
+    final = dict(session.execute(select(ClaimRow.claim_key, ClaimRow.status)).all())
     assert final == {key: status.value for key, status in memory.statuses.items()}
 
 
@@ -153,7 +153,7 @@ def test_post_era__status_history_chains_from_each_claims_status(session: Sessio
     text = PayerSimulator(MEDICARE, seed=8).adjudicate(claims).texts(
         payer_id="MEDICARE", submitter_id="US")["835"]
     post_era(lambda: iter([text]), SqlPostingStore(session), file="era.835", batch=7)
-    for claim_id, status in session.execute(select(ClaimRow.id, ClaimRow.status)).tuples():
+    for claim_id, status in session.execute(select(ClaimRow.id, ClaimRow.status)):
         history = store_claims.status_history(session, claim_id)
         assert all(a.status.value == b.from_status for a, b in pairwise(history))
         assert history[-1].status.value == status
@@ -163,5 +163,5 @@ def test_find_claims__reads_each_claims_status(session: Session) -> None:
     _stored_claims(session, 3)
     store = SqlPostingStore(session)
     store.find_claims(["E-0", "E-1", "E-2"])
-    rows = dict(session.execute(select(ClaimRow.id, ClaimRow.status)).tuples().all())
+    rows = dict(session.execute(select(ClaimRow.id, ClaimRow.status)).all())
     assert store.statuses == rows

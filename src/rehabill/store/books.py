@@ -223,7 +223,7 @@ def claims_for_posting(session: Session, claim_keys: Sequence[str]) -> PostingCl
                 select(claims_t.c.claim_key, claims_t.c.sequence, claims_t.c.id,
                        claims_t.c.visit_id, claims_t.c.frequency, claims_t.c.original_reference,
                        claims_t.c.status)
-                .where(texts_in(session, claims_t.c.claim_key, part))).tuples():
+                .where(texts_in(session, claims_t.c.claim_key, part))):
             known = newest.get(head[0])
             if known is None or head[1] > known[1]:
                 newest[head[0]] = head
