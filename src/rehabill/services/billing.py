@@ -574,6 +574,8 @@ def _resolve(session: Session, updates: Sequence[StatusUpdate],
     by_key = books.claims_by_key(session, keys)
     out: list[Resolved] = []
     sets: dict[tuple[int, str], list[tuple[int, str, str]]] = {}
+    batches: dict[int, list[tuple[int, str, str, str]]] = {}
+    groups: dict[str, int | None] = {}  # GS06 → batch (a 999 answers a group's sets)
     for update in updates:
         if update.source != "999":
             found = by_key.get(update.claim_id)
@@ -582,15 +584,19 @@ def _resolve(session: Session, updates: Sequence[StatusUpdate],
             out.append(({found[0]: update.claim_id} if found is not None else {}, None,
                         update.claim_id))
             continue
-        batch_id = books.batch_by_group_number(session, update.group_control_number)
+        group = update.group_control_number
+        if group not in groups:
+            groups[group] = books.batch_by_group_number(session, group)
+        batch_id = groups[group]
         label = f"GS06 {update.group_control_number} ST02 {update.set_control_number}"
         if batch_id is None:
             out.append(({}, None, label))
             continue
         wanted = (batch_id, update.set_control_number)
         if wanted not in sets:
-            sets[wanted] = books.transaction_claims(session, batch_id,
-                                                    update.set_control_number)
+            if batch_id not in batches:  # each set of a batch is read from one query
+                batches[batch_id] = books.batch_claims(session, batch_id)
+            sets[wanted] = books.claims_of_set(batches[batch_id], update.set_control_number)
         statuses.update((cid, status) for cid, _, status in sets[wanted])
         out.append(({cid: key for cid, key, _ in sets[wanted]}, batch_id, label))
     return out

@@ -63,14 +63,28 @@ def transaction_claims(session: Session, batch_id: int, set_control_number: str
 
     All the batch's claims when the set is unnamed (what a 999's AK202 speaks for).
     """
+    return claims_of_set(batch_claims(session, batch_id), set_control_number)
+
+
+def batch_claims(session: Session, batch_id: int) -> list[tuple[int, str, str, str]]:
+    """(claim id, ST02, CLM01, status) of every claim of a batch, in file order (one query
+    for a 999 that answers each of the batch's transaction sets)."""
     query = (select(BatchClaimRow.claim_id, BatchClaimRow.transaction_control_number,
                     ClaimRow.claim_key, ClaimRow.status)
              .join(ClaimRow, ClaimRow.id == BatchClaimRow.claim_id)
              .where(BatchClaimRow.batch_id == batch_id).order_by(BatchClaimRow.id))
-    rows = session.execute(query).all()
+    return [(cid, st02, key, status) for cid, st02, key, status in session.execute(query)]
+
+
+def claims_of_set(rows: Sequence[tuple[int, str, str, str]], set_control_number: str
+                  ) -> list[tuple[int, str, str]]:
+    """(claim id, CLM01, status) of the ``batch_claims`` rows in one ST/SE set (all of them
+    when the set is unnamed)."""
+    if not set_control_number.strip():
+        return [(cid, key, status) for cid, _, key, status in rows]
     wanted = set_control_number.strip().lstrip("0") or "0"
     return [(cid, key, status) for cid, st02, key, status in rows
-            if not set_control_number.strip() or (st02.lstrip("0") or "0") == wanted]
+            if (st02.lstrip("0") or "0") == wanted]
 
 
 def claims_by_key(session: Session, claim_keys: Sequence[str]) -> dict[str, tuple[int, str]]:
