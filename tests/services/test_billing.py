@@ -230,3 +230,24 @@ def test_resubmit_and_move_balance(
     assert charge > 0
     with pytest.raises(UsageError):
         billing.move_balance(session_factory, accepted[2], to="moon", actor="t")
+
+
+_ISA = ("ISA*00*          *00*          *ZZ*PAYER          *ZZ*US             *260301*1200*^*"
+        "00501*000000001*0*P*:~")
+
+
+@pytest.mark.parametrize("gap", ["", "\n", "\r\n  "])
+def test_payments__bpr_and_trn_of_each_payment_wherever_segments_break(gap: str) -> None:
+    segments = ["GS*HP*PAYER*US*20260301*1200*1*X*005010X221A1", "ST*835*0001",
+                "BPR*I*150.00*C*ACH*CCP*01*999*DA*1*1*01*9*DA*2*3*20260315",
+                "TRN*1*TRACE1*1PAYER", "REF*EV*BPR*NOT-A-SEGMENT", "SE*5*0001", "ST*835*0002",
+                "BPR*I*0*C*NON************20260316", "TRN*1*TRACE2*1PAYER", "SE*4*0002",
+                "TRN*1*NO-BPR-BEFORE*1PAYER"]
+    text = _ISA + gap + "".join(f"{s}~{gap}" for s in segments)
+    assert billing._payments(text) == [
+        ("1PAYER", "TRACE1", date(2026, 3, 15), "ACH", Decimal("150.00")),
+        ("1PAYER", "TRACE2", date(2026, 3, 16), "NON", Decimal("0"))]
+
+
+def test_payments__not_an_835() -> None:
+    assert billing._payments("not x12") == []

@@ -4,11 +4,13 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from decimal import Decimal
+from itertools import pairwise
 
 import pytest
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
+from rehabill.domain import ClaimStatus
 from rehabill.errors import ConflictError
 from rehabill.ledger import MemoryPostingStore, post_era, post_payment
 from rehabill.services.claims import code_claims
@@ -119,3 +121,47 @@ def test_find_claims__unknown_claims_are_left_out(session: Session) -> None:
     assert found["E-0"].claim_id == claims[0].claim_id
     assert found["E-0"].lines == claims[0].lines
     assert found["E-0"].date_of_service == claims[0].date_of_service
+
+
+def test_post_era__a_big_era_matches_memory_entry_by_entry(session: Session) -> None:
+    # enough entries (over bulk.COPY_FROM) for the ledger's straight-to-the-driver path
+    claims = _stored_claims(session, 40)
+    adjudication = PayerSimulator(MEDICARE, seed=6).adjudicate(claims)
+    text = adjudication.texts(payer_id="MEDICARE", submitter_id="US")["835"]
+    summary = post_era(lambda: iter([text]), SqlPostingStore(session, file_id=None),
+                       file="era.835", batch=15)
+    assert not summary.refused
+    memory = MemoryPostingStore(claims)
+    for payment in read_835_text(text, "era.835")[0]:
+        post_payment(memory, payment, file="era.835")
+    entries = [*memory.entries, *memory.provider_entries]
+    assert len(entries) > 200
+    stored = session.execute(select(LedgerEntryRow.kind, LedgerEntryRow.group_code,
+                                    LedgerEntryRow.carc, LedgerEntryRow.amount)
+                             .order_by(LedgerEntryRow.id)).all()
+    assert sorted((k, g, c, a) for k, g, c, a in stored) == sorted(
+        (e.kind.value, e.group, e.reason[:5], e.amount) for e in entries)
+    assert all(type(row.amount) is Decimal for row in stored)
+    final = dict(session.execute(select(ClaimRow.claim_key, ClaimRow.status)).all())
+    assert final == {key: status.value for key, status in memory.statuses.items()}
+
+
+def test_post_era__status_history_chains_from_each_claims_status(session: Session) -> None:
+    claims = _stored_claims(session, 30)
+    store_claims.set_status(session, list(session.scalars(select(ClaimRow.id))),
+                            ClaimStatus.ACCEPTED)
+    text = PayerSimulator(MEDICARE, seed=8).adjudicate(claims).texts(
+        payer_id="MEDICARE", submitter_id="US")["835"]
+    post_era(lambda: iter([text]), SqlPostingStore(session), file="era.835", batch=7)
+    for claim_id, status in session.execute(select(ClaimRow.id, ClaimRow.status)):
+        history = store_claims.status_history(session, claim_id)
+        assert all(a.status.value == b.from_status for a, b in pairwise(history))
+        assert history[-1].status.value == status
+
+
+def test_find_claims__reads_each_claims_status(session: Session) -> None:
+    _stored_claims(session, 3)
+    store = SqlPostingStore(session)
+    store.find_claims(["E-0", "E-1", "E-2"])
+    rows = dict(session.execute(select(ClaimRow.id, ClaimRow.status)).all())
+    assert store.statuses == rows

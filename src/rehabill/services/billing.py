@@ -40,6 +40,7 @@ from rehabill.store import files as store_files
 from rehabill.store import views as store_views
 from rehabill.store import visits as store_visits
 from rehabill.store.bulk import CHUNK
+from rehabill.store.models import utcnow
 from rehabill.store.postings import SqlPostingStore
 from rehabill.store.remittances import add_ledger_entries, payer_row_id
 from rehabill.x12 import ack277, ack999
@@ -519,22 +520,27 @@ def _apply_updates(session: Session, path: Path, kind: str, file_id: int,
     accepted: list[str] = []
     rejected: list[str] = []
     unmatched: list[str] = []
-    ack_rows: list[dict[str, object]] = []
+    ack_rows: list[tuple[Any, ...]] = []
     moves: dict[tuple[ClaimStatus, str], list[int]] = {}
     numbers: dict[int, str] = {}
+    ackable = ACKABLE[kind]
+    now = utcnow()
     for update, (targets, batch_id, label) in zip(updates, resolved, strict=True):
         if not targets:
             unmatched.append(label)
             continue
-        ack_rows.extend(_ack_rows(file_id, kind, update, targets, batch_id))
+        status = update.claim_status
+        ack_rows.extend(_ack_rows(file_id, kind, update, targets, batch_id, status, now))
         if update.payer_claim_number:
             numbers.update(dict.fromkeys(targets, update.payer_claim_number))
-        status = update.claim_status
         if status is None:
             continue
-        movable = [cid for cid in targets if current.get(cid) in ACKABLE[kind]
-                   and current.get(cid) != status.value]
-        current.update(dict.fromkeys(movable, status.value))
+        value = status.value
+        movable = [cid for cid in targets
+                   if (was := current.get(cid)) in ackable and was != value]
+        if not movable:
+            continue
+        current.update(dict.fromkeys(movable, value))
         moves.setdefault((status, update.outcome.value), []).extend(movable)
         if status is ClaimStatus.REJECTED:
             rejected.extend(targets[c] for c in movable)
@@ -546,7 +552,7 @@ def _apply_updates(session: Session, path: Path, kind: str, file_id: int,
         for (status, outcome), claim_ids in moves.items() for cid in claim_ids],
         actor=actor, known=before)
     books.set_payer_claim_numbers(session, numbers)
-    store_batches.add_acknowledgments(session, ack_rows)
+    books.add_acknowledgment_rows(session, ack_rows)
     people.record_event(session, actor=actor, action="read_ack", entity="file",
                         entity_id=str(file_id), detail={"kind": kind, "path": str(path),
                                                         "accepted": len(accepted),
@@ -568,6 +574,8 @@ def _resolve(session: Session, updates: Sequence[StatusUpdate],
     by_key = books.claims_by_key(session, keys)
     out: list[Resolved] = []
     sets: dict[tuple[int, str], list[tuple[int, str, str]]] = {}
+    batches: dict[int, list[tuple[int, str, str, str]]] = {}
+    groups: dict[str, int | None] = {}  # GS06 → batch (a 999 answers a group's sets)
     for update in updates:
         if update.source != "999":
             found = by_key.get(update.claim_id)
@@ -576,32 +584,38 @@ def _resolve(session: Session, updates: Sequence[StatusUpdate],
             out.append(({found[0]: update.claim_id} if found is not None else {}, None,
                         update.claim_id))
             continue
-        batch_id = books.batch_by_group_number(session, update.group_control_number)
+        group = update.group_control_number
+        if group not in groups:
+            groups[group] = books.batch_by_group_number(session, group)
+        batch_id = groups[group]
         label = f"GS06 {update.group_control_number} ST02 {update.set_control_number}"
         if batch_id is None:
             out.append(({}, None, label))
             continue
         wanted = (batch_id, update.set_control_number)
         if wanted not in sets:
-            sets[wanted] = books.transaction_claims(session, batch_id,
-                                                    update.set_control_number)
+            if batch_id not in batches:  # each set of a batch is read from one query
+                batches[batch_id] = books.batch_claims(session, batch_id)
+            sets[wanted] = books.claims_of_set(batches[batch_id], update.set_control_number)
         statuses.update((cid, status) for cid, _, status in sets[wanted])
         out.append(({cid: key for cid, key, _ in sets[wanted]}, batch_id, label))
     return out
 
 
 def _ack_rows(file_id: int, kind: str, update: StatusUpdate, targets: dict[int, str],
-              batch_id: int | None) -> list[dict[str, object]]:
-    accepted = update.claim_status is not ClaimStatus.REJECTED
+              batch_id: int | None, status: ClaimStatus | None, now: datetime
+              ) -> list[tuple[Any, ...]]:
+    """The update's ``acknowledgments`` rows, in ``books.ACK_ROW`` order: one per 999 set,
+    one per claim of a 277CA."""
+    accepted = status is not ClaimStatus.REJECTED
     code = " ".join(update.codes)[:10] or update.outcome.value[:10]
     message = "; ".join(update.reasons)
     if kind == "999":
-        return [{"file_id": file_id, "kind": kind, "batch_id": batch_id, "claim_id": None,
-                 "control_number": update.set_control_number, "status_code": code,
-                 "accepted": accepted, "message": message}]
-    return [{"file_id": file_id, "kind": kind, "batch_id": None, "claim_id": cid,
-             "control_number": update.payer_claim_number, "status_code": code,
-             "accepted": accepted, "message": message} for cid in targets]
+        return [(file_id, kind, batch_id, None, update.set_control_number, code, accepted,
+                 message, now)]
+    number = update.payer_claim_number
+    return [(file_id, kind, None, cid, number, code, accepted, message, now)
+            for cid in targets]
 
 
 def _worklist_rejection(session: Session, claim_ids: Sequence[int], kind: str,
@@ -712,17 +726,36 @@ def _payments(text: str) -> list[tuple[str, str, date | None, str, Decimal]]:
     element, terminator = text[3], text[105]
     out = []
     bpr: list[str] = []
-    for raw in text.split(terminator):
-        segment = raw.strip()
-        if segment.startswith("BPR" + element):
+    # Only the BPR and TRN segments are looked at: found by a text search rather than by
+    # splitting a whole file (hundreds of thousands of segments) into strings.
+    for segment in _segments(text, ("BPR" + element, "TRN" + element), terminator):
+        if segment[0] == "B":
             bpr = segment.split(element)
-        elif segment.startswith("TRN" + element) and bpr:
+        elif bpr:
             trn = segment.split(element)
             if len(trn) > 3:
                 out.append((trn[3], trn[2], _d8(bpr[16] if len(bpr) > 16 else ""),
                             bpr[4] if len(bpr) > 4 else "", Decimal(bpr[2] or "0")))
             bpr = []
     return out
+
+
+def _segments(text: str, tags: Sequence[str], terminator: str) -> Iterator[str]:
+    """The segments (stripped, in file order) that start with one of ``tags``: a tag counts
+    where only whitespace stands between it and the previous terminator (or the start)."""
+    starts: list[int] = []
+    for tag in tags:
+        at = text.find(tag)
+        while at >= 0:
+            starts.append(at)
+            at = text.find(tag, at + len(tag))
+    for at in sorted(starts):
+        before = at - 1
+        while before >= 0 and text[before] != terminator and text[before].isspace():
+            before -= 1
+        if before < 0 or text[before] == terminator:
+            end = text.find(terminator, at)
+            yield (text[at:] if end < 0 else text[at:end]).strip()
 
 
 def _d8(text: str) -> date | None:

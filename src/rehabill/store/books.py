@@ -8,12 +8,12 @@ worklist as rows. Store functions never commit.
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import date
 from decimal import Decimal
 from typing import Any
 
-from sqlalchemy import Row, bindparam, func, select, text, update
+from sqlalchemy import Row, func, select, text, update
 from sqlalchemy.orm import Session
 
 from rehabill.domain import (
@@ -29,8 +29,9 @@ from rehabill.domain import (
     Visit,
 )
 from rehabill.store import mapping
-from rehabill.store.bulk import chunked, ids_in, table_of, texts_in
+from rehabill.store.bulk import chunked, fetch, ids_in, insert_rows, table_of, texts_in
 from rehabill.store.models import (
+    AcknowledgmentRow,
     BatchClaimRow,
     BatchRow,
     ClaimLineRow,
@@ -62,14 +63,28 @@ def transaction_claims(session: Session, batch_id: int, set_control_number: str
 
     All the batch's claims when the set is unnamed (what a 999's AK202 speaks for).
     """
+    return claims_of_set(batch_claims(session, batch_id), set_control_number)
+
+
+def batch_claims(session: Session, batch_id: int) -> list[tuple[int, str, str, str]]:
+    """(claim id, ST02, CLM01, status) of every claim of a batch, in file order (one query
+    for a 999 that answers each of the batch's transaction sets)."""
     query = (select(BatchClaimRow.claim_id, BatchClaimRow.transaction_control_number,
                     ClaimRow.claim_key, ClaimRow.status)
              .join(ClaimRow, ClaimRow.id == BatchClaimRow.claim_id)
              .where(BatchClaimRow.batch_id == batch_id).order_by(BatchClaimRow.id))
-    rows = session.execute(query).all()
+    return [(cid, st02, key, status) for cid, st02, key, status in session.execute(query)]
+
+
+def claims_of_set(rows: Sequence[tuple[int, str, str, str]], set_control_number: str
+                  ) -> list[tuple[int, str, str]]:
+    """(claim id, CLM01, status) of the ``batch_claims`` rows in one ST/SE set (all of them
+    when the set is unnamed)."""
+    if not set_control_number.strip():
+        return [(cid, key, status) for cid, _, key, status in rows]
     wanted = set_control_number.strip().lstrip("0") or "0"
     return [(cid, key, status) for cid, st02, key, status in rows
-            if not set_control_number.strip() or (st02.lstrip("0") or "0") == wanted]
+            if (st02.lstrip("0") or "0") == wanted]
 
 
 def claims_by_key(session: Session, claim_keys: Sequence[str]) -> dict[str, tuple[int, str]]:
@@ -105,10 +120,20 @@ def set_payer_claim_numbers(session: Session, numbers: dict[int, str]) -> None:
             "CAST(:pcns AS varchar[])) AS v(id, pcn) WHERE claims.id = v.id"),
             {"ids": [r["cid"] for r in rows], "pcns": [r["pcn"] for r in rows]})
         return
-    table = table_of(ClaimRow)
-    statement = (update(table).where(table.c.id == bindparam("cid"))
-                 .values(payer_claim_number=bindparam("pcn")))
-    session.connection().execute(statement, rows)
+    # SQLite: the driver's executemany over plain tuples (no per-row parameter processing)
+    session.connection().exec_driver_sql(
+        "UPDATE claims SET payer_claim_number = ? WHERE claims.id = ?",
+        [(r["pcn"], r["cid"]) for r in rows])
+
+
+ACK_ROW = ("file_id", "kind", "batch_id", "claim_id", "control_number", "status_code",
+           "accepted", "message", "created_at")
+
+
+def add_acknowledgment_rows(session: Session, rows: Sequence[tuple[Any, ...]]) -> None:
+    """Store 999/277CA answers given as tuples in ``ACK_ROW`` order (a 277CA has one per
+    claim: no dict per row)."""
+    insert_rows(session, AcknowledgmentRow, ACK_ROW, rows)
 
 
 def claim_for_update(session: Session, claim_id: int) -> Row[Any] | None:
@@ -166,6 +191,9 @@ def worklist_rows(session: Session, *, include_done: bool = False) -> list[Any]:
 
 
 _NOBODY = Address("", "", "", "")
+_NO_BILLING = BillingProvider("", "", "", _NOBODY)
+_NO_COVERAGE = Coverage("", "", "", "")
+_NO_PROVIDER = Provider("", "", "", Credential.PT)
 
 
 @dataclass(frozen=True, slots=True)
@@ -173,12 +201,17 @@ class PostingClaims:
     """What posting an ERA reads of the claims it names, found by CLM01.
 
     ``claims`` and ``rows`` hold the newest claim (highest sequence) of each known key;
-    ``lines`` the row id of each of their lines by (claim row id, line number).
+    ``lines`` the row id of each of their lines by (claim row id, line number); ``statuses``
+    the current status of each of those claim rows (read with them).
     """
 
     claims: dict[str, Claim]
     rows: dict[str, int]
     lines: dict[tuple[int, int], int]
+    statuses: dict[int, str] = field(default_factory=dict)
+
+
+_POSTING_LINE = ("id", "claim_id", *mapping.CLAIM_LINE_COLUMNS)
 
 
 def claims_for_posting(session: Session, claim_keys: Sequence[str]) -> PostingClaims:
@@ -186,42 +219,53 @@ def claims_for_posting(session: Session, claim_keys: Sequence[str]) -> PostingCl
 
     Loading the whole visit (people, coverage, plan of care...) is most of the cost of
     ``claims.load_claims``; the ledger needs the claim id, charge and lines only. The other
-    visit fields are empty placeholders, so never bill or scrub these claims. Two queries per
-    5,000 keys (claims, then their lines).
+    visit fields are empty placeholders (shared by every claim), so never bill or scrub these
+    claims. Three queries per 5,000 keys (claims, their visits, their lines); visits and lines
+    are read by row id as plain tuples (``bulk.fetch``).
     """
     claims_t = table_of(ClaimRow)
     lines_t = table_of(ClaimLineRow)
     visits_t = table_of(VisitRow)
-    out = PostingClaims({}, {}, {})
+    out = PostingClaims({}, {}, {}, {})
+    patients: dict[date, Patient] = {}
+    line_ids = out.lines
     for part in chunked(sorted(set(claim_keys))):
         # Three lookups by index (claim key, visit id, claim id), never a join the planner
         # could turn into a scan of every visit in the books.
-        newest: dict[str, Any] = {}
+        newest: dict[str, tuple[Any, ...]] = {}
         for head in session.execute(
-                select(claims_t.c.id, claims_t.c.claim_key, claims_t.c.sequence,
-                       claims_t.c.visit_id, claims_t.c.frequency, claims_t.c.original_reference)
+                select(claims_t.c.claim_key, claims_t.c.sequence, claims_t.c.id,
+                       claims_t.c.visit_id, claims_t.c.frequency, claims_t.c.original_reference,
+                       claims_t.c.status)
                 .where(texts_in(session, claims_t.c.claim_key, part))):
-            known = newest.get(head.claim_key)
-            if known is None or head.sequence > known.sequence:
-                newest[head.claim_key] = head
-        visits = {row.id: (row.visit_key, row.date_of_service) for row in session.execute(
-            select(visits_t.c.id, visits_t.c.visit_key, visits_t.c.date_of_service)
-            .where(ids_in(visits_t.c.id, sorted({h.visit_id for h in newest.values()}))))}
+            known = newest.get(head[0])
+            if known is None or head[1] > known[1]:
+                newest[head[0]] = head
+        if not newest:
+            continue
+        visit_ids = sorted({h[3] for h in newest.values()})
+        visits = {vid: (key, day) for vid, key, day in fetch(session, select(
+            visits_t.c.id, visits_t.c.visit_key, visits_t.c.date_of_service)
+            .where(ids_in(visits_t.c.id, visit_ids)))}
         grouped: dict[int, list[ClaimLine]] = {}
-        for row in session.execute(
-                select(lines_t).where(ids_in(lines_t.c.claim_id,
-                                             sorted(h.id for h in newest.values())))
-                .order_by(lines_t.c.claim_id, lines_t.c.number)):
-            grouped.setdefault(row.claim_id, []).append(mapping.to_claim_line(row))
-            out.lines[(row.claim_id, row.number)] = row.id
-        for key, chosen in newest.items():
-            visit_key, day = visits[chosen.visit_id]
-            visit = Visit(visit_key, day, BillingProvider("", "", "", _NOBODY),
-                          Patient("", "", "", day, "U"), Coverage("", "", "", ""),
-                          Provider("", "", "", Credential.PT), ())
-            out.claims[key] = Claim(visit, tuple(grouped.get(chosen.id, ())),
-                                    Frequency(chosen.frequency), chosen.original_reference,
-                                    "" if key == visit_key else key)
-            out.rows[key] = chosen.id
+        build = mapping.claim_line_from_columns
+        for row in fetch(session, select(*(lines_t.c[n] for n in _POSTING_LINE))
+                         .where(ids_in(lines_t.c.claim_id, sorted(h[2] for h in newest.values())))
+                         .order_by(lines_t.c.claim_id, lines_t.c.number)):
+            claim_id = row[1]
+            lines = grouped.get(claim_id)
+            if lines is None:
+                lines = grouped[claim_id] = []
+            lines.append(build(*row[2:]))
+            line_ids[(claim_id, row[2])] = row[0]
+        for key, (_, _, cid, visit_id, frequency, reference, status) in newest.items():
+            visit_key, day = visits[visit_id]
+            patient = patients.get(day)
+            if patient is None:
+                patient = patients[day] = Patient("", "", "", day, "U")
+            visit = Visit(visit_key, day, _NO_BILLING, patient, _NO_COVERAGE, _NO_PROVIDER, ())
+            out.claims[key] = Claim(visit, tuple(grouped.get(cid, ())), Frequency(frequency),
+                                    reference, "" if key == visit_key else key)
+            out.rows[key] = cid
+            out.statuses[cid] = status
     return out
-

@@ -14,7 +14,6 @@ unit of work rolls back everything it computed. Later saves of the same key by t
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
-from datetime import datetime
 from typing import Any
 
 from sqlalchemy import select
@@ -29,6 +28,8 @@ from rehabill.store.bulk import chunked, ids_in, insert_all
 from rehabill.store.claims import set_statuses
 from rehabill.store.models import ClaimLineRow, SuspenseItemRow, WorklistItemRow, utcnow
 from rehabill.store.remittances import add_ledger_rows, add_remittance, remittance_id
+
+_KIND_VALUES = {kind: kind.value for kind in EntryKind}
 
 
 def split_trace_key(key: str) -> tuple[str, str]:
@@ -48,6 +49,8 @@ class SqlPostingStore:
         self.claimed: dict[str, int] = {}  # trace key → remittance row made by this store
         self.claim_rows: dict[str, int] = {}  # claim key → claim row id, as found
         self.line_rows: dict[tuple[int, int], int] = {}  # (claim row, line number) → row id
+        self.lined: set[int] = set()  # claim rows whose line ids are in line_rows
+        self.statuses: dict[int, str] = {}  # claim row → status, as read and as changed here
 
     def find_claims(self, claim_ids: Iterable[str]) -> Mapping[str, Claim]:
         """The newest stored claim for each patient control number (CLM01) we know.
@@ -58,6 +61,8 @@ class SqlPostingStore:
         found = claims_for_posting(self.session, list(claim_ids))
         self.claim_rows.update(found.rows)
         self.line_rows.update(found.lines)
+        self.lined.update(found.rows.values())
+        self.statuses.update(found.statuses)
         return found.claims
 
     def is_posted(self, trace_key: str) -> bool:
@@ -75,10 +80,8 @@ class SqlPostingStore:
                                 | {w.claim_id for w in result.worklist}
                                 | {s.claim_id for s in result.status_changes})
         lines = self._line_ids(keys.values())
-        now = utcnow()
-        add_ledger_rows(self.session, [
-            self._entry(e, remittance, keys, lines, now)
-            for e in (*result.entries, *result.provider_entries)])
+        add_ledger_rows(self.session, self._ledger_rows(
+            (*result.entries, *result.provider_entries), remittance, keys, lines))
         self._suspense(result, remittance)
         self._worklist(result, keys)
         self._statuses(result, keys)
@@ -104,21 +107,35 @@ class SqlPostingStore:
 
     def _line_ids(self, claim_rows: Iterable[int]) -> dict[tuple[int, int], int]:
         """Line row ids of these claims: those ``find_claims`` read, the rest queried."""
-        loaded = {c for c, _ in self.line_rows}
-        missing = sorted(set(claim_rows) - loaded)
+        missing = sorted(set(claim_rows) - self.lined)
         for part in chunked(missing):
             query = select(ClaimLineRow.claim_id, ClaimLineRow.number, ClaimLineRow.id).where(
                 ids_in(ClaimLineRow.claim_id, part))
             self.line_rows.update({(c, n): i for c, n, i in self.session.execute(query)})
+        self.lined.update(missing)
         return self.line_rows
 
-    def _entry(self, e: Entry, remittance: int, keys: Mapping[str, int],
-               lines: Mapping[tuple[int, int], int], now: datetime) -> tuple[Any, ...]:
-        claim = keys.get(e.claim_id) if e.kind is not EntryKind.PROVIDER_ADJUSTMENT else None
-        line = lines.get((claim, e.line)) if claim is not None and e.line is not None else None
-        return (claim, line, remittance, e.kind.value, e.group, e.reason[:5],
-                " ".join(e.remarks)[:60], e.detail[:80], e.amount, self.file_id,
-                e.source.trace_number, e.source.segment, now)
+    def _ledger_rows(self, entries: Iterable[Entry], remittance: int, keys: Mapping[str, int],
+                     lines: Mapping[tuple[int, int], int]) -> list[tuple[Any, ...]]:
+        """The entries as ``remittances.LEDGER_ROW`` tuples (one tight loop: a big ERA posts
+        hundreds of thousands)."""
+        now = utcnow()
+        file_id = self.file_id
+        provider = EntryKind.PROVIDER_ADJUSTMENT
+        rows: list[tuple[Any, ...]] = []
+        append = rows.append
+        for e in entries:
+            kind = e.kind
+            claim = keys.get(e.claim_id) if kind is not provider else None
+            line = e.line
+            if line is not None:
+                line = lines.get((claim, line)) if claim is not None else None
+            remarks = e.remarks
+            source = e.source
+            append((claim, line, remittance, _KIND_VALUES[kind], e.group, e.reason[:5],
+                    " ".join(remarks)[:60] if remarks else "", e.detail[:80], e.amount,
+                    file_id, source.trace_number, source.segment, now))
+        return rows
 
     def _suspense(self, result: PostingResult, remittance: int) -> None:
         now = utcnow()
@@ -149,5 +166,9 @@ class SqlPostingStore:
                 continue
             last[change.claim_id] = change.status
             changes.append((row, change.status, f"ERA {result.trace_key}: {change.reason}"))
-        set_statuses(self.session, changes, actor=self.actor)
+        # The statuses find_claims read (and earlier saves set) are not read again.
+        set_statuses(self.session, changes, actor=self.actor, known=self.statuses)
+        for row, status, _ in changes:
+            if row in self.statuses:
+                self.statuses[row] = status.value
 

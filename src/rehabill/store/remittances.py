@@ -16,7 +16,7 @@ from typing import Any
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from rehabill.store.bulk import insert_all, insert_new, insert_rows
+from rehabill.store.bulk import COPY_FROM, insert_all, insert_new, insert_rows, table_of
 from rehabill.store.models import (
     LedgerEntryRow,
     PayerRow,
@@ -97,7 +97,62 @@ def add_ledger_rows(session: Session, rows: Sequence[tuple[Any, ...]]) -> None:
     kinds = {row[3] for row in rows}
     if not kinds.issubset(LEDGER_KINDS):
         raise ValueError(f"unknown ledger entry kind {sorted(kinds - set(LEDGER_KINDS))[0]!r}")
+    if len(rows) >= COPY_FROM:
+        dialect = session.get_bind().dialect.name
+        if dialect == "sqlite":
+            _add_ledger_rows_sqlite(session, rows)
+            return
+        if dialect == "postgresql" and all(type(row[8]) is Decimal for row in rows):
+            _copy_ledger_rows(session, rows)
+            return
     insert_rows(session, LedgerEntryRow, LEDGER_ROW, rows)
+
+
+def _copy_ledger_rows(session: Session, rows: Sequence[tuple[Any, ...]]) -> None:
+    """PostgreSQL: ``COPY`` the rows as they are (every amount is a Decimal: nothing to
+    convert or refuse, so no per-row pass before the driver's)."""
+    names = ", ".join(f'"{name}"' for name in LEDGER_ROW)
+    raw = session.connection().connection.driver_connection
+    if raw is None:
+        raise RuntimeError("no open database connection")
+    with raw.cursor() as cursor, cursor.copy(
+            f'COPY "{table_of(LedgerEntryRow).name}" ({names}) FROM STDIN') as copy:
+        for row in rows:
+            copy.write_row(row)
+
+
+def _add_ledger_rows_sqlite(session: Session, rows: Sequence[tuple[Any, ...]]) -> None:
+    """SQLite: the rows straight to the driver, the two converted columns done in one pass.
+
+    Money is bound as text (as ``types.Money`` does, floats refused); the posting time, the
+    same for a whole batch, is converted once.
+    """
+    conn = session.connection()
+    table = table_of(LedgerEntryRow)
+    stamp = table.c.posted_at.type.dialect_impl(conn.dialect).bind_processor(conn.dialect)
+    times: dict[Any, Any] = {}
+
+    def time_of(value: Any) -> Any:
+        out = times[value] = value if value is None or stamp is None else stamp(value)
+        return out
+
+    cells = [(claim, line, remittance, kind, group, carc, rarc, detail,
+              str(amount) if type(amount) is Decimal else _amount_text(amount), file_id,
+              trace, segment, times[posted] if posted in times else time_of(posted))
+             for (claim, line, remittance, kind, group, carc, rarc, detail, amount, file_id,
+                  trace, segment, posted) in rows]
+    names = ", ".join(f'"{name}"' for name in LEDGER_ROW)
+    marks = ", ".join("?" for _ in LEDGER_ROW)
+    conn.exec_driver_sql(f'INSERT INTO "{table.name}" ({names}) VALUES ({marks})', cells)
+
+
+def _amount_text(value: Any) -> str | None:
+    """What ``types.Money`` binds on SQLite for a value that is not a Decimal."""
+    if value is None:
+        return None
+    if isinstance(value, float | bool) or not isinstance(value, int):
+        raise TypeError(f"money must be Decimal or int, not {type(value).__name__}")
+    return str(value)
 
 
 def claim_ledger_total(session: Session, claim_id: int, kind: str | None = None) -> Decimal:
