@@ -12,7 +12,8 @@ import hashlib
 import os
 import tempfile
 from collections.abc import Callable, Iterator, Mapping, Sequence
-from contextlib import contextmanager
+from concurrent.futures import Future
+from contextlib import ExitStack, contextmanager
 from dataclasses import dataclass, replace
 from datetime import date, datetime
 from decimal import Decimal
@@ -21,16 +22,16 @@ from typing import Any
 
 from sqlalchemy.orm import Session, sessionmaker
 
-from rehabill.domain import Claim, ClaimStatus, Finding, Frequency, Location, Severity, Visit
+from rehabill.domain import Claim, ClaimStatus, Finding, Frequency, Location, Severity
 from rehabill.domain.collector import collector_paused
 from rehabill.domain.findings import has_errors
 from rehabill.domain.money import ZERO, format_amount
 from rehabill.errors import ConflictError, InputError, NotFoundError, UsageError
 from rehabill.forms.pdf import render_pdf
 from rehabill.ledger import post_era
-from rehabill.rules import RuleContext, ScrubSettings, scrub, scrub_visits
-from rehabill.rules.coder import coding_options
+from rehabill.rules import RuleContext, ScrubSettings, scrub
 from rehabill.rules.policy import Policy, shipped_policies, with_override
+from rehabill.services import scrubbing
 from rehabill.services.scrubbing import default_settings
 from rehabill.services.uow import unit_of_work
 from rehabill.store import batches as store_batches
@@ -44,7 +45,7 @@ from rehabill.store.postings import SqlPostingStore
 from rehabill.store.remittances import add_ledger_entries, payer_row_id
 from rehabill.x12 import ack277, ack999
 from rehabill.x12.envelope import split_transactions
-from rehabill.x12.p837 import BatchSettings, check_claim, grouping_key, write_837p
+from rehabill.x12.p837 import BatchSettings, check_claim, write_837p
 from rehabill.x12.status import StatusUpdate
 from rehabill.x12.tokens import tokenize
 
@@ -105,6 +106,13 @@ def scrub_stored_claims(factory: Factory, *, today: date, policy: Policy | None 
         return _scrub_stored(factory, today, policy, visit_keys, actor, on_progress)
 
 
+#: Below this many visits to code, a scrub runs in this process alone (starting a helper
+#: process costs more than it saves).
+PARALLEL_SCRUB = 1_000
+#: The helper's share of each part's visits when it can work ahead (this process also writes).
+HELPER_SHARE = 0.6
+
+
 def _scrub_stored(factory: Factory, today: date, policy: Policy | None,
                   visit_keys: Sequence[str] | None, actor: str,
                   on_progress: Progress | None) -> ScrubReport:
@@ -117,16 +125,43 @@ def _scrub_stored(factory: Factory, today: date, policy: Policy | None,
     scrubbed: list[str] = []
     held: list[str] = []
     findings: list[Finding] = []
-    for start in range(0, len(todo), CHUNK):
-        part = todo[start:start + CHUNK]
-        with unit_of_work(factory) as session:
-            _scrub_new(session, part, settings, by_payer, actor, scrubbed, held, findings)
-        if on_progress is not None:
-            on_progress(start + len(part), len(todo))
+    parts = [todo[start:start + CHUNK] for start in range(0, len(todo), CHUNK)]
+    state = {"settings": settings, "by_payer": by_payer}
+    with scrubbing.helper_process(factory, len(todo), PARALLEL_SCRUB, state) as helper:
+        shares = _share_out(factory, parts, helper)
+        done = 0
+        for part, (mine, theirs) in zip(parts, shares, strict=True):
+            with unit_of_work(factory) as session:
+                _scrub_new(session, part, mine, theirs, settings, by_payer, actor, scrubbed,
+                           held, findings)
+            done += len(part)
+            if on_progress is not None:
+                on_progress(done, len(todo))
     coded = len(scrubbed) + len(held)
     with unit_of_work(factory) as session:
         _scrub_drafts(session, settings, by_payer, actor, scrubbed, held, findings, visit_keys)
     return ScrubReport(coded, tuple(scrubbed), tuple(held), tuple(findings))
+
+
+Share = tuple[list[int], "Future[list[scrubbing.Coded]] | None"]
+
+
+def _share_out(factory: Factory, parts: list[list[int]], helper: scrubbing.Helper | None
+               ) -> list[Share]:
+    """Each part's visits this process codes, and the helper's share of them (sent at once,
+    so the helper works ahead while this process writes). A part is split by date of service:
+    the visits a same-day rule compares (a patient's, on one day) stay on one side."""
+    if helper is None:
+        return [(part, None) for part in parts]
+    with unit_of_work(factory) as session:
+        days = store_visits.visit_days(session, [i for part in parts for i in part])
+    # With more than one part the helper works ahead while this process writes: give it more.
+    share = HELPER_SHARE if len(parts) > 1 else 0.5
+    shares: list[Share] = []
+    for part in parts:
+        mine, theirs = scrubbing.split_by_day(part, days, share)
+        shares.append((mine, helper.submit(scrubbing.code_in_helper, theirs)))
+    return shares
 
 
 def payer_settings(settings: ScrubSettings, chosen: Mapping[str, str]
@@ -149,37 +184,24 @@ def payer_settings(settings: ScrubSettings, chosen: Mapping[str, str]
             for payer, name in chosen.items() if name in named}
 
 
-def _scrub_new(session: Session, part: Sequence[int], settings: ScrubSettings,
+def _scrub_new(session: Session, part: Sequence[int], mine: Sequence[int],
+               theirs: Future[list[scrubbing.Coded]] | None, settings: ScrubSettings,
                by_payer: Mapping[str, ScrubSettings], actor: str,
                scrubbed: list[str], held: list[str], findings: list[Finding]) -> None:
-    visits = store_visits.load_visits(session, part)
-    row_of = {v.visit_id: row_id for row_id, v in visits.items()}
-    new: list[store_claims.NewClaim] = []
-    # Visits are scrubbed in groups sharing one policy (same-day checks see their group).
-    groups: dict[str, list[Visit]] = {}
-    for row_id in part:
-        if row_id in visits:
-            visit = visits[row_id]
-            payer = visit.coverage.payer_id if visit.coverage.payer_id in by_payer else ""
-            groups.setdefault(payer, []).append(visit)
-    results = [result for payer, group in groups.items()
-               for result in scrub_visits(group, by_payer.get(payer, settings))]
-    for result in results:
-        found = list(result.findings)
-        if result.claim is None:
-            held.append(result.visit.visit_id)
-            findings.extend(found)
+    coded = scrubbing.code_stored(session, mine, settings, by_payer)
+    if theirs is not None:
+        coded += theirs.result()
+    new: list[store_visits.CodedClaim] = []
+    for item in scrubbing.in_scrub_order(part, coded):
+        if item.claim is None:
+            held.append(item.visit_key)
+            findings.extend(item.findings)
             continue
-        seen = {f.location.field for f in found if f.is_error}
-        found.extend(f for f in check_claim(result.claim) if f.location.field not in seen)
-        bad = has_errors(found)
-        (held if bad else scrubbed).append(result.claim.claim_id)
-        findings.extend(f for f in found if f.severity is not Severity.INFO)
-        method = coding_options(result.policy).method.value
-        new.append(store_claims.NewClaim(
-            row_of[result.visit.visit_id], result.claim, tuple(found), method,
-            status=ClaimStatus.HELD if bad else ClaimStatus.SCRUBBED))
-    store_claims.save_claims(session, new, actor=actor, stage="scrub")
+        bad = item.claim.status is ClaimStatus.HELD
+        (held if bad else scrubbed).append(item.claim_key)
+        findings.extend(f for f in item.claim.findings if f.severity is not Severity.INFO)
+        new.append(item.claim)
+    store_visits.save_coded_claims(session, new, actor=actor, stage="scrub")
 
 
 def _scrub_drafts(session: Session, settings: ScrubSettings,
@@ -298,20 +320,56 @@ def build_batch(factory: Factory, *, outbox: Path, today: date, kind: str = "837
     """
     kind = _batch_kind(kind)
     outbox.mkdir(parents=True, exist_ok=True)
+    submitter = submitter or SubmitterSettings()
     with collector_paused(), unit_of_work(factory) as session:
         ready = store_claims.claim_ids_by_status(session, ClaimStatus.SCRUBBED)
         chosen, skipped = _choose(session, ready, claim_ids)
-        claims = store_claims.load_claims(session, chosen, with_services=False)
-        by_payer: dict[str, list[tuple[int, Claim]]] = {}
-        for cid in chosen:
-            claim = claims[cid]
-            by_payer.setdefault(claim.visit.coverage.payer_id, []).append((cid, claim))
-        files = []
-        for payer_id, group in sorted(by_payer.items()):
-            group.sort(key=lambda item: grouping_key(item[1]))
-            files.append(_write_batch(session, outbox, today, kind, payer_id, group,
-                                      production, submitter or SubmitterSettings(), actor))
+        plan = _plan(session, chosen)
+        helped = _helped_payers(plan) if kind == "837P" else set()
+        work = len(chosen) if helped else 0
+        # the helper is done (its pool shut down) before leftover temporary files go
+        with ExitStack() as cleanup, \
+                scrubbing.helper_process(factory, work, PARALLEL_BATCH) as helper:
+            pending = [_write_batch(session, outbox, today, kind, payer_id, entries,
+                                    production, submitter, actor,
+                                    helper if payer_id in helped else None, cleanup)
+                       for payer_id, entries in plan]
+            _write_own(session, [p for p in pending if p.future is None])
+            files = [_record_batch(session, p, kind, actor) for p in pending]
     return BatchReport(kind, tuple(files), tuple(skipped))
+
+
+#: Below this many claims a batch is written in this process alone.
+PARALLEL_BATCH = 1_000
+#: At most this share of the claims goes to the helper process (this process also writes
+#: the books and the other files).
+HELPER_BATCH_SHARE = 0.6
+
+
+def _plan(session: Session, chosen: Sequence[int]
+          ) -> list[tuple[str, list[store_batches.BatchEntry]]]:
+    """The claims by payer (payers sorted), each payer's in 837P grouping order."""
+    entries = store_batches.batch_entries(session, chosen)
+    by_payer: dict[str, list[store_batches.BatchEntry]] = {}
+    for cid in chosen:
+        entry = entries[cid]
+        by_payer.setdefault(entry.payer_key, []).append(entry)
+    for group in by_payer.values():
+        group.sort(key=lambda entry: entry.grouping_key)
+    return sorted(by_payer.items())
+
+
+def _helped_payers(plan: Sequence[tuple[str, list[store_batches.BatchEntry]]]) -> set[str]:
+    """The payers whose files the helper writes: the biggest first, while it stays within
+    its share (none when there is only one payer: a file is written by one process)."""
+    total = sum(len(entries) for _, entries in plan)
+    out: set[str] = set()
+    taken = 0
+    for payer_id, entries in sorted(plan, key=lambda item: (-len(item[1]), item[0])):
+        if len(out) + 1 < len(plan) and taken + len(entries) <= HELPER_BATCH_SHARE * total:
+            out.add(payer_id)
+            taken += len(entries)
+    return out
 
 
 def _batch_kind(kind: str) -> str:
@@ -333,23 +391,39 @@ def _choose(session: Session, ready: list[int], wanted: Sequence[int] | None
     return [cid for cid in wanted if cid in ok], skipped
 
 
+@dataclass(slots=True)
+class _Pending:
+    """A batch made in the books whose file is being written (here or in the helper)."""
+
+    payer_id: str
+    batch: store_batches.NewBatch
+    ids: list[int]
+    path: Path
+    tmp: Path
+    settings: BatchSettings | None
+    future: Future[Decimal] | None = None
+    total: Decimal = ZERO
+
+
 def _write_batch(session: Session, outbox: Path, today: date, kind: str, payer_id: str,
-                 group: list[tuple[int, Claim]], production: bool,
-                 submitter: SubmitterSettings, actor: str) -> BatchFile:
-    ids = [cid for cid, _ in group]
-    claims = [c for _, c in group]
-    practice = claims[0].visit.billing_provider
-    submitter_id = submitter.submitter_id or practice.npi
-    transactions = -(-len(claims) // CLAIMS_PER_TRANSACTION) if kind == "837P" else 1
+                 entries: list[store_batches.BatchEntry], production: bool,
+                 submitter: SubmitterSettings, actor: str, helper: scrubbing.Helper | None,
+                 cleanup: ExitStack) -> _Pending:
+    """Make the payer's batch in the books and start its file: in the helper when given
+    (it builds the claims and writes the 837P itself), else left to ``_write_own``."""
+    ids = [entry.claim_id for entry in entries]
+    submitter_id = submitter.submitter_id or entries[0].practice_npi
+    transactions = -(-len(ids) // CLAIMS_PER_TRANSACTION) if kind == "837P" else 1
     payer_row = payer_row_id(session, payer_id)
     batch = store_batches.create_batch(session, kind=kind, submitter_id=submitter_id,
                                        claim_ids=ids, payer_id=payer_row,
                                        transactions=transactions, actor=actor)
     stem = f"{today:%Y%m%d}-{_safe(payer_id)}-{batch.interchange_control_number:09d}"
+    settings = None
     if kind == "837P":
-        per_set = max(1, -(-len(claims) // transactions))
+        per_set = max(1, -(-len(ids) // transactions))
         settings = BatchSettings(
-            submitter_name=(submitter.submitter_name or practice.name).upper(),
+            submitter_name=(submitter.submitter_name or entries[0].practice_name).upper(),
             submitter_id=submitter_id, receiver_name=submitter.receiver_name,
             receiver_id=submitter.receiver_id,
             interchange_control_number=batch.interchange_control_number,
@@ -358,23 +432,54 @@ def _write_batch(session: Session, outbox: Path, today: date, kind: str, payer_i
             created=datetime.now(), contact_name=submitter.contact_name,
             contact_phone=submitter.contact_phone, contact_email=submitter.contact_email,
             production=production, claims_per_transaction=per_set)
-        path = outbox / f"{stem}.837"
-        with _atomic(path) as tmp, tmp.open("w", encoding="utf-8") as handle:
-            write_837p(claims, settings, handle.write)
-    else:
-        path = outbox / f"{stem}.pdf"
-        with _atomic(path) as tmp:
-            tmp.write_bytes(render_pdf(claims))
-    data = path.read_bytes()
-    store_files.add_file(session, direction="out", kind=kind, path=str(path),
+    path = outbox / f"{stem}.{'837' if kind == '837P' else 'pdf'}"
+    tmp = cleanup.enter_context(_temporary(path))
+    pending = _Pending(payer_id, batch, ids, path, tmp, settings)
+    if helper is not None and settings is not None:
+        pending.future = helper.submit(_write_837p_file, ids, settings, tmp)
+    return pending
+
+
+def _write_837p_file(factory: Factory, ids: list[int], settings: BatchSettings,
+                     tmp: Path) -> Decimal:
+    """In the helper: build the claims (in file order), write the 837P; the total charge."""
+    with unit_of_work(factory) as session:
+        claims = store_claims.load_claims(session, ids, with_services=False)
+    ordered = [claims[cid] for cid in ids]
+    with tmp.open("w", encoding="utf-8") as handle:
+        write_837p(ordered, settings, handle.write)
+    return sum((c.total_charge for c in ordered), ZERO)
+
+
+def _write_own(session: Session, pending: Sequence[_Pending]) -> None:
+    """Write the files this process writes, the claims of all of them built at once."""
+    claims = store_claims.load_claims(session, [cid for p in pending for cid in p.ids],
+                                      with_services=False)
+    for p in pending:
+        ordered = [claims[cid] for cid in p.ids]
+        if p.settings is not None:
+            with p.tmp.open("w", encoding="utf-8") as handle:
+                write_837p(ordered, p.settings, handle.write)
+        else:
+            p.tmp.write_bytes(render_pdf(ordered))
+        p.total = sum((c.total_charge for c in ordered), ZERO)
+
+
+def _record_batch(session: Session, p: _Pending, kind: str, actor: str) -> BatchFile:
+    """The written file put in place and recorded (the files table, the audit trail)."""
+    if p.future is not None:
+        p.total = p.future.result()
+    os.replace(p.tmp, p.path)
+    data = p.path.read_bytes()
+    batch = p.batch
+    store_files.add_file(session, direction="out", kind=kind, path=str(p.path),
                          sha256=hashlib.sha256(data).hexdigest(), size=len(data),
                          batch_id=batch.id,
                          interchange_control_number=str(batch.interchange_control_number))
     people.record_event(session, actor=actor, action="batch", entity="batch",
-                        entity_id=str(batch.id), detail={"kind": kind, "claims": len(ids),
-                                                         "path": str(path)})
-    return BatchFile(batch.id, payer_id, str(path), len(ids),
-                     sum((c.total_charge for c in claims), ZERO),
+                        entity_id=str(batch.id), detail={"kind": kind, "claims": len(p.ids),
+                                                         "path": str(p.path)})
+    return BatchFile(batch.id, p.payer_id, str(p.path), len(p.ids), p.total,
                      batch.interchange_control_number, batch.group_control_number)
 
 
@@ -383,13 +488,13 @@ def _safe(text: str) -> str:
 
 
 @contextmanager
-def _atomic(path: Path) -> Iterator[Path]:
-    """A temporary path beside ``path``, renamed into place when the block succeeds."""
+def _temporary(path: Path) -> Iterator[Path]:
+    """A temporary path beside ``path`` (for its content until it is renamed into place),
+    removed when it is still there at the end of the block."""
     fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.")
     os.close(fd)
     try:
         yield Path(tmp)
-        os.replace(tmp, path)
     finally:
         if os.path.exists(tmp):
             os.unlink(tmp)

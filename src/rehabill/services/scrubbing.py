@@ -8,18 +8,28 @@ all use it, so a claim can only leave through the scrubber.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+import multiprocessing
+from collections.abc import Callable, Iterator, Mapping, Sequence
+from concurrent.futures import Future, ProcessPoolExecutor
+from contextlib import contextmanager
 from dataclasses import dataclass, replace
 from datetime import date
+from typing import Any, NamedTuple
+
+from sqlalchemy import Engine
+from sqlalchemy.orm import Session, sessionmaker
 
 from rehabill.coding import CodingOptions, CodingResult, UnitMethod, code_visit
-from rehabill.domain import Claim, Finding, Visit, has_errors
+from rehabill.domain import Claim, ClaimStatus, Finding, Visit, has_errors
 from rehabill.reference import Reference
 from rehabill.reference import load as load_reference
 from rehabill.rules import Coder, RuleContext, ScrubSettings, scrub, scrub_visits
 from rehabill.rules.coder import coding_options
 from rehabill.rules.policy import Policy, shipped_policies, with_override
 from rehabill.services import icd10
+from rehabill.services.uow import unit_of_work
+from rehabill.store import mapping
+from rehabill.store import visits as store_visits
 from rehabill.x12.p837 import check_claim, grouping_key
 
 
@@ -118,3 +128,185 @@ def live_scrubber(settings: ScrubSettings) -> tuple[OptionsFor, LiveScrubber]:
         return scrub(visit, ctx)
 
     return options_for, check
+
+
+# ------------------------------------------------------------------- a helper process
+
+#: Set in a forked helper process: the books' session factory it uses (its own connections).
+_HELPER: dict[str, Any] = {}
+
+
+class Helper:
+    """A second process (forked) that does a share of a bulk use case's work.
+
+    The fork inherits everything already built (reference tables, policies, the engine's
+    configuration), so a task is sent as a few row ids and comes back as plain values. The
+    helper opens its own database connections (the parent's are never used across the fork)
+    and only reads; the parent writes, in its unit of work.
+    """
+
+    def __init__(self, pool: ProcessPoolExecutor) -> None:
+        self._pool = pool
+
+    def submit(self, fn: Callable[..., Any], *args: Any) -> Future[Any]:
+        """Run ``fn(session_factory, *args)`` in the helper; its result comes back pickled."""
+        return self._pool.submit(_run_in_helper, fn, *args)
+
+
+@contextmanager
+def helper_process(factory: sessionmaker[Session], work: int, threshold: int,
+                   state: dict[str, Any] | None = None) -> Iterator[Helper | None]:
+    """A helper process for ``work`` items, or None when the work is too small to pay for
+    starting one (below ``threshold``), the database is in memory (a fork cannot reach it),
+    or the platform cannot fork.
+
+    Args:
+        factory: the books' session factory.
+        work: how many items the use case has.
+        threshold: the fewest items worth a second process.
+        state: values the helper's tasks read from ``helper_state()`` (inherited, not sent).
+    """
+    if work < threshold or not can_fork(factory):
+        yield None
+        return
+    context = multiprocessing.get_context("fork")
+    with ProcessPoolExecutor(1, mp_context=context, initializer=_start_helper,
+                             initargs=(factory, state or {})) as pool:
+        yield Helper(pool)
+
+
+def can_fork(factory: sessionmaker[Session]) -> bool:
+    """True when a forked process can open its own connections to these books."""
+    engine = factory.kw.get("bind")
+    # Sessions bound to one connection (a transaction still open, as in the tests) hold work
+    # another process cannot see.
+    if not isinstance(engine, Engine) or "fork" not in multiprocessing.get_all_start_methods():
+        return False
+    url = engine.url
+    if url.get_backend_name() == "sqlite":
+        return bool(url.database not in (None, "", ":memory:"))
+    return bool(url.get_backend_name() == "postgresql")
+
+
+def helper_state() -> dict[str, Any]:
+    """In a helper process, the ``state`` it was started with."""
+    state: dict[str, Any] = _HELPER["state"]
+    return state
+
+
+def _start_helper(factory: sessionmaker[Session], state: dict[str, Any]) -> None:
+    # The pool's connections belong to the parent: forget them without closing them.
+    factory.kw["bind"].dispose(close=False)
+    _HELPER["factory"] = factory
+    _HELPER["state"] = state
+
+
+def _run_in_helper(fn: Callable[..., Any], *args: Any) -> Any:
+    return fn(_HELPER["factory"], *args)
+
+
+# ------------------------------------------------------------ scrubbing stored visits
+
+
+class Coded(NamedTuple):
+    """A stored visit coded and scrubbed, as plain values (a helper process sends these back:
+    pickling the domain values would cost more than building them).
+
+    ``group`` is the payer whose chosen policy scrubbed the visit ("" for the plan's own);
+    ``claim`` is None when no claim could be coded, and ``findings`` are then why.
+    """
+
+    row_id: int
+    visit_key: str
+    group: str
+    claim_key: str
+    claim: store_visits.CodedClaim | None
+    findings: tuple[Finding, ...] = ()
+
+
+def code_stored(session: Session, visit_ids: Sequence[int], settings: ScrubSettings,
+                by_payer: Mapping[str, ScrubSettings]) -> list[Coded]:
+    """Load stored visits, code and scrub them (every rule and the 837P guide's checks).
+
+    Visits are scrubbed in groups sharing one policy (same-day checks see their group), in
+    the order of ``visit_ids``; ``in_scrub_order`` puts any mix of results back in that order.
+
+    Args:
+        session: a session on the books (only read).
+        visit_ids: the visits' row ids.
+        settings: the run's settings.
+        by_payer: settings for the payers whose policy the practice chose.
+
+    Returns:
+        One ``Coded`` per stored visit, group after group.
+    """
+    visits = store_visits.load_visits(session, visit_ids)
+    row_of = {v.visit_id: row_id for row_id, v in visits.items()}
+    groups: dict[str, list[Visit]] = {}
+    for row_id in visit_ids:
+        visit = visits.get(row_id)
+        if visit is not None:
+            payer = visit.coverage.payer_id if visit.coverage.payer_id in by_payer else ""
+            groups.setdefault(payer, []).append(visit)
+    payers = store_visits.payer_row_ids(session, {v.coverage.payer_id for v in visits.values()})
+    out: list[Coded] = []
+    for payer, group in groups.items():
+        for result in scrub_visits(group, by_payer.get(payer, settings)):
+            row_id = row_of[result.visit.visit_id]
+            found = list(result.findings)
+            claim = result.claim
+            if claim is None:
+                out.append(Coded(row_id, result.visit.visit_id, payer, "", None, tuple(found)))
+                continue
+            seen = {f.location.field for f in found if f.is_error}
+            found.extend(f for f in check_claim(claim) if f.location.field not in seen)
+            status = ClaimStatus.HELD if has_errors(found) else ClaimStatus.SCRUBBED
+            values = mapping.claim_values(
+                claim, visit_id=row_id, payer_id=payers[claim.visit.coverage.payer_id],
+                status=status, unit_method=coding_options(result.policy).method.value)
+            lines = tuple(store_visits.coded_line(mapping.claim_line_values(line, 0))
+                          for line in claim.lines)
+            out.append(Coded(row_id, result.visit.visit_id, payer, claim.claim_id,
+                             store_visits.CodedClaim(row_id, values, lines, tuple(found),
+                                                     status)))
+    return out
+
+
+def code_in_helper(factory: sessionmaker[Session], visit_ids: list[int]) -> list[Coded]:
+    """``code_stored`` in a helper process, with the settings it was started with."""
+    state = helper_state()
+    with unit_of_work(factory) as session:
+        return code_stored(session, visit_ids, state["settings"], state["by_payer"])
+
+
+def split_by_day(visit_ids: Sequence[int], days: dict[int, date], share: float = 0.5
+                 ) -> tuple[list[int], list[int]]:
+    """The visits in two shares, the second about ``share`` of them, each date of service
+    wholly in one share (so a patient's visits of one day are scrubbed together), both in the
+    order given. Visits without a date go to the first share."""
+    counts: dict[date, int] = {}
+    for row_id in visit_ids:
+        day = days.get(row_id)
+        if day is not None:
+            counts[day] = counts.get(day, 0) + 1
+    weights = (1.0 - share, share)
+    loads = [0, 0]
+    side: dict[date, int] = {}
+    # biggest days first, each to the share furthest below its part (ties: the first)
+    for day, count in sorted(counts.items(), key=lambda item: (-item[1], item[0])):
+        pick = 0 if loads[0] * weights[1] <= loads[1] * weights[0] else 1
+        side[day] = pick
+        loads[pick] += count
+    of = {i: side[days[i]] for i in visit_ids if i in days}
+    return ([i for i in visit_ids if of.get(i, 0) == 0],
+            [i for i in visit_ids if of.get(i, 0) == 1])
+
+
+def in_scrub_order(visit_ids: Sequence[int], coded: Sequence[Coded]) -> list[Coded]:
+    """Results in the order one ``code_stored`` call on ``visit_ids`` gives: group by group
+    (in the order each group first appears), each group in the order of ``visit_ids``."""
+    position = {row_id: i for i, row_id in enumerate(visit_ids)}
+    first: dict[str, int] = {}
+    for item in sorted(coded, key=lambda c: position[c.row_id]):
+        first.setdefault(item.group, len(first))
+    return sorted(coded, key=lambda c: (first[c.group], position[c.row_id]))

@@ -10,13 +10,13 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 from decimal import Decimal
-from typing import Any
+from typing import Any, NamedTuple
 
-from sqlalchemy import select, update
+from sqlalchemy import func, select, update
 from sqlalchemy.orm import Session
 
 from rehabill.domain import ClaimStatus
-from rehabill.store.bulk import chunked, ids_in, insert_all, texts_in
+from rehabill.store.bulk import chunked, fetch, ids_in, insert_all, table_of, texts_in
 from rehabill.store.files import next_control_numbers
 from rehabill.store.models import (
     AcknowledgmentRow,
@@ -25,8 +25,50 @@ from rehabill.store.models import (
     ClaimLineRow,
     ClaimRow,
     ClaimStatusRow,
+    CoverageRow,
+    PatientRow,
+    PayerRow,
+    PracticeRow,
+    VisitRow,
     utcnow,
 )
+
+
+class BatchEntry(NamedTuple):
+    """What a batch needs of a claim before its file is written: the payer it bills, the
+    837P grouping key (``x12.p837.grouping_key``'s fields, from the coverage the claim bills)
+    and its practice's NPI and name (the default submitter)."""
+
+    claim_id: int
+    payer_key: str
+    grouping_key: tuple[str, ...]
+    practice_npi: str
+    practice_name: str
+
+
+def batch_entries(session: Session, claim_ids: Sequence[int]) -> dict[int, BatchEntry]:
+    """Each claim's ``BatchEntry`` by row id, read in one query per chunk: no claim, visit or
+    line is built (a helper process builds its payers' claims itself)."""
+    claim, visit, practice = table_of(ClaimRow), table_of(VisitRow), table_of(PracticeRow)
+    coverage, payer, patient = table_of(CoverageRow), table_of(PayerRow), table_of(PatientRow)
+    billed = func.coalesce(claim.c.coverage_id, visit.c.coverage_id)  # a secondary's own
+    out: dict[int, BatchEntry] = {}
+    for part in chunked(claim_ids):
+        query = (select(claim.c.id, practice.c.npi, practice.c.tax_id, payer.c.payer_key,
+                        coverage.c.member_id, coverage.c.relationship, patient.c.external_id,
+                        practice.c.name)
+                 .join(visit, visit.c.id == claim.c.visit_id)
+                 .join(practice, practice.c.id == visit.c.practice_id)
+                 .join(patient, patient.c.id == visit.c.patient_id)
+                 .join(coverage, coverage.c.id == billed)
+                 .join(payer, payer.c.id == coverage.c.payer_id)
+                 .where(ids_in(claim.c.id, part)))
+        for cid, npi, tax_id, payer_key, member, relationship, patient_id, name in fetch(
+                session, query):
+            out[cid] = BatchEntry(cid, payer_key,
+                                  (npi, tax_id, payer_key, member, relationship, patient_id),
+                                  npi, name)
+    return out
 
 
 @dataclass(frozen=True, slots=True)
