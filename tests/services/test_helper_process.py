@@ -18,7 +18,7 @@ import pytest
 from sqlalchemy import text
 from sqlalchemy.orm import Session, sessionmaker
 
-from rehabill.services import billing, scrubbing
+from rehabill.services import billing, imports, scrubbing
 from rehabill.services.cycle import write_visit_file
 from rehabill.services.imports import import_file
 from rehabill.simulate.clinic import ClinicSpec, generate_visits
@@ -39,6 +39,9 @@ TABLES = {
     "batches": "select id, kind, payer_id, interchange_control_number, claim_count, "
                "total_charge from batches order by id",
     "batch_claims": "select * from batch_claims order by id",
+    **{table: f"select * from {table} order by id" for table in (
+        "visits", "services", "practices", "providers", "patients", "payers", "coverages",
+        "plans_of_care", "authorizations")},
 }
 
 
@@ -79,8 +82,12 @@ def two_books(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[tuple[
 
 def _dump(factory: Factory) -> dict[str, list[tuple[str, ...]]]:
     with factory() as session:
-        return {name: [tuple(str(v) for v in row) for row in session.execute(text(sql))]
-                for name, sql in TABLES.items()}
+        out = {}
+        for name, sql in TABLES.items():
+            result = session.execute(text(sql))
+            keep = [i for i, column in enumerate(result.keys()) if not column.endswith("_at")]
+            out[name] = [tuple(str(row[i]) for i in keep) for row in result]
+        return out
 
 
 def _x12(path: Path) -> str:
@@ -102,9 +109,12 @@ def test_billing__same_books_with_a_helper_process(
     alone, helped = two_books
     monkeypatch.setattr(billing, "PARALLEL_SCRUB", 10**9)
     monkeypatch.setattr(billing, "PARALLEL_BATCH", 10**9)
+    monkeypatch.setattr(imports, "PARALLEL_IMPORT", 10**9)
+    monkeypatch.setattr(imports, "STEP", 50)  # several steps: the helper works ahead
     scrub_a, batch_a = _bill(alone, visit_file, tmp_path / "alone")
     monkeypatch.setattr(billing, "PARALLEL_SCRUB", 0)
     monkeypatch.setattr(billing, "PARALLEL_BATCH", 0)
+    monkeypatch.setattr(imports, "PARALLEL_IMPORT", 0)
     monkeypatch.setattr(billing, "CHUNK", 37)  # several parts: the helper works ahead
     scrub_h, batch_h = _bill(helped, visit_file, tmp_path / "helped")
     assert scrub_h.held and scrub_h.scrubbed
@@ -118,21 +128,35 @@ def test_billing__same_books_with_a_helper_process(
         assert _x12(Path(h.path)) == _x12(Path(a.path))
 
 
-def test_helper_process__none_for_small_work_or_books_in_memory(tmp_path: Path) -> None:
+def test_helper_for__none_for_small_work_or_books_it_cannot_see(tmp_path: Path) -> None:
     memory = make_session_factory(make_engine("sqlite://"))
     on_file = make_session_factory(make_engine(f"sqlite:///{tmp_path / 'b.db'}"))
     assert not scrubbing.can_fork(memory)
     assert scrubbing.can_fork(on_file)
-    with scrubbing.helper_process(on_file, 10, 100) as helper:
-        assert helper is None
-    with scrubbing.helper_process(memory, 10**6, 100) as helper:
-        assert helper is None
+    assert scrubbing.helper_for(on_file, 10, 100) is None
+    assert scrubbing.helper_for(memory, 10**6, 100) is None
+    assert scrubbing.helper_for(on_file, 10**6, 100) is not None
 
 
-def test_split_by_day__a_day_stays_whole_and_order_is_kept() -> None:
+def _square(_factory: object, n: int) -> int:
+    return n * n
+
+
+def test_share_out__every_piece_once_in_order(tmp_path: Path) -> None:
+    on_file = make_session_factory(make_engine(f"sqlite:///{tmp_path / 'b.db'}"))
+    pieces = [(n,) for n in range(30)]
+    for helper in (None, scrubbing.helper_for(on_file, 1, 0)):
+        results = scrubbing.share_out(helper, pieces, lambda n: n * n, _square)
+        assert results() == [n * n for n in range(30)]
+
+
+def test_pieces_by_day__a_day_stays_whole_and_order_is_kept() -> None:
     days = {i: date(2026, 3, 1 + i % 5) for i in range(40)}
-    first, second = scrubbing.split_by_day(list(range(40)), days, 0.5)
-    assert sorted(first + second) == list(range(40))
-    assert first == sorted(first) and second == sorted(second)
-    assert not {days[i] for i in first} & {days[i] for i in second}
-    assert 12 <= len(second) <= 28
+    pieces = scrubbing.pieces_by_day(list(range(40)), days, 3)
+    assert 2 <= len(pieces) <= 3
+    assert sorted(i for p in pieces for i in p) == list(range(40))
+    assert all(p == sorted(p) for p in pieces)
+    seen: set[date] = set()
+    for p in pieces:
+        assert not seen & {days[i] for i in p}
+        seen |= {days[i] for i in p}

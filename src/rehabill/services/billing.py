@@ -12,7 +12,6 @@ import hashlib
 import os
 import tempfile
 from collections.abc import Callable, Iterator, Mapping, Sequence
-from concurrent.futures import Future
 from contextlib import ExitStack, contextmanager
 from dataclasses import dataclass, replace
 from datetime import date, datetime
@@ -30,7 +29,7 @@ from rehabill.errors import ConflictError, InputError, NotFoundError, UsageError
 from rehabill.forms.pdf import render_pdf
 from rehabill.ledger import post_era
 from rehabill.rules import RuleContext, ScrubSettings, scrub
-from rehabill.rules.policy import Policy, shipped_policies, with_override
+from rehabill.rules.policy import Policy
 from rehabill.services import scrubbing
 from rehabill.services.scrubbing import default_settings
 from rehabill.services.uow import unit_of_work
@@ -106,11 +105,11 @@ def scrub_stored_claims(factory: Factory, *, today: date, policy: Policy | None 
         return _scrub_stored(factory, today, policy, visit_keys, actor, on_progress)
 
 
-#: Below this many visits to code, a scrub runs in this process alone (starting a helper
-#: process costs more than it saves).
+#: Below this many visits to code, a scrub runs in this process alone (sending work to the
+#: helper process costs more than it saves).
 PARALLEL_SCRUB = 1_000
-#: The helper's share of each part's visits when it can work ahead (this process also writes).
-HELPER_SHARE = 0.6
+#: Pieces each part of a scrub is cut into (whole days) to share with the helper.
+PIECES = 8
 
 
 def _scrub_stored(factory: Factory, today: date, policy: Policy | None,
@@ -120,77 +119,52 @@ def _scrub_stored(factory: Factory, today: date, policy: Policy | None,
     with unit_of_work(factory) as session:
         todo = store_visits.visit_ids_without_claims(session, visit_keys)
         # an explicit policy serves every plan; otherwise each payer's chosen one, if any
-        by_payer = {} if policy is not None else payer_settings(
-            settings, store_views.payer_policies(session))
+        chosen = {} if policy is not None else store_views.payer_policies(session)
+        by_payer = payer_settings(settings, chosen)
     scrubbed: list[str] = []
     held: list[str] = []
     findings: list[Finding] = []
     parts = [todo[start:start + CHUNK] for start in range(0, len(todo), CHUNK)]
-    state = {"settings": settings, "by_payer": by_payer}
-    with scrubbing.helper_process(factory, len(todo), PARALLEL_SCRUB, state) as helper:
-        shares = _share_out(factory, parts, helper)
-        done = 0
-        for part, (mine, theirs) in zip(parts, shares, strict=True):
-            with unit_of_work(factory) as session:
-                _scrub_new(session, part, mine, theirs, settings, by_payer, actor, scrubbed,
-                           held, findings)
-            done += len(part)
-            if on_progress is not None:
-                on_progress(done, len(todo))
-    coded = len(scrubbed) + len(held)
+    helper = scrubbing.helper_for(factory, len(todo), PARALLEL_SCRUB)
+    days: dict[int, date] = {}
+    if helper is not None:
+        with unit_of_work(factory) as session:
+            days = store_visits.visit_days(session, todo)
+
+    def here(ids: list[int], *_: object) -> list[scrubbing.Coded]:
+        with unit_of_work(factory) as session:
+            return scrubbing.code_stored(session, ids, settings, by_payer)
+
+    # Every part's pieces go to the helper at once: it works ahead while this process writes.
+    shares = [scrubbing.share_out(helper, [
+        (piece, today, policy, chosen)
+        for piece in (scrubbing.pieces_by_day(part, days, PIECES) if helper else [part])],
+        here, scrubbing.code_in_helper) for part in parts]
+    done = 0
+    for part, results in zip(parts, shares, strict=True):
+        coded = [item for piece in results() for item in piece]
+        with unit_of_work(factory) as session:
+            _scrub_new(session, part, coded, actor, scrubbed, held, findings)
+        done += len(part)
+        if on_progress is not None:
+            on_progress(done, len(todo))
+    coded_count = len(scrubbed) + len(held)
     with unit_of_work(factory) as session:
         _scrub_drafts(session, settings, by_payer, actor, scrubbed, held, findings, visit_keys)
-    return ScrubReport(coded, tuple(scrubbed), tuple(held), tuple(findings))
-
-
-Share = tuple[list[int], "Future[list[scrubbing.Coded]] | None"]
-
-
-def _share_out(factory: Factory, parts: list[list[int]], helper: scrubbing.Helper | None
-               ) -> list[Share]:
-    """Each part's visits this process codes, and the helper's share of them (sent at once,
-    so the helper works ahead while this process writes). A part is split by date of service:
-    the visits a same-day rule compares (a patient's, on one day) stay on one side."""
-    if helper is None:
-        return [(part, None) for part in parts]
-    with unit_of_work(factory) as session:
-        days = store_visits.visit_days(session, [i for part in parts for i in part])
-    # With more than one part the helper works ahead while this process writes: give it more.
-    share = HELPER_SHARE if len(parts) > 1 else 0.5
-    shares: list[Share] = []
-    for part in parts:
-        mine, theirs = scrubbing.split_by_day(part, days, share)
-        shares.append((mine, helper.submit(scrubbing.code_in_helper, theirs)))
-    return shares
+    return ScrubReport(coded_count, tuple(scrubbed), tuple(held), tuple(findings))
 
 
 def payer_settings(settings: ScrubSettings, chosen: Mapping[str, str]
                    ) -> dict[str, ScrubSettings]:
-    """Settings per payer id for the payers whose policy the practice chose (admin page).
-
-    A chosen name that is not a shipped policy (say a plan name an older import stored) is
-    ignored, so that payer's visits keep the policy of their coverage's plan.
-
-    Args:
-        settings: the run's settings (policies by plan).
-        chosen: policy names by payer id (``payers.policy``).
-
-    Returns:
-        For each payer with a known chosen policy, the settings with that policy forced.
-    """
-    book = shipped_policies()
-    named = {p.name: p for p in (*book.by_plan.values(), book.default)}
-    return {payer: replace(settings, policies=with_override(settings.policies, named[name]))
-            for payer, name in chosen.items() if name in named}
+    """Settings per payer id for the payers whose policy the practice chose (admin page);
+    see ``scrubbing.payer_settings``."""
+    return scrubbing.payer_settings(settings, chosen)
 
 
-def _scrub_new(session: Session, part: Sequence[int], mine: Sequence[int],
-               theirs: Future[list[scrubbing.Coded]] | None, settings: ScrubSettings,
-               by_payer: Mapping[str, ScrubSettings], actor: str,
-               scrubbed: list[str], held: list[str], findings: list[Finding]) -> None:
-    coded = scrubbing.code_stored(session, mine, settings, by_payer)
-    if theirs is not None:
-        coded += theirs.result()
+def _scrub_new(session: Session, part: Sequence[int], coded: Sequence[scrubbing.Coded],
+               actor: str, scrubbed: list[str], held: list[str],
+               findings: list[Finding]) -> None:
+    """Store a part's coded claims in the order one process scrubbing the part makes them."""
     new: list[store_visits.CodedClaim] = []
     for item in scrubbing.in_scrub_order(part, coded):
         if item.claim is None:
@@ -321,29 +295,31 @@ def build_batch(factory: Factory, *, outbox: Path, today: date, kind: str = "837
     kind = _batch_kind(kind)
     outbox.mkdir(parents=True, exist_ok=True)
     submitter = submitter or SubmitterSettings()
-    with collector_paused(), unit_of_work(factory) as session:
+    with collector_paused(), unit_of_work(factory) as session, ExitStack() as cleanup:
         ready = store_claims.claim_ids_by_status(session, ClaimStatus.SCRUBBED)
         chosen, skipped = _choose(session, ready, claim_ids)
         plan = _plan(session, chosen)
-        helped = _helped_payers(plan) if kind == "837P" else set()
-        work = len(chosen) if helped else 0
-        # the helper is done (its pool shut down) before leftover temporary files go
-        with ExitStack() as cleanup, \
-                scrubbing.helper_process(factory, work, PARALLEL_BATCH) as helper:
-            pending = [_write_batch(session, outbox, today, kind, payer_id, entries,
-                                    production, submitter, actor,
-                                    helper if payer_id in helped else None, cleanup)
-                       for payer_id, entries in plan]
-            _write_own(session, [p for p in pending if p.future is None])
-            files = [_record_batch(session, p, kind, actor) for p in pending]
+        pending = [_write_batch(session, outbox, today, kind, payer_id, entries, production,
+                                submitter, actor, cleanup) for payer_id, entries in plan]
+        helper = scrubbing.helper_for(factory, len(chosen), PARALLEL_BATCH) \
+            if kind == "837P" and len(pending) > 1 else None
+        # the biggest files first: the helper writes from the front, this process from the back
+        order = sorted(range(len(pending)), key=lambda i: (-len(pending[i].ids), i))
+
+        def here(ids: list[int], settings: BatchSettings | None, tmp: Path) -> Decimal:
+            return _write_file(session, ids, settings, tmp)
+
+        totals = scrubbing.share_out(helper, [
+            (pending[i].ids, pending[i].settings, pending[i].tmp) for i in order],
+            here, _write_837p_file)()
+        for i, total in zip(order, totals, strict=True):
+            pending[i].total = total
+        files = [_record_batch(session, p, kind, actor) for p in pending]
     return BatchReport(kind, tuple(files), tuple(skipped))
 
 
 #: Below this many claims a batch is written in this process alone.
 PARALLEL_BATCH = 1_000
-#: At most this share of the claims goes to the helper process (this process also writes
-#: the books and the other files).
-HELPER_BATCH_SHARE = 0.6
 
 
 def _plan(session: Session, chosen: Sequence[int]
@@ -357,19 +333,6 @@ def _plan(session: Session, chosen: Sequence[int]
     for group in by_payer.values():
         group.sort(key=lambda entry: entry.grouping_key)
     return sorted(by_payer.items())
-
-
-def _helped_payers(plan: Sequence[tuple[str, list[store_batches.BatchEntry]]]) -> set[str]:
-    """The payers whose files the helper writes: the biggest first, while it stays within
-    its share (none when there is only one payer: a file is written by one process)."""
-    total = sum(len(entries) for _, entries in plan)
-    out: set[str] = set()
-    taken = 0
-    for payer_id, entries in sorted(plan, key=lambda item: (-len(item[1]), item[0])):
-        if len(out) + 1 < len(plan) and taken + len(entries) <= HELPER_BATCH_SHARE * total:
-            out.add(payer_id)
-            taken += len(entries)
-    return out
 
 
 def _batch_kind(kind: str) -> str:
@@ -393,24 +356,22 @@ def _choose(session: Session, ready: list[int], wanted: Sequence[int] | None
 
 @dataclass(slots=True)
 class _Pending:
-    """A batch made in the books whose file is being written (here or in the helper)."""
+    """A batch made in the books whose file is still to be written."""
 
     payer_id: str
     batch: store_batches.NewBatch
     ids: list[int]
     path: Path
     tmp: Path
-    settings: BatchSettings | None
-    future: Future[Decimal] | None = None
+    settings: BatchSettings | None  # None for a CMS-1500 PDF
     total: Decimal = ZERO
 
 
 def _write_batch(session: Session, outbox: Path, today: date, kind: str, payer_id: str,
                  entries: list[store_batches.BatchEntry], production: bool,
-                 submitter: SubmitterSettings, actor: str, helper: scrubbing.Helper | None,
-                 cleanup: ExitStack) -> _Pending:
-    """Make the payer's batch in the books and start its file: in the helper when given
-    (it builds the claims and writes the 837P itself), else left to ``_write_own``."""
+                 submitter: SubmitterSettings, actor: str, cleanup: ExitStack) -> _Pending:
+    """Make the payer's batch in the books (claims ``batched``, control numbers taken) and
+    what writing its file needs."""
     ids = [entry.claim_id for entry in entries]
     submitter_id = submitter.submitter_id or entries[0].practice_npi
     transactions = -(-len(ids) // CLAIMS_PER_TRANSACTION) if kind == "837P" else 1
@@ -434,41 +395,32 @@ def _write_batch(session: Session, outbox: Path, today: date, kind: str, payer_i
             production=production, claims_per_transaction=per_set)
     path = outbox / f"{stem}.{'837' if kind == '837P' else 'pdf'}"
     tmp = cleanup.enter_context(_temporary(path))
-    pending = _Pending(payer_id, batch, ids, path, tmp, settings)
-    if helper is not None and settings is not None:
-        pending.future = helper.submit(_write_837p_file, ids, settings, tmp)
-    return pending
+    return _Pending(payer_id, batch, ids, path, tmp, settings)
 
 
-def _write_837p_file(factory: Factory, ids: list[int], settings: BatchSettings,
-                     tmp: Path) -> Decimal:
-    """In the helper: build the claims (in file order), write the 837P; the total charge."""
-    with unit_of_work(factory) as session:
-        claims = store_claims.load_claims(session, ids, with_services=False)
+def _write_file(session: Session, ids: list[int], settings: BatchSettings | None,
+                tmp: Path) -> Decimal:
+    """Build the claims (in file order) and write their 837P (or CMS-1500 PDF when
+    ``settings`` is None) to ``tmp``; their total charge."""
+    claims = store_batches.load_batch_claims(session, ids)
     ordered = [claims[cid] for cid in ids]
-    with tmp.open("w", encoding="utf-8") as handle:
-        write_837p(ordered, settings, handle.write)
+    if settings is None:
+        tmp.write_bytes(render_pdf(ordered))
+    else:
+        with tmp.open("w", encoding="utf-8") as handle:
+            write_837p(ordered, settings, handle.write)
     return sum((c.total_charge for c in ordered), ZERO)
 
 
-def _write_own(session: Session, pending: Sequence[_Pending]) -> None:
-    """Write the files this process writes, the claims of all of them built at once."""
-    claims = store_claims.load_claims(session, [cid for p in pending for cid in p.ids],
-                                      with_services=False)
-    for p in pending:
-        ordered = [claims[cid] for cid in p.ids]
-        if p.settings is not None:
-            with p.tmp.open("w", encoding="utf-8") as handle:
-                write_837p(ordered, p.settings, handle.write)
-        else:
-            p.tmp.write_bytes(render_pdf(ordered))
-        p.total = sum((c.total_charge for c in ordered), ZERO)
+def _write_837p_file(factory: Factory, ids: list[int], settings: BatchSettings | None,
+                     tmp: Path) -> Decimal:
+    """``_write_file`` in the helper process (the claims are committed: scrubbed earlier)."""
+    with unit_of_work(factory) as session:
+        return _write_file(session, ids, settings, tmp)
 
 
 def _record_batch(session: Session, p: _Pending, kind: str, actor: str) -> BatchFile:
     """The written file put in place and recorded (the files table, the audit trail)."""
-    if p.future is not None:
-        p.total = p.future.result()
     os.replace(p.tmp, p.path)
     data = p.path.read_bytes()
     batch = p.batch

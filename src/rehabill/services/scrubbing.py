@@ -9,12 +9,13 @@ all use it, so a claim can only leave through the scrubber.
 from __future__ import annotations
 
 import multiprocessing
-from collections.abc import Callable, Iterator, Mapping, Sequence
-from concurrent.futures import Future, ProcessPoolExecutor
-from contextlib import contextmanager
+import os
+import threading
+from collections.abc import Callable, Mapping, Sequence
+from concurrent.futures import Future, ProcessPoolExecutor, wait
 from dataclasses import dataclass, replace
 from datetime import date
-from typing import Any, NamedTuple
+from typing import Any, NamedTuple, TypeVar
 
 from sqlalchemy import Engine
 from sqlalchemy.orm import Session, sessionmaker
@@ -28,7 +29,7 @@ from rehabill.rules.coder import coding_options
 from rehabill.rules.policy import Policy, shipped_policies, with_override
 from rehabill.services import icd10
 from rehabill.services.uow import unit_of_work
-from rehabill.store import mapping
+from rehabill.store import make_engine, make_session_factory, mapping
 from rehabill.store import visits as store_visits
 from rehabill.x12.p837 import check_claim, grouping_key
 
@@ -132,47 +133,71 @@ def live_scrubber(settings: ScrubSettings) -> tuple[OptionsFor, LiveScrubber]:
 
 # ------------------------------------------------------------------- a helper process
 
-#: Set in a forked helper process: the books' session factory it uses (its own connections).
+#: The helper process's pool (one per process that made it: a fork does not inherit it) and,
+#: inside the helper, its own session factories by database URL.
 _HELPER: dict[str, Any] = {}
+_HELPER_LOCK = threading.Lock()
+T = TypeVar("T")
 
 
 class Helper:
-    """A second process (forked) that does a share of a bulk use case's work.
+    """A second process that takes a share of a bulk use case's work.
 
-    The fork inherits everything already built (reference tables, policies, the engine's
-    configuration), so a task is sent as a few row ids and comes back as plain values. The
-    helper opens its own database connections (the parent's are never used across the fork)
-    and only reads; the parent writes, in its unit of work.
+    It is forked once, on first use, and kept for the life of this process, so a use case
+    pays no start-up: a task is sent as a few row ids or a file path and comes back as plain
+    values. The helper opens its own database connections (by URL; none is shared across the
+    fork) and only reads; this process writes, in its unit of work.
     """
 
-    def __init__(self, pool: ProcessPoolExecutor) -> None:
+    def __init__(self, pool: ProcessPoolExecutor, url: str) -> None:
         self._pool = pool
+        self._url = url
 
-    def submit(self, fn: Callable[..., Any], *args: Any) -> Future[Any]:
+    def submit(self, fn: Callable[..., T], *args: Any) -> Future[T]:
         """Run ``fn(session_factory, *args)`` in the helper; its result comes back pickled."""
-        return self._pool.submit(_run_in_helper, fn, *args)
+        return self._pool.submit(_run_in_helper, self._url, fn, *args)
 
 
-@contextmanager
-def helper_process(factory: sessionmaker[Session], work: int, threshold: int,
-                   state: dict[str, Any] | None = None) -> Iterator[Helper | None]:
-    """A helper process for ``work`` items, or None when the work is too small to pay for
-    starting one (below ``threshold``), the database is in memory (a fork cannot reach it),
-    or the platform cannot fork.
-
-    Args:
-        factory: the books' session factory.
-        work: how many items the use case has.
-        threshold: the fewest items worth a second process.
-        state: values the helper's tasks read from ``helper_state()`` (inherited, not sent).
-    """
+def helper_for(factory: sessionmaker[Session], work: int, threshold: int) -> Helper | None:
+    """The helper process for ``work`` items on these books, or None when the work is too
+    small to be worth sending (below ``threshold``), the books are in memory or held in an open
+    transaction (another process cannot see them), or the platform cannot fork."""
     if work < threshold or not can_fork(factory):
-        yield None
-        return
-    context = multiprocessing.get_context("fork")
-    with ProcessPoolExecutor(1, mp_context=context, initializer=_start_helper,
-                             initargs=(factory, state or {})) as pool:
-        yield Helper(pool)
+        return None
+    engine = factory.kw["bind"]
+    return Helper(_pool(), engine.url.render_as_string(hide_password=False))
+
+
+def share_out(helper: Helper | None, pieces: Sequence[tuple[Any, ...]],
+              here: Callable[..., T], there: Callable[..., T]) -> Callable[[], list[T]]:
+    """Start sharing ``pieces`` of work with the helper; call the result to get every piece's
+    result, in order.
+
+    The helper takes pieces from the front (all are sent at once, so it works ahead while
+    this process writes); this process, when asked for the results, takes pieces from the
+    back for as long as the helper has not started them (``Future.cancel``), then collects
+    the rest. So the split follows what each process actually gets done, on a busy machine
+    too. ``here(*piece)`` and ``there(factory, *piece)`` must give the same result.
+    """
+    futures = [helper.submit(there, *piece) for piece in pieces] if helper else []
+
+    def results() -> list[T]:
+        out: list[Any] = [None] * len(pieces)
+        last = len(pieces) - 1
+        try:
+            while last >= 0 and (not futures or futures[last].cancel()):
+                out[last] = here(*pieces[last])
+                last -= 1
+            for i in range(last + 1):
+                out[i] = futures[i].result()
+        except BaseException:
+            for future in futures:  # nothing of this work may go on after a failure
+                future.cancel()
+            wait(futures)
+            raise
+        return out
+
+    return results
 
 
 def can_fork(factory: sessionmaker[Session]) -> bool:
@@ -188,21 +213,27 @@ def can_fork(factory: sessionmaker[Session]) -> bool:
     return bool(url.get_backend_name() == "postgresql")
 
 
-def helper_state() -> dict[str, Any]:
-    """In a helper process, the ``state`` it was started with."""
-    state: dict[str, Any] = _HELPER["state"]
-    return state
+def _pool() -> ProcessPoolExecutor:
+    with _HELPER_LOCK:
+        pool: ProcessPoolExecutor | None = _HELPER.get("pool")
+        if pool is None or _HELPER.get("pid") != os.getpid() or getattr(pool, "_broken", False):
+            pool = ProcessPoolExecutor(1, mp_context=multiprocessing.get_context("fork"),
+                                       initializer=_start_helper)
+            _HELPER.update(pool=pool, pid=os.getpid())
+        return pool
 
 
-def _start_helper(factory: sessionmaker[Session], state: dict[str, Any]) -> None:
-    # The pool's connections belong to the parent: forget them without closing them.
-    factory.kw["bind"].dispose(close=False)
-    _HELPER["factory"] = factory
-    _HELPER["state"] = state
+def _start_helper() -> None:
+    _HELPER.clear()  # the parent's pool is not the helper's to use
+    _HELPER["factories"] = {}
 
 
-def _run_in_helper(fn: Callable[..., Any], *args: Any) -> Any:
-    return fn(_HELPER["factory"], *args)
+def _run_in_helper(url: str, fn: Callable[..., T], *args: Any) -> T:
+    factories: dict[str, sessionmaker[Session]] = _HELPER["factories"]
+    factory = factories.get(url)
+    if factory is None:
+        factory = factories[url] = make_session_factory(make_engine(url))
+    return fn(factory, *args)
 
 
 # ------------------------------------------------------------ scrubbing stored visits
@@ -264,42 +295,66 @@ def code_stored(session: Session, visit_ids: Sequence[int], settings: ScrubSetti
             values = mapping.claim_values(
                 claim, visit_id=row_id, payer_id=payers[claim.visit.coverage.payer_id],
                 status=status, unit_method=coding_options(result.policy).method.value)
-            lines = tuple(store_visits.coded_line(mapping.claim_line_values(line, 0))
-                          for line in claim.lines)
+            lines = tuple(mapping.claim_line_row(line) for line in claim.lines)
             out.append(Coded(row_id, result.visit.visit_id, payer, claim.claim_id,
                              store_visits.CodedClaim(row_id, values, lines, tuple(found),
                                                      status)))
     return out
 
 
-def code_in_helper(factory: sessionmaker[Session], visit_ids: list[int]) -> list[Coded]:
-    """``code_stored`` in a helper process, with the settings it was started with."""
-    state = helper_state()
+def code_in_helper(factory: sessionmaker[Session], visit_ids: list[int], today: date,
+                   policy: Policy | None, chosen: dict[str, str]) -> list[Coded]:
+    """``code_stored`` in the helper process: the run's settings rebuilt from what defines
+    them (the date, a policy file's policy, the payers' chosen policies)."""
+    settings = default_settings(today, policy)
+    by_payer = payer_settings(settings, chosen) if policy is None else {}
     with unit_of_work(factory) as session:
-        return code_stored(session, visit_ids, state["settings"], state["by_payer"])
+        return code_stored(session, visit_ids, settings, by_payer)
 
 
-def split_by_day(visit_ids: Sequence[int], days: dict[int, date], share: float = 0.5
-                 ) -> tuple[list[int], list[int]]:
-    """The visits in two shares, the second about ``share`` of them, each date of service
-    wholly in one share (so a patient's visits of one day are scrubbed together), both in the
-    order given. Visits without a date go to the first share."""
-    counts: dict[date, int] = {}
+def payer_settings(settings: ScrubSettings, chosen: Mapping[str, str]
+                   ) -> dict[str, ScrubSettings]:
+    """Settings per payer id for the payers whose policy the practice chose (admin page).
+
+    A chosen name that is not a shipped policy (say a plan name an older import stored) is
+    ignored, so that payer's visits keep the policy of their coverage's plan.
+
+    Args:
+        settings: the run's settings (policies by plan).
+        chosen: policy names by payer id (``payers.policy``).
+
+    Returns:
+        For each payer with a known chosen policy, the settings with that policy forced.
+    """
+    book = shipped_policies()
+    named = {p.name: p for p in (*book.by_plan.values(), book.default)}
+    return {payer: replace(settings, policies=with_override(settings.policies, named[name]))
+            for payer, name in chosen.items() if name in named}
+
+
+def pieces_by_day(visit_ids: Sequence[int], days: Mapping[int, date], count: int
+                  ) -> list[list[int]]:
+    """The visits in at most ``count`` pieces of about the same size, each date of service
+    wholly in one piece (a patient's visits of one day are scrubbed together), each piece in
+    the order given. Visits without a date go with the first piece."""
+    sizes: dict[date, int] = {}
     for row_id in visit_ids:
         day = days.get(row_id)
         if day is not None:
-            counts[day] = counts.get(day, 0) + 1
-    weights = (1.0 - share, share)
-    loads = [0, 0]
-    side: dict[date, int] = {}
-    # biggest days first, each to the share furthest below its part (ties: the first)
-    for day, count in sorted(counts.items(), key=lambda item: (-item[1], item[0])):
-        pick = 0 if loads[0] * weights[1] <= loads[1] * weights[0] else 1
-        side[day] = pick
-        loads[pick] += count
-    of = {i: side[days[i]] for i in visit_ids if i in days}
-    return ([i for i in visit_ids if of.get(i, 0) == 0],
-            [i for i in visit_ids if of.get(i, 0) == 1])
+            sizes[day] = sizes.get(day, 0) + 1
+    target = max(1, -(-len(visit_ids) // max(1, count)))
+    piece_of: dict[date, int] = {}
+    piece, filled = 0, 0
+    for day in sorted(sizes):
+        if filled and filled + sizes[day] > target and piece + 1 < count:
+            piece, filled = piece + 1, 0
+        piece_of[day] = piece
+        filled += sizes[day]
+    pieces: list[list[int]] = [[] for _ in range(piece + 1)]
+    for row_id in visit_ids:
+        day = days.get(row_id)
+        pieces[piece_of[day] if day is not None else 0].append(row_id)
+    return [p for p in pieces if p]
 
 
 def in_scrub_order(visit_ids: Sequence[int], coded: Sequence[Coded]) -> list[Coded]:
