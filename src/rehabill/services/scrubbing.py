@@ -8,6 +8,7 @@ all use it, so a claim can only leave through the scrubber.
 
 from __future__ import annotations
 
+import gc
 import multiprocessing
 import os
 import threading
@@ -226,6 +227,9 @@ def _pool() -> ProcessPoolExecutor:
 def _start_helper() -> None:
     _HELPER.clear()  # the parent's pool is not the helper's to use
     _HELPER["factories"] = {}
+    # What the fork inherited stays out of every collection (the collector is paused, as in
+    # the bulk use cases that started the helper; each task's cycles are collected after it).
+    gc.freeze()
 
 
 def _run_in_helper(url: str, fn: Callable[..., T], *args: Any) -> T:
@@ -233,7 +237,10 @@ def _run_in_helper(url: str, fn: Callable[..., T], *args: Any) -> T:
     factory = factories.get(url)
     if factory is None:
         factory = factories[url] = make_session_factory(make_engine(url))
-    return fn(factory, *args)
+    try:
+        return fn(factory, *args)
+    finally:
+        gc.collect(0)  # only what this task made and left (survivors move on, not rescanned)
 
 
 # ------------------------------------------------------------ scrubbing stored visits
