@@ -8,6 +8,7 @@ with a helper for every step (thresholds forced to 0, parts made small).
 from __future__ import annotations
 
 import re
+import threading
 import uuid
 from collections.abc import Iterator
 from dataclasses import replace
@@ -160,3 +161,12 @@ def test_pieces_by_day__a_day_stays_whole_and_order_is_kept() -> None:
     for p in pieces:
         assert not seen & {days[i] for i in p}
         seen |= {days[i] for i in p}
+
+
+def test_helper_for__none_outside_the_main_thread(tmp_path: Path) -> None:
+    on_file = make_session_factory(make_engine(f"sqlite:///{tmp_path / 'b.db'}"))
+    found: list[object] = []
+    thread = threading.Thread(target=lambda: found.append(scrubbing.helper_for(on_file, 10, 1)))
+    thread.start()
+    thread.join()
+    assert found == [None]

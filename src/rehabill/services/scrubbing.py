@@ -162,8 +162,15 @@ class Helper:
 def helper_for(factory: sessionmaker[Session], work: int, threshold: int) -> Helper | None:
     """The helper process for ``work`` items on these books, or None when the work is too
     small to be worth sending (below ``threshold``), the books are in memory or held in an open
-    transaction (another process cannot see them), or the platform cannot fork."""
+    transaction (another process cannot see them), or the platform cannot fork.
+
+    Only the main thread uses the helper (it is forked on first use): a fork copies no other
+    thread, so a lock one of them held (a web server's request threads) would never be
+    released in the helper; work started in other threads runs in their own process.
+    """
     if work < threshold or not can_fork(factory):
+        return None
+    if threading.current_thread() is not threading.main_thread():
         return None
     engine = factory.kw["bind"]
     return Helper(_pool(), engine.url.render_as_string(hide_password=False))
