@@ -7,6 +7,7 @@ with a helper for every step (thresholds forced to 0, parts made small).
 
 from __future__ import annotations
 
+import os
 import re
 import threading
 import uuid
@@ -170,3 +171,16 @@ def test_helper_for__none_outside_the_main_thread(tmp_path: Path) -> None:
     thread.start()
     thread.join()
     assert found == [None]
+
+
+def _die(_factory: object, n: int) -> int:
+    os._exit(3)
+
+
+def test_share_out__a_helper_that_dies_leaves_the_work_to_this_process(tmp_path: Path) -> None:
+    on_file = make_session_factory(make_engine(f"sqlite:///{tmp_path / 'b.db'}"))
+    helper = scrubbing.helper_for(on_file, 1, 0)
+    results = scrubbing.share_out(helper, [(n,) for n in range(5)], lambda n: n + 1, _die)
+    assert results() == [1, 2, 3, 4, 5]
+    again = scrubbing.helper_for(on_file, 1, 0)  # a new helper replaces the dead one
+    assert scrubbing.share_out(again, [(4,)], lambda n: -1, _square)() in ([16], [-1])

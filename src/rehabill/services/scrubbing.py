@@ -14,6 +14,7 @@ import os
 import threading
 from collections.abc import Callable, Mapping, Sequence
 from concurrent.futures import Future, ProcessPoolExecutor, wait
+from concurrent.futures.process import BrokenProcessPool
 from dataclasses import dataclass, replace
 from datetime import date
 from typing import Any, NamedTuple, TypeVar
@@ -197,7 +198,10 @@ def share_out(helper: Helper | None, pieces: Sequence[tuple[Any, ...]],
                 out[last] = here(*pieces[last])
                 last -= 1
             for i in range(last + 1):
-                out[i] = futures[i].result()
+                try:
+                    out[i] = futures[i].result()
+                except BrokenProcessPool:  # the helper died (it only read): do it here
+                    out[i] = here(*pieces[i])
         except BaseException:
             for future in futures:  # nothing of this work may go on after a failure
                 future.cancel()
