@@ -121,29 +121,22 @@ def _scrub_stored(factory: Factory, today: date, policy: Policy | None,
         # an explicit policy serves every plan; otherwise each payer's chosen one, if any
         chosen = {} if policy is not None else store_views.payer_policies(session)
         by_payer = payer_settings(settings, chosen)
+        helper = scrubbing.helper_for(factory, len(todo), PARALLEL_SCRUB)
+        days = store_visits.visit_days(session, todo) if helper is not None else {}
     scrubbed: list[str] = []
     held: list[str] = []
     findings: list[Finding] = []
     parts = [todo[start:start + CHUNK] for start in range(0, len(todo), CHUNK)]
-    helper = scrubbing.helper_for(factory, len(todo), PARALLEL_SCRUB)
-    days: dict[int, date] = {}
-    if helper is not None:
-        with unit_of_work(factory) as session:
-            days = store_visits.visit_days(session, todo)
-
-    def here(ids: list[int], *_: object) -> list[scrubbing.Coded]:
-        with unit_of_work(factory) as session:
-            return scrubbing.code_stored(session, ids, settings, by_payer)
-
     # Every part's pieces go to the helper at once: it works ahead while this process writes.
     shares = [scrubbing.share_out(helper, [
         (piece, today, policy, chosen)
         for piece in (scrubbing.pieces_by_day(part, days, PIECES) if helper else [part])],
-        here, scrubbing.code_in_helper) for part in parts]
+        _code_here, scrubbing.code_in_helper) for part in parts]
     done = 0
     for part, results in zip(parts, shares, strict=True):
-        coded = [item for piece in results() for item in piece]
+        # one unit of work per part, as before: its share is read where its claims are written
         with unit_of_work(factory) as session:
+            coded = [item for piece in results(session, settings, by_payer) for item in piece]
             _scrub_new(session, part, coded, actor, scrubbed, held, findings)
         done += len(part)
         if on_progress is not None:
@@ -152,6 +145,12 @@ def _scrub_stored(factory: Factory, today: date, policy: Policy | None,
     with unit_of_work(factory) as session:
         _scrub_drafts(session, settings, by_payer, actor, scrubbed, held, findings, visit_keys)
     return ScrubReport(coded_count, tuple(scrubbed), tuple(held), tuple(findings))
+
+
+def _code_here(session: Session, settings: ScrubSettings,
+               by_payer: Mapping[str, ScrubSettings], ids: list[int],
+               *_: object) -> list[scrubbing.Coded]:
+    return scrubbing.code_stored(session, ids, settings, by_payer)
 
 
 def payer_settings(settings: ScrubSettings, chosen: Mapping[str, str]
@@ -306,12 +305,9 @@ def build_batch(factory: Factory, *, outbox: Path, today: date, kind: str = "837
         # the biggest files first: the helper writes from the front, this process from the back
         order = sorted(range(len(pending)), key=lambda i: (-len(pending[i].ids), i))
 
-        def here(ids: list[int], settings: BatchSettings | None, tmp: Path) -> Decimal:
-            return _write_file(session, ids, settings, tmp)
-
         totals = scrubbing.share_out(helper, [
             (pending[i].ids, pending[i].settings, pending[i].tmp) for i in order],
-            here, _write_837p_file)()
+            _write_file, _write_837p_file)(session)
         for i, total in zip(order, totals, strict=True):
             pending[i].total = total
         files = [_record_batch(session, p, kind, actor) for p in pending]

@@ -178,30 +178,30 @@ def helper_for(factory: sessionmaker[Session], work: int, threshold: int) -> Hel
 
 
 def share_out(helper: Helper | None, pieces: Sequence[tuple[Any, ...]],
-              here: Callable[..., T], there: Callable[..., T]) -> Callable[[], list[T]]:
-    """Start sharing ``pieces`` of work with the helper; call the result to get every piece's
-    result, in order.
+              here: Callable[..., T], there: Callable[..., T]) -> Callable[..., list[T]]:
+    """Start sharing ``pieces`` of work with the helper; call the result (with what ``here``
+    needs before a piece: a session...) to get every piece's result, in order.
 
     The helper takes pieces from the front (all are sent at once, so it works ahead while
     this process writes); this process, when asked for the results, takes pieces from the
     back for as long as the helper has not started them (``Future.cancel``), then collects
     the rest. So the split follows what each process actually gets done, on a busy machine
-    too. ``here(*piece)`` and ``there(factory, *piece)`` must give the same result.
+    too. ``here(*context, *piece)`` and ``there(factory, *piece)`` must give the same result.
     """
     futures = [helper.submit(there, *piece) for piece in pieces] if helper else []
 
-    def results() -> list[T]:
+    def results(*context: Any) -> list[T]:
         out: list[Any] = [None] * len(pieces)
         last = len(pieces) - 1
         try:
             while last >= 0 and (not futures or futures[last].cancel()):
-                out[last] = here(*pieces[last])
+                out[last] = here(*context, *pieces[last])
                 last -= 1
             for i in range(last + 1):
                 try:
                     out[i] = futures[i].result()
                 except BrokenProcessPool:  # the helper died (it only read): do it here
-                    out[i] = here(*pieces[i])
+                    out[i] = here(*context, *pieces[i])
         except BaseException:
             for future in futures:  # nothing of this work may go on after a failure
                 future.cancel()
