@@ -20,7 +20,7 @@ import pytest
 from sqlalchemy import text
 from sqlalchemy.orm import Session, sessionmaker
 
-from rehabill.services import billing, imports, scrubbing
+from rehabill.services import billing, scrubbing
 from rehabill.services.cycle import write_visit_file
 from rehabill.services.imports import import_file
 from rehabill.simulate.clinic import ClinicSpec, generate_visits
@@ -111,12 +111,9 @@ def test_billing__same_books_with_a_helper_process(
     alone, helped = two_books
     monkeypatch.setattr(billing, "PARALLEL_SCRUB", 10**9)
     monkeypatch.setattr(billing, "PARALLEL_BATCH", 10**9)
-    monkeypatch.setattr(imports, "PARALLEL_IMPORT", 10**9)
-    monkeypatch.setattr(imports, "STEP", 50)  # several steps: the helper works ahead
     scrub_a, batch_a = _bill(alone, visit_file, tmp_path / "alone")
     monkeypatch.setattr(billing, "PARALLEL_SCRUB", 0)
     monkeypatch.setattr(billing, "PARALLEL_BATCH", 0)
-    monkeypatch.setattr(imports, "PARALLEL_IMPORT", 0)
     monkeypatch.setattr(billing, "CHUNK", 37)  # several parts: the helper works ahead
     scrub_h, batch_h = _bill(helped, visit_file, tmp_path / "helped")
     assert scrub_h.held and scrub_h.scrubbed

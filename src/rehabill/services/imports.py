@@ -30,7 +30,6 @@ from rehabill.domain import (
 )
 from rehabill.domain.collector import collector_paused
 from rehabill.errors import InputError
-from rehabill.services import scrubbing
 from rehabill.services.sources import Source, read_source
 from rehabill.services.uow import unit_of_work
 from rehabill.store import claims as store_claims
@@ -109,10 +108,6 @@ def _import_file(factory: sessionmaker[Session], path: Path, on_progress: Progre
         seen = store_files.find_file(session, "in", report.sha256)
     if seen is not None:
         return _already(report, seen.kind, str(seen.created_at))
-    # A big file: the helper process reads it too, meanwhile, to parse its share at once.
-    helper = scrubbing.helper_for(factory, len(data) // VISIT_BYTES, PARALLEL_IMPORT)
-    if helper is not None:
-        helper.submit(_warm_helper, str(path), report.sha256)
     source = read_source(path, data)
     report.kind = source.kind
     with unit_of_work(factory) as session:
@@ -120,8 +115,7 @@ def _import_file(factory: sessionmaker[Session], path: Path, on_progress: Progre
                                        path=str(path), sha256=report.sha256, size=len(data))
         if file_id is None:  # another import of the same file committed meanwhile
             return _already(report, source.kind, "just now (by another import)")
-        _import_items(factory, session, source, file_id, report, on_progress, path,
-                      report.sha256)
+        _import_items(session, source, file_id, report, on_progress)
         store_claims.add_findings(session, [(None, f) for f in report.findings if f.is_error],
                                   stage="import", file_id=file_id)
         people.record_event(session, actor=actor, action="import", entity="file",
@@ -147,92 +141,32 @@ def _already_imported(path: str, when: str) -> Finding:
                    Location(file=path), "Nothing to do; change the file to import new visits.")
 
 
-#: Below this many visits in a file, an import parses them in this process alone: the helper
-#: saves ~60 µs a visit it parses, and its first use in a process costs a fork (~40 ms).
-PARALLEL_IMPORT = 2_000
-#: Pieces each step of an import is cut into to share with the helper process.
-PIECES = 8
-#: Bytes of a visit in a visit file, about (to judge a file's size before reading it).
-VISIT_BYTES = 1_500
-
-
-def _import_items(factory: sessionmaker[Session], session: Session, source: Source,
-                  file_id: int, report: ImportReport, on_progress: Progress | None,
-                  path: Path, sha256: str) -> None:
+def _import_items(session: Session, source: Source, file_id: int, report: ImportReport,
+                  on_progress: Progress | None) -> None:
     skipped = list(dict.fromkeys(f.location.visit_id for f in source.findings if f.is_error))
     report.total = len(source.items) + len(skipped)
     report.findings.extend(source.findings)
     report.rejected.extend(skipped)
     done = len(skipped)
     seen: set[str] = set()
-    helper = scrubbing.helper_for(factory, len(source.items), PARALLEL_IMPORT)
-    steps = [(start, min(start + STEP, len(source.items)))
-             for start in range(0, len(source.items), STEP)]
-
-    def here(start: int, stop: int, *_: object) -> list[Parsed]:
-        return _parse(source, start, stop)
-
-    # The helper parses from the front of each step, every step sent at once (it works ahead
-    # while this process stores); it reads the file itself (str(path), its SHA-256).
-    shares = [scrubbing.share_out(helper, [
-        (piece_start, piece_stop, str(path), sha256)
-        for piece_start, piece_stop in _pieces(start, stop, PIECES if helper else 1)],
-        here, _parse_in_helper) for start, stop in steps]
-    for (start, stop), results in zip(steps, shares, strict=True):
-        parsed = [item for piece in results() for item in piece]
+    for start in range(0, len(source.items), STEP):
+        part = source.items[start:start + STEP]
         secondaries: list[Secondary] = []
-        records = _collect(parsed, source, seen, report, secondaries)
-        saved = store_visits.save_visit_records(session, records, import_file_id=file_id)
+        visits = _parse(part, start, source, seen, report, secondaries)
+        saved = store_visits.save_visits(session, visits, import_file_id=file_id)
         _save_secondaries(session, secondaries)
         report.imported.extend(saved.inserted)
         report.duplicates.extend(saved.existing)
         report.findings.extend(_duplicate(v, source) for v in saved.existing)
-        done += stop - start
+        done += len(part)
         if on_progress is not None:
             on_progress(done, report.total)
 
 
-def _pieces(start: int, stop: int, count: int) -> list[tuple[int, int]]:
-    size = max(1, -(-(stop - start) // count))
-    return [(i, min(i + size, stop)) for i in range(start, stop, size)]
-
-
-# One item of a visit file, parsed: the visit's rows (None when it cannot be built), its
-# located findings, its secondary coverage, and its place in the file ("#12").
-Parsed = tuple[store_visits.VisitRecord | None, list[Finding], Coverage | None, str]
-
-#: In the helper process: the last visit file it read, by path and SHA-256.
-_SOURCES: dict[tuple[str, str], Source] = {}
-
-
-def _parse_in_helper(_factory: object, start: int, stop: int, path: str,
-                     sha256: str) -> list[Parsed]:
-    """``_parse`` in the helper process, on the file read there (kept for the next piece)."""
-    return _parse(_read_in_helper(_factory, path, sha256), start, stop)
-
-
-def _warm_helper(_factory: object, path: str, sha256: str) -> None:
-    """In the helper process: read the file before its pieces come (nothing sent back)."""
-    _read_in_helper(_factory, path, sha256)
-
-
-def _read_in_helper(_factory: object, path: str, sha256: str) -> Source:
-    """In the helper process: the visit file, read once for all the pieces it parses."""
-    source = _SOURCES.get((path, sha256))
-    if source is None:
-        data = Path(path).read_bytes()
-        if hashlib.sha256(data).hexdigest() != sha256:
-            raise InputError("the file changed during its import", location=path)
-        _SOURCES.clear()
-        source = _SOURCES[(path, sha256)] = read_source(Path(path), data)
-    return source
-
-
-def _parse(source: Source, start: int, stop: int) -> list[Parsed]:
-    """Parse ``source.items[start:stop]`` into plain values (no report, no state)."""
-    out: list[Parsed] = []
-    for index in range(start, stop):
-        item = source.items[index]
+def _parse(items: list[object], offset: int, source: Source, seen: set[str],
+           report: ImportReport, secondaries: list[Secondary]) -> list[Visit]:
+    visits: list[Visit] = []
+    for index, item in enumerate(items, start=offset):
         visit, problems = parse_visit(item, index)
         secondary = None
         if visit is not None and isinstance(item, Mapping) and "secondary_coverage" in item:
@@ -242,32 +176,22 @@ def _parse(source: Source, start: int, stop: int) -> list[Parsed]:
             if secondary is not None and visit is not None and _same_plan(secondary, visit):
                 secondary = None  # the visit's own coverage stays what the visit bills
         located = [source.locate(f) for f in problems]
-        record = store_visits.visit_record(visit) if visit is not None else None
-        out.append((record, located, secondary, f"#{index + 1}"))
-    return out
-
-
-def _collect(parsed: list[Parsed], source: Source, seen: set[str], report: ImportReport,
-             secondaries: list[Secondary]) -> list[store_visits.VisitRecord]:
-    """The records to store, in file order; repeated visit ids and unusable items reported."""
-    records: list[store_visits.VisitRecord] = []
-    for record, located, secondary, place in parsed:
-        if record is not None and record.visit_id in seen:
+        if visit is not None and visit.visit_id in seen:
             located.append(source.locate(Finding(
                 "input.duplicate_visit_id", Severity.ERROR,
-                f"Visit id {record.visit_id} appears more than once in the file.",
-                Location(visit_id=record.visit_id, field="visit_id"),
+                f"Visit id {visit.visit_id} appears more than once in the file.",
+                Location(visit_id=visit.visit_id, field="visit_id"),
                 "Give each visit its own id; the repeat was skipped.")))
-            record = None
+            visit = None
         report.findings.extend(located)
-        if record is None:
-            report.rejected.append(located[0].location.visit_id if located else place)
+        if visit is None:
+            report.rejected.append(located[0].location.visit_id if located else f"#{index + 1}")
             continue
-        seen.add(record.visit_id)
-        records.append(record)
+        seen.add(visit.visit_id)
+        visits.append(visit)
         if secondary is not None:
-            secondaries.append((record.npi, record.patient, secondary))
-    return records
+            secondaries.append((visit.billing_provider.npi, visit.patient.id, secondary))
+    return visits
 
 
 COVERAGE_TEXTS = ("payer_id", "payer_name", "member_id", "plan", "relationship",

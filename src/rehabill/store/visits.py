@@ -92,9 +92,9 @@ def save_visits(session: Session, visits: Sequence[Visit], *,
 class VisitRecord(NamedTuple):
     """A visit as the rows it is stored as, keyed by natural keys (no row ids yet).
 
-    What ``save_visit_records`` stores; plain values, so a helper process that parsed the
-    visit can send it back cheaply. Foreign keys (practice_id, patient_id, payer_id,
-    visit_id...) are filled in when the parents are stored.
+    What ``save_visit_records`` stores: plain values (cheap to pickle, unlike a ``Visit``, so
+    another process can map visits for this one). Foreign keys (practice_id, patient_id,
+    payer_id, visit_id...) are filled in when the parents are stored.
     """
 
     visit_id: str
