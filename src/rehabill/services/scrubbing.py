@@ -362,15 +362,14 @@ def pieces_by_day(visit_ids: Sequence[int], days: Mapping[int, date], count: int
         day = days.get(row_id)
         if day is not None:
             sizes[day] = sizes.get(day, 0) + 1
-    target = max(1, -(-len(visit_ids) // max(1, count)))
+    total = sum(sizes.values()) or 1
+    count = max(1, count)
     piece_of: dict[date, int] = {}
-    piece, filled = 0, 0
-    for day in sorted(sizes):
-        if filled and filled + sizes[day] > target and piece + 1 < count:
-            piece, filled = piece + 1, 0
-        piece_of[day] = piece
-        filled += sizes[day]
-    pieces: list[list[int]] = [[] for _ in range(piece + 1)]
+    before = 0
+    for day in sorted(sizes):  # a day goes where the middle of its visits falls
+        piece_of[day] = min(count - 1, (2 * before + sizes[day]) * count // (2 * total))
+        before += sizes[day]
+    pieces: list[list[int]] = [[] for _ in range(count)]
     for row_id in visit_ids:
         day = days.get(row_id)
         pieces[piece_of[day] if day is not None else 0].append(row_id)

@@ -17,11 +17,10 @@ from typing import Any, NamedTuple
 from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
-from rehabill.domain import ClaimStatus, Finding, Provider, Visit
+from rehabill.domain import Authorization, ClaimStatus, Finding, PlanOfCare, Provider, Visit
 from rehabill.store import mapping
 from rehabill.store.bulk import (
     Key,
-    Values,
     chunked,
     fetch,
     ids_in,
@@ -85,83 +84,20 @@ def save_visits(session: Session, visits: Sequence[Visit], *,
     A visit id already stored is left alone (reported in ``existing``); this holds against a
     concurrent import too (``ON CONFLICT DO NOTHING`` on the visit id).
     """
-    return save_visit_records(session, [visit_record(v) for v in visits],
-                              import_file_id=import_file_id)
-
-
-class VisitRecord(NamedTuple):
-    """A visit as the rows it is stored as, keyed by natural keys (no row ids yet).
-
-    What ``save_visit_records`` stores: plain values (cheap to pickle, unlike a ``Visit``, so
-    another process can map visits for this one). Foreign keys (practice_id, patient_id,
-    payer_id, visit_id...) are filled in when the parents are stored.
-    """
-
-    visit_id: str
-    npi: str  # the practice's
-    patient: str  # the practice's patient id
-    practice: Values
-    providers: tuple[Values, ...]  # rendering, assistant, supervising (those given)
-    rendering_npi: str
-    assistant_npi: str | None
-    supervising_npi: str | None
-    supervisor: tuple[str, str] | None  # (assistant NPI, NPI of who supervises the assistant)
-    patient_row: Values
-    payer_key: str
-    payer: Values
-    member_id: str
-    coverage: Values
-    plan_of_care: tuple[date, str, Values] | None  # start, discipline, row
-    authorization: tuple[str, Values] | None  # number, row
-    visit: Values
-    services: tuple[Values, ...]
-
-
-def visit_record(v: Visit) -> VisitRecord:
-    """The rows of a visit (``mapping``'s values, foreign keys not yet known)."""
-    supervisor = v.supervising_provider or v.rendering_provider
-    poc = v.plan_of_care
-    auth = v.authorization
-    return VisitRecord(
-        v.visit_id, v.billing_provider.npi, v.patient.id,
-        mapping.practice_values(v.billing_provider),
-        tuple(mapping.provider_values(p) for p in _providers(v)),
-        v.rendering_provider.npi, v.assistant.npi if v.assistant else None,
-        v.supervising_provider.npi if v.supervising_provider else None,
-        (v.assistant.npi, supervisor.npi)
-        if v.assistant is not None and not supervisor.credential.is_assistant else None,
-        mapping.patient_values(v.patient, 0), v.coverage.payer_id,
-        mapping.payer_values(v.coverage), v.coverage.member_id,
-        mapping.coverage_values(v.coverage, 0, 0),
-        (poc.start, poc.discipline.value if poc.discipline else "",
-         mapping.plan_of_care_values(poc, 0)) if poc is not None else None,
-        (auth.number, mapping.authorization_values(auth, 0)) if auth is not None else None,
-        mapping.visit_values(v, {}),
-        tuple(mapping.service_values(s, 0, i) for i, s in enumerate(v.services)))
-
-
-def save_visit_records(session: Session, records: Sequence[VisitRecord], *,
-                       import_file_id: int | None = None) -> SavedVisits:
-    """``save_visits`` for visits given as their rows (``visit_record``); the records' rows
-    are completed with their foreign keys in place."""
     result = SavedVisits()
-    stored = stored_visit_keys(session, [r.visit_id for r in records])
-    result.existing = [r.visit_id for r in records if r.visit_id in stored]
-    todo = [r for r in records if r.visit_id not in stored]
+    stored = stored_visit_keys(session, [v.visit_id for v in visits])
+    result.existing = [v.visit_id for v in visits if v.visit_id in stored]
+    todo = [v for v in visits if v.visit_id not in stored]
     if not todo:
         return result
     ids = _upsert_parts(session, todo)
-    rows = [_with_ids(r, ids, import_file_id) for r in todo]
+    rows = [mapping.visit_values(v, _visit_ids(v, ids, import_file_id)) for v in todo]
     new = insert_new(session, VisitRow, rows, ("visit_key",))
     result.inserted = {key[0]: row_id for key, row_id in new.items()}
-    result.existing += [r.visit_id for r in todo if r.visit_id not in result.inserted]
-    services = []
-    for r in todo:
-        row_id = result.inserted.get(r.visit_id)
-        if row_id is not None:
-            for service in r.services:
-                service["visit_id"] = row_id
-                services.append(service)
+    result.existing += [v.visit_id for v in todo if v.visit_id not in result.inserted]
+    services = [mapping.service_values(s, result.inserted[v.visit_id], i)
+                for v in todo if v.visit_id in result.inserted
+                for i, s in enumerate(v.services)]
     insert_all(session, ServiceRow, services)
     return result
 
@@ -187,98 +123,102 @@ def _last(pairs: Iterable[tuple[Any, Any]]) -> list[Any]:
     return list(dict(pairs).values())
 
 
-def _plans(records: Sequence[VisitRecord]) -> list[tuple[VisitRecord, Values]]:
+def _plans(visits: Sequence[Visit]) -> list[tuple[Visit, PlanOfCare]]:
     """Each patient's plans of care, once per (start, discipline); the last visit's wins."""
-    out: dict[tuple[Any, ...], tuple[VisitRecord, Values]] = {}
-    for r in records:
-        if r.plan_of_care is not None:
-            start, discipline, row = r.plan_of_care
-            out[(r.npi, r.patient, start, discipline)] = (r, row)
+    out: dict[tuple[Any, ...], tuple[Visit, PlanOfCare]] = {}
+    for v in visits:
+        if v.plan_of_care is not None:
+            p = v.plan_of_care
+            out[(v.billing_provider.npi, v.patient.id, p.start, p.discipline)] = (v, p)
     return list(out.values())
 
 
-def _authorizations(records: Sequence[VisitRecord]) -> list[tuple[VisitRecord, Values]]:
+def _authorizations(visits: Sequence[Visit]) -> list[tuple[Visit, Authorization]]:
     """Each patient's authorizations, once per number; the last visit's wins."""
-    out: dict[tuple[str, str, str], tuple[VisitRecord, Values]] = {}
-    for r in records:
-        if r.authorization is not None:
-            out[(r.npi, r.patient, r.authorization[0])] = (r, r.authorization[1])
+    out: dict[tuple[str, str, str], tuple[Visit, Authorization]] = {}
+    for v in visits:
+        if v.authorization is not None:
+            out[(v.billing_provider.npi, v.patient.id, v.authorization.number)] = \
+                (v, v.authorization)
     return list(out.values())
 
 
-def _upsert_parts(session: Session, records: Sequence[VisitRecord]) -> _Ids:
-    practice = upsert(session, PracticeRow, _last((r.npi, r.practice) for r in records),
-                      ("npi",), PRACTICE_UPDATE)
-    provider = upsert(session, ProviderRow, _last(
-        (p["npi"], p) for r in records for p in r.providers), ("npi",), PROVIDER_UPDATE)
+def _upsert_parts(session: Session, visits: Sequence[Visit]) -> _Ids:
+    practice = upsert(session, PracticeRow, [
+        mapping.practice_values(b)
+        for b in _last((v.billing_provider.npi, v.billing_provider) for v in visits)],
+        ("npi",), PRACTICE_UPDATE)
+    provider = upsert(session, ProviderRow, [
+        mapping.provider_values(p)
+        for p in _last((p.npi, p) for v in visits for p in _providers(v))],
+        ("npi",), PROVIDER_UPDATE)
 
-    def practice_id(r: VisitRecord) -> int:
-        return practice[(r.npi,)]
+    def practice_id(v: Visit) -> int:
+        return practice[(v.billing_provider.npi,)]
 
-    patients = []
-    for r in _last(((r.npi, r.patient), r) for r in records):
-        r.patient_row["practice_id"] = practice_id(r)
-        patients.append(r.patient_row)
-    patient = upsert(session, PatientRow, patients, ("practice_id", "external_id"),
-                     PATIENT_UPDATE)
-    payer = upsert(session, PayerRow, _last((r.payer_key, r.payer) for r in records),
-                   ("payer_key",), PAYER_UPDATE)
+    patient = upsert(session, PatientRow, [
+        mapping.patient_values(v.patient, practice_id(v))
+        for v in _last(((v.billing_provider.npi, v.patient.id), v) for v in visits)],
+        ("practice_id", "external_id"), PATIENT_UPDATE)
+    payer = upsert(session, PayerRow, [
+        mapping.payer_values(c) for c in _last((v.coverage.payer_id, v.coverage) for v in visits)],
+        ("payer_key",), PAYER_UPDATE)
 
-    def patient_id(r: VisitRecord) -> int:
-        return patient[(practice_id(r), r.patient)]
+    def patient_id(v: Visit) -> int:
+        return patient[(practice_id(v), v.patient.id)]
 
-    coverages = []
-    for r in _last(((r.npi, r.patient, r.payer_key, r.member_id), r) for r in records):
-        r.coverage["patient_id"] = patient_id(r)
-        r.coverage["payer_id"] = payer[(r.payer_key,)]
-        coverages.append(r.coverage)
-    coverage = upsert(session, CoverageRow, coverages, ("payer_id", "member_id", "patient_id"),
-                      COVERAGE_UPDATE)
-    plans = []
-    for r, row in _plans(records):
-        row["patient_id"] = patient_id(r)
-        plans.append(row)
-    poc = upsert(session, PlanOfCareRow, plans, ("patient_id", "start_date", "discipline"),
-                 POC_UPDATE)
-    _set_supervisors(session, records, provider)
-    auths = []
-    for r, row in _authorizations(records):
-        row["patient_id"] = patient_id(r)
-        auths.append(row)
-    auth = upsert(session, AuthorizationRow, auths, ("patient_id", "number"), AUTH_UPDATE)
+    def who(v: Visit) -> tuple[str, str]:
+        return (v.billing_provider.npi, v.patient.id)
+
+    coverage = upsert(session, CoverageRow, [
+        mapping.coverage_values(v.coverage, patient_id(v), payer[(v.coverage.payer_id,)])
+        for v in _last(((*who(v), v.coverage.payer_id, v.coverage.member_id), v)
+                       for v in visits)],
+        ("payer_id", "member_id", "patient_id"), COVERAGE_UPDATE)
+    poc = upsert(session, PlanOfCareRow, [
+        mapping.plan_of_care_values(p, patient_id(v))
+        for v, p in _plans(visits)],
+        ("patient_id", "start_date", "discipline"), POC_UPDATE)
+    _set_supervisors(session, visits, provider)
+    auth = upsert(session, AuthorizationRow, [
+        mapping.authorization_values(a, patient_id(v))
+        for v, a in _authorizations(visits)],
+        ("patient_id", "number"), AUTH_UPDATE)
     return _Ids(practice, provider, patient, payer, coverage, poc, auth)
 
 
-def _set_supervisors(session: Session, records: Sequence[VisitRecord],
-                     ids: dict[Key, int]) -> None:
+def _set_supervisors(session: Session, visits: Sequence[Visit], ids: dict[Key, int]) -> None:
     """An assistant is supervised by the visit's supervising provider, else its therapist."""
     pairs: dict[int, int] = {}
-    for r in records:
-        if r.supervisor is not None:
-            pairs[ids[(r.supervisor[0],)]] = ids[(r.supervisor[1],)]
+    for v in visits:
+        supervisor = v.supervising_provider or v.rendering_provider
+        if v.assistant is not None and not supervisor.credential.is_assistant:
+            pairs[ids[(v.assistant.npi,)]] = ids[(supervisor.npi,)]
     if pairs:
         session.execute(update(ProviderRow),  # ORM bulk UPDATE by primary key
                         [{"id": a, "supervisor_id": s} for a, s in sorted(pairs.items())])
 
 
-def _with_ids(r: VisitRecord, ids: _Ids, import_file_id: int | None) -> Values:
-    """The record's ``visits`` row with its foreign keys."""
-    practice_id = ids.practice[(r.npi,)]
-    patient_id = ids.patient[(practice_id, r.patient)]
-    row = r.visit
-    row["practice_id"] = practice_id
-    row["patient_id"] = patient_id
-    row["coverage_id"] = ids.coverage[(ids.payer[(r.payer_key,)], r.member_id, patient_id)]
-    row["rendering_provider_id"] = ids.provider[(r.rendering_npi,)]
-    row["assistant_id"] = ids.provider[(r.assistant_npi,)] if r.assistant_npi else None
-    row["supervising_provider_id"] = (ids.provider[(r.supervising_npi,)]
-                                      if r.supervising_npi else None)
-    poc = r.plan_of_care
-    row["plan_of_care_id"] = ids.poc[(patient_id, poc[0], poc[1])] if poc else None
-    row["authorization_id"] = (ids.auth[(patient_id, r.authorization[0])]
-                               if r.authorization else None)
-    row["import_file_id"] = import_file_id
-    return row
+def _visit_ids(v: Visit, ids: _Ids, import_file_id: int | None) -> dict[str, int | None]:
+    practice_id = ids.practice[(v.billing_provider.npi,)]
+    patient_id = ids.patient[(practice_id, v.patient.id)]
+    poc = v.plan_of_care
+    return {
+        "practice_id": practice_id,
+        "patient_id": patient_id,
+        "coverage_id": ids.coverage[(ids.payer[(v.coverage.payer_id,)], v.coverage.member_id,
+                                     patient_id)],
+        "rendering_provider_id": ids.provider[(v.rendering_provider.npi,)],
+        "assistant_id": ids.provider[(v.assistant.npi,)] if v.assistant else None,
+        "supervising_provider_id": (ids.provider[(v.supervising_provider.npi,)]
+                                    if v.supervising_provider else None),
+        "plan_of_care_id": (ids.poc[(patient_id, poc.start,
+                                     poc.discipline.value if poc.discipline else "")]
+                            if poc else None),
+        "authorization_id": (ids.auth[(patient_id, v.authorization.number)]
+                             if v.authorization else None),
+        "import_file_id": import_file_id,
+    }
 
 
 def visit_ids_without_claims(session: Session, visit_keys: Sequence[str] | None = None
