@@ -298,10 +298,13 @@ def build_batch(factory: Factory, *, outbox: Path, today: date, kind: str = "837
         ready = store_claims.claim_ids_by_status(session, ClaimStatus.SCRUBBED)
         chosen, skipped = _choose(session, ready, claim_ids)
         plan = _plan(session, chosen)
+        helper = scrubbing.helper_for(factory, len(chosen), PARALLEL_BATCH) \
+            if kind == "837P" and len(plan) > 1 else None
+        if helper is not None:  # it builds the biggest file's claims while the batches are made
+            biggest = max(plan, key=lambda item: len(item[1]))[1]
+            helper.submit(_build_claims, [entry.claim_id for entry in biggest])
         pending = [_write_batch(session, outbox, today, kind, payer_id, entries, production,
                                 submitter, actor, cleanup) for payer_id, entries in plan]
-        helper = scrubbing.helper_for(factory, len(chosen), PARALLEL_BATCH) \
-            if kind == "837P" and len(pending) > 1 else None
         # the biggest files first: the helper writes from the front, this process from the back
         order = sorted(range(len(pending)), key=lambda i: (-len(pending[i].ids), i))
 
@@ -395,10 +398,10 @@ def _write_batch(session: Session, outbox: Path, today: date, kind: str, payer_i
 
 
 def _write_file(session: Session, ids: list[int], settings: BatchSettings | None,
-                tmp: Path) -> Decimal:
-    """Build the claims (in file order) and write their 837P (or CMS-1500 PDF when
-    ``settings`` is None) to ``tmp``; their total charge."""
-    claims = store_batches.load_batch_claims(session, ids)
+                tmp: Path, built: Mapping[int, Claim] | None = None) -> Decimal:
+    """Build the claims (in file order; ``built`` when given) and write their 837P (or
+    CMS-1500 PDF when ``settings`` is None) to ``tmp``; their total charge."""
+    claims = built if built is not None else store_batches.load_batch_claims(session, ids)
     ordered = [claims[cid] for cid in ids]
     if settings is None:
         tmp.write_bytes(render_pdf(ordered))
@@ -408,11 +411,24 @@ def _write_file(session: Session, ids: list[int], settings: BatchSettings | None
     return sum((c.total_charge for c in ordered), ZERO)
 
 
+#: In the helper process: claims built ahead of their file, by their ids in file order.
+_BUILT: dict[tuple[int, ...], dict[int, Claim]] = {}
+
+
+def _build_claims(factory: Factory, ids: list[int]) -> None:
+    """In the helper process: build claims whose file comes next (nothing is sent back)."""
+    _BUILT.clear()
+    with unit_of_work(factory) as session:
+        _BUILT[tuple(ids)] = store_batches.load_batch_claims(session, ids)
+
+
 def _write_837p_file(factory: Factory, ids: list[int], settings: BatchSettings | None,
                      tmp: Path) -> Decimal:
-    """``_write_file`` in the helper process (the claims are committed: scrubbed earlier)."""
+    """``_write_file`` in the helper process (the claims are committed: scrubbed earlier),
+    with the claims ``_build_claims`` built ahead when they are these."""
+    built = _BUILT.pop(tuple(ids), None)
     with unit_of_work(factory) as session:
-        return _write_file(session, ids, settings, tmp)
+        return _write_file(session, ids, settings, tmp, built)
 
 
 def _record_batch(session: Session, p: _Pending, kind: str, actor: str) -> BatchFile:
