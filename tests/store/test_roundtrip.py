@@ -20,7 +20,9 @@ from rehabill.domain import (
     TherapyToDate,
     Visit,
 )
+from rehabill.store import batches as store_batches
 from rehabill.store import claims as store_claims
+from rehabill.store import mapping
 from rehabill.store import visits as store_visits
 from rehabill.testing import ASSISTANTS, THERAPISTS, service_from_term, visit_from_terms
 
@@ -106,3 +108,36 @@ def test_save_claims__status_per_claim_overrides_the_default(session: Session) -
     assert store_claims.claim_ids_by_status(session, ClaimStatus.SCRUBBED) == [ids[rows["V-1"]]]
     [change] = store_claims.status_history(session, ids[rows["V-0"]])
     assert change.status is ClaimStatus.HELD
+
+
+def test_claim_line_row__is_claim_line_values_in_column_order() -> None:
+    claim = code_visit(_full_visit()).claim
+    assert claim is not None and claim.lines
+    for line in claim.lines:
+        values = mapping.claim_line_values(line, 7)
+        assert mapping.claim_line_row(line) == tuple(
+            values[name] for name in mapping.CLAIM_LINE_COLUMNS)
+
+
+def test_save_coded_claims__same_rows_as_save_claims(session: Session) -> None:
+    visit = _full_visit()
+    other = replace(visit, visit_id="V-coded")
+    saved = store_visits.save_visits(session, [visit, other]).inserted
+    claim = code_visit(visit).claim
+    coded = code_visit(other).claim
+    assert claim is not None and coded is not None
+    ids = store_claims.save_claims(session, [store_claims.NewClaim(
+        saved[visit.visit_id], claim, unit_method="cms", status=ClaimStatus.SCRUBBED)])
+    payer = store_visits.payer_row_ids(session, [other.coverage.payer_id])
+    row_id = saved[other.visit_id]
+    new = store_visits.save_coded_claims(session, [store_visits.CodedClaim(
+        row_id, mapping.claim_values(coded, visit_id=row_id,
+                                     payer_id=payer[other.coverage.payer_id],
+                                     status=ClaimStatus.SCRUBBED, unit_method="cms"),
+        tuple(mapping.claim_line_row(line) for line in coded.lines), (),
+        ClaimStatus.SCRUBBED)])
+    assert store_claims.load_claims(session, [new[row_id]])[new[row_id]] == coded
+    assert [h.status for h in store_claims.status_history(session, new[row_id])] == \
+        [h.status for h in store_claims.status_history(session, ids[saved[visit.visit_id]])]
+    batch = store_batches.load_batch_claims(session, [new[row_id], ids[saved[visit.visit_id]]])
+    assert batch[new[row_id]] == replace(coded, visit=replace(other, services=()))

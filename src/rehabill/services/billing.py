@@ -12,7 +12,7 @@ import hashlib
 import os
 import tempfile
 from collections.abc import Callable, Iterator, Mapping, Sequence
-from contextlib import contextmanager
+from contextlib import ExitStack, contextmanager
 from dataclasses import dataclass, replace
 from datetime import date, datetime
 from decimal import Decimal
@@ -21,16 +21,16 @@ from typing import Any
 
 from sqlalchemy.orm import Session, sessionmaker
 
-from rehabill.domain import Claim, ClaimStatus, Finding, Frequency, Location, Severity, Visit
+from rehabill.domain import Claim, ClaimStatus, Finding, Frequency, Location, Severity
 from rehabill.domain.collector import collector_paused
 from rehabill.domain.findings import has_errors
 from rehabill.domain.money import ZERO, format_amount
 from rehabill.errors import ConflictError, InputError, NotFoundError, UsageError
 from rehabill.forms.pdf import render_pdf
 from rehabill.ledger import post_era
-from rehabill.rules import RuleContext, ScrubSettings, scrub, scrub_visits
-from rehabill.rules.coder import coding_options
-from rehabill.rules.policy import Policy, shipped_policies, with_override
+from rehabill.rules import RuleContext, ScrubSettings, scrub
+from rehabill.rules.policy import Policy
+from rehabill.services import scrubbing
 from rehabill.services.scrubbing import default_settings
 from rehabill.services.uow import unit_of_work
 from rehabill.store import batches as store_batches
@@ -45,7 +45,7 @@ from rehabill.store.postings import SqlPostingStore
 from rehabill.store.remittances import add_ledger_entries, payer_row_id
 from rehabill.x12 import ack277, ack999
 from rehabill.x12.envelope import split_transactions
-from rehabill.x12.p837 import BatchSettings, check_claim, grouping_key, write_837p
+from rehabill.x12.p837 import BatchSettings, check_claim, write_837p
 from rehabill.x12.status import StatusUpdate
 from rehabill.x12.tokens import tokenize
 
@@ -106,6 +106,13 @@ def scrub_stored_claims(factory: Factory, *, today: date, policy: Policy | None 
         return _scrub_stored(factory, today, policy, visit_keys, actor, on_progress)
 
 
+#: Below this many visits to code, a scrub runs in this process alone (sending work to the
+#: helper process costs more than it saves).
+PARALLEL_SCRUB = 1_000
+#: Pieces each part of a scrub is cut into (whole days) to share with the helper.
+PIECES = 8
+
+
 def _scrub_stored(factory: Factory, today: date, policy: Policy | None,
                   visit_keys: Sequence[str] | None, actor: str,
                   on_progress: Progress | None) -> ScrubReport:
@@ -113,74 +120,62 @@ def _scrub_stored(factory: Factory, today: date, policy: Policy | None,
     with unit_of_work(factory) as session:
         todo = store_visits.visit_ids_without_claims(session, visit_keys)
         # an explicit policy serves every plan; otherwise each payer's chosen one, if any
-        by_payer = {} if policy is not None else payer_settings(
-            settings, store_views.payer_policies(session))
+        chosen = {} if policy is not None else store_views.payer_policies(session)
+        by_payer = payer_settings(settings, chosen)
+        helper = scrubbing.helper_for(factory, len(todo), PARALLEL_SCRUB)
+        days = store_visits.visit_days(session, todo) if helper is not None else {}
     scrubbed: list[str] = []
     held: list[str] = []
     findings: list[Finding] = []
-    for start in range(0, len(todo), CHUNK):
-        part = todo[start:start + CHUNK]
+    parts = [todo[start:start + CHUNK] for start in range(0, len(todo), CHUNK)]
+    # Every part's pieces go to the helper at once: it works ahead while this process writes.
+    shares = [scrubbing.share_out(helper, [
+        (piece, today, policy, chosen)
+        for piece in (scrubbing.pieces_by_day(part, days, PIECES) if helper else [part])],
+        _code_here, scrubbing.code_in_helper) for part in parts]
+    done = 0
+    for part, results in zip(parts, shares, strict=True):
+        # one unit of work per part, as before: its share is read where its claims are written
         with unit_of_work(factory) as session:
-            _scrub_new(session, part, settings, by_payer, actor, scrubbed, held, findings)
+            coded = [item for piece in results(session, settings, by_payer) for item in piece]
+            _scrub_new(session, part, coded, actor, scrubbed, held, findings)
+        done += len(part)
         if on_progress is not None:
-            on_progress(start + len(part), len(todo))
-    coded = len(scrubbed) + len(held)
+            on_progress(done, len(todo))
+    coded_count = len(scrubbed) + len(held)
     with unit_of_work(factory) as session:
         _scrub_drafts(session, settings, by_payer, actor, scrubbed, held, findings, visit_keys)
-    return ScrubReport(coded, tuple(scrubbed), tuple(held), tuple(findings))
+    return ScrubReport(coded_count, tuple(scrubbed), tuple(held), tuple(findings))
+
+
+def _code_here(session: Session, settings: ScrubSettings,
+               by_payer: Mapping[str, ScrubSettings], ids: list[int],
+               *_: object) -> list[scrubbing.Coded]:
+    return scrubbing.code_stored(session, ids, settings, by_payer)
 
 
 def payer_settings(settings: ScrubSettings, chosen: Mapping[str, str]
                    ) -> dict[str, ScrubSettings]:
-    """Settings per payer id for the payers whose policy the practice chose (admin page).
-
-    A chosen name that is not a shipped policy (say a plan name an older import stored) is
-    ignored, so that payer's visits keep the policy of their coverage's plan.
-
-    Args:
-        settings: the run's settings (policies by plan).
-        chosen: policy names by payer id (``payers.policy``).
-
-    Returns:
-        For each payer with a known chosen policy, the settings with that policy forced.
-    """
-    book = shipped_policies()
-    named = {p.name: p for p in (*book.by_plan.values(), book.default)}
-    return {payer: replace(settings, policies=with_override(settings.policies, named[name]))
-            for payer, name in chosen.items() if name in named}
+    """Settings per payer id for the payers whose policy the practice chose (admin page);
+    see ``scrubbing.payer_settings``."""
+    return scrubbing.payer_settings(settings, chosen)
 
 
-def _scrub_new(session: Session, part: Sequence[int], settings: ScrubSettings,
-               by_payer: Mapping[str, ScrubSettings], actor: str,
-               scrubbed: list[str], held: list[str], findings: list[Finding]) -> None:
-    visits = store_visits.load_visits(session, part)
-    row_of = {v.visit_id: row_id for row_id, v in visits.items()}
-    new: list[store_claims.NewClaim] = []
-    # Visits are scrubbed in groups sharing one policy (same-day checks see their group).
-    groups: dict[str, list[Visit]] = {}
-    for row_id in part:
-        if row_id in visits:
-            visit = visits[row_id]
-            payer = visit.coverage.payer_id if visit.coverage.payer_id in by_payer else ""
-            groups.setdefault(payer, []).append(visit)
-    results = [result for payer, group in groups.items()
-               for result in scrub_visits(group, by_payer.get(payer, settings))]
-    for result in results:
-        found = list(result.findings)
-        if result.claim is None:
-            held.append(result.visit.visit_id)
-            findings.extend(found)
+def _scrub_new(session: Session, part: Sequence[int], coded: Sequence[scrubbing.Coded],
+               actor: str, scrubbed: list[str], held: list[str],
+               findings: list[Finding]) -> None:
+    """Store a part's coded claims in the order one process scrubbing the part makes them."""
+    new: list[store_visits.CodedClaim] = []
+    for item in scrubbing.in_scrub_order(part, coded):
+        if item.claim is None:
+            held.append(item.visit_key)
+            findings.extend(item.findings)
             continue
-        seen = {f.location.field for f in found if f.is_error}
-        found.extend(f for f in check_claim(result.claim) if f.location.field not in seen)
-        bad = has_errors(found)
-        (held if bad else scrubbed).append(result.claim.claim_id)
-        findings.extend(f for f in found if f.severity is not Severity.INFO)
-        method = coding_options(result.policy).method.value
-        new.append(store_claims.NewClaim(
-            row_of[result.visit.visit_id], result.claim, tuple(found), method,
-            status=ClaimStatus.HELD if bad else ClaimStatus.SCRUBBED))
-    store_claims.save_claims(session, new, actor=actor, stage="scrub")
+        bad = item.claim.status is ClaimStatus.HELD
+        (held if bad else scrubbed).append(item.claim_key)
+        findings.extend(f for f in item.claim.findings if f.severity is not Severity.INFO)
+        new.append(item.claim)
+    store_visits.save_coded_claims(session, new, actor=actor, stage="scrub")
 
 
 def _scrub_drafts(session: Session, settings: ScrubSettings,
@@ -299,20 +294,45 @@ def build_batch(factory: Factory, *, outbox: Path, today: date, kind: str = "837
     """
     kind = _batch_kind(kind)
     outbox.mkdir(parents=True, exist_ok=True)
-    with collector_paused(), unit_of_work(factory) as session:
+    submitter = submitter or SubmitterSettings()
+    with collector_paused(), unit_of_work(factory) as session, ExitStack() as cleanup:
         ready = store_claims.claim_ids_by_status(session, ClaimStatus.SCRUBBED)
         chosen, skipped = _choose(session, ready, claim_ids)
-        claims = store_claims.load_claims(session, chosen, with_services=False)
-        by_payer: dict[str, list[tuple[int, Claim]]] = {}
-        for cid in chosen:
-            claim = claims[cid]
-            by_payer.setdefault(claim.visit.coverage.payer_id, []).append((cid, claim))
-        files = []
-        for payer_id, group in sorted(by_payer.items()):
-            group.sort(key=lambda item: grouping_key(item[1]))
-            files.append(_write_batch(session, outbox, today, kind, payer_id, group,
-                                      production, submitter or SubmitterSettings(), actor))
+        plan = _plan(session, chosen)
+        helper = scrubbing.helper_for(factory, len(chosen), PARALLEL_BATCH) \
+            if kind == "837P" and len(plan) > 1 else None
+        if helper is not None:  # it builds the biggest file's claims while the batches are made
+            biggest = max(plan, key=lambda item: len(item[1]))[1]
+            helper.submit(_build_claims, [entry.claim_id for entry in biggest])
+        pending = [_write_batch(session, outbox, today, kind, payer_id, entries, production,
+                                submitter, actor, cleanup) for payer_id, entries in plan]
+        # the biggest files first: the helper writes from the front, this process from the back
+        order = sorted(range(len(pending)), key=lambda i: (-len(pending[i].ids), i))
+
+        totals = scrubbing.share_out(helper, [
+            (pending[i].ids, pending[i].settings, pending[i].tmp) for i in order],
+            _write_file, _write_837p_file)(session)
+        for i, total in zip(order, totals, strict=True):
+            pending[i].total = total
+        files = [_record_batch(session, p, kind, actor) for p in pending]
     return BatchReport(kind, tuple(files), tuple(skipped))
+
+
+#: Below this many claims a batch is written in this process alone.
+PARALLEL_BATCH = 1_000
+
+
+def _plan(session: Session, chosen: Sequence[int]
+          ) -> list[tuple[str, list[store_batches.BatchEntry]]]:
+    """The claims by payer (payers sorted), each payer's in 837P grouping order."""
+    entries = store_batches.batch_entries(session, chosen)
+    by_payer: dict[str, list[store_batches.BatchEntry]] = {}
+    for cid in chosen:
+        entry = entries[cid]
+        by_payer.setdefault(entry.payer_key, []).append(entry)
+    for group in by_payer.values():
+        group.sort(key=lambda entry: entry.grouping_key)
+    return sorted(by_payer.items())
 
 
 def _batch_kind(kind: str) -> str:
@@ -334,23 +354,37 @@ def _choose(session: Session, ready: list[int], wanted: Sequence[int] | None
     return [cid for cid in wanted if cid in ok], skipped
 
 
+@dataclass(slots=True)
+class _Pending:
+    """A batch made in the books whose file is still to be written."""
+
+    payer_id: str
+    batch: store_batches.NewBatch
+    ids: list[int]
+    path: Path
+    tmp: Path
+    settings: BatchSettings | None  # None for a CMS-1500 PDF
+    total: Decimal = ZERO
+
+
 def _write_batch(session: Session, outbox: Path, today: date, kind: str, payer_id: str,
-                 group: list[tuple[int, Claim]], production: bool,
-                 submitter: SubmitterSettings, actor: str) -> BatchFile:
-    ids = [cid for cid, _ in group]
-    claims = [c for _, c in group]
-    practice = claims[0].visit.billing_provider
-    submitter_id = submitter.submitter_id or practice.npi
-    transactions = -(-len(claims) // CLAIMS_PER_TRANSACTION) if kind == "837P" else 1
+                 entries: list[store_batches.BatchEntry], production: bool,
+                 submitter: SubmitterSettings, actor: str, cleanup: ExitStack) -> _Pending:
+    """Make the payer's batch in the books (claims ``batched``, control numbers taken) and
+    what writing its file needs."""
+    ids = [entry.claim_id for entry in entries]
+    submitter_id = submitter.submitter_id or entries[0].practice_npi
+    transactions = -(-len(ids) // CLAIMS_PER_TRANSACTION) if kind == "837P" else 1
     payer_row = payer_row_id(session, payer_id)
     batch = store_batches.create_batch(session, kind=kind, submitter_id=submitter_id,
                                        claim_ids=ids, payer_id=payer_row,
                                        transactions=transactions, actor=actor)
     stem = f"{today:%Y%m%d}-{_safe(payer_id)}-{batch.interchange_control_number:09d}"
+    settings = None
     if kind == "837P":
-        per_set = max(1, -(-len(claims) // transactions))
+        per_set = max(1, -(-len(ids) // transactions))
         settings = BatchSettings(
-            submitter_name=(submitter.submitter_name or practice.name).upper(),
+            submitter_name=(submitter.submitter_name or entries[0].practice_name).upper(),
             submitter_id=submitter_id, receiver_name=submitter.receiver_name,
             receiver_id=submitter.receiver_id,
             interchange_control_number=batch.interchange_control_number,
@@ -359,23 +393,58 @@ def _write_batch(session: Session, outbox: Path, today: date, kind: str, payer_i
             created=datetime.now(), contact_name=submitter.contact_name,
             contact_phone=submitter.contact_phone, contact_email=submitter.contact_email,
             production=production, claims_per_transaction=per_set)
-        path = outbox / f"{stem}.837"
-        with _atomic(path) as tmp, tmp.open("w", encoding="utf-8") as handle:
-            write_837p(claims, settings, handle.write)
+    path = outbox / f"{stem}.{'837' if kind == '837P' else 'pdf'}"
+    tmp = cleanup.enter_context(_temporary(path))
+    return _Pending(payer_id, batch, ids, path, tmp, settings)
+
+
+def _write_file(session: Session, ids: list[int], settings: BatchSettings | None,
+                tmp: Path, built: Mapping[int, Claim] | None = None) -> Decimal:
+    """Build the claims (in file order; ``built`` when given) and write their 837P (or
+    CMS-1500 PDF when ``settings`` is None) to ``tmp``; their total charge."""
+    claims = built if built is not None else store_batches.load_batch_claims(session, ids)
+    ordered = [claims[cid] for cid in ids]
+    if settings is None:
+        tmp.write_bytes(render_pdf(ordered))
     else:
-        path = outbox / f"{stem}.pdf"
-        with _atomic(path) as tmp:
-            tmp.write_bytes(render_pdf(claims))
-    data = path.read_bytes()
-    store_files.add_file(session, direction="out", kind=kind, path=str(path),
+        with tmp.open("w", encoding="utf-8") as handle:
+            write_837p(ordered, settings, handle.write)
+    return sum((c.total_charge for c in ordered), ZERO)
+
+
+#: In the helper process: claims built ahead of their file, by their ids in file order.
+_BUILT: dict[tuple[int, ...], dict[int, Claim]] = {}
+
+
+def _build_claims(factory: Factory, ids: list[int]) -> None:
+    """In the helper process: build claims whose file comes next (nothing is sent back)."""
+    _BUILT.clear()
+    with unit_of_work(factory) as session:
+        _BUILT[tuple(ids)] = store_batches.load_batch_claims(session, ids)
+
+
+def _write_837p_file(factory: Factory, ids: list[int], settings: BatchSettings | None,
+                     tmp: Path) -> Decimal:
+    """``_write_file`` in the helper process (the claims are committed: scrubbed earlier),
+    with the claims ``_build_claims`` built ahead when they are these."""
+    built = _BUILT.pop(tuple(ids), None)
+    with unit_of_work(factory) as session:
+        return _write_file(session, ids, settings, tmp, built)
+
+
+def _record_batch(session: Session, p: _Pending, kind: str, actor: str) -> BatchFile:
+    """The written file put in place and recorded (the files table, the audit trail)."""
+    os.replace(p.tmp, p.path)
+    data = p.path.read_bytes()
+    batch = p.batch
+    store_files.add_file(session, direction="out", kind=kind, path=str(p.path),
                          sha256=hashlib.sha256(data).hexdigest(), size=len(data),
                          batch_id=batch.id,
                          interchange_control_number=str(batch.interchange_control_number))
     people.record_event(session, actor=actor, action="batch", entity="batch",
-                        entity_id=str(batch.id), detail={"kind": kind, "claims": len(ids),
-                                                         "path": str(path)})
-    return BatchFile(batch.id, payer_id, str(path), len(ids),
-                     sum((c.total_charge for c in claims), ZERO),
+                        entity_id=str(batch.id), detail={"kind": kind, "claims": len(p.ids),
+                                                         "path": str(p.path)})
+    return BatchFile(batch.id, p.payer_id, str(p.path), len(p.ids), p.total,
                      batch.interchange_control_number, batch.group_control_number)
 
 
@@ -384,13 +453,13 @@ def _safe(text: str) -> str:
 
 
 @contextmanager
-def _atomic(path: Path) -> Iterator[Path]:
-    """A temporary path beside ``path``, renamed into place when the block succeeds."""
+def _temporary(path: Path) -> Iterator[Path]:
+    """A temporary path beside ``path`` (for its content until it is renamed into place),
+    removed when it is still there at the end of the block."""
     fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.")
     os.close(fd)
     try:
         yield Path(tmp)
-        os.replace(tmp, path)
     finally:
         if os.path.exists(tmp):
             os.unlink(tmp)

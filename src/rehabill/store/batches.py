@@ -10,13 +10,16 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 from decimal import Decimal
-from typing import Any
+from typing import Any, NamedTuple
 
-from sqlalchemy import select, update
+from sqlalchemy import func, select, update
 from sqlalchemy.orm import Session
 
-from rehabill.domain import ClaimStatus
-from rehabill.store.bulk import chunked, ids_in, insert_all, texts_in
+from rehabill.domain import Claim, ClaimStatus
+from rehabill.store import mapping
+from rehabill.store import visits as store_visits
+from rehabill.store.bulk import chunked, fetch, ids_in, insert_all, table_of, texts_in
+from rehabill.store.claims import load_claims
 from rehabill.store.files import next_control_numbers
 from rehabill.store.models import (
     AcknowledgmentRow,
@@ -25,8 +28,92 @@ from rehabill.store.models import (
     ClaimLineRow,
     ClaimRow,
     ClaimStatusRow,
+    CoverageRow,
+    PatientRow,
+    PayerRow,
+    PracticeRow,
+    VisitRow,
     utcnow,
 )
+
+
+class BatchEntry(NamedTuple):
+    """What a batch needs of a claim before its file is written: the payer it bills, the
+    837P grouping key (``x12.p837.grouping_key``'s fields, from the coverage the claim bills)
+    and its practice's NPI and name (the default submitter)."""
+
+    claim_id: int
+    payer_key: str
+    grouping_key: tuple[str, ...]
+    practice_npi: str
+    practice_name: str
+
+
+def batch_entries(session: Session, claim_ids: Sequence[int]) -> dict[int, BatchEntry]:
+    """Each claim's ``BatchEntry`` by row id, read in one query per chunk: no claim, visit or
+    line is built (a helper process builds its payers' claims itself)."""
+    claim, visit, practice = table_of(ClaimRow), table_of(VisitRow), table_of(PracticeRow)
+    coverage, payer, patient = table_of(CoverageRow), table_of(PayerRow), table_of(PatientRow)
+    billed = func.coalesce(claim.c.coverage_id, visit.c.coverage_id)  # a secondary's own
+    out: dict[int, BatchEntry] = {}
+    for part in chunked(claim_ids):
+        query = (select(claim.c.id, practice.c.npi, practice.c.tax_id, payer.c.payer_key,
+                        coverage.c.member_id, coverage.c.relationship, patient.c.external_id,
+                        practice.c.name)
+                 .join(visit, visit.c.id == claim.c.visit_id)
+                 .join(practice, practice.c.id == visit.c.practice_id)
+                 .join(patient, patient.c.id == visit.c.patient_id)
+                 .join(coverage, coverage.c.id == billed)
+                 .join(payer, payer.c.id == coverage.c.payer_id)
+                 .where(ids_in(claim.c.id, part)))
+        for cid, npi, tax_id, payer_key, member, relationship, patient_id, name in fetch(
+                session, query):
+            out[cid] = BatchEntry(cid, payer_key,
+                                  (npi, tax_id, payer_key, member, relationship, patient_id),
+                                  npi, name)
+    return out
+
+
+class _ClaimColumns(NamedTuple):
+    id: int
+    visit_id: int
+    claim_key: str
+    frequency: str
+    original_reference: str
+    coverage_id: int | None
+    prior_claim_id: int | None
+
+
+def load_batch_claims(session: Session, claim_ids: Sequence[int]) -> dict[int, Claim]:
+    """The claims a batch file is written from, by row id: ``claims.load_claims`` without the
+    visits' services, with rows and lines read as plain tuples (``bulk.fetch``).
+
+    A claim that bills another coverage or carries a prior payer's adjudication (a secondary
+    claim) is loaded by ``claims.load_claims`` itself.
+    """
+    claim, line = table_of(ClaimRow), table_of(ClaimLineRow)
+    rows: list[_ClaimColumns] = []
+    for part in chunked(claim_ids):
+        rows.extend(_ClaimColumns(*values) for values in fetch(session, select(
+            claim.c.id, claim.c.visit_id, claim.c.claim_key, claim.c.frequency,
+            claim.c.original_reference, claim.c.coverage_id, claim.c.prior_claim_id)
+            .where(ids_in(claim.c.id, part))))
+    plain = [r for r in rows if r.coverage_id is None and r.prior_claim_id is None]
+    other = [r.id for r in rows if r.coverage_id is not None or r.prior_claim_id is not None]
+    out = load_claims(session, other) if other else {}
+    visits = store_visits.load_visits(session, [r.visit_id for r in plain], with_services=False)
+    build = mapping.claim_line_from_columns
+    columns = [line.c[name] for name in mapping.CLAIM_LINE_COLUMNS]
+    for part in chunked(plain):
+        lines: dict[int, list[Any]] = {}
+        query = (select(line.c.claim_id, *columns)
+                 .where(ids_in(line.c.claim_id, [r.id for r in part]))
+                 .order_by(line.c.claim_id, line.c.number))
+        for claim_id, *values in fetch(session, query):
+            lines.setdefault(claim_id, []).append(build(*values))
+        for r in part:
+            out[r.id] = mapping.to_claim(r, visits[r.visit_id], tuple(lines.get(r.id, ())))
+    return out
 
 
 @dataclass(frozen=True, slots=True)

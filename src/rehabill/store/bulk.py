@@ -34,6 +34,7 @@ from sqlalchemy import (
     Table,
     any_,
     bindparam,
+    literal_column,
     select,
 )
 from sqlalchemy.dialects import postgresql, sqlite
@@ -60,9 +61,12 @@ def ids_in(column: Any, ids: Sequence[int]) -> ColumnElement[bool]:
     Thousands of placeholders cost more to parse (psycopg) than the query costs to run; row
     ids are integers from the database, so writing them inline is safe.
     """
-    return cast(ColumnElement[bool], column.in_(
-        bindparam(f"ids_{column.key}", [int(i) for i in ids], expanding=True,
-                  literal_execute=True)))
+    numbers = ",".join([str(int(i)) for i in ids])
+    if not numbers:  # SQLAlchemy's own form of an empty IN (PostgreSQL refuses "IN ()")
+        return cast(ColumnElement[bool], column.in_([]))
+    # Written as text: the compiler's literal rendering costs ~2 µs an id (5,000 per chunk).
+    return cast(ColumnElement[bool],
+                column.op("IN", is_comparison=True)(literal_column(f"({numbers})")))
 
 
 def texts_in(session: Session, column: Any, texts: Sequence[str]) -> ColumnElement[bool]:
@@ -301,21 +305,22 @@ def insert_rows(session: Session, model: type[DeclarativeBase], names: Sequence[
     if not convert:
         _send(session, table.name, names, rows)
         return
-    # A value repeated down a column (the posting time, a file id) is converted once.
-    seen: list[tuple[Any, Any]] = [(None, None)] * len(names)
-    cells = []
-    for row in rows:
-        values = list(row)
-        for i, fn in convert:
-            value = values[i]
-            if value is not None:
-                before, after = seen[i]
-                if value is not before:
-                    after = fn(value)
-                    seen[i] = (value, after)
-                values[i] = after
-        cells.append(values)
-    _send(session, table.name, names, cells)
+    # Column by column; a value object repeated down a column (the posting time, a fee, a
+    # date of service) is converted once (by identity: every value is alive until the end).
+    columns: list[Sequence[Any]] = list(zip(*rows, strict=True))
+    for i, fn in convert:
+        memo: dict[int, Any] = {}
+        converted: list[Any] = []
+        for value in columns[i]:
+            if value is None:
+                converted.append(None)
+                continue
+            after = memo.get(id(value))
+            if after is None:
+                after = memo[id(value)] = fn(value)
+            converted.append(after)
+        columns[i] = converted
+    _send(session, table.name, names, list(zip(*columns, strict=True)))
 
 
 def _insert_new_sqlite(session: Session, table: Table, rows: Sequence[Values],

@@ -274,6 +274,15 @@ def claim_line_values(line: ClaimLine, claim_id: int) -> Values:
             "assistant_minutes": line.assistant_minutes, "service_index": line.service_index}
 
 
+def claim_line_row(line: ClaimLine) -> tuple[Any, ...]:
+    """``claim_line_values`` without the claim id, as a tuple in ``CLAIM_LINE_COLUMNS``
+    order (bulk writes)."""
+    return (line.number, line.code, _join(line.modifiers), line.units, line.charge,
+            line.date_of_service, " ".join(str(p) for p in line.diagnosis_pointers),
+            line.control_number, line.therapist_minutes, line.assistant_minutes,
+            line.service_index)
+
+
 CLAIM_LINE_COLUMNS = ("number", "code", "modifiers", "units", "charge", "date_of_service",
                       "diagnosis_pointers", "control_number", "therapist_minutes",
                       "assistant_minutes", "service_index")
