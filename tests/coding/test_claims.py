@@ -134,6 +134,16 @@ def test_unknown_code__left_off_with_a_located_error() -> None:
         ("coding.unknown_code", "services[1].code")]
 
 
+def test_unknown_code__first_leaves_each_line_pointing_at_its_own_service() -> None:
+    # found by the scrubber's screening property: the lines' service indexes counted only the
+    # known services, so a finding about 97110's modifiers pointed at the unknown code
+    visit = visit_from_terms("97110=30 97150")
+    visit = replace(visit, services=(Service("99999"), *visit.services))
+    lines = code_visit(visit).claim.lines
+    assert [(line.code, line.service_index) for line in lines] == [("97110", 1), ("97150", 2)]
+    assert all(visit.services[line.service_index].code == line.code for line in lines)
+
+
 def test_order_modifiers() -> None:
     assert order_modifiers(["KX", "59", "CQ", "GP", "GP"]) == ("GP", "CQ", "59", "KX")
 

@@ -188,7 +188,11 @@ def _code(visit: Visit, ref: Reference, opts: CodingOptions, *, explain: bool
     services = visit.services
     known = services if codes.has_all([s.code for s in services]) \
         else tuple(s for s in services if s.code in codes)
-    findings = _unknown_codes(visit, ref) if len(known) != len(services) else []
+    findings: list[Finding] = []
+    positions: tuple[int, ...] | None = None  # the known services' places in the visit
+    if len(known) != len(services):
+        findings = _unknown_codes(visit, ref)
+        positions = tuple(i for i, s in enumerate(services) if s.code in codes)
     plan = visit.plan_of_care
     rendering = visit.rendering_provider.credential
     discipline = plan.discipline if plan is not None and plan.discipline is not None \
@@ -207,7 +211,7 @@ def _code(visit: Visit, ref: Reference, opts: CodingOptions, *, explain: bool
         result, rows = compute_with_rows(known, opts.method, codes.is_timed, split)
     else:
         rows = unit_rows(known, opts.method, codes.is_timed, split)
-    lines = _claim_lines(visit, discipline, rows, ref, opts)
+    lines = _claim_lines(visit, discipline, rows, ref, opts, positions)
     lines = _add_ncci_modifiers(visit, lines, ref, opts)
     if opts.kx and lines:
         lines, kx_notes, kx_findings, total = _add_kx(visit, discipline, lines, ref)
@@ -278,7 +282,10 @@ _LINE_MODIFIERS: dict[tuple[Discipline, bool], tuple[str, ...]] = {}
 
 
 def _claim_lines(visit: Visit, discipline: Discipline, rows: Iterable[UnitRow], ref: Reference,
-                 opts: CodingOptions) -> tuple[ClaimLine, ...]:
+                 opts: CodingOptions, positions: tuple[int, ...] | None
+                 ) -> tuple[ClaimLine, ...]:
+    """The claim lines of the unit rows; ``positions`` maps a row's service index (among the
+    known services) back to the visit's services when unknown codes were left out."""
     diagnoses = len(visit.diagnoses)
     pointers = _POINTERS[diagnoses] if diagnoses < 4 else _POINTERS[4]
     documented: dict[str, Decimal] = {}
@@ -305,7 +312,8 @@ def _claim_lines(visit: Visit, discipline: Discipline, rows: Iterable[UnitRow], 
         number = len(out) + 1
         out.append(ClaimLine(
             number, code, assisted if by_assistant else plain, units, charge, dos, pointers,
-            f"{visit_id}-{number}", therapist, assistant, index))
+            f"{visit_id}-{number}", therapist, assistant,
+            index if positions is None else positions[index]))
     return tuple(out)
 
 
