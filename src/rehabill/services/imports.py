@@ -110,12 +110,16 @@ def _import_file(factory: sessionmaker[Session], path: Path, on_progress: Progre
         return _already(report, seen.kind, str(seen.created_at))
     source = read_source(path, data)
     report.kind = source.kind
+    # Parsed before the transaction: another process writing the same books (a SQLite file
+    # allows one writer at a time) waits only while the rows are written, not while parsed.
+    parts = _parse_items(source, report)
     with unit_of_work(factory) as session:
         file_id = store_files.add_file(session, direction="in", kind=source.kind,
                                        path=str(path), sha256=report.sha256, size=len(data))
         if file_id is None:  # another import of the same file committed meanwhile
-            return _already(report, source.kind, "just now (by another import)")
-        _import_items(session, source, file_id, report, on_progress)
+            return _already(ImportReport(str(path), sha256=report.sha256), source.kind,
+                            "just now (by another import)")
+        _save_items(session, parts, source, file_id, report, on_progress)
         store_claims.add_findings(session, [(None, f) for f in report.findings if f.is_error],
                                   stage="import", file_id=file_id)
         people.record_event(session, actor=actor, action="import", entity="file",
@@ -141,24 +145,37 @@ def _already_imported(path: str, when: str) -> Finding:
                    Location(file=path), "Nothing to do; change the file to import new visits.")
 
 
-def _import_items(session: Session, source: Source, file_id: int, report: ImportReport,
-                  on_progress: Progress | None) -> None:
+Part = tuple[int, list[Visit], list[Secondary]]
+
+
+def _parse_items(source: Source, report: ImportReport) -> list[Part]:
+    """The source's visits parsed in steps of ``STEP`` items: (items, visits, secondaries) per
+    step; problems and rejected visits go into ``report``."""
     skipped = list(dict.fromkeys(f.location.visit_id for f in source.findings if f.is_error))
     report.total = len(source.items) + len(skipped)
     report.findings.extend(source.findings)
     report.rejected.extend(skipped)
-    done = len(skipped)
     seen: set[str] = set()
+    parts: list[Part] = []
     for start in range(0, len(source.items), STEP):
         part = source.items[start:start + STEP]
         secondaries: list[Secondary] = []
         visits = _parse(part, start, source, seen, report, secondaries)
+        parts.append((len(part), visits, secondaries))
+    return parts
+
+
+def _save_items(session: Session, parts: list[Part], source: Source, file_id: int,
+                report: ImportReport, on_progress: Progress | None) -> None:
+    """Save the parsed visits step by step: new ones inserted, known ones reported."""
+    done = report.total - len(source.items)
+    for count, visits, secondaries in parts:
         saved = store_visits.save_visits(session, visits, import_file_id=file_id)
         _save_secondaries(session, secondaries)
         report.imported.extend(saved.inserted)
         report.duplicates.extend(saved.existing)
         report.findings.extend(_duplicate(v, source) for v in saved.existing)
-        done += len(part)
+        done += count
         if on_progress is not None:
             on_progress(done, report.total)
 
