@@ -32,7 +32,7 @@ from rehabill.rules import RuleContext, ScrubSettings, scrub
 from rehabill.rules.policy import Policy
 from rehabill.services import scrubbing
 from rehabill.services.scrubbing import default_settings
-from rehabill.services.uow import unit_of_work
+from rehabill.services.uow import reading, unit_of_work
 from rehabill.store import batches as store_batches
 from rehabill.store import books, mapping, people
 from rehabill.store import claims as store_claims
@@ -135,9 +135,11 @@ def _scrub_stored(factory: Factory, today: date, policy: Policy | None,
         _code_here, scrubbing.code_in_helper) for part in parts]
     done = 0
     for part, results in zip(parts, shares, strict=True):
-        # one unit of work per part, as before: its share is read where its claims are written
-        with unit_of_work(factory) as session:
+        # this process's share is read and scrubbed before the part's unit of work, so a
+        # second writer of the same SQLite books (the cycle's clerk) waits only for the rows
+        with reading(factory) as session:
             coded = [item for piece in results(session, settings, by_payer) for item in piece]
+        with unit_of_work(factory) as session:
             _scrub_new(session, part, coded, actor, scrubbed, held, findings)
         done += len(part)
         if on_progress is not None:
