@@ -206,12 +206,14 @@ def _stage_write(session: Session, table_name: str, columns: list[Column[Any]],
     dialect = session.get_bind().dialect
     if len(columns) == 1:
         raise ValueError("a bulk write needs at least two columns")
-    _send(session, table_name, [c.name for c in columns], _cells(dialect, columns, rows))
+    send_rows(session, table_name, [c.name for c in columns], _cells(dialect, columns, rows))
 
 
-def _send(session: Session, table_name: str, names: Sequence[str],
-          cells: Iterable[Sequence[Any]]) -> None:
-    """Rows of driver-ready values through the driver: ``COPY`` or ``executemany``."""
+def send_rows(session: Session, table_name: str, names: Sequence[str],
+              cells: Iterable[Sequence[Any]]) -> None:
+    """Rows of driver-ready values (nothing converted: the caller's job) straight through the
+    driver into ``table_name``'s columns ``names``: ``COPY`` on PostgreSQL, ``executemany``
+    on SQLite."""
     quoted = ", ".join(f'"{name}"' for name in names)
     raw = _driver_connection(session)
     if session.get_bind().dialect.name != "postgresql":
@@ -303,7 +305,7 @@ def insert_rows(session: Session, model: type[DeclarativeBase], names: Sequence[
     convert = [(i, fn) for i, name in enumerate(names)
                if (fn := _converter(dialect, table.c[name])) is not None]
     if not convert:
-        _send(session, table.name, names, rows)
+        send_rows(session, table.name, names, rows)
         return
     # Column by column; a value object repeated down a column (the posting time, a fee, a
     # date of service) is converted once (by identity: every value is alive until the end).
@@ -320,7 +322,7 @@ def insert_rows(session: Session, model: type[DeclarativeBase], names: Sequence[
                 after = memo[id(value)] = fn(value)
             converted.append(after)
         columns[i] = converted
-    _send(session, table.name, names, list(zip(*columns, strict=True)))
+    send_rows(session, table.name, names, list(zip(*columns, strict=True)))
 
 
 def _insert_new_sqlite(session: Session, table: Table, rows: Sequence[Values],

@@ -16,7 +16,14 @@ from typing import Any
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from rehabill.store.bulk import COPY_FROM, insert_all, insert_new, insert_rows, table_of
+from rehabill.store.bulk import (
+    COPY_FROM,
+    insert_all,
+    insert_new,
+    insert_rows,
+    send_rows,
+    table_of,
+)
 from rehabill.store.models import (
     LedgerEntryRow,
     PayerRow,
@@ -103,22 +110,10 @@ def add_ledger_rows(session: Session, rows: Sequence[tuple[Any, ...]]) -> None:
             _add_ledger_rows_sqlite(session, rows)
             return
         if dialect == "postgresql" and all(type(row[8]) is Decimal for row in rows):
-            _copy_ledger_rows(session, rows)
+            # every amount a Decimal: nothing to convert or refuse, COPY the rows as they are
+            send_rows(session, table_of(LedgerEntryRow).name, LEDGER_ROW, rows)
             return
     insert_rows(session, LedgerEntryRow, LEDGER_ROW, rows)
-
-
-def _copy_ledger_rows(session: Session, rows: Sequence[tuple[Any, ...]]) -> None:
-    """PostgreSQL: ``COPY`` the rows as they are (every amount is a Decimal: nothing to
-    convert or refuse, so no per-row pass before the driver's)."""
-    names = ", ".join(f'"{name}"' for name in LEDGER_ROW)
-    raw = session.connection().connection.driver_connection
-    if raw is None:
-        raise RuntimeError("no open database connection")
-    with raw.cursor() as cursor, cursor.copy(
-            f'COPY "{table_of(LedgerEntryRow).name}" ({names}) FROM STDIN') as copy:
-        for row in rows:
-            copy.write_row(row)
 
 
 def _add_ledger_rows_sqlite(session: Session, rows: Sequence[tuple[Any, ...]]) -> None:
@@ -141,9 +136,7 @@ def _add_ledger_rows_sqlite(session: Session, rows: Sequence[tuple[Any, ...]]) -
               trace, segment, times[posted] if posted in times else time_of(posted))
              for (claim, line, remittance, kind, group, carc, rarc, detail, amount, file_id,
                   trace, segment, posted) in rows]
-    names = ", ".join(f'"{name}"' for name in LEDGER_ROW)
-    marks = ", ".join("?" for _ in LEDGER_ROW)
-    conn.exec_driver_sql(f'INSERT INTO "{table.name}" ({names}) VALUES ({marks})', cells)
+    send_rows(session, table.name, LEDGER_ROW, cells)
 
 
 def _amount_text(value: Any) -> str | None:
