@@ -147,7 +147,7 @@ def test_cycle__facts_agree_with_a_row_by_row_fold_of_the_books(
             m[f"{e.kind} {e.group_code}-{e.carc}"] -= e.amount
         for h in s.scalars(select(ClaimStatusRow).order_by(ClaimStatusRow.id)):
             history[h.claim_id].append((h.id, h.status))
-        keys = dict(s.execute(select(ClaimRow.claim_key, ClaimRow.id)).tuples().all())
+        keys = {key: id_ for key, id_ in s.execute(select(ClaimRow.claim_key, ClaimRow.id))}
         facts = claim_facts(s)
         kx = kx_totals(s, TODAY.year)
         lines = s.execute(select(PatientRow.external_id, ClaimLineRow.id, ClaimLineRow.modifiers,

@@ -4,7 +4,11 @@ from __future__ import annotations
 
 import copyreg
 import pickle
+import sys
+import types
 from dataclasses import dataclass
+
+import pytest
 
 from rehabill.coding import code_visit
 from rehabill.domain import Finding, Location, Severity
@@ -72,3 +76,23 @@ def test_pickling__a_compiled_class_pickles_through_its_constructor() -> None:
     value = Compiled(1, "x")
     assert pickle.loads(pickle.dumps(value)) == value
     assert copyreg.dispatch_table[Compiled](value) == (Compiled, (1, "x"))
+
+
+@dataclass(frozen=True)
+class InAnExtension:
+    """A stand-in for a value of a compiled module (registered through a fake module)."""
+
+    __mypyc_attrs__ = ("a",)
+    a: int
+
+
+def test_pickling__a_package_not_loaded_from_source_is_scanned(
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    # a compiled module runs its body before the import system sets its __file__
+    module = types.ModuleType("rehabill_fake_extension")
+    module.InAnExtension = InAnExtension  # type: ignore[attr-defined]
+    monkeypatch.setitem(sys.modules, module.__name__, module)
+    copyreg.dispatch_table.pop(InAnExtension, None)
+    pickle_by_fields(module.__name__)
+    assert InAnExtension in copyreg.dispatch_table
+    assert pickle.loads(pickle.dumps(InAnExtension(3))) == InAnExtension(3)

@@ -249,7 +249,7 @@ def load_coverages(session: Session, coverage_ids: Sequence[int]) -> dict[int, C
     """Coverages by row id, with their payers."""
     query = (select(CoverageRow, PayerRow).join(PayerRow, PayerRow.id == CoverageRow.payer_id)
              .where(ids_in(CoverageRow.id, sorted(set(coverage_ids)))))
-    return {c.id: mapping.to_coverage(c, p) for c, p in session.execute(query).tuples()}
+    return {c.id: mapping.to_coverage(c, p) for c, p in session.execute(query)}
 
 
 def coverage_for(session: Session, visit_row_id: int, sequence: str) -> int | None:

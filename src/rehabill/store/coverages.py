@@ -132,7 +132,7 @@ def _coverages_of(session: Session, patient_ids: Sequence[int]
              .outerjoin(visits, visits.c.coverage_id == CoverageRow.id)
              .where(CoverageRow.patient_id.in_(list(patient_ids))))
     out: dict[int, list[CoverageView]] = {}
-    for row, payer, n in session.execute(query).tuples():
+    for row, payer, n in session.execute(query):
         out.setdefault(row.patient_id, []).append(
             CoverageView(row.id, row.patient_id, mapping.to_coverage(row, payer), n or 0))
     for views in out.values():
