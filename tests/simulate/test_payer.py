@@ -15,7 +15,13 @@ from hypothesis import strategies as st
 
 from rehabill.coding import code_visit
 from rehabill.domain.claim import Claim
-from rehabill.ledger import MemoryPostingStore, post_era, post_payment
+from rehabill.ledger import (
+    MemoryPostingStore,
+    post_era,
+    post_payment,
+    post_read_era,
+    read_era,
+)
 from rehabill.simulate.clinic import ClinicSpec, generate_visits
 from rehabill.simulate.payer import (
     COMMERCIAL,
@@ -214,6 +220,22 @@ def test_post_era__file_with_errors_posts_nothing() -> None:
     summary = post_era(lambda: [text], store, file="u.835")
     assert summary.refused and summary.findings[0].code == "ledger.not_posted"
     assert store.entries == [] and store.traces == set()
+
+
+def test_read_era__checks_a_file_whole_before_any_store_is_opened(
+        clinic_claims: list[Claim]) -> None:
+    by_payer = simulate_batches(clinic_claims, seed=5)
+    payer_id, adjudication = sorted(by_payer.items())[0]
+    text = adjudication.texts(payer_id=payer_id, submitter_id="US")["835"]
+    read = read_era(lambda: [text], file="era.835")  # no store exists yet
+    assert read.refused is None and read.kept is not None
+    split, whole = MemoryPostingStore(clinic_claims), MemoryPostingStore(clinic_claims)
+    assert post_read_era(read, lambda: [text], split) == post_era(lambda: [text], whole,
+                                                                   file="era.835")
+    assert split.entries == whole.entries and split.statuses == whole.statuses
+    bad = (Path(__file__).parents[1] / "data" / "835" / "unbalanced.835").read_text()
+    refused = read_era(lambda: [bad], file="u.835").refused
+    assert refused is not None and refused.findings[0].code == "ledger.not_posted"
 
 
 @functools.cache

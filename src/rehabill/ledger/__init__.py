@@ -23,10 +23,13 @@ from rehabill.ledger.entries import (
 from rehabill.ledger.posting import match_line, post_claim, post_remittance, trace_key
 from rehabill.ledger.store import (
     EraPosting,
+    EraRead,
     MemoryPostingStore,
     PostingStore,
     post_era,
     post_payment,
+    post_read_era,
+    read_era,
 )
 
 __all__ = [
@@ -34,6 +37,7 @@ __all__ = [
     "Entry",
     "EntryKind",
     "EraPosting",
+    "EraRead",
     "MemoryPostingStore",
     "NextAction",
     "PostingResult",
@@ -46,7 +50,9 @@ __all__ = [
     "post_claim",
     "post_era",
     "post_payment",
+    "post_read_era",
     "post_remittance",
+    "read_era",
     "summarize",
     "trace_key",
 ]

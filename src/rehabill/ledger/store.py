@@ -125,12 +125,13 @@ def post_era(open_chunks: Callable[[], Iterable[str]], store: PostingStore, *, f
              batch: int = 5000, keep: int = KEEP_CLAIMS) -> EraPosting:
     """Post an 835 file of any size: check all of it, then post claim by claim.
 
-    The first pass reads the whole file and refuses it whole on any error finding, envelope or
-    payment (DESIGN.md: a malformed file is never half-posted). It keeps what it read while
-    the file holds at most ``keep`` claims, and posting then works from that; a larger file is
-    read a second time instead, so memory stays flat for any size. Posting goes through each
-    payment's claims in batches of ``batch`` (one ``find_claims`` and one ``save_posting`` per
-    batch), skipping payments whose trace key was already posted.
+    The first pass (``read_era``) reads the whole file and refuses it whole on any error
+    finding, envelope or payment (DESIGN.md: a malformed file is never half-posted). It keeps
+    what it read while the file holds at most ``keep`` claims, and posting then works from
+    that; a larger file is read a second time instead, so memory stays flat for any size.
+    Posting (``post_read_era``) goes through each payment's claims in batches of ``batch``
+    (one ``find_claims`` and one ``save_posting`` per batch), skipping payments whose trace key
+    was already posted.
 
     Args:
         open_chunks: returns a fresh iterator over the file's text (called once or twice).
@@ -141,6 +142,30 @@ def post_era(open_chunks: Callable[[], Iterable[str]], store: PostingStore, *, f
 
     Returns:
         A summary; ``refused`` with the error findings when nothing was posted.
+
+    Raises:
+        InputError: when the file has no usable ISA header.
+    """
+    read = read_era(open_chunks, file=file, keep=keep)
+    if read.refused is not None:
+        return read.refused
+    return post_read_era(read, open_chunks, store, batch=batch)
+
+
+@dataclass(frozen=True, slots=True)
+class EraRead:
+    """An 835 checked whole by ``read_era`` (no store touched), ready to post."""
+
+    file: str
+    heads: tuple[Remittance, ...]
+    kept: tuple[ClaimPayment | Remittance, ...] | None  # None: too big, read again to post
+    refused: EraPosting | None = None  # the refusal, when the file has an error finding
+
+
+def read_era(open_chunks: Callable[[], Iterable[str]], *, file: str = "",
+             keep: int = KEEP_CLAIMS) -> EraRead:
+    """``post_era``'s first pass, on its own: a caller can read and check a file before it
+    opens the transaction that posts it (another writer waits less).
 
     Raises:
         InputError: when the file has no usable ISA header.
@@ -161,14 +186,31 @@ def post_era(open_chunks: Callable[[], Iterable[str]], store: PostingStore, *, f
         if kept is not None:
             kept.append(item)
     problems = [f for f in envelope if f.is_error] + problems
+    refused = None
     if problems:
         refusal = Finding("ledger.not_posted", Severity.ERROR,
                           f"{file or 'The file'} has {len(problems)} error finding(s) (first: "
                           f"{problems[0].code}); nothing was posted.", Location(file=file),
                           "Ask the payer for a corrected 835, then post it.")
-        return EraPosting(file, True, (refusal, *problems))
-    items = kept if kept is not None else iter_835(open_chunks(), file, keep_claims=False)
-    return _post_stream(items, store, heads, file, batch)
+        refused = EraPosting(file, True, (refusal, *problems))
+    return EraRead(file, tuple(heads), tuple(kept) if kept is not None else None, refused)
+
+
+def post_read_era(read: EraRead, open_chunks: Callable[[], Iterable[str]],
+                  store: PostingStore, *, batch: int = 5000) -> EraPosting:
+    """``post_era``'s second pass: post a file ``read_era`` read and did not refuse.
+
+    Args:
+        read: what ``read_era`` gave (a refused file is refused again, nothing posted).
+        open_chunks: the same file's text again (read only when ``read`` kept too little).
+        store: the posting store (the caller's unit of work commits).
+        batch: claims per store round trip.
+    """
+    if read.refused is not None:
+        return read.refused
+    items = read.kept if read.kept is not None else \
+        iter_835(open_chunks(), read.file, keep_claims=False)
+    return _post_stream(items, store, read.heads, read.file, batch)
 
 
 def _post_stream(items: Iterable[ClaimPayment | Remittance], store: PostingStore,

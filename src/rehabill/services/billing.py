@@ -27,7 +27,7 @@ from rehabill.domain.findings import has_errors
 from rehabill.domain.money import ZERO, format_amount
 from rehabill.errors import ConflictError, InputError, NotFoundError, UsageError
 from rehabill.forms.pdf import render_pdf
-from rehabill.ledger import post_era
+from rehabill.ledger import post_read_era, read_era
 from rehabill.rules import RuleContext, ScrubSettings, scrub
 from rehabill.rules.policy import Policy
 from rehabill.services import scrubbing
@@ -760,6 +760,12 @@ def post_remittance(factory: Factory, path: Path, *, actor: str = "") -> PostRep
 def _post_remittance(factory: Factory, path: Path, data: bytes, sha: str,
                      actor: str) -> PostReport:
     text = data.decode("utf-8", errors="replace")
+    # Read and checked before the transaction: another process writing the same SQLite books
+    # (the cycle's billers) waits only while the payments are posted, not while parsed.
+    read = read_era(lambda: _chunks(text), file=str(path))
+    if read.refused is not None:
+        return PostReport(str(path), refused=True, findings=read.refused.findings)
+    payments = _payments(text)
     try:
         with unit_of_work(factory) as session:
             file_id = store_files.add_file(session, direction="in", kind="835",
@@ -767,10 +773,10 @@ def _post_remittance(factory: Factory, path: Path, data: bytes, sha: str,
             if file_id is None:
                 return PostReport(str(path), already_read=True)
             store = SqlPostingStore(session, file_id=file_id, actor=actor)
-            result = post_era(lambda: _chunks(text), store, file=str(path))
+            result = post_read_era(read, lambda: _chunks(text), store)
             if result.refused:
                 raise _Refused
-            books.set_remittance_details(session, _payments(text))
+            books.set_remittance_details(session, payments)
             people.record_event(session, actor=actor, action="post_era", entity="file",
                                 entity_id=str(file_id), detail={
                                     "path": str(path), "claims": result.claims,
