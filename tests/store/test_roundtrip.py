@@ -128,9 +128,9 @@ def test_save_coded_claims__same_rows_as_save_claims(session: Session) -> None:
     assert claim is not None and coded is not None
     ids = store_claims.save_claims(session, [store_claims.NewClaim(
         saved[visit.visit_id], claim, unit_method="cms", status=ClaimStatus.SCRUBBED)])
-    payer = store_visits.payer_row_ids(session, [other.coverage.payer_id])
+    payer = store_claims.payer_ids(session, [other.coverage.payer_id])
     row_id = saved[other.visit_id]
-    new = store_visits.save_coded_claims(session, [store_visits.CodedClaim(
+    new = store_claims.save_coded_claims(session, [store_claims.CodedClaim(
         row_id, mapping.claim_values(coded, visit_id=row_id,
                                      payer_id=payer[other.coverage.payer_id],
                                      status=ClaimStatus.SCRUBBED, unit_method="cms"),

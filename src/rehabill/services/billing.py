@@ -167,7 +167,7 @@ def _scrub_new(session: Session, part: Sequence[int], coded: Sequence[scrubbing.
                actor: str, scrubbed: list[str], held: list[str],
                findings: list[Finding]) -> None:
     """Store a part's coded claims in the order one process scrubbing the part makes them."""
-    new: list[store_visits.CodedClaim] = []
+    new: list[store_claims.CodedClaim] = []
     for item in scrubbing.in_scrub_order(part, coded):
         if item.claim is None:
             held.append(item.visit_key)
@@ -177,7 +177,7 @@ def _scrub_new(session: Session, part: Sequence[int], coded: Sequence[scrubbing.
         (held if bad else scrubbed).append(item.claim_key)
         findings.extend(f for f in item.claim.findings if f.severity is not Severity.INFO)
         new.append(item.claim)
-    store_visits.save_coded_claims(session, new, actor=actor, stage="scrub")
+    store_claims.save_coded_claims(session, new, actor=actor, stage="scrub")
 
 
 def _scrub_drafts(session: Session, settings: ScrubSettings,

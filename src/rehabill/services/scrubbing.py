@@ -31,6 +31,7 @@ from rehabill.rules.coder import coding_options
 from rehabill.rules.policy import Policy, shipped_policies, with_override
 from rehabill.services import icd10
 from rehabill.services.uow import unit_of_work
+from rehabill.store import claims as store_claims
 from rehabill.store import make_engine, make_session_factory, mapping
 from rehabill.store import visits as store_visits
 from rehabill.x12.p837 import check_claim, grouping_key
@@ -271,7 +272,7 @@ class Coded(NamedTuple):
     visit_key: str
     group: str
     claim_key: str
-    claim: store_visits.CodedClaim | None
+    claim: store_claims.CodedClaim | None
     findings: tuple[Finding, ...] = ()
 
 
@@ -299,7 +300,7 @@ def code_stored(session: Session, visit_ids: Sequence[int], settings: ScrubSetti
         if visit is not None:
             payer = visit.coverage.payer_id if visit.coverage.payer_id in by_payer else ""
             groups.setdefault(payer, []).append(visit)
-    payers = store_visits.payer_row_ids(session, {v.coverage.payer_id for v in visits.values()})
+    payers = store_claims.payer_ids(session, {v.coverage.payer_id for v in visits.values()})
     out: list[Coded] = []
     for payer, group in groups.items():
         for result in scrub_visits(group, by_payer.get(payer, settings)):
@@ -317,7 +318,7 @@ def code_stored(session: Session, visit_ids: Sequence[int], settings: ScrubSetti
                 status=status, unit_method=coding_options(result.policy).method.value)
             lines = tuple(mapping.claim_line_row(line) for line in claim.lines)
             out.append(Coded(row_id, result.visit.visit_id, payer, claim.claim_id,
-                             store_visits.CodedClaim(row_id, values, lines, tuple(found),
+                             store_claims.CodedClaim(row_id, values, lines, tuple(found),
                                                      status)))
     return out
 

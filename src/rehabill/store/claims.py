@@ -7,9 +7,9 @@ status needs no subquery.
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, replace
-from typing import Any, cast
+from typing import Any, NamedTuple, cast
 
 from sqlalchemy import Row, func, select, update
 from sqlalchemy.orm import Session
@@ -56,6 +56,21 @@ class StatusChange:
     note: str
 
 
+class CodedClaim(NamedTuple):
+    """A coded claim as plain values, ready to store (what a helper process sends back).
+
+    ``values`` are the ``claims`` columns (``mapping.claim_values``), ``lines`` the
+    ``claim_lines`` columns after ``claim_id`` (``mapping.claim_line_row``), one tuple per
+    line.
+    """
+
+    visit_row_id: int
+    values: dict[str, Any]
+    lines: tuple[tuple[Any, ...], ...]
+    findings: tuple[Finding, ...]
+    status: ClaimStatus
+
+
 def save_claims(session: Session, claims: Sequence[NewClaim], *,
                 status: ClaimStatus = ClaimStatus.DRAFT, actor: str = "",
                 stage: str = "coding") -> dict[int, int]:
@@ -64,31 +79,40 @@ def save_claims(session: Session, claims: Sequence[NewClaim], *,
     A claim whose (visit, sequence) is already stored is skipped, also against a concurrent
     writer, so coding the same visit twice cannot make two claims.
     """
-    payers = _payer_ids(session, {c.claim.visit.coverage.payer_id for c in claims})
-    rows = [mapping.claim_values(c.claim, visit_id=c.visit_row_id,
-                                 payer_id=payers[c.claim.visit.coverage.payer_id],
-                                 status=c.status or status, sequence=c.sequence,
-                                 unit_method=c.unit_method)
-            for c in claims]
-    new = insert_new(session, ClaimRow, rows, ("visit_id", "sequence"))
-    ids = {c.visit_row_id: new[(c.visit_row_id, c.sequence)] for c in claims
-           if (c.visit_row_id, c.sequence) in new}
-    stored = [c for c in claims if (c.visit_row_id, c.sequence) in new]
-    insert_all(session, ClaimLineRow,
-               [mapping.claim_line_values(line, ids[c.visit_row_id])
-                for c in stored for line in c.claim.lines])
+    payers = payer_ids(session, {c.claim.visit.coverage.payer_id for c in claims})
+    return save_coded_claims(session, [CodedClaim(
+        c.visit_row_id,
+        mapping.claim_values(c.claim, visit_id=c.visit_row_id,
+                             payer_id=payers[c.claim.visit.coverage.payer_id],
+                             status=c.status or status, sequence=c.sequence,
+                             unit_method=c.unit_method),
+        tuple(mapping.claim_line_row(line) for line in c.claim.lines),
+        c.findings, c.status or status) for c in claims], actor=actor, stage=stage)
+
+
+def save_coded_claims(session: Session, claims: Sequence[CodedClaim], *, actor: str = "",
+                      stage: str = "scrub") -> dict[int, int]:
+    """Store claims given as plain values (``CodedClaim``) with their lines, first status and
+    findings; ``{visit row id: claim id}``. A claim whose (visit, sequence) is already stored
+    is skipped, also against a concurrent writer."""
+    new = insert_new(session, ClaimRow, [c.values for c in claims], ("visit_id", "sequence"))
+    stored = [(new[key], c) for c in claims
+              if (key := (c.values["visit_id"], c.values["sequence"])) in new]
+    insert_rows(session, ClaimLineRow, ("claim_id", *mapping.CLAIM_LINE_COLUMNS),
+                [(claim_id, *line) for claim_id, c in stored for line in c.lines])
     now = utcnow()
     insert_all(session, ClaimStatusRow,
-               [{"claim_id": ids[c.visit_row_id], "from_status": "",
-                 "status": (c.status or status).value,
-                 "at": now, "actor": actor, "note": ""} for c in stored])
-    add_findings(session, [(ids[c.visit_row_id], f) for c in stored for f in c.findings],
+               [{"claim_id": claim_id, "from_status": "", "status": c.status.value,
+                 "at": now, "actor": actor, "note": ""} for claim_id, c in stored])
+    add_findings(session, [(claim_id, f) for claim_id, c in stored for f in c.findings],
                  stage=stage)
-    return ids
+    return {c.visit_row_id: claim_id for claim_id, c in stored}
 
 
-def _payer_ids(session: Session, keys: set[str]) -> dict[str, int]:
-    query = select(PayerRow.payer_key, PayerRow.id).where(PayerRow.payer_key.in_(sorted(keys)))
+def payer_ids(session: Session, keys: Iterable[str]) -> dict[str, int]:
+    """Payers' row ids by payer id."""
+    query = select(PayerRow.payer_key, PayerRow.id).where(
+        PayerRow.payer_key.in_(sorted(set(keys))))
     return {k: v for k, v in session.execute(query)}
 
 

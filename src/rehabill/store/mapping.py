@@ -266,12 +266,8 @@ def claim_values(claim: Claim, *, visit_id: int, payer_id: int, status: ClaimSta
 
 def claim_line_values(line: ClaimLine, claim_id: int) -> Values:
     """Columns of ``claim_lines``."""
-    return {"claim_id": claim_id, "number": line.number, "code": line.code,
-            "modifiers": _join(line.modifiers), "units": line.units, "charge": line.charge,
-            "date_of_service": line.date_of_service,
-            "diagnosis_pointers": " ".join(str(p) for p in line.diagnosis_pointers),
-            "control_number": line.control_number, "therapist_minutes": line.therapist_minutes,
-            "assistant_minutes": line.assistant_minutes, "service_index": line.service_index}
+    return {"claim_id": claim_id, **dict(zip(CLAIM_LINE_COLUMNS, claim_line_row(line),
+                                             strict=True))}
 
 
 def claim_line_row(line: ClaimLine) -> tuple[Any, ...]:

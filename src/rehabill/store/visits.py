@@ -12,12 +12,12 @@ from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import date
 from functools import cache
-from typing import Any, NamedTuple
+from typing import Any
 
 from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
-from rehabill.domain import Authorization, ClaimStatus, Finding, PlanOfCare, Provider, Visit
+from rehabill.domain import Authorization, PlanOfCare, Provider, Visit
 from rehabill.store import mapping
 from rehabill.store.bulk import (
     Key,
@@ -26,16 +26,13 @@ from rehabill.store.bulk import (
     ids_in,
     insert_all,
     insert_new,
-    insert_rows,
     table_of,
     texts_in,
     upsert,
 )
 from rehabill.store.models import (
     AuthorizationRow,
-    ClaimLineRow,
     ClaimRow,
-    ClaimStatusRow,
     CoverageRow,
     PatientRow,
     PayerRow,
@@ -44,7 +41,6 @@ from rehabill.store.models import (
     ProviderRow,
     ServiceRow,
     VisitRow,
-    utcnow,
 )
 
 PRACTICE_UPDATE = ("tax_id", "name", "taxonomy", "address_line1", "address_line2", "city",
@@ -356,51 +352,3 @@ def visit_days(session: Session, visit_ids: Sequence[int]) -> dict[int, date]:
         out.update(fetch(session, select(table.c.id, table.c.date_of_service)
                          .where(ids_in(table.c.id, part))))
     return out
-
-
-def payer_row_ids(session: Session, payer_keys: Iterable[str]) -> dict[str, int]:
-    """Payers' row ids by payer id."""
-    query = select(PayerRow.payer_key, PayerRow.id).where(
-        PayerRow.payer_key.in_(sorted(set(payer_keys))))
-    return {k: v for k, v in session.execute(query)}
-
-
-class CodedClaim(NamedTuple):
-    """A coded claim as plain values, ready to store (what a helper process sends back).
-
-    ``values`` are the ``claims`` columns (``mapping.claim_values``), ``lines`` the
-    ``claim_lines`` columns after ``claim_id`` (``mapping.claim_line_row``), one tuple per
-    line.
-    """
-
-    visit_row_id: int
-    values: dict[str, Any]
-    lines: tuple[tuple[Any, ...], ...]
-    findings: tuple[Finding, ...]
-    status: ClaimStatus
-
-
-#: The ``claim_lines`` columns a ``CodedClaim`` line gives, after the claim's row id.
-LINE_COLUMNS = mapping.CLAIM_LINE_COLUMNS
-
-
-def save_coded_claims(session: Session, claims: Sequence[CodedClaim], *, actor: str = "",
-                      stage: str = "scrub") -> dict[int, int]:
-    """Store coded claims with their lines, first status and findings; ``{visit row id:
-    claim id}``. The same rows, in the same order, as ``claims.save_claims`` writes for the
-    same claims; a claim whose (visit, sequence) is already stored is skipped.
-    """
-    from rehabill.store.claims import add_findings  # claims imports this module
-
-    new = insert_new(session, ClaimRow, [c.values for c in claims], ("visit_id", "sequence"))
-    stored = [(new[key], c) for c in claims
-              if (key := (c.values["visit_id"], c.values["sequence"])) in new]
-    insert_rows(session, ClaimLineRow, ("claim_id", *LINE_COLUMNS),
-                [(claim_id, *line) for claim_id, c in stored for line in c.lines])
-    now = utcnow()
-    insert_all(session, ClaimStatusRow,
-               [{"claim_id": claim_id, "from_status": "", "status": c.status.value,
-                 "at": now, "actor": actor, "note": ""} for claim_id, c in stored])
-    add_findings(session, [(claim_id, f) for claim_id, c in stored for f in c.findings],
-                 stage=stage)
-    return {c.visit_row_id: claim_id for claim_id, c in stored}
