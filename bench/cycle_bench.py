@@ -119,11 +119,12 @@ def run(label: str, url: str, visit_files: list[tuple[date, Path]], n: int,
     stages = sum(result.timings.values())
     print(f"\n{label}: {n:,} visits, {len(months)} monthly runs, floor (executemany of N rows) "
           f"{floor:.2f} s, payers {'in their own process' if overlap else 'in turn'}")
-    print(f"  {'stage':<20} {'seconds':>8} {'share':>6} {'visits/s':>10} {'x floor':>8}")
+    print(f"  {'stage':<20} {'seconds':>8} {'share':>6} {'visits/s':>10} {'x floor':>8} "
+          f"{'CPU s':>7}")
     for stage, seconds in result.timings.items():
         rate = f"{n / seconds:10,.0f}" if seconds >= 0.01 else f"{'-':>10}"
         print(f"  {stage:<20} {seconds:8.2f} {seconds / stages:6.0%} {rate} "
-              f"{seconds / floor:8.1f}")
+              f"{seconds / floor:8.1f} {result.cpu.get(stage, 0.0):7.1f}")
     print(f"  {'sum of the stages':<20} {stages:8.2f}")
     verdict = "within" if wall <= TARGET_SECONDS else "OVER"
     print(f"  {'wall clock':<20} {wall:8.2f}  {verdict} the {TARGET_SECONDS:.0f} s target "

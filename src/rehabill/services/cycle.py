@@ -12,6 +12,7 @@ import json
 import multiprocessing
 import os
 import re
+import resource
 import time
 from collections.abc import Callable, Iterator, Sequence
 from concurrent.futures import Future, ProcessPoolExecutor, ThreadPoolExecutor
@@ -188,6 +189,9 @@ class CycleResult:
     """What one run of the cycle did, with the seconds each stage took."""
 
     timings: dict[str, float] = field(default_factory=dict)
+    #: CPU seconds of the thread that ran each stage (the billers' helper process and the
+    #: database server not included).
+    cpu: dict[str, float] = field(default_factory=dict)
     imported: ImportReport | None = None
     scrub: billing.ScrubReport | None = None
     batch: billing.BatchReport | None = None
@@ -197,12 +201,13 @@ class CycleResult:
 
     @contextmanager
     def timed(self, stage: str) -> Iterator[None]:
-        """Time a stage into ``timings``."""
-        start = time.perf_counter()
+        """Time a stage into ``timings`` (wall) and ``cpu`` (this thread's CPU)."""
+        start, cpu = time.perf_counter(), time.thread_time()
         try:
             yield
         finally:
             self.timings[stage] = self.timings.get(stage, 0.0) + time.perf_counter() - start
+            self.cpu[stage] = self.cpu.get(stage, 0.0) + time.thread_time() - cpu
 
 
 def run_cycle(factory: Factory, visit_file: Path, *, outbox: Path, inbox: Path, today: date,
@@ -279,12 +284,20 @@ class Month:
 
 
 def _answer(paths: Sequence[Path], inbox: Path, month: Month, rates: DenialRates | None
-            ) -> tuple[list[Path], float]:
-    """``simulate_payers`` in the payers' process, with the seconds it took there."""
-    start = time.perf_counter()
+            ) -> tuple[list[Path], float, float]:
+    """``simulate_payers`` in the payers' process, with the wall and CPU seconds it took (its
+    worker processes' CPU included)."""
+    start, cpu = time.perf_counter(), _cpu_with_children()
     files = simulate_payers(paths, inbox, seed=month.seed, rates=rates, not_after=month.today,
                             received=month.received, paid_on=month.paid_on)
-    return files, time.perf_counter() - start
+    return files, time.perf_counter() - start, _cpu_with_children() - cpu
+
+
+def _cpu_with_children() -> float:
+    """CPU seconds of this process and of its children that have ended."""
+    own, ended = resource.getrusage(resource.RUSAGE_SELF), \
+        resource.getrusage(resource.RUSAGE_CHILDREN)
+    return own.ru_utime + own.ru_stime + ended.ru_utime + ended.ru_stime
 
 
 def run_months(factory: Factory, months: Sequence[Month], *, outbox: Path, inbox: Path,
@@ -327,7 +340,7 @@ def run_months(factory: Factory, months: Sequence[Month], *, outbox: Path, inbox
             ProcessPoolExecutor(max_workers=1, mp_context=context) as clerk, \
             ThreadPoolExecutor(max_workers=1) as relay:
         answered: list[Future[CycleResult]] = []
-        pending: Future[tuple[list[Path], float]] | None = None
+        pending: Future[tuple[list[Path], float, float]] | None = None
         for month in months:
             part = CycleResult()
             paths = _bill(part, billers, month.visit_file, outbox=outbox, today=month.today,
@@ -366,13 +379,13 @@ def _writers(factory: Factory) -> Factory:
     return make_session_factory(bind, immediate=True)
 
 
-def _relay(clerk: ProcessPoolExecutor, answer: Future[tuple[list[Path], float]], url: str,
+def _relay(clerk: ProcessPoolExecutor, answer: Future[tuple[list[Path], float, float]], url: str,
            actor: str) -> CycleResult:
     """Hand a month's answers to the clerk as soon as the payers have sent them (runs in a
     thread of the billers' process, one month after the other)."""
-    files, seconds = answer.result()
+    files, seconds, cpu = answer.result()
     part = clerk.submit(_post_answers, url, files, actor).result()
-    part.timings["simulate"] = seconds
+    part.timings["simulate"], part.cpu["simulate"] = seconds, cpu
     part.inbox_files.extend(files)
     return part
 
@@ -392,11 +405,11 @@ def _post_answers(url: str, files: Sequence[Path], actor: str) -> CycleResult:
 
 
 def _collect(total: CycleResult, factory: Factory,
-             pending: Future[tuple[list[Path], float]], actor: str) -> None:
+             pending: Future[tuple[list[Path], float, float]], actor: str) -> None:
     part = CycleResult()
     with part.timed("waiting for payers"):
-        files, seconds = pending.result()
-    part.timings["simulate"] = seconds
+        files, seconds, cpu = pending.result()
+    part.timings["simulate"], part.cpu["simulate"] = seconds, cpu
     part.inbox_files.extend(files)
     _read_answers(part, factory, files, actor=actor, stage=part.timed)
     _merge(total, part)
@@ -405,6 +418,8 @@ def _collect(total: CycleResult, factory: Factory,
 def _merge(total: CycleResult, part: CycleResult) -> None:
     for name, seconds in part.timings.items():
         total.timings[name] = total.timings.get(name, 0.0) + seconds
+    for name, seconds in part.cpu.items():
+        total.cpu[name] = total.cpu.get(name, 0.0) + seconds
     total.scrub = part.scrub if total.scrub is None or part.scrub is None else \
         billing.ScrubReport(total.scrub.coded + part.scrub.coded,
                             total.scrub.scrubbed + part.scrub.scrubbed,
