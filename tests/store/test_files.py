@@ -5,12 +5,13 @@ from __future__ import annotations
 from decimal import Decimal
 
 import pytest
+from sqlalchemy import update
 from sqlalchemy.orm import Session
 
 from rehabill.store import files as store_files
 from rehabill.store import people
 from rehabill.store import remittances as store_remittances
-from rehabill.store.models import PayerRow
+from rehabill.store.models import PayerRow, SubmitterCounterRow
 
 
 def test_add_file__same_content_twice_is_refused(session: Session) -> None:
@@ -30,6 +31,29 @@ def test_control_numbers__count_up_per_submitter(session: Session) -> None:
     assert (a1.interchange, a1.group, a1.first_transaction) == (1, 1, 1)
     assert (a2.interchange, a2.group, a2.first_transaction) == (2, 2, 3)
     assert (b1.interchange, b1.first_transaction) == (1, 1)
+
+
+def test_control_number_forecast__is_what_the_next_batches_take(session: Session) -> None:
+    store_files.next_control_numbers(session, "SUB-A", transactions=4)
+    forecast = store_files.ControlNumberForecast(session)
+    expected = [forecast.next("SUB-A", transactions=2), forecast.next("SUB-A"),
+                forecast.next("SUB-NEW", transactions=3)]
+    taken = [store_files.next_control_numbers(session, "SUB-A", transactions=2),
+             store_files.next_control_numbers(session, "SUB-A"),
+             store_files.next_control_numbers(session, "SUB-NEW", transactions=3)]
+    assert expected == taken
+    assert (taken[0].interchange, taken[0].first_transaction, taken[1].first_transaction) == \
+        (2, 5, 7)
+
+
+def test_control_number_forecast__wraps_at_nine_digits_like_the_counter(
+        session: Session) -> None:
+    store_files.next_control_numbers(session, "SUB-W")
+    session.execute(update(SubmitterCounterRow).values(
+        interchange=store_files.X12_CONTROL_MAX, group_number=store_files.X12_CONTROL_MAX))
+    forecast = store_files.ControlNumberForecast(session, lock=True).next("SUB-W")
+    assert forecast == store_files.next_control_numbers(session, "SUB-W")
+    assert (forecast.interchange, forecast.group) == (1, 1)
 
 
 def test_add_remittance__same_payer_and_trace_is_refused(session: Session) -> None:

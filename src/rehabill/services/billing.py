@@ -40,6 +40,7 @@ from rehabill.store import files as store_files
 from rehabill.store import views as store_views
 from rehabill.store import visits as store_visits
 from rehabill.store.bulk import CHUNK
+from rehabill.store.files import ControlNumbers
 from rehabill.store.models import utcnow
 from rehabill.store.postings import SqlPostingStore
 from rehabill.store.remittances import add_ledger_entries, payer_row_id
@@ -297,27 +298,91 @@ def build_batch(factory: Factory, *, outbox: Path, today: date, kind: str = "837
     kind = _batch_kind(kind)
     outbox.mkdir(parents=True, exist_ok=True)
     submitter = submitter or SubmitterSettings()
-    with collector_paused(), unit_of_work(factory) as session, ExitStack() as cleanup:
-        ready = store_claims.claim_ids_by_status(session, ClaimStatus.SCRUBBED)
-        chosen, skipped = _choose(session, ready, claim_ids)
-        plan = _plan(session, chosen)
-        helper = scrubbing.helper_for(factory, len(chosen), PARALLEL_BATCH) \
-            if kind == "837P" and len(plan) > 1 else None
-        if helper is not None:  # it builds the biggest file's claims while the batches are made
-            biggest = max(plan, key=lambda item: len(item[1]))[1]
-            helper.submit(_build_claims, [entry.claim_id for entry in biggest])
-        pending = [_write_batch(session, outbox, today, kind, payer_id, entries, production,
-                                submitter, actor, cleanup) for payer_id, entries in plan]
-        # the biggest files first: the helper writes from the front, this process from the back
-        order = sorted(range(len(pending)), key=lambda i: (-len(pending[i].ids), i))
+    order = _Order(outbox, today, kind, claim_ids, production, submitter)
+    with collector_paused():
+        for _ in range(DRAFTS):
+            with ExitStack() as cleanup:
+                # the files are written from a read-only transaction: a second writer of the
+                # same SQLite books (the cycle's clerk) waits only while the batches are made
+                with reading(factory) as session:
+                    draft = _draft(factory, session, order, cleanup, lock=False)
+                try:
+                    with unit_of_work(factory) as session:
+                        return _make(session, draft, kind, actor)
+                except store_batches.BatchChanged:
+                    continue  # another batch or a claim moved meanwhile: read again
+        with ExitStack() as cleanup, unit_of_work(factory) as session:
+            draft = _draft(factory, session, order, cleanup, lock=True)
+            try:
+                return _make(session, draft, kind, actor)
+            except store_batches.BatchChanged as exc:
+                raise ConflictError(f"the books changed while the batch was made ({exc}); "
+                                    "run it again") from None
 
-        totals = scrubbing.share_out(helper, [
-            (pending[i].ids, pending[i].settings, pending[i].tmp) for i in order],
-            _write_file, _write_837p_file)(session)
-        for i, total in zip(order, totals, strict=True):
-            pending[i].total = total
-        files = [_record_batch(session, p, kind, actor) for p in pending]
-    return BatchReport(kind, tuple(files), tuple(skipped))
+
+#: How often a batch is written outside the write transaction before it is made inside it
+#: (when other batches or claim changes keep landing in between).
+DRAFTS = 2
+
+
+@dataclass(frozen=True, slots=True)
+class _Order:
+    """What ``build_batch`` was asked for."""
+
+    outbox: Path
+    today: date
+    kind: str
+    claim_ids: Sequence[int] | None
+    production: bool
+    submitter: SubmitterSettings
+
+
+@dataclass(frozen=True, slots=True)
+class _Draft:
+    """Batch files written (to temporary paths) with the control numbers forecast for them,
+    before the transaction that makes the batches."""
+
+    pending: list[_Pending]
+    skipped: list[str]
+
+
+def _draft(factory: Factory, session: Session, order: _Order, cleanup: ExitStack, *,
+           lock: bool) -> _Draft:
+    """Choose the claims, forecast each payer's control numbers and write its file."""
+    ready = store_claims.claim_ids_by_status(session, ClaimStatus.SCRUBBED)
+    chosen, skipped = _choose(session, ready, order.claim_ids)
+    plan = _plan(session, chosen)
+    helper = scrubbing.helper_for(factory, len(chosen), PARALLEL_BATCH) \
+        if order.kind == "837P" and len(plan) > 1 else None
+    if helper is not None:  # it builds the biggest file's claims while the batches are made
+        biggest = max(plan, key=lambda item: len(item[1]))[1]
+        helper.submit(_build_claims, [entry.claim_id for entry in biggest])
+    forecast = store_files.ControlNumberForecast(session, lock=lock)
+    pending = [_prepare(session, forecast, order, payer_id, entries, cleanup)
+               for payer_id, entries in plan]
+    # the biggest files first: the helper writes from the front, this process from the back
+    ranked = sorted(range(len(pending)), key=lambda i: (-len(pending[i].ids), i))
+    totals = scrubbing.share_out(helper, [
+        (pending[i].ids, pending[i].settings, pending[i].tmp) for i in ranked],
+        _write_file, _write_837p_file)(session)
+    for i, total in zip(ranked, totals, strict=True):
+        pending[i].total = total
+    return _Draft(pending, skipped)
+
+
+def _make(session: Session, draft: _Draft, kind: str, actor: str) -> BatchReport:
+    """Make the drafted batches in the books (claims ``batched``, the forecast control
+    numbers taken) and put their files in place.
+
+    Raises:
+        store_batches.BatchChanged: the numbers or the claims moved since the draft.
+    """
+    for p in draft.pending:
+        p.batch = store_batches.create_batch(
+            session, kind=kind, submitter_id=p.submitter_id, claim_ids=p.ids,
+            payer_id=p.payer_row, transactions=p.transactions, actor=actor, expect=p.numbers)
+    files = [_record_batch(session, p, kind, actor) for p in draft.pending]
+    return BatchReport(kind, tuple(files), tuple(draft.skipped))
 
 
 #: Below this many claims a batch is written in this process alone.
@@ -358,46 +423,49 @@ def _choose(session: Session, ready: list[int], wanted: Sequence[int] | None
 
 @dataclass(slots=True)
 class _Pending:
-    """A batch made in the books whose file is still to be written."""
+    """A payer's batch: its file (written to ``tmp`` first), then its rows in the books."""
 
     payer_id: str
-    batch: store_batches.NewBatch
+    payer_row: int | None
+    submitter_id: str
     ids: list[int]
+    transactions: int
+    numbers: ControlNumbers
     path: Path
     tmp: Path
     settings: BatchSettings | None  # None for a CMS-1500 PDF
     total: Decimal = ZERO
+    batch: store_batches.NewBatch | None = None  # once made
 
 
-def _write_batch(session: Session, outbox: Path, today: date, kind: str, payer_id: str,
-                 entries: list[store_batches.BatchEntry], production: bool,
-                 submitter: SubmitterSettings, actor: str, cleanup: ExitStack) -> _Pending:
-    """Make the payer's batch in the books (claims ``batched``, control numbers taken) and
-    what writing its file needs."""
+def _prepare(session: Session, forecast: store_files.ControlNumberForecast, order: _Order,
+             payer_id: str, entries: list[store_batches.BatchEntry],
+             cleanup: ExitStack) -> _Pending:
+    """The payer's batch as its file will carry it (the control numbers it will take) and
+    what writing the file needs."""
     ids = [entry.claim_id for entry in entries]
+    submitter = order.submitter
     submitter_id = submitter.submitter_id or entries[0].practice_npi
-    transactions = -(-len(ids) // CLAIMS_PER_TRANSACTION) if kind == "837P" else 1
-    payer_row = payer_row_id(session, payer_id)
-    batch = store_batches.create_batch(session, kind=kind, submitter_id=submitter_id,
-                                       claim_ids=ids, payer_id=payer_row,
-                                       transactions=transactions, actor=actor)
-    stem = f"{today:%Y%m%d}-{_safe(payer_id)}-{batch.interchange_control_number:09d}"
+    transactions = -(-len(ids) // CLAIMS_PER_TRANSACTION) if order.kind == "837P" else 1
+    numbers = forecast.next(submitter_id, transactions=transactions)
+    stem = f"{order.today:%Y%m%d}-{_safe(payer_id)}-{numbers.interchange:09d}"
     settings = None
-    if kind == "837P":
+    if order.kind == "837P":
         per_set = max(1, -(-len(ids) // transactions))
         settings = BatchSettings(
             submitter_name=(submitter.submitter_name or entries[0].practice_name).upper(),
             submitter_id=submitter_id, receiver_name=submitter.receiver_name,
             receiver_id=submitter.receiver_id,
-            interchange_control_number=batch.interchange_control_number,
-            group_control_number=batch.group_control_number,
-            first_transaction_number=batch.first_transaction_control_number,
+            interchange_control_number=numbers.interchange,
+            group_control_number=numbers.group,
+            first_transaction_number=numbers.first_transaction,
             created=datetime.now(), contact_name=submitter.contact_name,
             contact_phone=submitter.contact_phone, contact_email=submitter.contact_email,
-            production=production, claims_per_transaction=per_set)
-    path = outbox / f"{stem}.{'837' if kind == '837P' else 'pdf'}"
+            production=order.production, claims_per_transaction=per_set)
+    path = order.outbox / f"{stem}.{'837' if order.kind == '837P' else 'pdf'}"
     tmp = cleanup.enter_context(_temporary(path))
-    return _Pending(payer_id, batch, ids, path, tmp, settings)
+    return _Pending(payer_id, payer_row_id(session, payer_id), submitter_id, ids,
+                    transactions, numbers, path, tmp, settings)
 
 
 def _write_file(session: Session, ids: list[int], settings: BatchSettings | None,
@@ -436,9 +504,11 @@ def _write_837p_file(factory: Factory, ids: list[int], settings: BatchSettings |
 
 def _record_batch(session: Session, p: _Pending, kind: str, actor: str) -> BatchFile:
     """The written file put in place and recorded (the files table, the audit trail)."""
+    batch = p.batch
+    if batch is None:
+        raise ValueError("the batch is not made yet")
     os.replace(p.tmp, p.path)
     data = p.path.read_bytes()
-    batch = p.batch
     store_files.add_file(session, direction="out", kind=kind, path=str(p.path),
                          sha256=hashlib.sha256(data).hexdigest(), size=len(data),
                          batch_id=batch.id,

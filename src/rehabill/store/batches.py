@@ -20,7 +20,7 @@ from rehabill.store import mapping
 from rehabill.store import visits as store_visits
 from rehabill.store.bulk import chunked, fetch, ids_in, insert_all, table_of, texts_in
 from rehabill.store.claims import load_claims
-from rehabill.store.files import next_control_numbers
+from rehabill.store.files import ControlNumbers, next_control_numbers
 from rehabill.store.models import (
     AcknowledgmentRow,
     BatchClaimRow,
@@ -126,9 +126,14 @@ class NewBatch:
     first_transaction_control_number: int
 
 
+class BatchChanged(Exception):
+    """``create_batch`` found the books moved since its caller read them (numbers or claims
+    not as expected): nothing may be kept of the unit of work."""
+
+
 def create_batch(session: Session, *, kind: str, submitter_id: str, claim_ids: Sequence[int],
                  payer_id: int | None = None, transactions: int = 1,
-                 actor: str = "") -> NewBatch:
+                 actor: str = "", expect: ControlNumbers | None = None) -> NewBatch:
     """Put claims in a new batch, take its control numbers, and mark the claims ``batched``.
 
     Args:
@@ -140,17 +145,28 @@ def create_batch(session: Session, *, kind: str, submitter_id: str, claim_ids: S
         transactions: how many ST/SE transaction sets the file holds; claims are spread over
             them in order, as evenly as possible.
         actor: who made the batch (status history).
+        expect: the numbers the caller forecast (``files.ControlNumberForecast``) and wrote
+            into the batch's file; with it, every claim must still be ``scrubbed``.
 
     Returns:
         The batch id and control numbers.
+
+    Raises:
+        BatchChanged: with ``expect``, when the numbers taken differ or a claim is no longer
+            ``scrubbed``; the caller must roll back.
     """
     numbers = next_control_numbers(session, submitter_id, transactions=transactions)
+    if expect is not None and numbers != expect:
+        raise BatchChanged(f"control numbers {numbers} taken, {expect} forecast")
     # One read per chunk gives each claim's status (for its history) and charge (the total).
     current: dict[int, tuple[str, Decimal]] = {}
     for part in chunked(claim_ids):
         query = select(ClaimRow.id, ClaimRow.status, ClaimRow.total_charge).where(
             ids_in(ClaimRow.id, part))
         current.update((cid, (status, charge)) for cid, status, charge in session.execute(query))
+    if expect is not None and (len(current) != len(claim_ids) or any(
+            status != ClaimStatus.SCRUBBED.value for status, _ in current.values())):
+        raise BatchChanged("a claim of the batch is no longer scrubbed")
     batch = BatchRow(kind=kind, submitter_id=submitter_id, payer_id=payer_id,
                      interchange_control_number=str(numbers.interchange),
                      group_control_number=str(numbers.group), status="created",

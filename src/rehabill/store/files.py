@@ -74,3 +74,35 @@ def next_control_numbers(session: Session, submitter_id: str, *,
             .returning(t.interchange, t.group_number, t.transaction_set))
     interchange, group, last = session.execute(stmt).one()
     return ControlNumbers(interchange, group, last - transactions + 1)
+
+
+class ControlNumberForecast:
+    """The numbers ``next_control_numbers`` will take next, read without taking them.
+
+    A batch file can then be written before the transaction that makes the batch (which
+    takes the numbers and checks they are the ones forecast: another batch made meanwhile
+    takes them first). Each ``next`` forecasts one more batch after the ones before.
+    """
+
+    def __init__(self, session: Session, *, lock: bool = False) -> None:
+        """Read counters from ``session``; ``lock``: lock each counter row read (PostgreSQL
+        ``FOR UPDATE``), so the forecast holds for the rest of a writing transaction."""
+        self._session = session
+        self._lock = lock
+        self._counters: dict[str, tuple[int, int, int]] = {}
+
+    def next(self, submitter_id: str, *, transactions: int = 1) -> ControlNumbers:
+        """What the next ``next_control_numbers(submitter_id, transactions=...)`` takes."""
+        current = self._counters.get(submitter_id)
+        if current is None:
+            t = SubmitterCounterRow
+            query = select(t.interchange, t.group_number, t.transaction_set).where(
+                t.submitter_id == submitter_id)
+            row = self._session.execute(query.with_for_update() if self._lock else query
+                                        ).first()
+            current = (row[0], row[1], row[2]) if row is not None else (0, 0, 0)
+        interchange, group, last = current
+        taken = (interchange % X12_CONTROL_MAX + 1, group % X12_CONTROL_MAX + 1,
+                 last + transactions)
+        self._counters[submitter_id] = taken
+        return ControlNumbers(taken[0], taken[1], last + 1)
