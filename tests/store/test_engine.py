@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import sqlite3
 import threading
+import time
 from pathlib import Path
 
 import pytest
@@ -12,6 +14,7 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from rehabill.settings import Settings
 from rehabill.store import make_engine, make_session_factory
+from rehabill.store.engine import SQLITE_CACHE_KIB, SQLITE_MMAP_BYTES, begin_immediate
 
 
 def test_settings__default_is_a_sqlite_file_here(monkeypatch: pytest.MonkeyPatch) -> None:
@@ -32,6 +35,10 @@ def test_make_engine__sqlite_has_foreign_keys_and_wal(tmp_path: Path) -> None:
     with engine.connect() as conn:
         assert conn.execute(text("PRAGMA foreign_keys")).scalar() == 1
         assert conn.execute(text("PRAGMA journal_mode")).scalar() == "wal"
+        # a clinic-year's books are hundreds of MB: a page cache of 2 MB (the default) made
+        # every write read its index pages again
+        assert conn.execute(text("PRAGMA cache_size")).scalar() == -SQLITE_CACHE_KIB
+        assert conn.execute(text("PRAGMA mmap_size")).scalar() == SQLITE_MMAP_BYTES
     engine.dispose()
     assert (tmp_path / "b.db").exists()
 
@@ -77,3 +84,39 @@ def test_immediate_sessions__two_sqlite_writers_queue_instead_of_failing(tmp_pat
     with engine.connect() as conn:  # deferred: only the second writer's row; immediate: both
         assert conn.execute(text("SELECT count(*) FROM t")).scalar() == 3
     engine.dispose()
+
+
+def test_begin_immediate__takes_the_lock_as_soon_as_the_other_writer_commits(
+        tmp_path: Path) -> None:
+    path = tmp_path / "b.db"
+    make_engine(f"sqlite:///{path}").dispose()  # a WAL file
+    holder = sqlite3.connect(path, isolation_level=None, check_same_thread=False)
+    waiter = sqlite3.connect(path, isolation_level=None, timeout=7)
+    holder.execute("BEGIN IMMEDIATE")
+    released = threading.Timer(0.2, lambda: holder.execute("COMMIT"))
+    released.start()
+    start = time.monotonic()
+    begin_immediate(waiter)
+    waited = time.monotonic() - start
+    released.join()
+    assert 0.15 < waited < 1.0
+    assert waiter.in_transaction
+    waiter.execute("COMMIT")
+    assert waiter.execute("PRAGMA busy_timeout").fetchone() == (7000,)
+    holder.close()
+    waiter.close()
+
+
+def test_begin_immediate__gives_up_after_its_timeout(tmp_path: Path) -> None:
+    path = tmp_path / "b.db"
+    make_engine(f"sqlite:///{path}").dispose()
+    holder = sqlite3.connect(path, isolation_level=None)
+    waiter = sqlite3.connect(path, isolation_level=None, timeout=7)
+    holder.execute("BEGIN IMMEDIATE")
+    with pytest.raises(sqlite3.OperationalError, match="locked"):
+        begin_immediate(waiter, timeout_ms=50)
+    assert not waiter.in_transaction
+    assert waiter.execute("PRAGMA busy_timeout").fetchone() == (7000,)
+    holder.execute("ROLLBACK")
+    holder.close()
+    waiter.close()
