@@ -29,7 +29,8 @@ SQLITE_BUSY_TIMEOUT_MS = 30_000
 #: How long a writer waiting for SQLite's write lock sleeps between tries.
 LOCK_POLL_SECONDS = 0.001
 SQLITE_CACHE_KIB = 262_144
-SQLITE_MMAP_BYTES = 4 << 30
+#: at most what SQLite builds allow by default (SQLITE_MAX_MMAP_SIZE, just under 2 GiB)
+SQLITE_MMAP_BYTES = 2_000_000_000
 #: The execution option that makes a SQLite transaction begin with ``BEGIN IMMEDIATE``.
 IMMEDIATE = "rehabill_begin_immediate"
 
