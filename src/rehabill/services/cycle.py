@@ -262,10 +262,20 @@ def _bill(result: CycleResult, factory: Factory, visit_file: Path, *, outbox: Pa
 def _read_answers(result: CycleResult, factory: Factory, files: Sequence[Path], *,
                   actor: str, stage: Callable[[str], AbstractContextManager[None]]) -> None:
     """The payers' answers: acknowledgments (999, 277CA), then the 835s posted."""
+    _read_acks(result, factory, files, actor=actor, stage=stage)
+    _post_eras(result, factory, files, actor=actor, stage=stage)
+
+
+def _read_acks(result: CycleResult, factory: Factory, files: Sequence[Path], *,
+               actor: str, stage: Callable[[str], AbstractContextManager[None]]) -> None:
     with stage("acknowledgments"):
         for path in files:
             if path.suffix in (".999", ".277"):
                 result.acks.append(billing.read_acknowledgments(factory, path, actor=actor))
+
+
+def _post_eras(result: CycleResult, factory: Factory, files: Sequence[Path], *,
+               actor: str, stage: Callable[[str], AbstractContextManager[None]]) -> None:
     with stage("posting"):
         for path in files:
             if path.suffix == ".835":
@@ -305,12 +315,14 @@ def run_months(factory: Factory, months: Sequence[Month], *, outbox: Path, inbox
                overlap: bool = True) -> CycleResult:
     """Bill month after month while the payers answer and a clerk posts, each in turn.
 
-    As in a practice, three kinds of work go on at once: the billers import, scrub and batch
-    each month; the payers adjudicate what was sent (the payer simulator, in a second
-    process); and a posting clerk reads each month's acknowledgments and posts its 835s as
-    they arrive (a third process, with its own connection to the books), while the billers go
-    on with the next month. The months stay in order within each kind of work (a month's
-    answers are read only after its batches were sent, and after the month before's answers).
+    As in a practice, several kinds of work go on at once: the billers import, scrub and
+    batch each month; the payers adjudicate what was sent (the payer simulator, in a second
+    process); one clerk reads each month's acknowledgments as they arrive and another posts
+    its 835s once they are read (each clerk in a process of its own, with its own connection
+    to the books), while the billers go on with the next month. The months stay in order
+    within each kind of work (a month's answers are read only after its batches were sent,
+    its 835s posted only after its acknowledgments were read, and each after the month
+    before's).
     Nothing billing reads is written by posting (the scrubber's year-to-date therapy amounts
     come with the visits), so the books are the same as from ``run_cycle`` month by month;
     on SQLite both writers take the write lock when they begin
@@ -337,9 +349,11 @@ def run_months(factory: Factory, months: Sequence[Month], *, outbox: Path, inbox
     billers = factory if url is None else _writers(factory)
     context = multiprocessing.get_context("spawn")
     with ProcessPoolExecutor(max_workers=1, mp_context=context) as payers, \
-            ProcessPoolExecutor(max_workers=1, mp_context=context) as clerk, \
+            ProcessPoolExecutor(max_workers=1, mp_context=context) as acks_clerk, \
+            ProcessPoolExecutor(max_workers=1, mp_context=context) as posting_clerk, \
             ThreadPoolExecutor(max_workers=1) as relay:
-        answered: list[Future[CycleResult]] = []
+        clerks = (acks_clerk, posting_clerk)
+        answered: list[Future[tuple[CycleResult, Future[CycleResult]]]] = []
         pending: Future[tuple[list[Path], float, float]] | None = None
         for month in months:
             part = CycleResult()
@@ -348,7 +362,7 @@ def run_months(factory: Factory, months: Sequence[Month], *, outbox: Path, inbox
             _merge(total, part)
             answer = payers.submit(_answer, paths, inbox, month, rates)
             if url is not None:
-                answered.append(relay.submit(_relay, clerk, answer, url, actor))
+                answered.append(relay.submit(_relay, clerks, answer, url, actor))
             elif pending is not None:
                 _collect(total, factory, pending, actor)
             pending = answer
@@ -356,7 +370,10 @@ def run_months(factory: Factory, months: Sequence[Month], *, outbox: Path, inbox
             _collect(total, factory, pending, actor)
         waiting = CycleResult()
         with waiting.timed("waiting for payers"):
-            parts = [future.result() for future in answered]
+            parts: list[CycleResult] = []
+            for future in answered:
+                acks, posted = future.result()
+                parts.extend((acks, posted.result()))
         for part in (*parts, waiting):
             _merge(total, part)
     return total
@@ -379,28 +396,34 @@ def _writers(factory: Factory) -> Factory:
     return make_session_factory(bind, immediate=True)
 
 
-def _relay(clerk: ProcessPoolExecutor, answer: Future[tuple[list[Path], float, float]], url: str,
-           actor: str) -> CycleResult:
-    """Hand a month's answers to the clerk as soon as the payers have sent them (runs in a
-    thread of the billers' process, one month after the other)."""
+def _relay(clerks: tuple[ProcessPoolExecutor, ProcessPoolExecutor],
+           answer: Future[tuple[list[Path], float, float]], url: str, actor: str
+           ) -> tuple[CycleResult, Future[CycleResult]]:
+    """Hand a month's answers to the clerks as soon as the payers have sent them (runs in a
+    thread of the billers' process, one month after the other): its acknowledgments are read
+    by one clerk, then its 835s are given to the other to post, while the first goes on with
+    the next month's acknowledgments. Each clerk keeps the months in order, and a month's
+    835s are posted after its acknowledgments were read, as in turn."""
     files, seconds, cpu = answer.result()
-    part = clerk.submit(_post_answers, url, files, actor).result()
-    part.timings["simulate"], part.cpu["simulate"] = seconds, cpu
-    part.inbox_files.extend(files)
-    return part
+    acks = clerks[0].submit(_clerk, "acks", url, files, actor).result()
+    acks.timings["simulate"], acks.cpu["simulate"] = seconds, cpu
+    acks.inbox_files.extend(files)
+    return acks, clerks[1].submit(_clerk, "posting", url, files, actor)
 
 
 _CLERK_ENGINE: dict[str, Engine] = {}
 
 
-def _post_answers(url: str, files: Sequence[Path], actor: str) -> CycleResult:
-    """The clerk's process: a month's acknowledgments read and 835s posted, timed."""
+def _clerk(work: str, url: str, files: Sequence[Path], actor: str) -> CycleResult:
+    """A clerk's process: a month's acknowledgments read (``work`` "acks") or its 835s
+    posted ("posting"), timed."""
     engine = _CLERK_ENGINE.get(url)
     if engine is None:
         engine = _CLERK_ENGINE[url] = make_engine(url)
     part = CycleResult()
-    _read_answers(part, make_session_factory(engine, immediate=True), files, actor=actor,
-                  stage=part.timed)
+    does = _read_acks if work == "acks" else _post_eras
+    does(part, make_session_factory(engine, immediate=True), files, actor=actor,
+         stage=part.timed)
     return part
 
 
