@@ -27,7 +27,7 @@ from rehabill.domain.findings import has_errors
 from rehabill.domain.money import ZERO, format_amount
 from rehabill.errors import ConflictError, InputError, NotFoundError, UsageError
 from rehabill.forms.pdf import render_pdf
-from rehabill.ledger import post_read_era, read_era
+from rehabill.ledger import EraRead, post_read_era, read_era
 from rehabill.rules import RuleContext, ScrubSettings, scrub
 from rehabill.rules.policy import Policy
 from rehabill.services import scrubbing
@@ -46,6 +46,7 @@ from rehabill.store.remittances import add_ledger_entries, payer_row_id
 from rehabill.x12 import ack277, ack999
 from rehabill.x12.envelope import split_transactions
 from rehabill.x12.p837 import BatchSettings, check_claim, write_837p
+from rehabill.x12.remit835 import ClaimPayment
 from rehabill.x12.status import StatusUpdate
 from rehabill.x12.tokens import tokenize
 
@@ -504,7 +505,7 @@ def read_acknowledgments(factory: Factory, path: Path, *, actor: str = "") -> Ac
         InputError: the file cannot be read, has no usable ISA, or holds no 999/277CA.
     """
     data, sha = _read(path)
-    with unit_of_work(factory) as session:
+    with reading(factory) as session:  # a look, not a write: no write lock taken
         seen = store_files.find_file(session, "in", sha)
     if seen is not None:
         _same_kind(path, seen, ("999", "277CA"))
@@ -748,7 +749,7 @@ def post_remittance(factory: Factory, path: Path, *, actor: str = "") -> PostRep
         InputError: the file cannot be read or has no usable ISA header.
     """
     data, sha = _read(path)
-    with unit_of_work(factory) as session:
+    with reading(factory) as session:  # a look, not a write: no write lock taken
         seen = store_files.find_file(session, "in", sha)
     if seen is not None:
         _same_kind(path, seen, ("835",))
@@ -766,6 +767,7 @@ def _post_remittance(factory: Factory, path: Path, data: bytes, sha: str,
     if read.refused is not None:
         return PostReport(str(path), refused=True, findings=read.refused.findings)
     payments = _payments(text)
+    named = _claims_named(factory, read)
     try:
         with unit_of_work(factory) as session:
             file_id = store_files.add_file(session, direction="in", kind="835",
@@ -773,6 +775,8 @@ def _post_remittance(factory: Factory, path: Path, data: bytes, sha: str,
             if file_id is None:
                 return PostReport(str(path), already_read=True)
             store = SqlPostingStore(session, file_id=file_id, actor=actor)
+            if named is not None:
+                store.adopt(*named)
             result = post_read_era(read, lambda: _chunks(text), store)
             if result.refused:
                 raise _Refused
@@ -789,6 +793,19 @@ def _post_remittance(factory: Factory, path: Path, data: bytes, sha: str,
             Location(file=str(path)), "Nothing to do."),))
     return PostReport(str(path), False, False, result.posted_traces, result.duplicate_traces,
                       result.claims, result.suspense, result.worklist, result.findings)
+
+
+def _claims_named(factory: Factory, read: EraRead
+                  ) -> tuple[list[str], books.PostingClaims] | None:
+    """The claims an 835 names (its CLP01s), read in a read-only transaction before the one
+    that posts it: the posting transaction only checks they are still the newest
+    (``SqlPostingStore.adopt``). None when ``read_era`` kept too little to know the names
+    without reading the file again (a very large file: its claims are read as it posts)."""
+    if read.kept is None:
+        return None
+    keys = sorted({item.claim_id for item in read.kept if isinstance(item, ClaimPayment)})
+    with reading(factory) as session:
+        return keys, books.claims_for_posting(session, keys)
 
 
 def _chunks(text: str, size: int = 1 << 20) -> Iterator[str]:

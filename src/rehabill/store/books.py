@@ -88,12 +88,24 @@ def claims_of_set(rows: Sequence[tuple[int, str, str, str]], set_control_number:
 
 
 def claims_by_key(session: Session, claim_keys: Sequence[str]) -> dict[str, tuple[int, str]]:
-    """The newest claim (highest sequence) of each CLM01: (claim id, status), by CLM01."""
+    """The newest claim (highest sequence) of each CLM01: (claim id, status), by CLM01.
+
+    On SQLite the query goes straight to the driver: SQLAlchemy's ``IN`` coerces and renders
+    each of thousands of keys (a 277CA or an 835 names every claim of a batch), which costs
+    several times what SQLite takes to answer; PostgreSQL gets the keys as one array.
+    """
     out: dict[str, tuple[int, int, str]] = {}
+    sqlite = session.get_bind().dialect.name == "sqlite"
     for part in chunked(claim_keys):
-        query = select(ClaimRow.claim_key, ClaimRow.sequence, ClaimRow.id,
-                       ClaimRow.status).where(texts_in(session, ClaimRow.claim_key, part))
-        for key, sequence, cid, status in session.execute(query):
+        if sqlite:
+            rows: Any = session.connection().exec_driver_sql(
+                "SELECT claim_key, sequence, id, status FROM claims WHERE claim_key IN "
+                f"({','.join('?' * len(part))})", tuple(part))
+        else:
+            rows = session.execute(select(
+                ClaimRow.claim_key, ClaimRow.sequence, ClaimRow.id, ClaimRow.status)
+                .where(texts_in(session, ClaimRow.claim_key, part)))
+        for key, sequence, cid, status in rows:
             if key not in out or sequence > out[key][0]:
                 out[key] = (sequence, cid, status)
     return {k: (v[1], v[2]) for k, v in out.items()}

@@ -13,7 +13,7 @@ unit of work rolls back everything it computed. Later saves of the same key by t
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Mapping, Sequence
 from typing import Any
 
 from sqlalchemy import select
@@ -23,7 +23,7 @@ from rehabill.domain import Claim, ClaimStatus
 from rehabill.errors import ConflictError
 from rehabill.ledger import Entry, EntryKind, PostingResult
 from rehabill.store.batches import claim_ids_by_key
-from rehabill.store.books import claims_for_posting
+from rehabill.store.books import PostingClaims, claims_by_key, claims_for_posting
 from rehabill.store.bulk import chunked, ids_in, insert_all
 from rehabill.store.claims import set_statuses
 from rehabill.store.models import ClaimLineRow, SuspenseItemRow, WorklistItemRow, utcnow
@@ -51,14 +51,52 @@ class SqlPostingStore:
         self.line_rows: dict[tuple[int, int], int] = {}  # (claim row, line number) → row id
         self.lined: set[int] = set()  # claim rows whose line ids are in line_rows
         self.statuses: dict[int, str] = {}  # claim row → status, as read and as changed here
+        self.adopted: dict[str, Claim] = {}  # claims read before this unit of work, checked
+        self.adopted_keys: frozenset[str] = frozenset()  # CLM01s they answer for
+
+    def adopt(self, keys: Sequence[str], read: PostingClaims) -> bool:
+        """Use claims read before this unit of work (``books.claims_for_posting`` of ``keys``
+        in a read-only transaction) when they are still the books' newest; False when not
+        (``find_claims`` then reads them here).
+
+        A claim row and its lines never change once stored (only its status, batch and payer
+        claim number do), so the claims read before are the claims read now unless the
+        newest claim of a key changed (a corrected claim stored, a claim deleted) meanwhile.
+        That is checked with one lookup of (newest claim, status) by key, far cheaper than
+        reading the claims, their visits and lines again while holding the write lock; the
+        statuses it reads are the ones status changes start from.
+        """
+        newest = claims_by_key(self.session, keys)
+        if {key: found[0] for key, found in newest.items()} != read.rows:
+            return False
+        self.adopted = read.claims
+        self.adopted_keys = frozenset(keys)
+        self.claim_rows.update(read.rows)
+        self.line_rows.update(read.lines)
+        self.lined.update(read.rows.values())
+        self.statuses.update(newest.values())
+        return True
 
     def find_claims(self, claim_ids: Iterable[str]) -> Mapping[str, Claim]:
         """The newest stored claim for each patient control number (CLM01) we know.
 
         The claims carry their lines but only the visit's id and date
-        (``books.claims_for_posting``): all the ledger reads.
+        (``books.claims_for_posting``): all the ledger reads. Keys ``adopt`` answers for are
+        not read again.
         """
-        found = claims_for_posting(self.session, list(claim_ids))
+        wanted = list(claim_ids)
+        if self.adopted_keys:
+            adopted = self.adopted_keys
+            rest = [key for key in wanted if key not in adopted]
+            claims = {key: self.adopted[key] for key in wanted
+                      if key in adopted and key in self.adopted}
+            if rest:
+                claims.update(self._read_claims(rest))
+            return claims
+        return self._read_claims(wanted)
+
+    def _read_claims(self, claim_ids: Sequence[str]) -> Mapping[str, Claim]:
+        found = claims_for_posting(self.session, claim_ids)
         self.claim_rows.update(found.rows)
         self.line_rows.update(found.lines)
         self.lined.update(found.rows.values())
