@@ -11,7 +11,7 @@ from __future__ import annotations
 import hashlib
 import os
 import tempfile
-from collections.abc import Callable, Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from contextlib import ExitStack, contextmanager
 from dataclasses import dataclass, replace
 from datetime import date, datetime
@@ -28,6 +28,7 @@ from rehabill.domain.money import ZERO, format_amount
 from rehabill.errors import ConflictError, InputError, NotFoundError, UsageError
 from rehabill.forms.pdf import render_pdf
 from rehabill.ledger import EraRead, post_read_era, read_era
+from rehabill.ledger.store import plan_read_era, save_era_plan
 from rehabill.rules import RuleContext, ScrubSettings, scrub
 from rehabill.rules.policy import Policy
 from rehabill.services import scrubbing
@@ -767,7 +768,10 @@ def _post_remittance(factory: Factory, path: Path, data: bytes, sha: str,
     if read.refused is not None:
         return PostReport(str(path), refused=True, findings=read.refused.findings)
     payments = _payments(text)
+    # The claims it names are read, and its postings computed, before the transaction too;
+    # that transaction checks the claims are still the newest (or reads and posts them there).
     named = _claims_named(factory, read)
+    plan = None if named is None else plan_read_era(read, _known_among(named[1].claims))
     try:
         with unit_of_work(factory) as session:
             file_id = store_files.add_file(session, direction="in", kind="835",
@@ -775,9 +779,10 @@ def _post_remittance(factory: Factory, path: Path, data: bytes, sha: str,
             if file_id is None:
                 return PostReport(str(path), already_read=True)
             store = SqlPostingStore(session, file_id=file_id, actor=actor)
-            if named is not None:
-                store.adopt(*named)
-            result = post_read_era(read, lambda: _chunks(text), store)
+            if plan is not None and named is not None and store.adopt(*named):
+                result = save_era_plan(plan, store)
+            else:  # too big to plan, or a claim changed since: claims read and posted here
+                result = post_read_era(read, lambda: _chunks(text), store)
             if result.refused:
                 raise _Refused
             books.set_remittance_details(session, payments)
@@ -806,6 +811,11 @@ def _claims_named(factory: Factory, read: EraRead
     keys = sorted({item.claim_id for item in read.kept if isinstance(item, ClaimPayment)})
     with reading(factory) as session:
         return keys, books.claims_for_posting(session, keys)
+
+
+def _known_among(claims: Mapping[str, Claim]) -> Callable[[Iterable[str]], Mapping[str, Claim]]:
+    """A ``find_claims`` over claims already read."""
+    return lambda keys: {key: claims[key] for key in keys if key in claims}
 
 
 def _chunks(text: str, size: int = 1 << 20) -> Iterator[str]:
