@@ -11,7 +11,7 @@ from __future__ import annotations
 import hashlib
 import os
 import tempfile
-from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextlib import ExitStack, contextmanager
 from dataclasses import dataclass, replace
 from datetime import date, datetime
@@ -27,8 +27,8 @@ from rehabill.domain.findings import has_errors
 from rehabill.domain.money import ZERO, format_amount
 from rehabill.errors import ConflictError, InputError, NotFoundError, UsageError
 from rehabill.forms.pdf import render_pdf
-from rehabill.ledger import EraRead, post_read_era, read_era
-from rehabill.ledger.store import plan_read_era, save_era_plan
+from rehabill.ledger import post_read_era, read_era
+from rehabill.ledger.store import save_era_plan
 from rehabill.rules import RuleContext, ScrubSettings, scrub
 from rehabill.rules.policy import Policy
 from rehabill.services import scrubbing
@@ -42,12 +42,11 @@ from rehabill.store import views as store_views
 from rehabill.store import visits as store_visits
 from rehabill.store.bulk import CHUNK
 from rehabill.store.models import utcnow
-from rehabill.store.postings import SqlPostingStore
+from rehabill.store.postings import SqlPostingStore, prepare_era
 from rehabill.store.remittances import add_ledger_entries, payer_row_id
 from rehabill.x12 import ack277, ack999
 from rehabill.x12.envelope import split_transactions
 from rehabill.x12.p837 import BatchSettings, check_claim, write_837p
-from rehabill.x12.remit835 import ClaimPayment
 from rehabill.x12.status import StatusUpdate
 from rehabill.x12.tokens import tokenize
 
@@ -768,10 +767,11 @@ def _post_remittance(factory: Factory, path: Path, data: bytes, sha: str,
     if read.refused is not None:
         return PostReport(str(path), refused=True, findings=read.refused.findings)
     payments = _payments(text)
-    # The claims it names are read, and its postings computed, before the transaction too;
-    # that transaction checks the claims are still the newest (or reads and posts them there).
-    named = _claims_named(factory, read)
-    plan = None if named is None else plan_read_era(read, _known_among(named[1].claims))
+    # The claims it names are read, and its postings and ledger rows computed, before the
+    # transaction too; that transaction checks the claims are still the newest (or reads and
+    # posts them there).
+    with reading(factory) as session:
+        prepared = prepare_era(session, read)
     try:
         with unit_of_work(factory) as session:
             file_id = store_files.add_file(session, direction="in", kind="835",
@@ -779,8 +779,8 @@ def _post_remittance(factory: Factory, path: Path, data: bytes, sha: str,
             if file_id is None:
                 return PostReport(str(path), already_read=True)
             store = SqlPostingStore(session, file_id=file_id, actor=actor)
-            if plan is not None and named is not None and store.adopt(*named):
-                result = save_era_plan(plan, store)
+            if prepared is not None and store.adopt_era(prepared):
+                result = save_era_plan(prepared.plan, store)
             else:  # too big to plan, or a claim changed since: claims read and posted here
                 result = post_read_era(read, lambda: _chunks(text), store)
             if result.refused:
@@ -798,24 +798,6 @@ def _post_remittance(factory: Factory, path: Path, data: bytes, sha: str,
             Location(file=str(path)), "Nothing to do."),))
     return PostReport(str(path), False, False, result.posted_traces, result.duplicate_traces,
                       result.claims, result.suspense, result.worklist, result.findings)
-
-
-def _claims_named(factory: Factory, read: EraRead
-                  ) -> tuple[list[str], books.PostingClaims] | None:
-    """The claims an 835 names (its CLP01s), read in a read-only transaction before the one
-    that posts it: the posting transaction only checks they are still the newest
-    (``SqlPostingStore.adopt``). None when ``read_era`` kept too little to know the names
-    without reading the file again (a very large file: its claims are read as it posts)."""
-    if read.kept is None:
-        return None
-    keys = sorted({item.claim_id for item in read.kept if isinstance(item, ClaimPayment)})
-    with reading(factory) as session:
-        return keys, books.claims_for_posting(session, keys)
-
-
-def _known_among(claims: Mapping[str, Claim]) -> Callable[[Iterable[str]], Mapping[str, Claim]]:
-    """A ``find_claims`` over claims already read."""
-    return lambda keys: {key: claims[key] for key in keys if key in claims}
 
 
 def _chunks(text: str, size: int = 1 << 20) -> Iterator[str]:
