@@ -3,8 +3,9 @@
 ``post_payment`` is the use case for one payment in terms of this protocol: look up the claims
 it names, refuse a trace already posted, post, and save the result (the service layer owns
 the transaction). ``post_era`` does a whole file of any size: it checks all of it first and
-then posts claim by claim in batches. ``MemoryPostingStore`` is a dict-backed implementation
-for tests, the demo and the simulator.
+then posts claim by claim in batches; ``plan_read_era`` computes those postings without a store
+(claims read beforehand), for ``save_era_plan`` to save. ``MemoryPostingStore`` is a
+dict-backed implementation for tests, the demo and the simulator.
 """
 
 from __future__ import annotations

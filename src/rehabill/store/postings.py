@@ -9,6 +9,12 @@ row (unique by originator + trace number). When another transaction holds or has
 same key, the insert is skipped and ``save_posting`` raises ``ConflictError``, so the caller's
 unit of work rolls back everything it computed. Later saves of the same key by the same store
 (``post_era`` saves a big payment in batches) add to the row it made.
+
+``prepare_era`` does, in a read-only transaction before the posting one, all that does not
+depend on what is posted already: it reads the claims, computes the postings and their ledger
+rows. The posting transaction (``SqlPostingStore.adopt_era``, then
+``ledger.store.save_era_plan``) checks those claims are still the newest, asks which payments
+are posted already and saves the rest, so on SQLite the other writers wait for less.
 """
 
 from __future__ import annotations
