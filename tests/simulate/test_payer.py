@@ -22,6 +22,9 @@ from rehabill.ledger import (
     post_read_era,
     read_era,
 )
+from rehabill.ledger.entries import PostingResult
+from rehabill.ledger.posting import trace_key
+from rehabill.ledger.store import plan_read_era, save_era_plan
 from rehabill.simulate.clinic import ClinicSpec, generate_visits
 from rehabill.simulate.payer import (
     COMMERCIAL,
@@ -236,6 +239,39 @@ def test_read_era__checks_a_file_whole_before_any_store_is_opened(
     bad = (Path(__file__).parents[1] / "data" / "835" / "unbalanced.835").read_text()
     refused = read_era(lambda: [bad], file="u.835").refused
     assert refused is not None and refused.findings[0].code == "ledger.not_posted"
+
+
+def _saves(store: MemoryPostingStore) -> list[PostingResult]:
+    """Every result the store is asked to save, in order."""
+    saves: list[PostingResult] = []
+    save = store.save_posting
+
+    def keep(result: PostingResult) -> None:
+        saves.append(result)
+        save(result)
+
+    store.save_posting = keep  # type: ignore[method-assign]
+    return saves
+
+
+@pytest.mark.parametrize("posted_before", [False, True])
+def test_plan_read_era__saves_what_post_read_era_saves(clinic_claims: list[Claim],
+                                                       posted_before: bool) -> None:
+    by_payer = simulate_batches(clinic_claims, seed=5)
+    payer_id, adjudication = sorted(by_payer.items())[0]
+    text = adjudication.texts(payer_id=payer_id, submitter_id="US")["835"]
+    read = read_era(lambda: [text], file="era.835")
+    done = {trace_key(read.heads[0])} if posted_before else set()
+    planned, streamed = MemoryPostingStore(clinic_claims), MemoryPostingStore(clinic_claims)
+    planned.traces.update(done)
+    streamed.traces.update(done)
+    plan = plan_read_era(read, planned.find_claims, batch=7)  # several batches a payment
+    assert plan is not None
+    saves = _saves(planned), _saves(streamed)
+    summary = save_era_plan(plan, planned)
+    assert summary == post_read_era(read, lambda: [text], streamed, batch=7)
+    assert saves[0] == saves[1] and bool(saves[0]) is not posted_before
+    assert (summary.claims == 0) is posted_before
 
 
 @functools.cache

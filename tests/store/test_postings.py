@@ -15,6 +15,7 @@ from rehabill.errors import ConflictError
 from rehabill.ledger import MemoryPostingStore, post_era, post_payment
 from rehabill.services.claims import code_claims
 from rehabill.simulate.payer import MEDICARE, PayerSimulator
+from rehabill.store import books
 from rehabill.store import claims as store_claims
 from rehabill.store import visits as store_visits
 from rehabill.store.models import (
@@ -165,3 +166,30 @@ def test_find_claims__reads_each_claims_status(session: Session) -> None:
     store.find_claims(["E-0", "E-1", "E-2"])
     rows = dict(session.execute(select(ClaimRow.id, ClaimRow.status)).all())
     assert store.statuses == rows
+
+
+def test_adopt__claims_read_before_the_transaction_are_used_while_still_the_newest(
+        session: Session) -> None:
+    claims = _stored_claims(session, 2)
+    keys = sorted(c.claim_id for c in claims)
+    read = books.claims_for_posting(session, keys)
+    row = read.rows[keys[0]]
+    store_claims.set_status(session, [row], ClaimStatus.ACCEPTED)  # after the read
+    store = SqlPostingStore(session)
+    assert store.adopt(keys, read)
+    assert store.find_claims(keys) == read.claims
+    assert store.statuses[row] == "accepted"  # status changes start from the books' status
+
+
+def test_adopt__a_newer_claim_stored_since_the_read_is_read_again(session: Session) -> None:
+    claims = _stored_claims(session, 2)
+    keys = sorted(c.claim_id for c in claims)
+    read = books.claims_for_posting(session, keys)
+    visit_row = session.scalar(select(ClaimRow.visit_id).where(ClaimRow.id == read.rows[keys[0]]))
+    newer = store_claims.save_claims(session, [store_claims.NewClaim(
+        visit_row, next(c for c in claims if c.claim_id == keys[0]), sequence=2)]
+    )[visit_row]  # a corrected claim, stored by a biller between the read and the posting
+    store = SqlPostingStore(session)
+    assert not store.adopt(keys, read)
+    assert store.find_claims(keys).keys() == set(keys)
+    assert store.claim_rows[keys[0]] == newer

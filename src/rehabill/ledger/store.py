@@ -3,13 +3,15 @@
 ``post_payment`` is the use case for one payment in terms of this protocol: look up the claims
 it names, refuse a trace already posted, post, and save the result (the service layer owns
 the transaction). ``post_era`` does a whole file of any size: it checks all of it first and
-then posts claim by claim in batches. ``MemoryPostingStore`` is a dict-backed implementation
-for tests, the demo and the simulator.
+then posts claim by claim in batches; ``plan_read_era`` computes those postings without a store
+(claims read beforehand), for ``save_era_plan`` to save. ``MemoryPostingStore`` is a
+dict-backed implementation for tests, the demo and the simulator.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
+from collections.abc import Set as AbstractSet
 from dataclasses import dataclass
 from typing import Protocol
 
@@ -213,44 +215,113 @@ def post_read_era(read: EraRead, open_chunks: Callable[[], Iterable[str]],
     return _post_stream(items, store, read.heads, read.file, batch)
 
 
+@dataclass(frozen=True, slots=True)
+class EraPlan:
+    """An 835's postings computed by ``plan_read_era`` before the transaction that saves them
+    (``save_era_plan``): in that transaction the store is only asked which payments are
+    posted already, and saves the rest."""
+
+    file: str
+    keys: tuple[str, ...]  # each payment's trace key, in file order
+    postings: tuple[tuple[int, PostingResult, int], ...]  # (payment, result, claims) in order
+
+
+def plan_read_era(read: EraRead, find_claims: Callable[[Iterable[str]], Mapping[str, Claim]],
+                  *, batch: int = 5000) -> EraPlan | None:
+    """``post_read_era``'s postings, computed without a store: what it would save were no
+    payment of the file posted yet, in the order it would save them.
+
+    Args:
+        read: what ``read_era`` gave.
+        find_claims: our claims among some CLM01s (claims read before the transaction, which
+            the caller checks are still the books' own before ``save_era_plan``).
+        batch: claims per saved result (as ``post_read_era``).
+
+    Returns:
+        The plan; None for a refused file or one too large to have been kept (post it with
+        ``post_read_era``).
+    """
+    if read.refused is not None or read.kept is None:
+        return None
+    keys = tuple(trace_key(h) for h in read.heads)
+    return EraPlan(read.file, keys, tuple(
+        _postings(read.kept, read.heads, keys, read.file, batch, find_claims, frozenset())))
+
+
+def save_era_plan(plan: EraPlan, store: PostingStore) -> EraPosting:
+    """Save a plan's postings, skipping payments already posted (or named twice in the file):
+    the same saves, in the same order, as ``post_read_era`` makes with the same claims."""
+    skip = _skipped(plan.keys, store)
+    counts = [0, 0, 0]
+    for index, result, claims in plan.postings:
+        if index not in skip:
+            _save(store, result, claims, counts)
+    return _summary(plan.file, plan.keys, skip, counts)
+
+
+def _skipped(keys: Sequence[str], store: PostingStore) -> set[int]:
+    """Payments not to post: stored already, or a trace key the file named before."""
+    return {i for i, key in enumerate(keys) if store.is_posted(key) or key in keys[:i]}
+
+
+def _save(store: PostingStore, result: PostingResult, claims: int, counts: list[int]) -> None:
+    store.save_posting(result)
+    counts[0] += claims
+    counts[1] += len(result.suspense)
+    counts[2] += len(result.worklist)
+
+
+def _summary(file: str, keys: Sequence[str], skip: set[int], counts: list[int]
+             ) -> EraPosting:
+    return EraPosting(file, False, (), tuple(k for i, k in enumerate(keys) if i not in skip),
+                      tuple(keys[i] for i in sorted(skip)), counts[0], counts[1], counts[2])
+
+
 def _post_stream(items: Iterable[ClaimPayment | Remittance], store: PostingStore,
                  heads: Sequence[Remittance], file: str, batch: int) -> EraPosting:
     keys = [trace_key(h) for h in heads]
-    skip = {i for i, key in enumerate(keys) if store.is_posted(key) or key in keys[:i]}
-    counts = {"claims": 0, "suspense": 0, "worklist": 0}
+    skip = _skipped(keys, store)
+    counts = [0, 0, 0]
+    # Lazily: each batch's claims are looked up after the batch before it is saved.
+    for _, result, claims in _postings(items, heads, keys, file, batch, store.find_claims,
+                                       skip):
+        _save(store, result, claims, counts)
+    return _summary(file, keys, skip, counts)
+
+
+def _postings(items: Iterable[ClaimPayment | Remittance], heads: Sequence[Remittance],
+              keys: Sequence[str], file: str, batch: int,
+              find_claims: Callable[[Iterable[str]], Mapping[str, Claim]],
+              skip: AbstractSet[int]) -> Iterator[tuple[int, PostingResult, int]]:
+    """(payment index, result to save, claims in it): each payment's claims in batches of
+    ``batch``, then its provider-level entries; payments in ``skip`` give nothing."""
     pending: list[ClaimPayment] = []
     index = 0
-
-    def flush() -> None:
-        if not pending or index in skip:
-            pending.clear()
-            return
-        head = heads[index]
-        source = PostingSource(file, head.trace.originator, head.trace.number, 0)
-        known = store.find_claims({c.claim_id for c in pending})
-        parts = [post_claim(c, known.get(c.claim_id), source=source) for c in pending]
-        result = PostingResult(keys[index], tuple(e for p in parts for e in p.entries),
-                               suspense=tuple(s for p in parts for s in p.suspense),
-                               worklist=tuple(w for p in parts for w in p.worklist),
-                               status_changes=tuple(s for p in parts for s in p.status_changes),
-                               findings=tuple(f for p in parts for f in p.findings))
-        store.save_posting(result)
-        counts["claims"] += len(pending)
-        counts["suspense"] += len(result.suspense)
-        counts["worklist"] += len(result.worklist)
-        pending.clear()
-
     for item in items:
         if isinstance(item, ClaimPayment):
             pending.append(item)
-            if len(pending) >= batch:
-                flush()
-            continue
-        flush()
-        if index not in skip:
-            store.save_posting(PostingResult(keys[index], provider_entries=tuple(
-                provider_entries(item, file))))
-        index += 1
-    return EraPosting(file, False, (), tuple(k for i, k in enumerate(keys) if i not in skip),
-                      tuple(keys[i] for i in sorted(skip)), counts["claims"],
-                      counts["suspense"], counts["worklist"])
+            if len(pending) < batch:
+                continue
+        # a full batch, or the payment's end (its head follows its claims): the claims so far
+        if pending and index not in skip:
+            yield index, _claims_result(pending, heads[index], keys[index], file,
+                                        find_claims), len(pending)
+        pending = []
+        if isinstance(item, Remittance):
+            if index not in skip:
+                yield index, PostingResult(keys[index], provider_entries=tuple(
+                    provider_entries(item, file))), 0
+            index += 1
+
+
+def _claims_result(pending: Sequence[ClaimPayment], head: Remittance, key: str, file: str,
+                   find_claims: Callable[[Iterable[str]], Mapping[str, Claim]]
+                   ) -> PostingResult:
+    source = PostingSource(file, head.trace.originator, head.trace.number, 0)
+    known = find_claims({c.claim_id for c in pending})
+    parts = [post_claim(c, known.get(c.claim_id), source=source) for c in pending]
+    return PostingResult(key, tuple(e for p in parts for e in p.entries),
+                         suspense=tuple(s for p in parts for s in p.suspense),
+                         worklist=tuple(w for p in parts for w in p.worklist),
+                         status_changes=tuple(s for p in parts for s in p.status_changes),
+                         findings=tuple(f for p in parts for f in p.findings))

@@ -28,6 +28,7 @@ from rehabill.domain.money import ZERO, format_amount
 from rehabill.errors import ConflictError, InputError, NotFoundError, UsageError
 from rehabill.forms.pdf import render_pdf
 from rehabill.ledger import post_read_era, read_era
+from rehabill.ledger.store import save_era_plan
 from rehabill.rules import RuleContext, ScrubSettings, scrub
 from rehabill.rules.policy import Policy
 from rehabill.services import scrubbing
@@ -42,7 +43,7 @@ from rehabill.store import visits as store_visits
 from rehabill.store.bulk import CHUNK
 from rehabill.store.files import ControlNumbers
 from rehabill.store.models import utcnow
-from rehabill.store.postings import SqlPostingStore
+from rehabill.store.postings import SqlPostingStore, prepare_era
 from rehabill.store.remittances import add_ledger_entries, payer_row_id
 from rehabill.x12 import ack277, ack999
 from rehabill.x12.envelope import split_transactions
@@ -574,7 +575,7 @@ def read_acknowledgments(factory: Factory, path: Path, *, actor: str = "") -> Ac
         InputError: the file cannot be read, has no usable ISA, or holds no 999/277CA.
     """
     data, sha = _read(path)
-    with unit_of_work(factory) as session:
+    with reading(factory) as session:  # a look, not a write: no write lock taken
         seen = store_files.find_file(session, "in", sha)
     if seen is not None:
         _same_kind(path, seen, ("999", "277CA"))
@@ -818,7 +819,7 @@ def post_remittance(factory: Factory, path: Path, *, actor: str = "") -> PostRep
         InputError: the file cannot be read or has no usable ISA header.
     """
     data, sha = _read(path)
-    with unit_of_work(factory) as session:
+    with reading(factory) as session:  # a look, not a write: no write lock taken
         seen = store_files.find_file(session, "in", sha)
     if seen is not None:
         _same_kind(path, seen, ("835",))
@@ -836,6 +837,11 @@ def _post_remittance(factory: Factory, path: Path, data: bytes, sha: str,
     if read.refused is not None:
         return PostReport(str(path), refused=True, findings=read.refused.findings)
     payments = _payments(text)
+    # The claims it names are read, and its postings and ledger rows computed, before the
+    # transaction too; that transaction checks the claims are still the newest (or reads and
+    # posts them there).
+    with reading(factory) as session:
+        prepared = prepare_era(session, read)
     try:
         with unit_of_work(factory) as session:
             file_id = store_files.add_file(session, direction="in", kind="835",
@@ -843,7 +849,10 @@ def _post_remittance(factory: Factory, path: Path, data: bytes, sha: str,
             if file_id is None:
                 return PostReport(str(path), already_read=True)
             store = SqlPostingStore(session, file_id=file_id, actor=actor)
-            result = post_read_era(read, lambda: _chunks(text), store)
+            if prepared is not None and store.adopt_era(prepared):
+                result = save_era_plan(prepared.plan, store)
+            else:  # too big to plan, or a claim changed since: claims read and posted here
+                result = post_read_era(read, lambda: _chunks(text), store)
             if result.refused:
                 raise _Refused
             books.set_remittance_details(session, payments)

@@ -69,11 +69,12 @@ def transaction_claims(session: Session, batch_id: int, set_control_number: str
 def batch_claims(session: Session, batch_id: int) -> list[tuple[int, str, str, str]]:
     """(claim id, ST02, CLM01, status) of every claim of a batch, in file order (one query
     for a 999 that answers each of the batch's transaction sets)."""
-    query = (select(BatchClaimRow.claim_id, BatchClaimRow.transaction_control_number,
-                    ClaimRow.claim_key, ClaimRow.status)
-             .join(ClaimRow, ClaimRow.id == BatchClaimRow.claim_id)
-             .where(BatchClaimRow.batch_id == batch_id).order_by(BatchClaimRow.id))
-    return [(cid, st02, key, status) for cid, st02, key, status in session.execute(query)]
+    links, claims = table_of(BatchClaimRow), table_of(ClaimRow)
+    query = (select(links.c.claim_id, links.c.transaction_control_number, claims.c.claim_key,
+                    claims.c.status)
+             .join(claims, claims.c.id == links.c.claim_id)
+             .where(links.c.batch_id == int(batch_id)).order_by(links.c.id))
+    return fetch(session, query)  # plain tuples: a batch has thousands of claims
 
 
 def claims_of_set(rows: Sequence[tuple[int, str, str, str]], set_control_number: str
@@ -91,12 +92,31 @@ def claims_by_key(session: Session, claim_keys: Sequence[str]) -> dict[str, tupl
     """The newest claim (highest sequence) of each CLM01: (claim id, status), by CLM01."""
     out: dict[str, tuple[int, int, str]] = {}
     for part in chunked(claim_keys):
-        query = select(ClaimRow.claim_key, ClaimRow.sequence, ClaimRow.id,
-                       ClaimRow.status).where(texts_in(session, ClaimRow.claim_key, part))
-        for key, sequence, cid, status in session.execute(query):
+        rows = _claims_by_keys(session, ("claim_key", "sequence", "id", "status"), part)
+        for key, sequence, cid, status in rows:
             if key not in out or sequence > out[key][0]:
                 out[key] = (sequence, cid, status)
     return {k: (v[1], v[2]) for k, v in out.items()}
+
+
+def _claims_by_keys(session: Session, names: Sequence[str], keys: Sequence[str]
+                    ) -> Sequence[tuple[Any, ...]]:
+    """Columns ``names`` (plain integers and texts) of the claims whose CLM01 is among ``keys``
+    (at most ``CHUNK`` of them).
+
+    On SQLite the query goes straight to the driver: SQLAlchemy's ``IN`` coerces and names a
+    parameter for each of thousands of keys (a 277CA or an 835 names every claim of a batch),
+    which costs several times what SQLite takes to answer; PostgreSQL gets the keys as one
+    array (``texts_in``).
+    """
+    if session.get_bind().dialect.name == "sqlite":
+        return session.connection().exec_driver_sql(
+            f"SELECT {', '.join(names)} FROM claims WHERE claim_key IN "
+            f"({','.join('?' * len(keys))})", tuple(keys)).fetchall()
+    claims = table_of(ClaimRow)
+    return [tuple(row) for row in session.execute(
+        select(*(claims.c[name] for name in names))
+        .where(texts_in(session, claims.c.claim_key, keys)))]
 
 
 def claim_statuses(session: Session, claim_ids: Sequence[int]) -> dict[int, str]:
@@ -211,6 +231,8 @@ class PostingClaims:
     statuses: dict[int, str] = field(default_factory=dict)
 
 
+_POSTING_HEAD = ("claim_key", "sequence", "id", "visit_id", "frequency", "original_reference",
+                 "status")
 _POSTING_LINE = ("id", "claim_id", *mapping.CLAIM_LINE_COLUMNS)
 
 
@@ -223,7 +245,6 @@ def claims_for_posting(session: Session, claim_keys: Sequence[str]) -> PostingCl
     claims. Three queries per 5,000 keys (claims, their visits, their lines); visits and lines
     are read by row id as plain tuples (``bulk.fetch``).
     """
-    claims_t = table_of(ClaimRow)
     lines_t = table_of(ClaimLineRow)
     visits_t = table_of(VisitRow)
     out = PostingClaims({}, {}, {}, {})
@@ -233,11 +254,7 @@ def claims_for_posting(session: Session, claim_keys: Sequence[str]) -> PostingCl
         # Three lookups by index (claim key, visit id, claim id), never a join the planner
         # could turn into a scan of every visit in the books.
         newest: dict[str, tuple[Any, ...]] = {}
-        for head in session.execute(
-                select(claims_t.c.claim_key, claims_t.c.sequence, claims_t.c.id,
-                       claims_t.c.visit_id, claims_t.c.frequency, claims_t.c.original_reference,
-                       claims_t.c.status)
-                .where(texts_in(session, claims_t.c.claim_key, part))):
+        for head in _claims_by_keys(session, _POSTING_HEAD, part):
             known = newest.get(head[0])
             if known is None or head[1] > known[1]:
                 newest[head[0]] = head

@@ -146,6 +146,9 @@ def set_status(session: Session, claim_ids: Sequence[int], status: ClaimStatus, 
                      "at": now, "actor": actor, "note": note} for cid in part if cid in current])
 
 
+_STATUS_VALUES = {status: status.value for status in ClaimStatus}
+
+
 def set_statuses(session: Session, changes: Sequence[tuple[int, ClaimStatus, str]], *,
                  actor: str = "", known: Mapping[int, str] | None = None) -> None:
     """Apply (claim id, status, note) changes in order, appending each to the claim's history.
@@ -164,11 +167,13 @@ def set_statuses(session: Session, changes: Sequence[tuple[int, ClaimStatus, str
             select(ClaimRow.id, ClaimRow.status).where(ids_in(ClaimRow.id, part)))})
     now = utcnow()
     history = []
+    values = _STATUS_VALUES  # an enum's .value costs a descriptor call; 25,000 a big ERA
     for cid, status, note in changes:
         before = current.get(cid)
         if before is not None:
-            history.append((cid, before, status.value, now, actor, note))
-            current[cid] = status.value
+            value = values[status]
+            history.append((cid, before, value, now, actor, note))
+            current[cid] = value
     final: dict[str, list[int]] = {}
     for cid in ids:
         if cid in current:

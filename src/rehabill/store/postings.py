@@ -9,11 +9,19 @@ row (unique by originator + trace number). When another transaction holds or has
 same key, the insert is skipped and ``save_posting`` raises ``ConflictError``, so the caller's
 unit of work rolls back everything it computed. Later saves of the same key by the same store
 (``post_era`` saves a big payment in batches) add to the row it made.
+
+``prepare_era`` does, in a read-only transaction before the posting one, all that does not
+depend on what is posted already: it reads the claims, computes the postings and their ledger
+rows. The posting transaction (``SqlPostingStore.adopt_era``, then
+``ledger.store.save_era_plan``) checks those claims are still the newest, asks which payments
+are posted already and saves the rest, so on SQLite the other writers wait for less.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass
+from decimal import Decimal
 from typing import Any
 
 from sqlalchemy import select
@@ -21,13 +29,20 @@ from sqlalchemy.orm import Session
 
 from rehabill.domain import Claim, ClaimStatus
 from rehabill.errors import ConflictError
-from rehabill.ledger import Entry, EntryKind, PostingResult
+from rehabill.ledger import Entry, EntryKind, EraRead, PostingResult
+from rehabill.ledger.store import EraPlan, plan_read_era
 from rehabill.store.batches import claim_ids_by_key
-from rehabill.store.books import claims_for_posting
+from rehabill.store.books import PostingClaims, claims_by_key, claims_for_posting
 from rehabill.store.bulk import chunked, ids_in, insert_all
 from rehabill.store.claims import set_statuses
 from rehabill.store.models import ClaimLineRow, SuspenseItemRow, WorklistItemRow, utcnow
-from rehabill.store.remittances import add_ledger_rows, add_remittance, remittance_id
+from rehabill.store.remittances import (
+    add_ledger_cells,
+    add_ledger_rows,
+    add_remittance,
+    remittance_id,
+)
+from rehabill.x12.remit835 import ClaimPayment
 
 _KIND_VALUES = {kind: kind.value for kind in EntryKind}
 
@@ -36,6 +51,71 @@ def split_trace_key(key: str) -> tuple[str, str]:
     """``"originator/trace"`` → (originator, trace); the ledger's ``trace_key`` format."""
     originator, _, trace = key.partition("/")
     return originator, trace
+
+
+@dataclass(frozen=True, slots=True)
+class PreparedEra:
+    """An 835 made ready to post in a read-only transaction (``prepare_era``): the claims it
+    names, its postings (``ledger.store.plan_read_era``) and their ledger rows but for the
+    remittance row, which only the posting transaction makes."""
+
+    keys: list[str]  # the CLM01s it names
+    claims: PostingClaims
+    plan: EraPlan
+    cells: dict[int, list[tuple[Any, ...]]]  # id(a result of ``plan``) → its LEDGER_CELLS
+    amounts_as_text: bool
+
+
+def prepare_era(session: Session, read: EraRead) -> PreparedEra | None:
+    """Read what posting ``read`` needs and compute what it can before the posting
+    transaction, so the writer that holds the lock (SQLite has one) saves and checks only.
+
+    None when ``read_era`` kept too little to know the claims without reading the file again
+    (a very large file: its claims are read as it posts).
+    """
+    if read.refused is not None or read.kept is None:
+        return None
+    keys = sorted({item.claim_id for item in read.kept if isinstance(item, ClaimPayment)})
+    claims = claims_for_posting(session, keys)
+    known = claims.claims
+    plan = plan_read_era(read, lambda wanted: {k: known[k] for k in wanted if k in known})
+    if plan is None:
+        return None
+    as_text = session.get_bind().dialect.name == "sqlite"
+    cells = {id(result): found for _, result, _ in plan.postings
+             if (found := ledger_cells(result, claims, amounts_as_text=as_text)) is not None}
+    return PreparedEra(keys, claims, plan, cells, as_text)
+
+
+def ledger_cells(result: PostingResult, claims: PostingClaims, *, amounts_as_text: bool
+                 ) -> list[tuple[Any, ...]] | None:
+    """The result's entries as ``remittances.LEDGER_CELLS`` tuples (what ``_ledger_rows``
+    makes, less the remittance, file and time); None when an entry names a claim ``claims``
+    does not hold or an amount that is not a Decimal (the posting transaction makes those)."""
+    rows, lines = claims.rows, claims.lines
+    provider = EntryKind.PROVIDER_ADJUSTMENT
+    out: list[tuple[Any, ...]] = []
+    append = out.append
+    for e in (*result.entries, *result.provider_entries):
+        kind = e.kind
+        claim = None
+        if kind is not provider:
+            claim = rows.get(e.claim_id)
+            if claim is None:
+                return None
+        line = e.line
+        if line is not None:
+            line = lines.get((claim, line)) if claim is not None else None
+        amount = e.amount
+        if type(amount) is not Decimal:
+            return None
+        remarks = e.remarks
+        source = e.source
+        append((claim, line, _KIND_VALUES[kind], e.group, e.reason[:5],
+                " ".join(remarks)[:60] if remarks else "", e.detail[:80],
+                str(amount) if amounts_as_text else amount, source.trace_number,
+                source.segment))
+    return out
 
 
 class SqlPostingStore:
@@ -51,14 +131,63 @@ class SqlPostingStore:
         self.line_rows: dict[tuple[int, int], int] = {}  # (claim row, line number) → row id
         self.lined: set[int] = set()  # claim rows whose line ids are in line_rows
         self.statuses: dict[int, str] = {}  # claim row → status, as read and as changed here
+        self.adopted: dict[str, Claim] = {}  # claims read before this unit of work, checked
+        self.adopted_keys: frozenset[str] = frozenset()  # CLM01s they answer for
+        self.cells: dict[int, list[tuple[Any, ...]]] = {}  # prepared ledger rows by result
+        self.amounts_as_text = False
+
+    def adopt_era(self, prepared: PreparedEra) -> bool:
+        """``adopt`` the claims ``prepare_era`` read, and with them its ledger rows (its plan
+        is then saved with ``ledger.store.save_era_plan``); False when the claims changed."""
+        if not self.adopt(prepared.keys, prepared.claims):
+            return False
+        self.cells = prepared.cells
+        self.amounts_as_text = prepared.amounts_as_text
+        return True
+
+    def adopt(self, keys: Sequence[str], read: PostingClaims) -> bool:
+        """Use claims read before this unit of work (``books.claims_for_posting`` of ``keys``
+        in a read-only transaction) when they are still the books' newest; False when not
+        (``find_claims`` then reads them here).
+
+        A claim row and its lines never change once stored (only its status, batch and payer
+        claim number do), so the claims read before are the claims read now unless the
+        newest claim of a key changed (a corrected claim stored, a claim deleted) meanwhile.
+        That is checked with one lookup of (newest claim, status) by key, far cheaper than
+        reading the claims, their visits and lines again while holding the write lock; the
+        statuses it reads are the ones status changes start from.
+        """
+        newest = claims_by_key(self.session, keys)
+        if {key: found[0] for key, found in newest.items()} != read.rows:
+            return False
+        self.adopted = read.claims
+        self.adopted_keys = frozenset(keys)
+        self.claim_rows.update(read.rows)
+        self.line_rows.update(read.lines)
+        self.lined.update(read.rows.values())
+        self.statuses.update(newest.values())
+        return True
 
     def find_claims(self, claim_ids: Iterable[str]) -> Mapping[str, Claim]:
         """The newest stored claim for each patient control number (CLM01) we know.
 
         The claims carry their lines but only the visit's id and date
-        (``books.claims_for_posting``): all the ledger reads.
+        (``books.claims_for_posting``): all the ledger reads. Keys ``adopt`` answers for are
+        not read again.
         """
-        found = claims_for_posting(self.session, list(claim_ids))
+        wanted = list(claim_ids)
+        if self.adopted_keys:
+            adopted = self.adopted_keys
+            rest = [key for key in wanted if key not in adopted]
+            claims = {key: self.adopted[key] for key in wanted
+                      if key in adopted and key in self.adopted}
+            if rest:
+                claims.update(self._read_claims(rest))
+            return claims
+        return self._read_claims(wanted)
+
+    def _read_claims(self, claim_ids: Sequence[str]) -> Mapping[str, Claim]:
+        found = claims_for_posting(self.session, claim_ids)
         self.claim_rows.update(found.rows)
         self.line_rows.update(found.lines)
         self.lined.update(found.rows.values())
@@ -79,9 +208,14 @@ class SqlPostingStore:
         keys = self._claim_rows({e.claim_id for e in result.entries}
                                 | {w.claim_id for w in result.worklist}
                                 | {s.claim_id for s in result.status_changes})
-        lines = self._line_ids(keys.values())
-        add_ledger_rows(self.session, self._ledger_rows(
-            (*result.entries, *result.provider_entries), remittance, keys, lines))
+        cells = self.cells.get(id(result))
+        if cells is not None:  # prepared before the transaction (prepare_era)
+            add_ledger_cells(self.session, cells, remittance_id=remittance,
+                             file_id=self.file_id, amounts_as_text=self.amounts_as_text)
+        else:
+            lines = self._line_ids(keys.values())
+            add_ledger_rows(self.session, self._ledger_rows(
+                (*result.entries, *result.provider_entries), remittance, keys, lines))
         self._suspense(result, remittance)
         self._worklist(result, keys)
         self._statuses(result, keys)

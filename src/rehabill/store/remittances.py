@@ -139,6 +139,55 @@ def _add_ledger_rows_sqlite(session: Session, rows: Sequence[tuple[Any, ...]]) -
     send_rows(session, table.name, LEDGER_ROW, cells)
 
 
+#: A ledger entry prepared before its remittance row exists (``postings.ledger_cells``): the
+#: ``LEDGER_ROW`` columns but the remittance, the file and the posting time, which one
+#: payment's entries share.
+LEDGER_CELLS = ("claim_id", "claim_line_id", "kind", "group_code", "carc", "rarc", "detail",
+                "amount", "trace_number", "segment_number")
+
+
+def add_ledger_cells(session: Session, cells: Sequence[tuple[Any, ...]], *,
+                     remittance_id: int, file_id: int | None, amounts_as_text: bool) -> None:
+    """Append one payment's ledger entries given as ``LEDGER_CELLS`` tuples.
+
+    On SQLite, with the amounts already text (``amounts_as_text``: as ``types.Money`` binds
+    them), the rows go to the driver as they are: the three shared values are written into the
+    statement (integers and a timestamp this function makes), so the writer holding the lock
+    does no work per row. Elsewhere they become ``LEDGER_ROW`` tuples for ``add_ledger_rows``.
+
+    Raises:
+        ValueError: for an unknown kind (a programming error, not bad data).
+    """
+    kinds = {cell[2] for cell in cells}
+    if not kinds.issubset(LEDGER_KINDS):
+        raise ValueError(f"unknown ledger entry kind {sorted(kinds - set(LEDGER_KINDS))[0]!r}")
+    now = utcnow()
+    if not cells:
+        return
+    conn = session.connection()
+    if not amounts_as_text or conn.dialect.name != "sqlite":
+        add_ledger_rows(session, [
+            (claim, line, remittance_id, kind, group, carc, rarc, detail,
+             Decimal(amount) if amounts_as_text else amount, file_id, trace, segment, now)
+            for claim, line, kind, group, carc, rarc, detail, amount, trace, segment in cells])
+        return
+    table = table_of(LedgerEntryRow)
+    stamp = table.c.posted_at.type.dialect_impl(conn.dialect).bind_processor(conn.dialect)
+    posted = stamp(now) if stamp is not None else now
+    if not isinstance(posted, str) or not set(posted) <= _STAMP_CHARACTERS:
+        raise TypeError(f"unexpected SQLite timestamp {posted!r}")
+    shared = {"remittance_id": str(int(remittance_id)),
+              "source_file_id": "NULL" if file_id is None else str(int(file_id)),
+              "posted_at": f"'{posted}'"}
+    names = (*LEDGER_CELLS, *shared)
+    values = ("?",) * len(LEDGER_CELLS) + tuple(shared.values())
+    conn.exec_driver_sql(f"INSERT INTO {table.name} ({', '.join(names)}) "
+                         f"VALUES ({', '.join(values)})", list(cells))
+
+
+_STAMP_CHARACTERS = frozenset("0123456789-:. +T")
+
+
 def _amount_text(value: Any) -> str | None:
     """What ``types.Money`` binds on SQLite for a value that is not a Decimal."""
     if value is None:

@@ -1,0 +1,111 @@
+"""The clerk's shortcuts change nothing: the same 999/277CA/835 files read into two copies of
+the same books, one the plain way, give the same rows in every table, on SQLite and
+PostgreSQL.
+
+"The plain way" is posting with the claims read inside the posting transaction
+(``SqlPostingStore.adopt`` refused), as posting did before it read them in a read-only
+transaction first.
+"""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Iterator
+from datetime import date, timedelta
+from pathlib import Path
+
+import pytest
+from sqlalchemy import DateTime, inspect, text
+
+from rehabill.services import billing
+from rehabill.services.cycle import simulate_payers, write_visit_file
+from rehabill.services.imports import import_file
+from rehabill.simulate.clinic import ClinicSpec, generate_visits
+from rehabill.store import make_engine, make_session_factory, migrate
+from rehabill.store.postings import SqlPostingStore
+from tests.db import postgres_url, schema_url
+
+TODAY = date(2026, 7, 3)
+
+
+def _bill(url: str, visits: Path, outbox: Path) -> list[Path]:
+    engine = make_engine(url)
+    migrate(engine)
+    factory = make_session_factory(engine, immediate=True)
+    import_file(factory, visits, actor="t")
+    billing.scrub_stored_claims(factory, today=TODAY, actor="t")
+    batch = billing.build_batch(factory, outbox=outbox, today=TODAY, actor="t")
+    engine.dispose()
+    return [Path(f.path) for f in batch.files]
+
+
+def _answer(url: str, inbox: list[Path]) -> dict[str, list[tuple[object, ...]]]:
+    """Read the acknowledgments and post the 835s; every table's rows, but for the timestamp
+    columns (they say when, not what)."""
+    engine = make_engine(url)
+    factory = make_session_factory(engine, immediate=True)
+    for path in inbox:
+        if path.suffix in (".999", ".277"):
+            billing.read_acknowledgments(factory, path, actor="clerk")
+    for path in inbox:
+        if path.suffix == ".835":
+            assert not billing.post_remittance(factory, path, actor="clerk").refused
+    rows = {}
+    with engine.connect() as conn:
+        look = inspect(conn)
+        for table in sorted(look.get_table_names()):
+            names = [f'"{c["name"]}"' for c in look.get_columns(table)
+                     if not isinstance(c["type"], DateTime)]
+            query = text(f"SELECT {', '.join(names)} FROM {table}")
+            rows[table] = sorted((tuple(row) for row in conn.execute(query)), key=repr)
+    engine.dispose()
+    return rows
+
+
+@pytest.fixture(params=["sqlite", "postgresql"])
+def two_urls(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[tuple[str, str]]:
+    """Two empty books of the same kind."""
+    if request.param == "sqlite":
+        yield f"sqlite:///{tmp_path / 'a.db'}", f"sqlite:///{tmp_path / 'b.db'}"
+        return
+    url = postgres_url()
+    schemas = [f"rehabill_eq_{uuid.uuid4().hex[:10]}" for _ in range(2)]
+    admin = make_engine(url)
+    with admin.begin() as conn:
+        for schema in schemas:
+            conn.execute(text(f"CREATE SCHEMA {schema}"))
+    try:
+        yield schema_url(url, schemas[0]), schema_url(url, schemas[1])
+    finally:
+        with admin.begin() as conn:
+            for schema in schemas:
+                conn.execute(text(f"DROP SCHEMA IF EXISTS {schema} CASCADE"))
+        admin.dispose()
+
+
+def test_answers__read_before_the_transaction_give_the_same_books(
+        two_urls: tuple[str, str], tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    visits = generate_visits(ClinicSpec(seed=11, start=date(2026, 5, 4), weeks=8, patients=12,
+                                        mistake_rate=0.1))
+    path = write_visit_file([v for v in visits if v.date_of_service < TODAY - timedelta(3)],
+                            tmp_path / "visits.json")
+    plain_url, fast_url = two_urls
+    sent = _bill(plain_url, path, tmp_path / "out")
+    assert _bill(fast_url, path, tmp_path / "out") == sent  # the same batches, byte for byte
+    inbox = simulate_payers(sent, tmp_path / "in", seed=5, not_after=TODAY, received=TODAY,
+                            paid_on=TODAY + timedelta(days=14))
+    assert {p.suffix for p in inbox} == {".999", ".277", ".835"}
+    fast = _answer(fast_url, inbox)
+    adopted = SqlPostingStore.adopt
+    refused: list[bool] = []
+
+    def refuse(self: SqlPostingStore, *args: object) -> bool:
+        refused.append(adopted(self, *args))  # type: ignore[arg-type]
+        self.adopted, self.adopted_keys = {}, frozenset()
+        return False
+
+    monkeypatch.setattr(SqlPostingStore, "adopt", refuse)
+    plain = _answer(plain_url, inbox)
+    assert refused and all(refused)
+    assert fast["ledger_entries"] and fast["claim_status_history"]
+    assert plain == fast
