@@ -29,6 +29,7 @@ from rehabill.domain import (
     sort_findings,
 )
 from rehabill.domain.collector import collector_paused
+from rehabill.domain.parse import Shared
 from rehabill.errors import InputError
 from rehabill.services.sources import Source, read_source
 from rehabill.services.uow import unit_of_work
@@ -156,11 +157,12 @@ def _parse_items(source: Source, report: ImportReport) -> list[Part]:
     report.findings.extend(source.findings)
     report.rejected.extend(skipped)
     seen: set[str] = set()
+    shared: Shared = {}  # a part repeated through the file is built once (parse_visit)
     parts: list[Part] = []
     for start in range(0, len(source.items), STEP):
         part = source.items[start:start + STEP]
         secondaries: list[Secondary] = []
-        visits = _parse(part, start, source, seen, report, secondaries)
+        visits = _parse(part, start, source, seen, shared, report, secondaries)
         parts.append((len(part), visits, secondaries))
     return parts
 
@@ -180,11 +182,11 @@ def _save_items(session: Session, parts: list[Part], source: Source, file_id: in
             on_progress(done, report.total)
 
 
-def _parse(items: list[object], offset: int, source: Source, seen: set[str],
+def _parse(items: list[object], offset: int, source: Source, seen: set[str], shared: Shared,
            report: ImportReport, secondaries: list[Secondary]) -> list[Visit]:
     visits: list[Visit] = []
     for index, item in enumerate(items, start=offset):
-        visit, problems = parse_visit(item, index)
+        visit, problems = parse_visit(item, index, shared)
         secondary = None
         if visit is not None and isinstance(item, Mapping) and "secondary_coverage" in item:
             secondary, bad = _secondary_coverage(item["secondary_coverage"], visit.visit_id)
