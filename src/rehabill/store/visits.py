@@ -24,8 +24,8 @@ from rehabill.store.bulk import (
     chunked,
     fetch,
     ids_in,
-    insert_all,
-    insert_new,
+    insert_new_rows,
+    insert_rows,
     table_of,
     texts_in,
     upsert,
@@ -87,15 +87,21 @@ def save_visits(session: Session, visits: Sequence[Visit], *,
     if not todo:
         return result
     ids = _upsert_parts(session, todo)
-    rows = [mapping.visit_values(v, _visit_ids(v, ids, import_file_id)) for v in todo]
-    new = insert_new(session, VisitRow, rows, ("visit_key",))
+    # Rows as tuples, not dicts: a clinic-month is ~20,000 visits and ~55,000 services.
+    rows = [(*mapping.visit_row(v), *_visit_ids(v, ids, import_file_id)) for v in todo]
+    new = insert_new_rows(session, VisitRow, VISIT_NAMES, rows, ("visit_key",))
     result.inserted = {key[0]: row_id for key, row_id in new.items()}
     result.existing += [v.visit_id for v in todo if v.visit_id not in result.inserted]
-    services = [mapping.service_values(s, result.inserted[v.visit_id], i)
-                for v in todo if v.visit_id in result.inserted
+    inserted = result.inserted
+    row = mapping.service_row
+    services = [(inserted[v.visit_id], i, *row(s)) for v in todo if v.visit_id in inserted
                 for i, s in enumerate(v.services)]
-    insert_all(session, ServiceRow, services)
+    insert_rows(session, ServiceRow, SERVICE_NAMES, services)
     return result
+
+
+VISIT_NAMES = (*mapping.VISIT_COLUMNS, *mapping.VISIT_ID_COLUMNS, "is_draft")
+SERVICE_NAMES = ("visit_id", "position", *mapping.SERVICE_COLUMNS)
 
 
 @dataclass(slots=True)
@@ -195,26 +201,24 @@ def _set_supervisors(session: Session, visits: Sequence[Visit], ids: dict[Key, i
                         [{"id": a, "supervisor_id": s} for a, s in sorted(pairs.items())])
 
 
-def _visit_ids(v: Visit, ids: _Ids, import_file_id: int | None) -> dict[str, int | None]:
+def _visit_ids(v: Visit, ids: _Ids, import_file_id: int | None) -> tuple[int | None, ...]:
+    """The visit's foreign keys in ``mapping.VISIT_ID_COLUMNS`` order, and ``is_draft``."""
     practice_id = ids.practice[(v.billing_provider.npi,)]
     patient_id = ids.patient[(practice_id, v.patient.id)]
     poc = v.plan_of_care
-    return {
-        "practice_id": practice_id,
-        "patient_id": patient_id,
-        "coverage_id": ids.coverage[(ids.payer[(v.coverage.payer_id,)], v.coverage.member_id,
-                                     patient_id)],
-        "rendering_provider_id": ids.provider[(v.rendering_provider.npi,)],
-        "assistant_id": ids.provider[(v.assistant.npi,)] if v.assistant else None,
-        "supervising_provider_id": (ids.provider[(v.supervising_provider.npi,)]
-                                    if v.supervising_provider else None),
-        "plan_of_care_id": (ids.poc[(patient_id, poc.start,
-                                     poc.discipline.value if poc.discipline else "")]
-                            if poc else None),
-        "authorization_id": (ids.auth[(patient_id, v.authorization.number)]
-                             if v.authorization else None),
-        "import_file_id": import_file_id,
-    }
+    return (
+        practice_id,
+        patient_id,
+        ids.coverage[(ids.payer[(v.coverage.payer_id,)], v.coverage.member_id, patient_id)],
+        ids.provider[(v.rendering_provider.npi,)],
+        ids.provider[(v.assistant.npi,)] if v.assistant else None,
+        ids.provider[(v.supervising_provider.npi,)] if v.supervising_provider else None,
+        (ids.poc[(patient_id, poc.start, poc.discipline.value if poc.discipline else "")]
+         if poc else None),
+        ids.auth[(patient_id, v.authorization.number)] if v.authorization else None,
+        import_file_id,
+        False,
+    )
 
 
 def visit_ids_without_claims(session: Session, visit_keys: Sequence[str] | None = None
