@@ -16,6 +16,7 @@ import hashlib
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 from sqlalchemy.orm import Session, sessionmaker
 
@@ -107,13 +108,14 @@ def _import_file(factory: sessionmaker[Session], path: Path, on_progress: Progre
     report = ImportReport(str(path), sha256=hashlib.sha256(data).hexdigest())
     with unit_of_work(factory) as session:  # a file seen before is not even parsed
         seen = store_files.find_file(session, "in", report.sha256)
+        dialect = session.get_bind().dialect
     if seen is not None:
         return _already(report, seen.kind, str(seen.created_at))
     source = read_source(path, data)
     report.kind = source.kind
-    # Parsed before the transaction: another process writing the same books (a SQLite file
-    # allows one writer at a time) waits only while the rows are written, not while parsed.
-    parts = _parse_items(source, report)
+    # Parsed, and the rows made ready, before the transaction: another process writing the
+    # same books (a SQLite file allows one writer at a time) waits only while they are written.
+    parts = _parse_items(source, report, dialect)
     with unit_of_work(factory) as session:
         file_id = store_files.add_file(session, direction="in", kind=source.kind,
                                        path=str(path), sha256=report.sha256, size=len(data))
@@ -146,10 +148,10 @@ def _already_imported(path: str, when: str) -> Finding:
                    Location(file=path), "Nothing to do; change the file to import new visits.")
 
 
-Part = tuple[int, list[Visit], list[Secondary]]
+Part = tuple[int, store_visits.PreparedVisits, list[Secondary]]
 
 
-def _parse_items(source: Source, report: ImportReport) -> list[Part]:
+def _parse_items(source: Source, report: ImportReport, dialect: Any) -> list[Part]:
     """The source's visits parsed in steps of ``STEP`` items: (items, visits, secondaries) per
     step; problems and rejected visits go into ``report``."""
     skipped = list(dict.fromkeys(f.location.visit_id for f in source.findings if f.is_error))
@@ -163,7 +165,7 @@ def _parse_items(source: Source, report: ImportReport) -> list[Part]:
         part = source.items[start:start + STEP]
         secondaries: list[Secondary] = []
         visits = _parse(part, start, source, seen, shared, report, secondaries)
-        parts.append((len(part), visits, secondaries))
+        parts.append((len(part), store_visits.prepare_visits(dialect, visits), secondaries))
     return parts
 
 
@@ -172,7 +174,7 @@ def _save_items(session: Session, parts: list[Part], source: Source, file_id: in
     """Save the parsed visits step by step: new ones inserted, known ones reported."""
     done = report.total - len(source.items)
     for count, visits, secondaries in parts:
-        saved = store_visits.save_visits(session, visits, import_file_id=file_id)
+        saved = store_visits.save_prepared(session, visits, import_file_id=file_id)
         _save_secondaries(session, secondaries)
         report.imported.extend(saved.inserted)
         report.duplicates.extend(saved.existing)

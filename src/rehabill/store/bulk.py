@@ -302,15 +302,20 @@ def insert_rows(session: Session, model: type[DeclarativeBase], names: Sequence[
         insert_all(session, model, [dict(zip(names, row, strict=True)) for row in rows])
         return
     send_rows(session, table.name, names,
-              _driver_rows(session.get_bind().dialect, table, names, rows))
+              driver_rows(session.get_bind().dialect, model, names, rows))
 
 
-def _driver_rows(dialect: Any, table: Table, names: Sequence[str],
-                 rows: Sequence[Sequence[Any]]) -> Sequence[Sequence[Any]]:
-    """Rows of values in ``names`` order, converted for the driver by the column types."""
+def driver_rows(dialect: Any, model: type[DeclarativeBase], names: Sequence[str],
+                rows: Sequence[Sequence[Any]]) -> Sequence[Sequence[Any]]:
+    """Rows of values in ``names`` order, converted for the driver as ``insert_rows`` converts
+    them (money as Decimal, never float): what ``send_rows`` and ``insert_new_cells`` take.
+
+    A caller may convert before its write transaction and send inside it.
+    """
+    table = table_of(model)
     convert = [(i, fn) for i, name in enumerate(names)
                if (fn := _converter(dialect, table.c[name])) is not None]
-    if not convert:
+    if not convert or not rows:
         return rows
     # Column by column; a value object repeated down a column (the posting time, a fee, a
     # date of service) is converted once (by identity: every value is alive until the end).
@@ -330,32 +335,32 @@ def _driver_rows(dialect: Any, table: Table, names: Sequence[str],
     return list(zip(*columns, strict=True))
 
 
-def insert_new_rows(session: Session, model: type[DeclarativeBase], names: Sequence[str],
-                    rows: Sequence[Sequence[Any]], key: Sequence[str]) -> dict[Key, int]:
-    """``insert_new`` for rows given as tuples, one value per column of ``names``.
+def insert_new_cells(session: Session, model: type[DeclarativeBase], names: Sequence[str],
+                     cells: Sequence[Sequence[Any]], key: Sequence[str]) -> dict[Key, int]:
+    """``insert_new`` for rows of driver-ready values (``driver_rows``) in ``names`` order.
 
-    No dict per row: the import's visits go in this way. Columns with a Python-side default
-    that ``names`` leaves out are filled as ``insert_new`` fills them (one value for every
-    row); the result is ``insert_new``'s.
+    No dict per row, and nothing converted here: the import's visits go in this way, their
+    values converted before the write transaction. Columns with a Python-side default that
+    ``names`` leaves out are filled as ``insert_new`` fills them (one value for every row);
+    the rows stored and the ids returned are ``insert_new``'s.
     """
     table = table_of(model)
     at = [names.index(k) for k in key]
-    unique = list({tuple(row[i] for i in at): row for row in rows}.values())
-    if len(unique) < COPY_FROM:
-        return insert_new(session, model, [dict(zip(names, row, strict=True))
-                                           for row in unique], key)
+    unique = list({tuple(row[i] for i in at): row for row in cells}.values())
+    if not unique:
+        return {}
+    dialect = session.get_bind().dialect
     extra = [c for c in table.columns
              if c.name not in names and c.default is not None and not c.primary_key]
     if extra:
         filled = _defaults(extra, ())
-        tail = tuple(filled[c.name] for c in extra)
+        tail = tuple(driver_rows(dialect, model, [c.name for c in extra],
+                                 [tuple(filled[c.name] for c in extra)])[0])
         names = [*names, *(c.name for c in extra)]
         unique = [(*row, *tail) for row in unique]
-    dialect = session.get_bind().dialect
-    cells = _driver_rows(dialect, table, names, unique)
     if dialect.name == "sqlite":
-        return _insert_new_sqlite_cells(session, table, names, cells, key)
-    return _insert_select_cells(session, table, names, cells, key, (), upsert=False)
+        return _insert_new_sqlite_cells(session, table, names, unique, key)
+    return _insert_select_cells(session, table, names, unique, key, (), upsert=False)
 
 
 def _insert_new_sqlite(session: Session, table: Table, rows: Sequence[Values],

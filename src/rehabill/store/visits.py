@@ -22,10 +22,11 @@ from rehabill.store import mapping
 from rehabill.store.bulk import (
     Key,
     chunked,
+    driver_rows,
     fetch,
     ids_in,
-    insert_new_rows,
-    insert_rows,
+    insert_new_cells,
+    send_rows,
     table_of,
     texts_in,
     upsert,
@@ -80,28 +81,64 @@ def save_visits(session: Session, visits: Sequence[Visit], *,
     A visit id already stored is left alone (reported in ``existing``); this holds against a
     concurrent import too (``ON CONFLICT DO NOTHING`` on the visit id).
     """
+    prepared = prepare_visits(session.get_bind().dialect, visits)
+    return save_prepared(session, prepared, import_file_id=import_file_id)
+
+
+#: The ``visits`` columns a visit fills by itself (``PreparedVisits.rows``), then its keys.
+VISIT_NAMES = (*mapping.VISIT_COLUMNS, "is_draft")
+SERVICE_NAMES = ("visit_id", "position", *mapping.SERVICE_COLUMNS)
+
+
+@dataclass(slots=True)
+class PreparedVisits:
+    """Visits and the driver-ready values of their own rows (``prepare_visits``)."""
+
+    visits: Sequence[Visit]
+    rows: Sequence[Sequence[Any]]  # VISIT_NAMES, one per visit
+    services: list[list[Sequence[Any]]]  # mapping.SERVICE_COLUMNS, per service of each visit
+
+
+def prepare_visits(dialect: Any, visits: Sequence[Visit]) -> PreparedVisits:
+    """The rows ``save_prepared`` writes, all but their row ids, converted for ``dialect``.
+
+    Built before the write transaction (an import prepares a file's visits while no lock is
+    held), so the transaction only adds the ids. A file repeats most services visit after
+    visit (``parse_visit`` builds each once): each distinct service object is converted once.
+    """
+    rows = driver_rows(dialect, VisitRow, VISIT_NAMES,
+                       [(*mapping.visit_row(v), False) for v in visits])
+    distinct = {id(s): s for v in visits for s in v.services}
+    cells = dict(zip(distinct, driver_rows(dialect, ServiceRow, mapping.SERVICE_COLUMNS,
+                                           [mapping.service_row(s)
+                                            for s in distinct.values()]), strict=True))
+    services = [[cells[id(s)] for s in v.services] for v in visits]
+    return PreparedVisits(visits, rows, services)
+
+
+def save_prepared(session: Session, prepared: PreparedVisits, *,
+                  import_file_id: int | None = None) -> SavedVisits:
+    """``save_visits`` for visits ``prepare_visits`` made ready (for this session's dialect)."""
     result = SavedVisits()
+    visits = prepared.visits
     stored = stored_visit_keys(session, [v.visit_id for v in visits])
     result.existing = [v.visit_id for v in visits if v.visit_id in stored]
-    todo = [v for v in visits if v.visit_id not in stored]
+    todo = [i for i, v in enumerate(visits) if v.visit_id not in stored]
     if not todo:
         return result
-    ids = _upsert_parts(session, todo)
-    # Rows as tuples, not dicts: a clinic-month is ~20,000 visits and ~55,000 services.
-    rows = [(*mapping.visit_row(v), *_visit_ids(v, ids, import_file_id)) for v in todo]
-    new = insert_new_rows(session, VisitRow, VISIT_NAMES, rows, ("visit_key",))
-    result.inserted = {key[0]: row_id for key, row_id in new.items()}
-    result.existing += [v.visit_id for v in todo if v.visit_id not in result.inserted]
-    inserted = result.inserted
-    row = mapping.service_row
-    services = [(inserted[v.visit_id], i, *row(s)) for v in todo if v.visit_id in inserted
-                for i, s in enumerate(v.services)]
-    insert_rows(session, ServiceRow, SERVICE_NAMES, services)
+    ids = _upsert_parts(session, [visits[i] for i in todo])
+    rows = prepared.rows
+    new = insert_new_cells(session, VisitRow, (*VISIT_NAMES, *mapping.VISIT_ID_COLUMNS),
+                           [(*rows[i], *_visit_ids(visits[i], ids, import_file_id))
+                            for i in todo], ("visit_key",))
+    inserted = result.inserted = {key[0]: row_id for key, row_id in new.items()}
+    result.existing += [visits[i].visit_id for i in todo if visits[i].visit_id not in inserted]
+    services = prepared.services
+    send_rows(session, table_of(ServiceRow).name, SERVICE_NAMES,
+              [(inserted[visits[i].visit_id], position, *cells) for i in todo
+               if visits[i].visit_id in inserted
+               for position, cells in enumerate(services[i])])
     return result
-
-
-VISIT_NAMES = (*mapping.VISIT_COLUMNS, *mapping.VISIT_ID_COLUMNS, "is_draft")
-SERVICE_NAMES = ("visit_id", "position", *mapping.SERVICE_COLUMNS)
 
 
 @dataclass(slots=True)
@@ -202,7 +239,7 @@ def _set_supervisors(session: Session, visits: Sequence[Visit], ids: dict[Key, i
 
 
 def _visit_ids(v: Visit, ids: _Ids, import_file_id: int | None) -> tuple[int | None, ...]:
-    """The visit's foreign keys in ``mapping.VISIT_ID_COLUMNS`` order, and ``is_draft``."""
+    """The visit's foreign keys in ``mapping.VISIT_ID_COLUMNS`` order."""
     practice_id = ids.practice[(v.billing_provider.npi,)]
     patient_id = ids.patient[(practice_id, v.patient.id)]
     poc = v.plan_of_care
@@ -217,7 +254,6 @@ def _visit_ids(v: Visit, ids: _Ids, import_file_id: int | None) -> tuple[int | N
          if poc else None),
         ids.auth[(patient_id, v.authorization.number)] if v.authorization else None,
         import_file_id,
-        False,
     )
 
 
