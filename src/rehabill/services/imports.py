@@ -16,7 +16,6 @@ import hashlib
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
 
 from sqlalchemy.orm import Session, sessionmaker
 
@@ -108,14 +107,19 @@ def _import_file(factory: sessionmaker[Session], path: Path, on_progress: Progre
     report = ImportReport(str(path), sha256=hashlib.sha256(data).hexdigest())
     with unit_of_work(factory) as session:  # a file seen before is not even parsed
         seen = store_files.find_file(session, "in", report.sha256)
-        dialect = session.get_bind().dialect
     if seen is not None:
         return _already(report, seen.kind, str(seen.created_at))
     source = read_source(path, data)
     report.kind = source.kind
     # Parsed, and the rows made ready, before the transaction: another process writing the
     # same books (a SQLite file allows one writer at a time) waits only while they are written.
-    parts = _parse_items(source, report, dialect)
+    parsed = _parse_items(source, report)
+    with unit_of_work(factory) as session:  # a read: a writer elsewhere goes on meanwhile
+        dialect = session.get_bind().dialect
+        stored = store_visits.stored_visit_keys(
+            session, [v.visit_id for _, visits, _ in parsed for v in visits])
+    parts = [(count, store_visits.prepare_visits(dialect, visits, stored), secondaries)
+             for count, visits, secondaries in parsed]
     with unit_of_work(factory) as session:
         file_id = store_files.add_file(session, direction="in", kind=source.kind,
                                        path=str(path), sha256=report.sha256, size=len(data))
@@ -148,10 +152,11 @@ def _already_imported(path: str, when: str) -> Finding:
                    Location(file=path), "Nothing to do; change the file to import new visits.")
 
 
+Parsed = tuple[int, list[Visit], list[Secondary]]
 Part = tuple[int, store_visits.PreparedVisits, list[Secondary]]
 
 
-def _parse_items(source: Source, report: ImportReport, dialect: Any) -> list[Part]:
+def _parse_items(source: Source, report: ImportReport) -> list[Parsed]:
     """The source's visits parsed in steps of ``STEP`` items: (items, visits, secondaries) per
     step; problems and rejected visits go into ``report``."""
     skipped = list(dict.fromkeys(f.location.visit_id for f in source.findings if f.is_error))
@@ -160,12 +165,12 @@ def _parse_items(source: Source, report: ImportReport, dialect: Any) -> list[Par
     report.rejected.extend(skipped)
     seen: set[str] = set()
     shared: Shared = {}  # a part repeated through the file is built once (parse_visit)
-    parts: list[Part] = []
+    parts: list[Parsed] = []
     for start in range(0, len(source.items), STEP):
         part = source.items[start:start + STEP]
         secondaries: list[Secondary] = []
         visits = _parse(part, start, source, seen, shared, report, secondaries)
-        parts.append((len(part), store_visits.prepare_visits(dialect, visits), secondaries))
+        parts.append((len(part), visits, secondaries))
     return parts
 
 
