@@ -6,10 +6,11 @@ import copy
 import json
 from datetime import date
 from pathlib import Path
+from types import MappingProxyType
 
 import pytest
 
-from rehabill.domain import Credential, DistinctReason, Mode, parse_visits
+from rehabill.domain import Credential, DistinctReason, Mode, parse_visit, parse_visits
 
 EXAMPLE = json.loads((Path(__file__).parents[2] / "examples" / "visit.json").read_text())[0]
 
@@ -133,3 +134,58 @@ def test_a_number_where_text_is_expected_is_read_as_its_digits() -> None:
     visit["coverage"]["member_id"] = 1234567890  # spreadsheets export ids as numbers
     (parsed,) = parse_visits([visit]).visits
     assert parsed.coverage.member_id == "1234567890"
+
+
+def _clinic_items() -> list[object]:
+    from rehabill.domain.serialize import visit_to_json
+    from rehabill.simulate.clinic import ClinicSpec, generate_visits
+
+    visits = generate_visits(ClinicSpec(seed=11, start=date(2026, 1, 5), weeks=6, patients=25,
+                                        mistake_rate=0.05))
+    return json.loads(json.dumps([visit_to_json(v) for v in visits]))  # decoded as from a file
+
+
+def test_parse_visit__shared_parts_build_equal_visits_and_findings() -> None:
+    items = _clinic_items()
+    shared: dict[tuple[object, ...], object] = {}
+    alone = [parse_visit(item, i) for i, item in enumerate(items)]
+    together = [parse_visit(item, i, shared) for i, item in enumerate(items)]
+    assert together == alone
+    assert len(shared) < sum(len(v.services) + 4 for v, _ in alone if v is not None)
+    parts = {id(v.patient) for v, _ in together if v is not None}
+    assert len(parts) < len(items)  # a patient seen again is the part built the first time
+
+
+@pytest.mark.parametrize(("path", "first", "again"), [
+    (("authorization", "visits_approved"), 1, True),
+    (("services", 0, "minutes"), 25, True),
+    (("services", 0, "units"), 1, "1"),
+    (("services", 0, "charge"), "12.50", 12.5),
+    (("patient", "birth_date"), "1950-01-01", "1950-1-1"),
+    (("services", 0, "modifiers"), ["GP"], ["GP", 59]),
+    (("patient", "address", "zip"), "78702", 78702.0),
+])
+def test_parse_visit__shared_parts_keep_json_types_apart(path: tuple[object, ...],
+                                                         first: object, again: object) -> None:
+    """``1`` and ``True`` are equal in Python but not the same JSON: the second is still read
+    (and refused) on its own."""
+    shared: dict[tuple[object, ...], object] = {}
+    results = []
+    for value in (first, again, first):
+        item = copy.deepcopy(EXAMPLE)
+        target = item
+        for step in path[:-1]:
+            target = target[step]
+        target[path[-1]] = value
+        results.append(parse_visit(item, 0, shared))
+        assert results[-1] == parse_visit(item, 0)
+    assert results[0][0] is not None and results[2][0] is not None
+    assert results[1][0] is None and results[1][1][0].code == "input.invalid_field"
+
+
+def test_parse_visit__shared_parts_skip_other_mappings() -> None:
+    item = copy.deepcopy(EXAMPLE)
+    item["patient"] = MappingProxyType(item["patient"])
+    shared: dict[tuple[object, ...], object] = {}
+    assert parse_visit(item, 0, shared) == parse_visit(item, 0)
+    assert not any(key[0] == "patient" for key in shared)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import shutil
+from dataclasses import replace
 from pathlib import Path
 
 import pytest
@@ -189,3 +190,44 @@ def test_import__fhir_invalid_resources_reject_their_visit_once(
     assert [f.location.field for f in invalid] == ["entry 8 (Procedure)", "entry 9 (Procedure)"]
     assert "performedPeriod.start" in invalid[0].message
     assert not invalid[0].message.endswith("..")
+
+
+def test_import__a_clinic_file_reads_back_as_its_visits_in_file_order(
+        session_factory: sessionmaker[Session], tmp_path: Path) -> None:
+    """Large enough for the bulk paths (``bulk.COPY_FROM``): each visit's row, services, people
+    and plans read back as the visit parsed alone, row ids follow the file, and a second file
+    that repeats some visits (changed) leaves them as they were and says so."""
+    from datetime import date
+
+    from rehabill.domain import parse_visit
+    from rehabill.domain.serialize import visit_to_json
+    from rehabill.simulate.clinic import ClinicSpec, generate_visits
+    from rehabill.store.bulk import COPY_FROM
+
+    visits = generate_visits(ClinicSpec(seed=3, start=date(2026, 1, 5), weeks=10,
+                                        patients=40, mistake_rate=0.0))
+    items = json.loads(json.dumps([visit_to_json(v) for v in visits]))
+    half = len(items) // 2
+    assert half > COPY_FROM
+    repeated = json.loads(json.dumps(items[half - 20:half]))
+    for item in repeated:
+        item["services"][0]["minutes"] = 1
+    (tmp_path / "a.json").write_text(json.dumps(items[:half]))
+    (tmp_path / "b.json").write_text(json.dumps(repeated + items[half:]))
+    first = import_file(session_factory, tmp_path / "a.json")
+    second = import_file(session_factory, tmp_path / "b.json")
+    keys = [item["visit_id"] for item in items]
+    assert first.imported == keys[:half] and second.imported == keys[half:]
+    assert second.duplicates == keys[half - 20:half]
+    with session_factory() as s:
+        ids = store_visits.visit_row_ids(s, keys)
+        assert [ids[k] for k in keys] == sorted(ids.values())
+        loaded = store_visits.load_visits(s, list(ids.values()))
+    parsed = [parse_visit(item)[0] for item in items]
+    # an authorization is the patient's (its use counted up visit by visit): the last one wins
+    last = {(v.patient.id, v.authorization.number): v.authorization
+            for v in parsed if v is not None and v.authorization is not None}
+    expected = {v.visit_id: replace(v, authorization=v.authorization and
+                                    last[(v.patient.id, v.authorization.number)])
+                for v in parsed if v is not None}
+    assert {v.visit_id: v for v in loaded.values()} == expected

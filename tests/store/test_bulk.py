@@ -121,3 +121,22 @@ def test_fetch__reads_what_session_execute_reads(session: Session) -> None:
         query = select(table).order_by(table.c.id)
         expected = [tuple(row) for row in session.execute(query)]
         assert bulk.fetch(session, query) == expected, model.__name__
+
+
+@pytest.mark.parametrize("n", [3, bulk.COPY_FROM + 50])
+def test_insert_new_cells__stores_and_returns_what_insert_new_does(session: Session,
+                                                                    n: int) -> None:
+    practice_id = _practice(session)
+    key = ("practice_id", "external_id")
+    rows = _patients(practice_id, n)
+    first = bulk.insert_new(session, PatientRow, rows[:n // 2], key)
+    names = list(rows[0])
+    cells = bulk.driver_rows(session.get_bind().dialect, PatientRow, names,
+                             [tuple(r.values()) for r in rows])
+    second = bulk.insert_new_cells(session, PatientRow, names, cells, key)
+    assert list(second) == [(practice_id, f"P-{i}") for i in range(n // 2, n)]
+    assert not set(first.values()) & set(second.values())
+    stored = session.execute(select(PatientRow.external_id, PatientRow.birth_date,
+                                    PatientRow.city).order_by(PatientRow.id)).all()
+    assert stored == [(f"P-{i}", date(1950, 1, 1), None) for i in range(n)]
+    assert bulk.insert_new_cells(session, PatientRow, names, cells, key) == {}

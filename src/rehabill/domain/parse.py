@@ -6,11 +6,11 @@ cannot be built yields ``input.*`` findings and is skipped; the others go on.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from datetime import date
 from decimal import Decimal
-from typing import Any, TypeGuard
+from typing import Any, TypeGuard, TypeVar
 
 from rehabill.domain.findings import Finding, Location, Severity
 from rehabill.domain.money import parse_amount
@@ -31,6 +31,11 @@ from rehabill.domain.visit import (
     TherapyToDate,
     Visit,
 )
+
+#: Parts of visits already built while reading one file, by kind and raw content (see
+#: ``parse_visit``). The values are frozen, so visits may share them.
+Shared = dict[tuple[object, ...], object]
+T = TypeVar("T")
 
 
 class _Bad(Exception):
@@ -79,8 +84,9 @@ def parse_visits(data: object) -> ParseResult:
     items, findings = visit_list(data)
     result.findings.extend(findings)
     seen: set[str] = set()
+    shared: Shared = {}
     for index, item in enumerate(items):
-        visit, problems = parse_visit(item, index)
+        visit, problems = parse_visit(item, index, shared)
         result.findings.extend(problems)
         if visit is None:
             continue
@@ -100,15 +106,29 @@ def parse_visits(data: object) -> ParseResult:
     return result
 
 
-def parse_visit(item: object, index: int = 0) -> tuple[Visit | None, list[Finding]]:
-    """Build one visit, or return None with the findings that explain why not."""
+def parse_visit(item: object, index: int = 0, shared: Shared | None = None
+                ) -> tuple[Visit | None, list[Finding]]:
+    """Build one visit, or return None with the findings that explain why not.
+
+    Args:
+        item: one decoded visit object.
+        index: its place in the file (names a visit without an id).
+        shared: parts already built for earlier visits of the same file. A file repeats each
+            patient, coverage, provider, plan and many services visit after visit; a part whose
+            raw JSON is the same as one built before (same keys in the same order, same values
+            of the same JSON types) is that part again, so it is built once. Only parts that
+            could be built are kept: a bad one is read again and gives its finding each time.
+
+    Returns:
+        The visit (or None) and the findings that explain what could not be used.
+    """
     fallback_id = f"#{index + 1}"
     if not _is_object(item):
         return None, [_input_finding(fallback_id, "$", "a visit must be a JSON object")]
     raw_id = item.get("visit_id")
     visit_id = str(raw_id) if isinstance(raw_id, str | int) and str(raw_id) else fallback_id
     try:
-        return _visit(item, visit_id), []
+        return _visit(item, visit_id, shared), []
     except _Bad as bad:
         return None, [_input_finding(visit_id, bad.path, bad.message)]
 
@@ -133,12 +153,60 @@ def _at(base: str, key: str) -> str:
     return f"{base}.{key}" if base else key
 
 
-def _visit(d: Mapping[str, Any], visit_id: str) -> Visit:
+def _content_key(d: Mapping[str, Any]) -> tuple[object, ...] | None:
+    """The raw content of a decoded JSON object as a hashable value, or None when it holds
+    something not worth keying (a float, a list of non-strings, a non-dict mapping).
+
+    Equal keys mean equal content of equal JSON types: a value's type is part of its key
+    (``1``, ``True`` and ``"1"`` parse differently), and an object is keyed by its items in
+    order (the same content in another order is only a miss).
+    """
+    if type(d) is not dict:
+        return None
+    parts: list[object] = []
+    for name, value in d.items():
+        kind = type(value)
+        if kind is str:
+            parts.append((name, value))
+        elif kind is dict:
+            inner = _content_key(value)
+            if inner is None:
+                return None
+            parts.append((name, inner))
+        elif kind is list:
+            if not all(type(x) is str for x in value):
+                return None
+            parts.append((name, "list", tuple(value)))
+        elif value is None or kind is int or kind is bool:
+            parts.append((name, kind, value))
+        else:
+            return None
+    return tuple(parts)
+
+
+def _built(shared: Shared | None, kind: str, d: Mapping[str, Any], path: str,
+           build: Callable[[Mapping[str, Any], str], T]) -> T:
+    """``build(d, path)``, or the value built before from the same raw content."""
+    key = None if shared is None else _content_key(d)
+    if shared is None or key is None:
+        return build(d, path)
+    full = (kind, key)
+    hit = shared.get(full)
+    if hit is not None:
+        return hit  # type: ignore[return-value]  # stored below by the same kind's builder
+    value = build(d, path)
+    shared[full] = value
+    return value
+
+
+def _visit(d: Mapping[str, Any], visit_id: str, shared: Shared | None) -> Visit:
     _text(d, "visit_id", "")
     services_raw = d.get("services")
     if not isinstance(services_raw, list) or not services_raw:
         raise _Bad("services", "a visit needs a non-empty list of services")
-    services = tuple(_service(s, i) for i, s in enumerate(services_raw))
+    services = tuple(_built(shared, "service", s, f"services[{i}]", _service)
+                     if _is_object(s) else _service(s, f"services[{i}]")
+                     for i, s in enumerate(services_raw))
     diagnoses_raw = d.get("diagnoses", [])
     if not isinstance(diagnoses_raw, list) or not all(isinstance(x, str) for x in diagnoses_raw):
         raise _Bad("diagnoses", "must be a list of ICD-10-CM code strings")
@@ -146,15 +214,18 @@ def _visit(d: Mapping[str, Any], visit_id: str) -> Visit:
         visit_id=visit_id,
         date_of_service=_date(d, "date_of_service", ""),
         place_of_service=_text(d, "place_of_service", "", default="11"),
-        billing_provider=_billing_provider(_obj(d, "billing_provider")),
-        patient=_patient(_obj(d, "patient")),
-        coverage=_coverage(_obj(d, "coverage")),
-        rendering_provider=_provider(_obj(d, "rendering_provider"), "rendering_provider"),
-        assistant=_optional(d, "assistant", _provider),
-        supervising_provider=_optional(d, "supervising_provider", _provider),
+        billing_provider=_built(shared, "billing_provider", _obj(d, "billing_provider"),
+                                "billing_provider", _billing_provider),
+        patient=_built(shared, "patient", _obj(d, "patient"), "patient", _patient),
+        coverage=_built(shared, "coverage", _obj(d, "coverage"), "coverage", _coverage),
+        rendering_provider=_built(shared, "provider", _obj(d, "rendering_provider"),
+                                  "rendering_provider", _provider),
+        assistant=_optional(d, "assistant", shared, "provider", _provider),
+        supervising_provider=_optional(d, "supervising_provider", shared, "provider",
+                                       _provider),
         diagnoses=tuple(x.strip().upper() for x in diagnoses_raw),
-        plan_of_care=_optional(d, "plan_of_care", _plan_of_care),
-        authorization=_optional(d, "authorization", _authorization),
+        plan_of_care=_optional(d, "plan_of_care", shared, "plan_of_care", _plan_of_care),
+        authorization=_optional(d, "authorization", shared, "authorization", _authorization),
         visit_number_in_episode=_int_or_none(d, "visit_number_in_episode", ""),
         treatment_days_since_progress_report=_int_or_none(
             d, "treatment_days_since_progress_report", ""),
@@ -166,13 +237,14 @@ def _visit(d: Mapping[str, Any], visit_id: str) -> Visit:
     )
 
 
-def _optional(d: Mapping[str, Any], key: str, build: Any) -> Any:
+def _optional(d: Mapping[str, Any], key: str, shared: Shared | None, kind: str,
+              build: Callable[[Mapping[str, Any], str], T]) -> T | None:
     value = d.get(key)
     if value is None:
         return None
     if not _is_object(value):
         raise _Bad(key, "must be an object")
-    return build(value, key)
+    return _built(shared, kind, value, key, build)
 
 
 def _obj(d: Mapping[str, Any], key: str) -> Mapping[str, Any]:
@@ -238,8 +310,7 @@ def _address(value: object, path: str) -> Address:
     )
 
 
-def _billing_provider(d: Mapping[str, Any]) -> BillingProvider:
-    p = "billing_provider"
+def _billing_provider(d: Mapping[str, Any], p: str) -> BillingProvider:
     pay_to = d.get("pay_to_address")
     return BillingProvider(
         npi=_text(d, "npi", p),
@@ -251,8 +322,7 @@ def _billing_provider(d: Mapping[str, Any]) -> BillingProvider:
     )
 
 
-def _patient(d: Mapping[str, Any]) -> Patient:
-    p = "patient"
+def _patient(d: Mapping[str, Any], p: str) -> Patient:
     address = d.get("address")
     return Patient(
         id=_text(d, "id", p),
@@ -264,8 +334,7 @@ def _patient(d: Mapping[str, Any]) -> Patient:
     )
 
 
-def _coverage(d: Mapping[str, Any]) -> Coverage:
-    p = "coverage"
+def _coverage(d: Mapping[str, Any], p: str) -> Coverage:
     sub = d.get("subscriber")
     subscriber = None
     if _is_object(sub):
@@ -359,8 +428,7 @@ def _amount(d: Mapping[str, Any], key: str, base: str) -> Decimal | None:
 _MODES = {m.value: m for m in Mode}
 
 
-def _service(value: object, index: int) -> Service:
-    path = f"services[{index}]"
+def _service(value: object, path: str) -> Service:
     if not _is_object(value):
         raise _Bad(path, "a service must be an object")
     code = _text(value, "code", path).upper()

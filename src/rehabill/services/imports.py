@@ -29,6 +29,7 @@ from rehabill.domain import (
     sort_findings,
 )
 from rehabill.domain.collector import collector_paused
+from rehabill.domain.parse import Shared
 from rehabill.errors import InputError
 from rehabill.services.sources import Source, read_source
 from rehabill.services.uow import unit_of_work
@@ -110,9 +111,15 @@ def _import_file(factory: sessionmaker[Session], path: Path, on_progress: Progre
         return _already(report, seen.kind, str(seen.created_at))
     source = read_source(path, data)
     report.kind = source.kind
-    # Parsed before the transaction: another process writing the same books (a SQLite file
-    # allows one writer at a time) waits only while the rows are written, not while parsed.
-    parts = _parse_items(source, report)
+    # Parsed, and the rows made ready, before the transaction: another process writing the
+    # same books (a SQLite file allows one writer at a time) waits only while they are written.
+    parsed = _parse_items(source, report)
+    with unit_of_work(factory) as session:  # a read: a writer elsewhere goes on meanwhile
+        dialect = session.get_bind().dialect
+        stored = store_visits.stored_visit_keys(
+            session, [v.visit_id for _, visits, _ in parsed for v in visits])
+    parts = [(count, store_visits.prepare_visits(dialect, visits, stored), secondaries)
+             for count, visits, secondaries in parsed]
     with unit_of_work(factory) as session:
         file_id = store_files.add_file(session, direction="in", kind=source.kind,
                                        path=str(path), sha256=report.sha256, size=len(data))
@@ -145,10 +152,11 @@ def _already_imported(path: str, when: str) -> Finding:
                    Location(file=path), "Nothing to do; change the file to import new visits.")
 
 
-Part = tuple[int, list[Visit], list[Secondary]]
+Parsed = tuple[int, list[Visit], list[Secondary]]
+Part = tuple[int, store_visits.PreparedVisits, list[Secondary]]
 
 
-def _parse_items(source: Source, report: ImportReport) -> list[Part]:
+def _parse_items(source: Source, report: ImportReport) -> list[Parsed]:
     """The source's visits parsed in steps of ``STEP`` items: (items, visits, secondaries) per
     step; problems and rejected visits go into ``report``."""
     skipped = list(dict.fromkeys(f.location.visit_id for f in source.findings if f.is_error))
@@ -156,11 +164,12 @@ def _parse_items(source: Source, report: ImportReport) -> list[Part]:
     report.findings.extend(source.findings)
     report.rejected.extend(skipped)
     seen: set[str] = set()
-    parts: list[Part] = []
+    shared: Shared = {}  # a part repeated through the file is built once (parse_visit)
+    parts: list[Parsed] = []
     for start in range(0, len(source.items), STEP):
         part = source.items[start:start + STEP]
         secondaries: list[Secondary] = []
-        visits = _parse(part, start, source, seen, report, secondaries)
+        visits = _parse(part, start, source, seen, shared, report, secondaries)
         parts.append((len(part), visits, secondaries))
     return parts
 
@@ -170,7 +179,7 @@ def _save_items(session: Session, parts: list[Part], source: Source, file_id: in
     """Save the parsed visits step by step: new ones inserted, known ones reported."""
     done = report.total - len(source.items)
     for count, visits, secondaries in parts:
-        saved = store_visits.save_visits(session, visits, import_file_id=file_id)
+        saved = store_visits.save_prepared(session, visits, import_file_id=file_id)
         _save_secondaries(session, secondaries)
         report.imported.extend(saved.inserted)
         report.duplicates.extend(saved.existing)
@@ -180,11 +189,11 @@ def _save_items(session: Session, parts: list[Part], source: Source, file_id: in
             on_progress(done, report.total)
 
 
-def _parse(items: list[object], offset: int, source: Source, seen: set[str],
+def _parse(items: list[object], offset: int, source: Source, seen: set[str], shared: Shared,
            report: ImportReport, secondaries: list[Secondary]) -> list[Visit]:
     visits: list[Visit] = []
     for index, item in enumerate(items, start=offset):
-        visit, problems = parse_visit(item, index)
+        visit, problems = parse_visit(item, index, shared)
         secondary = None
         if visit is not None and isinstance(item, Mapping) and "secondary_coverage" in item:
             secondary, bad = _secondary_coverage(item["secondary_coverage"], visit.visit_id)

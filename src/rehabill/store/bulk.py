@@ -301,12 +301,22 @@ def insert_rows(session: Session, model: type[DeclarativeBase], names: Sequence[
     if len(rows) < COPY_FROM:
         insert_all(session, model, [dict(zip(names, row, strict=True)) for row in rows])
         return
-    dialect = session.get_bind().dialect
+    send_rows(session, table.name, names,
+              driver_rows(session.get_bind().dialect, model, names, rows))
+
+
+def driver_rows(dialect: Any, model: type[DeclarativeBase], names: Sequence[str],
+                rows: Sequence[Sequence[Any]]) -> Sequence[Sequence[Any]]:
+    """Rows of values in ``names`` order, converted for the driver as ``insert_rows`` converts
+    them (money as Decimal, never float): what ``send_rows`` and ``insert_new_cells`` take.
+
+    A caller may convert before its write transaction and send inside it.
+    """
+    table = table_of(model)
     convert = [(i, fn) for i, name in enumerate(names)
                if (fn := _converter(dialect, table.c[name])) is not None]
-    if not convert:
-        send_rows(session, table.name, names, rows)
-        return
+    if not convert or not rows:
+        return rows
     # Column by column; a value object repeated down a column (the posting time, a fee, a
     # date of service) is converted once (by identity: every value is alive until the end).
     columns: list[Sequence[Any]] = list(zip(*rows, strict=True))
@@ -322,7 +332,35 @@ def insert_rows(session: Session, model: type[DeclarativeBase], names: Sequence[
                 after = memo[id(value)] = fn(value)
             converted.append(after)
         columns[i] = converted
-    send_rows(session, table.name, names, list(zip(*columns, strict=True)))
+    return list(zip(*columns, strict=True))
+
+
+def insert_new_cells(session: Session, model: type[DeclarativeBase], names: Sequence[str],
+                     cells: Sequence[Sequence[Any]], key: Sequence[str]) -> dict[Key, int]:
+    """``insert_new`` for rows of driver-ready values (``driver_rows``) in ``names`` order.
+
+    No dict per row, and nothing converted here: the import's visits go in this way, their
+    values converted before the write transaction. Columns with a Python-side default that
+    ``names`` leaves out are filled as ``insert_new`` fills them (one value for every row);
+    the rows stored and the ids returned are ``insert_new``'s.
+    """
+    table = table_of(model)
+    at = [names.index(k) for k in key]
+    unique = list({tuple(row[i] for i in at): row for row in cells}.values())
+    if not unique:
+        return {}
+    dialect = session.get_bind().dialect
+    extra = [c for c in table.columns
+             if c.name not in names and c.default is not None and not c.primary_key]
+    if extra:
+        filled = _defaults(extra, ())
+        tail = tuple(driver_rows(dialect, model, [c.name for c in extra],
+                                 [tuple(filled[c.name] for c in extra)])[0])
+        names = [*names, *(c.name for c in extra)]
+        unique = [(*row, *tail) for row in unique]
+    if dialect.name == "sqlite":
+        return _insert_new_sqlite_cells(session, table, names, unique, key)
+    return _insert_select_cells(session, table, names, unique, key, (), upsert=False)
 
 
 def _insert_new_sqlite(session: Session, table: Table, rows: Sequence[Values],
@@ -337,15 +375,23 @@ def _insert_new_sqlite(session: Session, table: Table, rows: Sequence[Values],
     the table's highest: the rows above it are exactly the ones this call inserted. That
     saves the staging table's second write.
     """
+    columns = _columns(table, rows)
+    cells = _cells(session.get_bind().dialect, columns, rows)
+    return _insert_new_sqlite_cells(session, table, [c.name for c in columns], cells, key)
+
+
+def _insert_new_sqlite_cells(session: Session, table: Table, columns: Sequence[str],
+                             cells: Sequence[Sequence[Any]], key: Sequence[str]
+                             ) -> dict[Key, int]:
+    """``_insert_new_sqlite`` for driver-ready rows in ``columns`` order."""
     conn = session.connection()
     before = conn.exec_driver_sql(f'SELECT max(id) FROM "{table.name}"').scalar() or 0
-    columns = _columns(table, rows)
-    names = ", ".join(f'"{c.name}"' for c in columns)
+    names = ", ".join(f'"{c}"' for c in columns)
     marks = ", ".join("?" for _ in columns)
     conflict = ", ".join(f'"{k}"' for k in key)
     conn.exec_driver_sql(  # the driver's executemany, its errors wrapped as SQLAlchemy's
         f'INSERT INTO "{table.name}" ({names}) VALUES ({marks}) '
-        f"ON CONFLICT ({conflict}) DO NOTHING", _cells(conn.dialect, columns, rows))
+        f"ON CONFLICT ({conflict}) DO NOTHING", cells)
     query = (select(table.c.id, *(table.c[k] for k in key)).where(table.c.id > before)
              .order_by(table.c.id))
     return {tuple(row[1:]): row[0] for row in fetch(session, query)}
@@ -355,10 +401,21 @@ def _insert_select(session: Session, table: Table, rows: Sequence[Values],
                    key: Sequence[str], update: Sequence[str], *, upsert: bool
                    ) -> dict[Key, int]:
     """Stage the rows in a temporary table, then one ``INSERT ... SELECT ... ON CONFLICT``."""
+    columns = _columns(table, rows)
+    if len(columns) == 1:
+        raise ValueError("a bulk write needs at least two columns")
+    cells = _cells(session.get_bind().dialect, columns, rows)
+    return _insert_select_cells(session, table, [c.name for c in columns], cells, key, update,
+                                upsert=upsert)
+
+
+def _insert_select_cells(session: Session, table: Table, columns: Sequence[str],
+                         cells: Sequence[Sequence[Any]], key: Sequence[str],
+                         update: Sequence[str], *, upsert: bool) -> dict[Key, int]:
+    """``_insert_select`` for driver-ready rows in ``columns`` order."""
     dialect = session.get_bind().dialect
     pg = dialect.name == "postgresql"
-    columns = _columns(table, rows)
-    names = ", ".join(f'"{c.name}"' for c in columns)
+    names = ", ".join(f'"{c}"' for c in columns)
     stage = f"stage_{uuid.uuid4().hex[:12]}"
     conflict = ", ".join(f'"{k}"' for k in key)
     if upsert:
@@ -372,7 +429,7 @@ def _insert_select(session: Session, table: Table, rows: Sequence[Values],
         f'CREATE TEMP TABLE "{stage}" ON COMMIT DROP AS SELECT {names} FROM "{table.name}" '
         "WITH NO DATA" if pg else
         f'CREATE TEMP TABLE "{stage}" AS SELECT {names} FROM "{table.name}" WHERE 0')
-    _stage_write(session, stage, columns, rows)
+    send_rows(session, stage, columns, cells)
     # "WHERE true" keeps SQLite from reading ON CONFLICT as a join's ON
     result = conn.exec_driver_sql(
         f'INSERT INTO "{table.name}" ({names}) SELECT {names} FROM "{stage}" WHERE true '

@@ -192,11 +192,16 @@ def to_authorization(row: AuthorizationRow | Row[Any]) -> Authorization:
 
 def service_values(s: Service, visit_id: int, position: int) -> Values:
     """Columns of ``services`` for the service at ``position`` in its visit."""
-    return {"visit_id": visit_id, "position": position, "code": s.code, "minutes": s.minutes,
-            "assistant_minutes": s.assistant_minutes, "mode": s.mode.value,
-            "activity": s.activity, "goal": s.goal, "assistance": s.assistance,
-            "distinct": s.distinct.value if s.distinct else None, "units": s.units,
-            "modifiers": _join(s.modifiers), "charge": s.charge}
+    return {"visit_id": visit_id, "position": position,
+            **dict(zip(SERVICE_COLUMNS, service_row(s), strict=True))}
+
+
+def service_row(s: Service) -> tuple[Any, ...]:
+    """``service_values`` without the visit id and position, as a tuple in
+    ``SERVICE_COLUMNS`` order (bulk writes)."""
+    return (s.code, s.minutes, s.assistant_minutes, s.mode.value, s.activity, s.goal,
+            s.assistance, s.distinct.value if s.distinct else None, s.units,
+            _join(s.modifiers), s.charge)
 
 
 SERVICE_COLUMNS = ("code", "minutes", "assistant_minutes", "mode", "activity", "goal",
@@ -224,14 +229,26 @@ def visit_values(v: Visit, ids: dict[str, int | None]) -> Values:
     ``ids`` keys: practice_id, patient_id, coverage_id, rendering_provider_id, assistant_id,
     supervising_provider_id, plan_of_care_id, authorization_id, import_file_id.
     """
-    return {"visit_key": v.visit_id, "date_of_service": v.date_of_service,
-            "place_of_service": v.place_of_service, "diagnoses": _join(v.diagnoses),
-            "visit_number_in_episode": v.visit_number_in_episode,
-            "treatment_days_since_progress_report": v.treatment_days_since_progress_report,
-            "total_treatment_minutes": v.total_treatment_minutes,
-            "therapy_to_date_pt_slp": v.therapy_to_date.pt_slp,
-            "therapy_to_date_ot": v.therapy_to_date.ot, "onset_date": v.onset_date,
-            "referring_npi": v.referring_npi, **ids}
+    return {**dict(zip(VISIT_COLUMNS, visit_row(v), strict=True)), **ids}
+
+
+def visit_row(v: Visit) -> tuple[Any, ...]:
+    """``visit_values`` without the foreign keys, as a tuple in ``VISIT_COLUMNS`` order (bulk
+    writes)."""
+    return (v.visit_id, v.date_of_service, v.place_of_service, _join(v.diagnoses),
+            v.visit_number_in_episode, v.treatment_days_since_progress_report,
+            v.total_treatment_minutes, v.therapy_to_date.pt_slp, v.therapy_to_date.ot,
+            v.onset_date, v.referring_npi)
+
+
+VISIT_COLUMNS = ("visit_key", "date_of_service", "place_of_service", "diagnoses",
+                 "visit_number_in_episode", "treatment_days_since_progress_report",
+                 "total_treatment_minutes", "therapy_to_date_pt_slp", "therapy_to_date_ot",
+                 "onset_date", "referring_npi")
+#: The foreign keys of ``visits`` (``visit_values``' ``ids``), in the order bulk writes use.
+VISIT_ID_COLUMNS = ("practice_id", "patient_id", "coverage_id", "rendering_provider_id",
+                    "assistant_id", "supervising_provider_id", "plan_of_care_id",
+                    "authorization_id", "import_file_id")
 
 
 def to_visit(row: VisitRow | Row[Any], *, billing_provider: BillingProvider, patient: Patient,

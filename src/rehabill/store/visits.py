@@ -7,6 +7,8 @@ builds the domain ``Visit`` values back.
 
 from __future__ import annotations
 
+import json
+import sqlite3
 from collections import namedtuple
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
@@ -21,11 +23,13 @@ from rehabill.domain import Authorization, PlanOfCare, Provider, Visit
 from rehabill.store import mapping
 from rehabill.store.bulk import (
     Key,
+    Values,
     chunked,
+    driver_rows,
     fetch,
     ids_in,
-    insert_all,
-    insert_new,
+    insert_new_cells,
+    send_rows,
     table_of,
     texts_in,
     upsert,
@@ -65,7 +69,17 @@ class SavedVisits:
 
 
 def stored_visit_keys(session: Session, keys: Sequence[str]) -> set[str]:
-    """Which of these visit ids are already stored."""
+    """Which of these visit ids are already stored.
+
+    On SQLite the ids go as one JSON parameter (``json_each``, built in from SQLite 3.38): an
+    import asks for a month of ids inside its write transaction, and SQLAlchemy's rendering of
+    thousands of ``IN`` values would cost more than the query.
+    """
+    if session.get_bind().dialect.name == "sqlite" and sqlite3.sqlite_version_info >= (3, 38):
+        rows = session.connection().exec_driver_sql(
+            'SELECT visit_key FROM visits WHERE visit_key IN (SELECT value FROM json_each(?))',
+            (json.dumps(list(keys)),))
+        return {key for (key,) in rows}
     found: set[str] = set()
     for part in chunked(keys):
         found.update(session.scalars(select(VisitRow.visit_key)
@@ -80,21 +94,76 @@ def save_visits(session: Session, visits: Sequence[Visit], *,
     A visit id already stored is left alone (reported in ``existing``); this holds against a
     concurrent import too (``ON CONFLICT DO NOTHING`` on the visit id).
     """
+    prepared = prepare_visits(session.get_bind().dialect, visits)
+    return save_prepared(session, prepared, import_file_id=import_file_id)
+
+
+#: The ``visits`` columns a visit fills by itself (``PreparedVisits.rows``), then its keys.
+VISIT_NAMES = (*mapping.VISIT_COLUMNS, "is_draft")
+SERVICE_NAMES = ("visit_id", "position", *mapping.SERVICE_COLUMNS)
+
+
+@dataclass(slots=True)
+class PreparedVisits:
+    """Visits and the driver-ready values of their own rows (``prepare_visits``)."""
+
+    visits: Sequence[Visit]
+    rows: Sequence[Sequence[Any]]  # VISIT_NAMES, one per visit
+    services: list[list[Sequence[Any]]]  # mapping.SERVICE_COLUMNS, per service of each visit
+    stored: set[str] | None = None  # the visit ids stored when prepared (None: not read)
+    parts: _Parts | None = None  # then the parents' rows of the visits not stored
+
+
+def prepare_visits(dialect: Any, visits: Sequence[Visit], stored: set[str] | None = None
+                   ) -> PreparedVisits:
+    """The rows ``save_prepared`` writes, all but their row ids, converted for ``dialect``.
+
+    Built before the write transaction (an import prepares a file's visits while no lock is
+    held), so the transaction only adds the ids. A file repeats most services visit after
+    visit (``parse_visit`` builds each once): each distinct service object is converted once.
+    Given the visit ids already ``stored`` (``stored_visit_keys``, read before the
+    transaction), the parents' rows of the other visits are collected too; ``save_prepared``
+    uses them only if the same ids are still the stored ones.
+    """
+    rows = driver_rows(dialect, VisitRow, VISIT_NAMES,
+                       [(*mapping.visit_row(v), False) for v in visits])
+    distinct = {id(s): s for v in visits for s in v.services}
+    cells = dict(zip(distinct, driver_rows(dialect, ServiceRow, mapping.SERVICE_COLUMNS,
+                                           [mapping.service_row(s)
+                                            for s in distinct.values()]), strict=True))
+    services = [[cells[id(s)] for s in v.services] for v in visits]
+    if stored is None:
+        return PreparedVisits(visits, rows, services)
+    stored = {v.visit_id for v in visits if v.visit_id in stored}
+    parts = _collect_parts([v for v in visits if v.visit_id not in stored])
+    return PreparedVisits(visits, rows, services, stored, parts)
+
+
+def save_prepared(session: Session, prepared: PreparedVisits, *,
+                  import_file_id: int | None = None) -> SavedVisits:
+    """``save_visits`` for visits ``prepare_visits`` made ready (for this session's dialect)."""
     result = SavedVisits()
+    visits = prepared.visits
     stored = stored_visit_keys(session, [v.visit_id for v in visits])
     result.existing = [v.visit_id for v in visits if v.visit_id in stored]
-    todo = [v for v in visits if v.visit_id not in stored]
+    todo = [i for i, v in enumerate(visits) if v.visit_id not in stored]
     if not todo:
         return result
-    ids = _upsert_parts(session, todo)
-    rows = [mapping.visit_values(v, _visit_ids(v, ids, import_file_id)) for v in todo]
-    new = insert_new(session, VisitRow, rows, ("visit_key",))
-    result.inserted = {key[0]: row_id for key, row_id in new.items()}
-    result.existing += [v.visit_id for v in todo if v.visit_id not in result.inserted]
-    services = [mapping.service_values(s, result.inserted[v.visit_id], i)
-                for v in todo if v.visit_id in result.inserted
-                for i, s in enumerate(v.services)]
-    insert_all(session, ServiceRow, services)
+    parts = prepared.parts
+    if parts is None or stored != prepared.stored:  # none collected, or stale: visits came
+        parts = _collect_parts([visits[i] for i in todo])
+    ids = _write_parts(session, parts)
+    rows = prepared.rows
+    new = insert_new_cells(session, VisitRow, (*VISIT_NAMES, *mapping.VISIT_ID_COLUMNS),
+                           [(*rows[i], *_visit_ids(visits[i], ids, import_file_id))
+                            for i in todo], ("visit_key",))
+    inserted = result.inserted = {key[0]: row_id for key, row_id in new.items()}
+    result.existing += [visits[i].visit_id for i in todo if visits[i].visit_id not in inserted]
+    services = prepared.services
+    send_rows(session, table_of(ServiceRow).name, SERVICE_NAMES,
+              [(inserted[visits[i].visit_id], position, *cells) for i in todo
+               if visits[i].visit_id in inserted
+               for position, cells in enumerate(services[i])])
     return result
 
 
@@ -139,82 +208,111 @@ def _authorizations(visits: Sequence[Visit]) -> list[tuple[Visit, Authorization]
     return list(out.values())
 
 
-def _upsert_parts(session: Session, visits: Sequence[Visit]) -> _Ids:
-    practice = upsert(session, PracticeRow, [
-        mapping.practice_values(b)
-        for b in _last((v.billing_provider.npi, v.billing_provider) for v in visits)],
-        ("npi",), PRACTICE_UPDATE)
-    provider = upsert(session, ProviderRow, [
-        mapping.provider_values(p)
-        for p in _last((p.npi, p) for v in visits for p in _providers(v))],
-        ("npi",), PROVIDER_UPDATE)
+Who = tuple[str, str]  # a patient: the practice's NPI and its patient id
 
-    def practice_id(v: Visit) -> int:
-        return practice[(v.billing_provider.npi,)]
 
-    patient = upsert(session, PatientRow, [
-        mapping.patient_values(v.patient, practice_id(v))
-        for v in _last(((v.billing_provider.npi, v.patient.id), v) for v in visits)],
-        ("practice_id", "external_id"), PATIENT_UPDATE)
-    payer = upsert(session, PayerRow, [
-        mapping.payer_values(c) for c in _last((v.coverage.payer_id, v.coverage) for v in visits)],
-        ("payer_key",), PAYER_UPDATE)
+@dataclass(slots=True)
+class _Parts:
+    """The rows the visits' parents write (``_collect_parts``), all but the row ids of their
+    own parents, which ``_write_parts`` fills in."""
 
-    def patient_id(v: Visit) -> int:
-        return patient[(practice_id(v), v.patient.id)]
+    practices: list[Values]
+    providers: list[Values]
+    patients: list[tuple[str, Values]]  # practice NPI; practice_id to fill
+    payers: list[Values]
+    coverages: list[tuple[Who, str, Values]]  # payer key; patient_id and payer_id to fill
+    plans: list[tuple[Who, Values]]  # patient_id to fill
+    authorizations: list[tuple[Who, Values]]  # patient_id to fill
+    supervisors: list[tuple[str, str]]  # assistant's NPI, supervisor's NPI
 
-    def who(v: Visit) -> tuple[str, str]:
+
+def _collect_parts(visits: Sequence[Visit]) -> _Parts:
+    """The parents' rows, each once by natural key (the last visit's wins), without a session:
+    an import collects them before its write transaction."""
+    def who(v: Visit) -> Who:
         return (v.billing_provider.npi, v.patient.id)
 
+    return _Parts(
+        practices=[mapping.practice_values(b) for b in _last(
+            (v.billing_provider.npi, v.billing_provider) for v in visits)],
+        providers=[mapping.provider_values(p) for p in _last(
+            (p.npi, p) for v in visits for p in _providers(v))],
+        patients=[(v.billing_provider.npi, mapping.patient_values(v.patient, 0))
+                  for v in _last((who(v), v) for v in visits)],
+        payers=[mapping.payer_values(c) for c in _last(
+            (v.coverage.payer_id, v.coverage) for v in visits)],
+        coverages=[(who(v), v.coverage.payer_id, mapping.coverage_values(v.coverage, 0, 0))
+                   for v in _last(((*who(v), v.coverage.payer_id, v.coverage.member_id), v)
+                                  for v in visits)],
+        plans=[(who(v), mapping.plan_of_care_values(p, 0)) for v, p in _plans(visits)],
+        authorizations=[(who(v), mapping.authorization_values(a, 0))
+                        for v, a in _authorizations(visits)],
+        supervisors=_supervisors(visits),
+    )
+
+
+def _write_parts(session: Session, parts: _Parts) -> _Ids:
+    """Upsert the parents, parents first, and return their row ids by natural key."""
+    practice = upsert(session, PracticeRow, parts.practices, ("npi",), PRACTICE_UPDATE)
+    provider = upsert(session, ProviderRow, parts.providers, ("npi",), PROVIDER_UPDATE)
+    patient = upsert(session, PatientRow, [
+        {**values, "practice_id": practice[(npi,)]} for npi, values in parts.patients],
+        ("practice_id", "external_id"), PATIENT_UPDATE)
+    payer = upsert(session, PayerRow, parts.payers, ("payer_key",), PAYER_UPDATE)
+
+    def patient_id(who: Who) -> int:
+        return patient[(practice[(who[0],)], who[1])]
+
     coverage = upsert(session, CoverageRow, [
-        mapping.coverage_values(v.coverage, patient_id(v), payer[(v.coverage.payer_id,)])
-        for v in _last(((*who(v), v.coverage.payer_id, v.coverage.member_id), v)
-                       for v in visits)],
+        {**values, "patient_id": patient_id(who), "payer_id": payer[(payer_key,)]}
+        for who, payer_key, values in parts.coverages],
         ("payer_id", "member_id", "patient_id"), COVERAGE_UPDATE)
     poc = upsert(session, PlanOfCareRow, [
-        mapping.plan_of_care_values(p, patient_id(v))
-        for v, p in _plans(visits)],
+        {**values, "patient_id": patient_id(who)} for who, values in parts.plans],
         ("patient_id", "start_date", "discipline"), POC_UPDATE)
-    _set_supervisors(session, visits, provider)
+    _set_supervisors(session, parts.supervisors, provider)
     auth = upsert(session, AuthorizationRow, [
-        mapping.authorization_values(a, patient_id(v))
-        for v, a in _authorizations(visits)],
+        {**values, "patient_id": patient_id(who)} for who, values in parts.authorizations],
         ("patient_id", "number"), AUTH_UPDATE)
     return _Ids(practice, provider, patient, payer, coverage, poc, auth)
 
 
-def _set_supervisors(session: Session, visits: Sequence[Visit], ids: dict[Key, int]) -> None:
-    """An assistant is supervised by the visit's supervising provider, else its therapist."""
-    pairs: dict[int, int] = {}
+def _supervisors(visits: Sequence[Visit]) -> list[tuple[str, str]]:
+    """An assistant is supervised by the visit's supervising provider, else its therapist (the
+    last visit's wins)."""
+    pairs: dict[str, str] = {}
     for v in visits:
         supervisor = v.supervising_provider or v.rendering_provider
         if v.assistant is not None and not supervisor.credential.is_assistant:
-            pairs[ids[(v.assistant.npi,)]] = ids[(supervisor.npi,)]
-    if pairs:
+            pairs[v.assistant.npi] = supervisor.npi
+    return list(pairs.items())
+
+
+def _set_supervisors(session: Session, pairs: list[tuple[str, str]],
+                     ids: dict[Key, int]) -> None:
+    by_id = {ids[(assistant,)]: ids[(supervisor,)] for assistant, supervisor in pairs}
+    if by_id:
         session.execute(update(ProviderRow),  # ORM bulk UPDATE by primary key
-                        [{"id": a, "supervisor_id": s} for a, s in sorted(pairs.items())])
+                        [{"id": a, "supervisor_id": s} for a, s in sorted(by_id.items())])
 
 
-def _visit_ids(v: Visit, ids: _Ids, import_file_id: int | None) -> dict[str, int | None]:
+def _visit_ids(v: Visit, ids: _Ids, import_file_id: int | None) -> tuple[int | None, ...]:
+    """The visit's foreign keys in ``mapping.VISIT_ID_COLUMNS`` order."""
     practice_id = ids.practice[(v.billing_provider.npi,)]
     patient_id = ids.patient[(practice_id, v.patient.id)]
     poc = v.plan_of_care
-    return {
-        "practice_id": practice_id,
-        "patient_id": patient_id,
-        "coverage_id": ids.coverage[(ids.payer[(v.coverage.payer_id,)], v.coverage.member_id,
-                                     patient_id)],
-        "rendering_provider_id": ids.provider[(v.rendering_provider.npi,)],
-        "assistant_id": ids.provider[(v.assistant.npi,)] if v.assistant else None,
-        "supervising_provider_id": (ids.provider[(v.supervising_provider.npi,)]
-                                    if v.supervising_provider else None),
-        "plan_of_care_id": (ids.poc[(patient_id, poc.start,
-                                     poc.discipline.value if poc.discipline else "")]
-                            if poc else None),
-        "authorization_id": (ids.auth[(patient_id, v.authorization.number)]
-                             if v.authorization else None),
-        "import_file_id": import_file_id,
-    }
+    return (
+        practice_id,
+        patient_id,
+        ids.coverage[(ids.payer[(v.coverage.payer_id,)], v.coverage.member_id, patient_id)],
+        ids.provider[(v.rendering_provider.npi,)],
+        ids.provider[(v.assistant.npi,)] if v.assistant else None,
+        ids.provider[(v.supervising_provider.npi,)] if v.supervising_provider else None,
+        (ids.poc[(patient_id, poc.start, poc.discipline.value if poc.discipline else "")]
+         if poc else None),
+        ids.auth[(patient_id, v.authorization.number)] if v.authorization else None,
+        import_file_id,
+    )
 
 
 def visit_ids_without_claims(session: Session, visit_keys: Sequence[str] | None = None
