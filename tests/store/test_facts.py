@@ -1,10 +1,10 @@
 """``claim_facts`` and ``kx_totals`` pinned, field by field, to a row-by-row reading of the books.
 
 The books are a billing cycle (held claims, denials, partial payments, PLBs) with a corrected
-and a void claim, a front-door rejection, a held claim scrubbed clean later and a denial
-reversed added, on SQLite and PostgreSQL. The expected facts are
-folded here from every claim, line, ledger entry and status row in plain Python, so a faster
-query behind the facts must still say exactly this.
+and a void claim, a front-door rejection, a held claim scrubbed clean later, a denial
+reversed, a second remittance and an entry without one added, on SQLite and PostgreSQL. The
+expected facts are folded here from every claim, line, ledger entry and status row in plain
+Python, so a faster query behind the facts must still say exactly this.
 """
 
 from __future__ import annotations
@@ -88,6 +88,13 @@ def _books(factory: Factory, visit_file: Path, tmp_path: Path) -> None:
             s.add(LedgerEntryRow(claim_id=paid[3], remittance_id=remittance, kind=kind,
                                  group_code="CO", carc=carc, amount=Decimal(amount),
                                  posted_at=when))
+        # money from a second remittance, and an entry posted by hand without one (its day is
+        # the posting day; SQLite once failed to read that day back as a date)
+        last = s.scalars(select(RemittanceRow.id).order_by(RemittanceRow.id.desc())).first()
+        s.add(LedgerEntryRow(claim_id=paid[2], remittance_id=last, kind="payment",
+                             amount=Decimal("-1.25"), posted_at=when))
+        s.add(LedgerEntryRow(claim_id=accepted, kind="payment", amount=Decimal("-3.10"),
+                             posted_at=when))
 
 
 def _expected(s: Session) -> list[ClaimFact]:

@@ -14,6 +14,7 @@ show payments and adjustments as positive amounts and the balance as what is sti
 
 from __future__ import annotations
 
+import gc
 from collections import defaultdict
 from datetime import date, datetime
 from decimal import Decimal
@@ -135,24 +136,54 @@ def _not_routine() -> ColumnElement[bool]:
                 not_(or_(*routine)))
 
 
-def _money(connection: Connection) -> dict[int, tuple[Any, ...]]:
-    """Each claim's ledger in whole cents, with its first and last payment day: one row per
-    claim, ``(claim id, paid, contractual, patient, co45, total, first, last)``.
+def _money(connection: Connection) -> tuple[dict[int, tuple[Any, ...]],
+                                            dict[int, tuple[Any, Any]]]:
+    """Each claim's ledger in whole cents, and its first and last payment day.
 
-    The sums keep the ledger's sign (money off the balance is negative). An entry's payment
-    date is its remittance's (BPR16), else the day it was posted.
+    Returns ``(claim id, paid, contractual, patient, co45, total, low, high)`` per claim, the
+    sums with the ledger's sign (money off the balance is negative), and the days
+    ``(first, last)`` of the claims whose entries are not all in one dated remittance.
+
+    An entry's payment date is its remittance's (BPR16), else the day it was posted. Nearly
+    every claim is paid in one remittance, so the grouped query keeps only the lowest and
+    highest remittance id (0 for an entry without one): when they are the same dated
+    remittance its date is both days. Comparing a date per ledger row cost as much as the
+    five sums; the other claims' days are read exactly, by claim (``_payment_days``).
     """
     entry = LedgerEntryRow
-    paid_on = func.coalesce(RemittanceRow.payment_date, entry.posted_at)
+    remittance = func.coalesce(entry.remittance_id, 0)
     query = (select(entry.claim_id, _sum_if(entry.kind.in_(PAID_KINDS)),
                     _sum_if(entry.kind.in_(CONTRACTUAL_KINDS)),
                     _sum_if(entry.kind.in_(PATIENT_KINDS)),
                     _sum_if(and_(entry.group_code == "CO", entry.carc == "45")),
-                    _cents(entry.amount), func.min(paid_on), func.max(paid_on))
-             .outerjoin(RemittanceRow, RemittanceRow.id == entry.remittance_id)
+                    _cents(entry.amount), func.min(remittance), func.max(remittance))
              .where(entry.claim_id.is_not(None))
              .group_by(entry.claim_id))
-    return {row[0]: row for row in _rows(connection, query)}
+    money = {row[0]: row for row in _rows(connection, query)}
+    dated = {remittance_id: day for remittance_id, day in _rows(
+        connection, select(RemittanceRow.id, RemittanceRow.payment_date)) if day is not None}
+    spread = [claim_id for claim_id, row in money.items()
+              if row[6] != row[7] or row[6] not in dated]
+    days = _payment_days(connection, spread)
+    for claim_id, row in money.items():
+        if claim_id not in days:
+            days[claim_id] = (dated[row[6]], dated[row[6]])
+    return money, days
+
+
+def _payment_days(connection: Connection, claim_ids: list[int]) -> dict[int, tuple[Any, Any]]:
+    """The first and last payment day of each of ``claim_ids``, entry by entry."""
+    entry = LedgerEntryRow
+    paid_on = func.coalesce(RemittanceRow.payment_date, entry.posted_at)
+    out: dict[int, tuple[Any, Any]] = {}
+    for part in chunked(claim_ids):
+        query = (select(entry.claim_id, func.min(paid_on), func.max(paid_on))
+                 .outerjoin(RemittanceRow, RemittanceRow.id == entry.remittance_id)
+                 .where(ids_in(entry.claim_id, part))
+                 .group_by(entry.claim_id))
+        out.update((claim_id, (first, last)) for claim_id, first, last in
+                   _rows(connection, query))
+    return out
 
 
 def _denied(connection: Connection) -> dict[int, tuple[int, tuple[str, ...]]]:
@@ -231,6 +262,7 @@ def _codes(connection: Connection) -> dict[int, tuple[str, ...]]:
 
 
 _NO_MONEY = (None, 0, 0, 0, 0, 0, None, None)
+_NO_DAYS = (None, None)
 _NEVER = (None, None, 0, None)
 _NO_DENIAL = (0, ())
 
@@ -244,8 +276,21 @@ def claim_facts(session: Session) -> list[ClaimFact]:
     Returns:
         One fact per claim, oldest claim first.
     """
+    # A clinic-year is millions of row tuples and a quarter of a million facts, none of them
+    # in a reference cycle: the cyclic collector, run every few hundred allocations, would
+    # walk them over and over (a third of the Python time) and can free nothing here.
+    collecting = gc.isenabled()
+    gc.disable()
+    try:
+        return _claim_facts(session)
+    finally:
+        if collecting:
+            gc.enable()
+
+
+def _claim_facts(session: Session) -> list[ClaimFact]:
     connection = session.connection()
-    money = _money(connection)
+    money, paid_days = _money(connection)
     denied = _denied(connection)
     seen = _milestones(connection)
     codes = _codes(connection)
@@ -268,8 +313,9 @@ def claim_facts(session: Session) -> list[ClaimFact]:
     amounts, days, dates = _Amounts(), _Days(), _Dates()
     facts = []
     for claim_id, key, charge, payer_key, payer_name, patient, npi, dos, batched_at in claims:
-        _, paid, contractual, responsibility, co45, total, first, last = \
+        _, paid, contractual, responsibility, co45, total, _, _ = \
             money.get(claim_id, _NO_MONEY)
+        first, last = paid_days.get(claim_id, _NO_DAYS)
         _, scrub, rejected, result_key = seen.get(claim_id, _NEVER)
         held, reasons = denied.get(claim_id, _NO_DENIAL)
         result = ADJUDICATED[result_key % 4] if result_key is not None else None
