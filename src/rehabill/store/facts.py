@@ -294,32 +294,40 @@ def _claim_facts(session: Session) -> list[ClaimFact]:
     denied = _denied(connection)
     seen = _milestones(connection)
     codes = _codes(connection)
+    # the claims with their visits; payers, patients, providers and batches (a few thousand
+    # rows) are looked up here rather than joined to every claim
     query = (select(ClaimRow.id, ClaimRow.claim_key,
                     cast(func.round(ClaimRow.total_charge * 100), BigInteger),
-                    PayerRow.payer_key, PayerRow.name, PatientRow.external_id,
-                    ProviderRow.npi, VisitRow.date_of_service, BatchRow.created_at)
+                    ClaimRow.payer_id, VisitRow.patient_id, VisitRow.rendering_provider_id,
+                    VisitRow.date_of_service, ClaimRow.batch_id)
              .join(VisitRow, VisitRow.id == ClaimRow.visit_id)
-             .join(PayerRow, PayerRow.id == ClaimRow.payer_id)
-             .join(PatientRow, PatientRow.id == VisitRow.patient_id)
-             .join(ProviderRow, ProviderRow.id == VisitRow.rendering_provider_id)
-             .outerjoin(BatchRow, BatchRow.id == ClaimRow.batch_id)
              .order_by(ClaimRow.id))
     claims = _rows(connection, query)
+    # read after the claims: rows that a claim refers to were there before it (and are never
+    # deleted), even where each statement sees the books as they are then (read committed)
+    payers = {id_: (key, name or key) for id_, key, name in
+              _rows(connection, select(PayerRow.id, PayerRow.payer_key, PayerRow.name))}
+    patients: dict[int, str] = dict(_rows(connection, select(PatientRow.id,
+                                                              PatientRow.external_id)))
+    npis: dict[int, str] = dict(_rows(connection, select(ProviderRow.id, ProviderRow.npi)))
+    batches: dict[int, Any] = dict(_rows(connection, select(BatchRow.id, BatchRow.created_at)))
     # the times only a few claims need: when an unbatched claim was batched, and when a
     # claim with no ledger entry was first adjudicated
-    batched = _first_times(connection, [r[0] for r in claims if r[8] is None], ("batched",))
+    batched = _first_times(connection, [r[0] for r in claims if r[7] not in batches],
+                           ("batched",))
     results = _first_times(connection, [c for c, s in seen.items()
                                         if s[3] is not None and c not in money], ADJUDICATED)
     amounts, days, dates = _Amounts(), _Days(), _Dates()
     facts = []
-    for claim_id, key, charge, payer_key, payer_name, patient, npi, dos, batched_at in claims:
+    for claim_id, key, charge, payer_id, patient_id, provider_id, dos, batch_id in claims:
+        payer_key, payer_name = payers[payer_id]
         _, paid, contractual, responsibility, co45, total, _, _ = \
             money.get(claim_id, _NO_MONEY)
         first, last = paid_days.get(claim_id, _NO_DAYS)
         _, scrub, rejected, result_key = seen.get(claim_id, _NEVER)
         held, reasons = denied.get(claim_id, _NO_DENIAL)
         result = ADJUDICATED[result_key % 4] if result_key is not None else None
-        submitted_on = days[batched_at]
+        submitted_on = days[batches.get(batch_id)]
         if submitted_on is None:
             submitted_on = days[batched.get((claim_id, "batched"))]
         adjudicated_on = None
@@ -328,7 +336,7 @@ def _claim_facts(session: Session) -> list[ClaimFact]:
         # positional, in ClaimFact's field order: keywords cost as much as the rest of the
         # fact (tests/store/test_facts.py pins every field)
         facts.append(ClaimFact(
-            key, payer_key, payer_name or payer_key, patient, npi, dates[dos],
+            key, payer_key, payer_name, patients[patient_id], npis[provider_id], dates[dos],
             amounts[charge], codes.get(claim_id, ()), submitted_on, adjudicated_on,
             amounts[charge + co45] if result is not None else ZERO,  # allowed
             amounts[-paid], amounts[-contractual],
