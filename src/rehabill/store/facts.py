@@ -136,13 +136,14 @@ def _not_routine() -> ColumnElement[bool]:
                 not_(or_(*routine)))
 
 
-def _money(connection: Connection) -> tuple[dict[int, tuple[Any, ...]],
+def _money(connection: Connection) -> tuple[dict[int, tuple[Any, ...]], dict[int, Any],
                                             dict[int, tuple[Any, Any]]]:
-    """Each claim's ledger in whole cents, and its first and last payment day.
+    """Each claim's ledger in whole cents, and what its first and last payment day come from.
 
     Returns ``(claim id, paid, contractual, patient, co45, total, low, high)`` per claim, the
-    sums with the ledger's sign (money off the balance is negative), and the days
-    ``(first, last)`` of the claims whose entries are not all in one dated remittance.
+    sums with the ledger's sign (money off the balance is negative); each dated remittance's
+    payment date by id; and the days ``(first, last)`` of the claims whose entries are not
+    all in one dated remittance.
 
     An entry's payment date is its remittance's (BPR16), else the day it was posted. Nearly
     every claim is paid in one remittance, so the grouped query keeps only the lowest and
@@ -164,11 +165,7 @@ def _money(connection: Connection) -> tuple[dict[int, tuple[Any, ...]],
         connection, select(RemittanceRow.id, RemittanceRow.payment_date)) if day is not None}
     spread = [claim_id for claim_id, row in money.items()
               if row[6] != row[7] or row[6] not in dated]
-    days = _payment_days(connection, spread)
-    for claim_id, row in money.items():
-        if claim_id not in days:
-            days[claim_id] = (dated[row[6]], dated[row[6]])
-    return money, days
+    return money, dated, _payment_days(connection, spread)
 
 
 def _payment_days(connection: Connection, claim_ids: list[int]) -> dict[int, tuple[Any, Any]]:
@@ -290,7 +287,7 @@ def claim_facts(session: Session) -> list[ClaimFact]:
 
 def _claim_facts(session: Session) -> list[ClaimFact]:
     connection = session.connection()
-    money, paid_days = _money(connection)
+    money, dated, spread = _money(connection)
     denied = _denied(connection)
     seen = _milestones(connection)
     codes = _codes(connection)
@@ -321,9 +318,12 @@ def _claim_facts(session: Session) -> list[ClaimFact]:
     facts = []
     for claim_id, key, charge, payer_id, patient_id, provider_id, dos, batch_id in claims:
         payer_key, payer_name = payers[payer_id]
-        _, paid, contractual, responsibility, co45, total, _, _ = \
+        _, paid, contractual, responsibility, co45, total, low, high = \
             money.get(claim_id, _NO_MONEY)
-        first, last = paid_days.get(claim_id, _NO_DAYS)
+        if low == high and low in dated:  # all in one dated remittance
+            first = last = dated[low]
+        else:
+            first, last = spread.get(claim_id, _NO_DAYS)
         _, scrub, rejected, result_key = seen.get(claim_id, _NEVER)
         held, reasons = denied.get(claim_id, _NO_DENIAL)
         result = ADJUDICATED[result_key % 4] if result_key is not None else None
