@@ -13,7 +13,7 @@ from rehabill.store.models import Base
 
 
 def test_migrate__database_is_at_head(db_engine: Engine) -> None:
-    assert current_revision(db_engine) == head_revision() == "0003"
+    assert current_revision(db_engine) == head_revision() == "0004"
 
 
 def test_migrate__schema_matches_the_models(db_engine: Engine) -> None:
@@ -46,7 +46,7 @@ def test_migrate__upgrades_a_0001_database(tmp_path) -> None:  # type: ignore[no
     migrate(engine, "0001")
     assert current_revision(engine) == "0001"
     migrate(engine)
-    assert current_revision(engine) == "0003"
+    assert current_revision(engine) == "0004"
     with engine.connect() as conn:
         columns = {row[1] for row in conn.execute(text("PRAGMA table_info(visits)"))}
         claim_columns = {row[1] for row in conn.execute(text("PRAGMA table_info(claims)"))}
@@ -69,7 +69,7 @@ def test_migrate__downgrades_0003_and_back(tmp_path) -> None:  # type: ignore[no
         claim_columns = {row[1] for row in conn.execute(text("PRAGMA table_info(claims)"))}
     assert "prior_claim_id" not in claim_columns
     migrate(engine)
-    assert current_revision(engine) == "0003"
+    assert current_revision(engine) == "0004"
     engine.dispose()
 
 
@@ -93,7 +93,7 @@ def test_migrate__upgrades_a_0002_database_that_holds_rows(tmp_path) -> None:  #
                    for c in table.columns}
             conn.execute(table.insert().values(**row))
     migrate(engine)
-    assert current_revision(engine) == "0003"
+    assert current_revision(engine) == "0004"
     with engine.connect() as conn:
         assert conn.execute(text("SELECT count(*) FROM claim_lines")).scalar() == 1
         assert conn.execute(text("PRAGMA foreign_keys")).scalar() == 1

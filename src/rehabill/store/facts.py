@@ -14,11 +14,11 @@ show payments and adjustments as positive amounts and the balance as what is sti
 
 from __future__ import annotations
 
+import gc
 from collections import defaultdict
-from dataclasses import dataclass
 from datetime import date, datetime
 from decimal import Decimal
-from typing import Any, NamedTuple
+from typing import Any
 
 from sqlalchemy import (
     BigInteger,
@@ -35,10 +35,12 @@ from sqlalchemy import (
     select,
 )
 from sqlalchemy.orm import Session, aliased
+from sqlalchemy.sql.elements import ClauseElement
 
 from rehabill.domain.money import ZERO
 from rehabill.ledger import denials
 from rehabill.reports import ClaimFact
+from rehabill.store.bulk import chunked, ids_in
 from rehabill.store.models import (
     BatchRow,
     ClaimLineRow,
@@ -51,7 +53,6 @@ from rehabill.store.models import (
     RemittanceRow,
     VisitRow,
 )
-from rehabill.store.types import to_money
 
 ADJUDICATED = ("paid", "partially_paid", "denied", "closed")
 PAID_KINDS = ("payment",)
@@ -59,22 +60,26 @@ CONTRACTUAL_KINDS = ("contractual", "payer_reduction", "adjustment")
 OTHER_KINDS = ("other_adjustment", "reversal")
 PATIENT_KINDS = ("patient_responsibility",)
 
-
-@dataclass(slots=True)
-class _Money:
-    paid: Decimal = ZERO
-    contractual: Decimal = ZERO
-    other: Decimal = ZERO
-    patient: Decimal = ZERO
-    co45: Decimal = ZERO
-    total: Decimal = ZERO
-    denied: Decimal = ZERO
-    reasons: tuple[str, ...] = ()
-    first_payment: date | None = None
-    last_payment: date | None = None
+Rows = list[tuple[Any, ...]]
 
 
-_NO_MONEY = _Money()
+def _rows(connection: Connection, query: ClauseElement) -> Rows:
+    """Every row of ``query`` as the driver returns it, on the session's own connection.
+
+    A clinic-year's facts read about 1.5 million grouped rows: SQLAlchemy's per-row result
+    processing cost more than the conversions done here in bulk (amounts come as whole cents,
+    days through ``_Days``). The constants are written into the SQL (``literal_binds``), so
+    the DBAPI cursor needs no parameters; it runs in the session's transaction, so every
+    query sees the same snapshot of the books.
+    """
+    sql = str(query.compile(dialect=connection.dialect,
+                            compile_kwargs={"literal_binds": True}))
+    cursor = connection.connection.cursor()
+    try:
+        cursor.execute(sql)
+        return list(cursor.fetchall())
+    finally:
+        cursor.close()
 
 
 def _day(value: Any) -> date | None:
@@ -87,15 +92,36 @@ def _day(value: Any) -> date | None:
     return date.fromisoformat(str(value)[:10])
 
 
+class _Days(dict[Any, "date | None"]):
+    """A stored day or time (SQLite text, PostgreSQL date or datetime) as its ``date``, each
+    distinct value converted once: a year of payments has a few hundred payment dates."""
+
+    def __missing__(self, value: Any) -> date | None:
+        day = self[value] = _day(value)
+        return day
+
+
+class _Dates(dict[Any, date]):
+    """A stored date (SQLite text, PostgreSQL date) as a ``date``, each converted once."""
+
+    def __missing__(self, value: Any) -> date:
+        day = self[value] = value if isinstance(value, date) else date.fromisoformat(value)
+        return day
+
+
+class _Amounts(dict[int, Decimal]):
+    """Whole cents as a ``Decimal`` amount (``12345`` → ``123.45``, zero ``0.00``), each
+    distinct amount made once: fee schedules make the same amounts over and over."""
+
+    def __missing__(self, cents: int) -> Decimal:
+        amount = self[cents] = Decimal(cents).scaleb(-2)
+        return amount
+
+
 def _cents(amount: Any) -> ColumnElement[Any]:
     """``SUM(amount)`` in whole cents: exact on PostgreSQL's numeric, and on SQLite (which
     sums doubles) rounded back to the cent the stored amounts hold."""
     return cast(func.round(func.coalesce(func.sum(amount), 0) * 100), BigInteger)
-
-
-def _amount(cents: int) -> Decimal:
-    """Cents from ``_cents`` as a positive-for-the-practice amount (ledger signs are negative)."""
-    return Decimal(-int(cents)).scaleb(-2) if cents else ZERO
 
 
 def _sum_if(condition: ColumnElement[bool]) -> ColumnElement[Any]:
@@ -110,88 +136,132 @@ def _not_routine() -> ColumnElement[bool]:
                 not_(or_(*routine)))
 
 
-def _money(connection: Connection) -> dict[int, _Money]:
-    """Each claim's ledger folded into payments, adjustments and dates: one row per claim.
+def _money(connection: Connection) -> tuple[dict[int, tuple[Any, ...]], dict[int, Any],
+                                            dict[int, tuple[Any, Any]]]:
+    """Each claim's ledger in whole cents, and what its first and last payment day come from.
 
-    An entry's payment date is its remittance's (BPR16), else the day it was posted.
+    Returns ``(claim id, paid, contractual, patient, co45, total, low, high)`` per claim, the
+    sums with the ledger's sign (money off the balance is negative); each dated remittance's
+    payment date by id; and the days ``(first, last)`` of the claims whose entries are not
+    all in one dated remittance.
+
+    An entry's payment date is its remittance's (BPR16), else the day it was posted. Nearly
+    every claim is paid in one remittance, so the grouped query keeps only the lowest and
+    highest remittance id (0 for an entry without one): when they are the same dated
+    remittance its date is both days. Comparing a date per ledger row cost as much as the
+    five sums; the other claims' days are read exactly, by claim (``_payment_days``).
     """
     entry = LedgerEntryRow
-    paid_on = func.coalesce(RemittanceRow.payment_date, entry.posted_at)
+    remittance = func.coalesce(entry.remittance_id, 0)
     query = (select(entry.claim_id, _sum_if(entry.kind.in_(PAID_KINDS)),
                     _sum_if(entry.kind.in_(CONTRACTUAL_KINDS)),
                     _sum_if(entry.kind.in_(PATIENT_KINDS)),
                     _sum_if(and_(entry.group_code == "CO", entry.carc == "45")),
-                    _cents(entry.amount), func.min(paid_on), func.max(paid_on))
-             .outerjoin(RemittanceRow, RemittanceRow.id == entry.remittance_id)
+                    _cents(entry.amount), func.min(remittance), func.max(remittance))
              .where(entry.claim_id.is_not(None))
              .group_by(entry.claim_id))
-    out: dict[int, _Money] = {}
-    for claim_id, paid, contractual, patient, co45, total, first, last in \
-            connection.execute(query):
-        m = out[claim_id] = _Money(paid=_amount(paid), contractual=_amount(contractual),
-                                   patient=_amount(patient), co45=_amount(co45),
-                                   total=_amount(total), first_payment=_day(first),
-                                   last_payment=_day(last))
-        m.other = m.total - m.paid - m.contractual - m.patient
-    _denied(connection, out)
-    return out
+    money = {row[0]: row for row in _rows(connection, query)}
+    dated = {remittance_id: day for remittance_id, day in _rows(
+        connection, select(RemittanceRow.id, RemittanceRow.payment_date)) if day is not None}
+    spread = [claim_id for claim_id, row in money.items()
+              if row[6] != row[7] or row[6] not in dated]
+    return money, dated, _payment_days(connection, spread)
 
 
-def _denied(connection: Connection, money: dict[int, _Money]) -> None:
-    """Add the money held by non-routine CO/OA/PI adjustments and their CARCs."""
+def _payment_days(connection: Connection, claim_ids: list[int]) -> dict[int, tuple[Any, Any]]:
+    """The first and last payment day of each of ``claim_ids``, entry by entry."""
     entry = LedgerEntryRow
-    query = (select(entry.claim_id, entry.group_code, entry.carc, _cents(entry.amount))
-             .where(entry.claim_id.is_not(None), _not_routine())
-             .group_by(entry.claim_id, entry.kind, entry.group_code, entry.carc)
-             .order_by(entry.claim_id, entry.kind, entry.group_code, entry.carc))
-    for claim_id, group, carc, cents in connection.execute(query):
-        value = _amount(cents)
-        if value > 0 and claim_id in money:
-            m = money[claim_id]
-            m.denied += value
-            reason = f"{group}-{carc}"
-            if reason not in m.reasons:
-                m.reasons = (*m.reasons, reason)
-
-
-class _Seen(NamedTuple):
-    """When a claim first reached the statuses the reports ask about (history ids, times)."""
-
-    scrubbed: int | None
-    held: int | None
-    rejected: int | None
-    batched_at: Any
-    results: tuple[tuple[int | None, Any], ...]  # per ADJUDICATED status: (first id, time)
-
-
-def _milestones(connection: Connection) -> dict[int, _Seen]:
-    """The first time each claim reached each status that matters: one row per claim."""
-    row = ClaimStatusRow
-
-    def first(status: str, column: Any) -> ColumnElement[Any]:
-        return func.min(case((row.status == status, column)))
-
-    query = (select(row.claim_id, first("scrubbed", row.id), first("held", row.id),
-                    first("rejected", row.id), first("batched", row.at),
-                    *(first(s, c) for s in ADJUDICATED for c in (row.id, row.at)))
-             .group_by(row.claim_id))
-    out: dict[int, _Seen] = {}
-    for claim_id, scrubbed, held, rejected, batched_at, *results in connection.execute(query):
-        out[claim_id] = _Seen(scrubbed, held, rejected, batched_at,
-                              tuple(zip(results[::2], results[1::2], strict=True)))
+    paid_on = func.coalesce(RemittanceRow.payment_date, entry.posted_at)
+    out: dict[int, tuple[Any, Any]] = {}
+    for part in chunked(claim_ids):
+        query = (select(entry.claim_id, func.min(paid_on), func.max(paid_on))
+                 .outerjoin(RemittanceRow, RemittanceRow.id == entry.remittance_id)
+                 .where(ids_in(entry.claim_id, part))
+                 .group_by(entry.claim_id))
+        out.update((claim_id, (first, last)) for claim_id, first, last in
+                   _rows(connection, query))
     return out
 
 
-_NEVER = _Seen(None, None, None, None, ((None, None),) * len(ADJUDICATED))
+def _denied(connection: Connection) -> dict[int, tuple[int, tuple[str, ...]]]:
+    """The money each claim's non-routine CO/OA/PI adjustments hold (positive cents) and their
+    CARCs, in (kind, group, CARC) order, counting only the groups that still hold money.
+
+    ``claim_id + 0`` keeps SQLite from reading the whole ledger through the claim index (a
+    table lookup per entry): the few matching rows are grouped on their own and sorted here.
+    """
+    entry = LedgerEntryRow
+    claim = (entry.claim_id + 0).label("claim")
+    query = (select(claim, entry.kind, entry.group_code, entry.carc, _cents(entry.amount))
+             .where(claim.is_not(None), _not_routine())
+             .group_by(claim, entry.kind, entry.group_code, entry.carc))
+    out: dict[int, tuple[int, tuple[str, ...]]] = {}
+    for claim_id, _kind, group, carc, cents in sorted(_rows(connection, query)):
+        if cents < 0:  # money held: the ledger's sign is negative
+            held, reasons = out.get(claim_id, (0, ()))
+            reason = f"{group}-{carc}"
+            out[claim_id] = (held - cents,
+                             reasons if reason in reasons else (*reasons, reason))
+    return out
+
+
+def _milestones(connection: Connection) -> dict[int, tuple[Any, ...]]:
+    """What each claim's status history says about its first passes: one row per claim,
+    ``(claim id, scrub, rejected, result)``.
+
+    ``scrub`` is the first scrubbed-or-held row's id doubled, plus one when it was ``held``
+    (odd: held before any clean scrub); ``rejected`` is 1 when the claim was ever rejected;
+    ``result`` is the first adjudicated row's id times four plus the status's index in
+    ``ADJUDICATED``. Three aggregates instead of a first id and time per status: the times
+    are read (``_first_times``) only for the few claims that need them.
+    """
+    row = ClaimStatusRow
+    row_id = cast(row.id, BigInteger)
+    held = case((row.status == "held", 1), else_=0)
+    result = case(*((row.status == s, n) for n, s in enumerate(ADJUDICATED)))
+    query = (select(row.claim_id,
+                    func.min(case((row.status.in_(("scrubbed", "held")), row_id * 2 + held))),
+                    func.max(case((row.status == "rejected", 1), else_=0)),
+                    func.min(case((row.status.in_(ADJUDICATED), row_id * 4 + result))))
+             .group_by(row.claim_id))
+    return {r[0]: r for r in _rows(connection, query)}
+
+
+def _first_times(connection: Connection, claim_ids: list[int],
+                 statuses: tuple[str, ...]) -> dict[tuple[int, str], Any]:
+    """When each of ``claim_ids`` first reached each of ``statuses`` (earliest ``at``)."""
+    row = ClaimStatusRow
+    out: dict[tuple[int, str], Any] = {}
+    for part in chunked(claim_ids):
+        query = (select(row.claim_id, row.status, func.min(row.at))
+                 .where(ids_in(row.claim_id, part), row.status.in_(statuses))
+                 .group_by(row.claim_id, row.status))
+        out.update(((claim_id, status), at) for claim_id, status, at in
+                   _rows(connection, query))
+    return out
 
 
 def _codes(connection: Connection) -> dict[int, tuple[str, ...]]:
-    grouped: dict[int, list[str]] = defaultdict(list)
-    for claim_id, code in connection.execute(select(ClaimLineRow.claim_id, ClaimLineRow.code)
-                                             .order_by(ClaimLineRow.claim_id,
-                                                       ClaimLineRow.number)):
-        grouped[claim_id].append(code)
-    return {k: tuple(dict.fromkeys(v)) for k, v in grouped.items()}
+    """Each claim's procedure codes, in line order, each once."""
+    out: dict[int, tuple[str, ...]] = {}
+    last: int | None = None
+    codes: list[str] = []
+    for claim_id, code in _rows(connection, select(ClaimLineRow.claim_id, ClaimLineRow.code)
+                                .order_by(ClaimLineRow.claim_id, ClaimLineRow.number)):
+        if claim_id != last:
+            if last is not None:
+                out[last] = tuple(dict.fromkeys(codes))
+            last, codes = claim_id, []
+        codes.append(code)
+    if last is not None:
+        out[last] = tuple(dict.fromkeys(codes))
+    return out
+
+
+_NO_MONEY = (None, 0, 0, 0, 0, 0, None, None)
+_NO_DAYS = (None, None)
+_NEVER = (None, None, 0, None)
+_NO_DENIAL = (0, ())
 
 
 def claim_facts(session: Session) -> list[ClaimFact]:
@@ -203,55 +273,81 @@ def claim_facts(session: Session) -> list[ClaimFact]:
     Returns:
         One fact per claim, oldest claim first.
     """
+    # A clinic-year is millions of row tuples and a quarter of a million facts, none of them
+    # in a reference cycle: the cyclic collector, run every few hundred allocations, would
+    # walk them over and over (a third of the Python time) and can free nothing here.
+    collecting = gc.isenabled()
+    gc.disable()
+    try:
+        return _claim_facts(session)
+    finally:
+        if collecting:
+            gc.enable()
+
+
+def _claim_facts(session: Session) -> list[ClaimFact]:
     connection = session.connection()
-    money = _money(connection)
+    money, dated, spread = _money(connection)
+    denied = _denied(connection)
     seen = _milestones(connection)
     codes = _codes(connection)
-    query = (select(ClaimRow.id, ClaimRow.claim_key, ClaimRow.total_charge,
-                    PayerRow.payer_key, PayerRow.name, PatientRow.external_id,
-                    ProviderRow.npi, VisitRow.date_of_service, BatchRow.created_at)
+    # the claims with their visits; payers, patients, providers and batches (a few thousand
+    # rows) are looked up here rather than joined to every claim
+    query = (select(ClaimRow.id, ClaimRow.claim_key,
+                    cast(func.round(ClaimRow.total_charge * 100), BigInteger),
+                    ClaimRow.payer_id, VisitRow.patient_id, VisitRow.rendering_provider_id,
+                    VisitRow.date_of_service, ClaimRow.batch_id)
              .join(VisitRow, VisitRow.id == ClaimRow.visit_id)
-             .join(PayerRow, PayerRow.id == ClaimRow.payer_id)
-             .join(PatientRow, PatientRow.id == VisitRow.patient_id)
-             .join(ProviderRow, ProviderRow.id == VisitRow.rendering_provider_id)
-             .outerjoin(BatchRow, BatchRow.id == ClaimRow.batch_id)
              .order_by(ClaimRow.id))
-    return [_fact(row, money.get(row[0], _NO_MONEY), seen.get(row[0], _NEVER),
-                  codes.get(row[0], ())) for row in connection.execute(query)]
-
-
-def _first_result(seen: _Seen) -> tuple[str | None, Any]:
-    """The first adjudicated status the claim reached, and when."""
-    best: tuple[int, str, Any] | None = None
-    for status, (first_id, at) in zip(ADJUDICATED, seen.results, strict=True):
-        if first_id is not None and (best is None or first_id < best[0]):
-            best = (first_id, status, at)
-    return (best[1], best[2]) if best is not None else (None, None)
-
-
-def _fact(row: Any, m: _Money, seen: _Seen, codes: tuple[str, ...]) -> ClaimFact:
-    _cid, key, charge, payer_key, payer_name, patient, npi, dos, batched_at = row
-    charge = to_money(charge)
-    held_first = seen.held is not None and (seen.scrubbed is None or seen.held < seen.scrubbed)
-    first_result, result_at = _first_result(seen)
-    adjudicated_on = None
-    if first_result is not None:
-        adjudicated_on = m.first_payment or _day(result_at)
-    return ClaimFact(
-        claim_id=key, payer_id=payer_key, payer_name=payer_name or payer_key,
-        patient_id=patient, rendering_npi=npi, date_of_service=dos,
-        charge=charge, codes=codes,
-        submitted_on=_day(batched_at) or _day(seen.batched_at),
-        adjudicated_on=adjudicated_on,
-        allowed=charge - m.co45 if first_result is not None else ZERO,
-        paid=m.paid, contractual=m.contractual, other_adjustments=m.other,
-        patient_responsibility=m.patient, balance=charge - m.total,
-        scrub_clean_first_pass=not held_first,
-        accepted_first_pass=seen.rejected is None,
-        denied=first_result in ("denied", "partially_paid"),
-        denial_reasons=m.reasons,
-        denied_amount=m.denied, paid_first_pass=first_result in ("paid", "closed"),
-        paid_on=m.last_payment if m.paid else None)
+    claims = _rows(connection, query)
+    # read after the claims: rows that a claim refers to were there before it (and are never
+    # deleted), even where each statement sees the books as they are then (read committed)
+    payers = {id_: (key, name or key) for id_, key, name in
+              _rows(connection, select(PayerRow.id, PayerRow.payer_key, PayerRow.name))}
+    patients: dict[int, str] = dict(_rows(connection, select(PatientRow.id,
+                                                              PatientRow.external_id)))
+    npis: dict[int, str] = dict(_rows(connection, select(ProviderRow.id, ProviderRow.npi)))
+    batches: dict[int, Any] = dict(_rows(connection, select(BatchRow.id, BatchRow.created_at)))
+    # the times only a few claims need: when an unbatched claim was batched, and when a
+    # claim with no ledger entry was first adjudicated
+    batched = _first_times(connection, [r[0] for r in claims if r[7] not in batches],
+                           ("batched",))
+    results = _first_times(connection, [c for c, s in seen.items()
+                                        if s[3] is not None and c not in money], ADJUDICATED)
+    amounts, days, dates = _Amounts(), _Days(), _Dates()
+    facts = []
+    for claim_id, key, charge, payer_id, patient_id, provider_id, dos, batch_id in claims:
+        payer_key, payer_name = payers[payer_id]
+        _, paid, contractual, responsibility, co45, total, low, high = \
+            money.get(claim_id, _NO_MONEY)
+        if low == high and low in dated:  # all in one dated remittance
+            first = last = dated[low]
+        else:
+            first, last = spread.get(claim_id, _NO_DAYS)
+        _, scrub, rejected, result_key = seen.get(claim_id, _NEVER)
+        held, reasons = denied.get(claim_id, _NO_DENIAL)
+        result = ADJUDICATED[result_key % 4] if result_key is not None else None
+        submitted_on = days[batches.get(batch_id)]
+        if submitted_on is None:
+            submitted_on = days[batched.get((claim_id, "batched"))]
+        adjudicated_on = None
+        if result is not None:
+            adjudicated_on = days[first] or days[results.get((claim_id, result))]
+        # positional, in ClaimFact's field order: keywords cost as much as the rest of the
+        # fact (tests/store/test_facts.py pins every field)
+        facts.append(ClaimFact(
+            key, payer_key, payer_name, patients[patient_id], npis[provider_id], dates[dos],
+            amounts[charge], codes.get(claim_id, ()), submitted_on, adjudicated_on,
+            amounts[charge + co45] if result is not None else ZERO,  # allowed
+            amounts[-paid], amounts[-contractual],
+            amounts[paid + contractual + responsibility - total],  # other adjustments
+            amounts[-responsibility], amounts[charge + total],  # patient, balance
+            scrub is None or scrub % 2 == 0,  # clean on the first scrub
+            not rejected,  # accepted on the first pass
+            result in ("denied", "partially_paid"), reasons, amounts[held],
+            result in ("paid", "closed"),  # paid on the first pass
+            days[last] if paid else None))  # paid on
+    return facts
 
 
 def kx_totals(session: Session, year: int) -> list[tuple[str, str, Decimal]]:
