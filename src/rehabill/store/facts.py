@@ -14,7 +14,6 @@ show payments and adjustments as positive amounts and the balance as what is sti
 
 from __future__ import annotations
 
-import gc
 from collections import defaultdict
 from datetime import date, datetime
 from decimal import Decimal
@@ -37,6 +36,7 @@ from sqlalchemy import (
 from sqlalchemy.orm import Session, aliased
 from sqlalchemy.sql.elements import ClauseElement
 
+from rehabill.domain.collector import collector_paused
 from rehabill.domain.money import ZERO
 from rehabill.ledger import denials
 from rehabill.reports import ClaimFact
@@ -276,13 +276,8 @@ def claim_facts(session: Session) -> list[ClaimFact]:
     # A clinic-year is millions of row tuples and a quarter of a million facts, none of them
     # in a reference cycle: the cyclic collector, run every few hundred allocations, would
     # walk them over and over (a third of the Python time) and can free nothing here.
-    collecting = gc.isenabled()
-    gc.disable()
-    try:
+    with collector_paused():
         return _claim_facts(session)
-    finally:
-        if collecting:
-            gc.enable()
 
 
 def _claim_facts(session: Session) -> list[ClaimFact]:
