@@ -38,7 +38,7 @@ from rehabill.services.cycle import Month, run_months, write_visit_file
 from rehabill.services.uow import unit_of_work
 from rehabill.simulate.clinic import ClinicSpec, generate_visits
 from rehabill.store import make_engine, make_session_factory, migrate
-from rehabill.store.facts import claim_facts, kx_totals
+from rehabill.store.facts import facts_and_kx
 
 TARGET_SECONDS = 60.0
 TODAY = date(2027, 1, 10)
@@ -68,8 +68,7 @@ def _floor(url: str, n: int) -> float:
 
 def _reports(factory) -> None:  # type: ignore[no-untyped-def]
     with unit_of_work(factory) as session:
-        facts = claim_facts(session)
-        totals = kx_totals(session, 2026)
+        facts, totals = facts_and_kx(session, 2026)
     ar_aging(facts, TODAY)
     ar_aging(facts, TODAY, basis="submission")
     denial_analysis(facts)

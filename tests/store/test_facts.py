@@ -24,7 +24,8 @@ from rehabill.reports import ClaimFact
 from rehabill.services import billing
 from rehabill.services.cycle import run_cycle, write_visit_file
 from rehabill.simulate.clinic import ClinicSpec, generate_visits
-from rehabill.store.facts import claim_facts, kx_totals
+from rehabill.store import make_engine, make_session_factory, migrate
+from rehabill.store.facts import claim_facts, facts_and_kx, kx_totals
 from rehabill.store.models import (
     BatchRow,
     ClaimLineRow,
@@ -206,3 +207,26 @@ def test_claim_facts__every_field_is_what_the_rows_say(session_factory: Factory,
     for got, want in zip(facts, expected, strict=True):
         assert got == want, got.claim_id
     assert kx == expected_kx and kx
+
+
+@pytest.mark.parametrize("database", ["sqlite", pytest.param("postgresql",
+                                                             marks=pytest.mark.postgres)])
+def test_facts_and_kx__read_at_once_is_what_each_says_alone(
+        database: str, visit_file: Path, tmp_path: Path, request: pytest.FixtureRequest
+        ) -> None:
+    """On an engine (a second connection reads the KX sums in a thread) and on a session
+    bound to one connection (one after the other), the same as each read alone."""
+    url = (f"sqlite:///{tmp_path / 'books.db'}" if database == "sqlite"
+           else request.getfixturevalue("pg_fresh_url"))
+    engine = make_engine(url)
+    migrate(engine)
+    factory = make_session_factory(engine, immediate=True)
+    _books(factory, visit_file, tmp_path)
+    with factory() as s:
+        alone = (claim_facts(s), kx_totals(s, TODAY.year))
+    with factory() as s:
+        assert facts_and_kx(s, TODAY.year) == alone
+    with engine.connect() as connection, Session(connection) as s:
+        assert facts_and_kx(s, TODAY.year) == alone
+    assert alone[0] and alone[1]
+    engine.dispose()

@@ -15,6 +15,7 @@ show payments and adjustments as positive amounts and the balance as what is sti
 from __future__ import annotations
 
 from collections import defaultdict
+from concurrent.futures import ThreadPoolExecutor
 from datetime import date, datetime
 from decimal import Decimal
 from typing import Any
@@ -23,6 +24,7 @@ from sqlalchemy import (
     BigInteger,
     ColumnElement,
     Connection,
+    Engine,
     Select,
     and_,
     case,
@@ -41,6 +43,7 @@ from rehabill.domain.money import ZERO
 from rehabill.ledger import denials
 from rehabill.reports import ClaimFact
 from rehabill.store.bulk import chunked, ids_in
+from rehabill.store.engine import IMMEDIATE
 from rehabill.store.models import (
     BatchRow,
     ClaimLineRow,
@@ -401,3 +404,41 @@ def kx_totals(session: Session, year: int) -> list[tuple[str, str, Decimal]]:
             cents[(patient, group)] += int(amount)
     return [(patient, group, Decimal(amount).scaleb(-2))
             for (patient, group), amount in sorted(cents.items())]
+
+
+KxTotals = list[tuple[str, str, Decimal]]
+
+
+def facts_and_kx(session: Session, year: int) -> tuple[list[ClaimFact], KxTotals]:
+    """``claim_facts`` and ``kx_totals`` for one screen of reports, read at the same time.
+
+    The KX sums are almost all database work (two grouped queries) and the facts half Python,
+    so the KX queries run on a connection of their own in a second thread while this one
+    reads the facts: SQLite releases the interpreter while it runs a query and PostgreSQL
+    runs it in the server, so the two overlap on two cores. Each is read in its own
+    transaction (two snapshots, as two reports asked one after the other would be). A
+    session bound to one connection, or a database in memory (one shared connection), reads
+    them one after the other in its own transaction.
+
+    Args:
+        session: a session on the books (read only).
+        year: the KX threshold year.
+    """
+    bind = session.get_bind()
+    if not isinstance(bind, Engine) or _in_memory(bind):
+        return claim_facts(session), kx_totals(session, year)
+    with ThreadPoolExecutor(max_workers=1) as pool:
+        kx = pool.submit(_kx_apart, bind, year)
+        facts = claim_facts(session)
+        return facts, kx.result()
+
+
+def _kx_apart(engine: Engine, year: int) -> KxTotals:
+    reads = engine.execution_options(**{IMMEDIATE: False})  # a read takes no write lock
+    with Session(reads) as session, session.begin():
+        return kx_totals(session, year)
+
+
+def _in_memory(engine: Engine) -> bool:
+    url = engine.url
+    return url.get_backend_name() == "sqlite" and url.database in (None, "", ":memory:")

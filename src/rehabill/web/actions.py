@@ -103,8 +103,7 @@ def dashboard_data(context: WebContext, principal: Principal
         key = (today, views.books_version(session))
         cached = context.memo.get("dashboard")
         if cached is None or cached[0] != key:
-            facts = store_facts.claim_facts(session)
-            kx = store_facts.kx_totals(session, today.year)
+            facts, kx = store_facts.facts_and_kx(session, today.year)
             alerts = views.episode_alerts(session, today)
             cached = (key, build_dashboard(facts, kx, context.reference, today), alerts)
             context.memo["dashboard"] = cached
