@@ -12,7 +12,9 @@ from __future__ import annotations
 
 import os
 import uuid
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
+from pathlib import Path
 
 import pytest
 from sqlalchemy import Engine, text
@@ -98,18 +100,32 @@ def session(session_factory: sessionmaker[Session]) -> Iterator[Session]:
         yield s
 
 
-@pytest.fixture
-def pg_fresh_url() -> Iterator[str]:
-    """A PostgreSQL URL on an empty schema of its own, dropped after the test (for tests that
-    commit for real, migrate themselves or open connections from other processes)."""
+@contextmanager
+def fresh_urls(kind: str, folder: Path, names: Sequence[str]) -> Iterator[list[str]]:
+    """URLs of empty books of one kind, one per name, for tests that commit for real, migrate
+    themselves or open connections from other processes: SQLite files in ``folder``, or
+    PostgreSQL schemas of their own (dropped afterwards; skipped, or failed under CI, when
+    PostgreSQL is not configured)."""
+    if kind == "sqlite":
+        yield [f"sqlite:///{folder / name}.db" for name in names]
+        return
     url = postgres_url()
-    schema = f"rehabill_own_{uuid.uuid4().hex[:10]}"
+    schemas = [f"rehabill_{name}_{uuid.uuid4().hex[:10]}" for name in names]
     admin = make_engine(url)
     with admin.begin() as conn:
-        conn.execute(text(f"CREATE SCHEMA {schema}"))
+        for schema in schemas:
+            conn.execute(text(f"CREATE SCHEMA {schema}"))
     try:
-        yield schema_url(url, schema)
+        yield [schema_url(url, schema) for schema in schemas]
     finally:
         with admin.begin() as conn:
-            conn.execute(text(f"DROP SCHEMA IF EXISTS {schema} CASCADE"))
+            for schema in schemas:
+                conn.execute(text(f"DROP SCHEMA IF EXISTS {schema} CASCADE"))
         admin.dispose()
+
+
+@pytest.fixture
+def pg_fresh_url(tmp_path: Path) -> Iterator[str]:
+    """A PostgreSQL URL on an empty schema of its own, dropped after the test."""
+    with fresh_urls("postgresql", tmp_path, ["own"]) as urls:
+        yield urls[0]

@@ -9,7 +9,6 @@ transaction first.
 
 from __future__ import annotations
 
-import uuid
 from collections.abc import Iterator
 from datetime import date, timedelta
 from pathlib import Path
@@ -23,7 +22,7 @@ from rehabill.services.imports import import_file
 from rehabill.simulate.clinic import ClinicSpec, generate_visits
 from rehabill.store import make_engine, make_session_factory, migrate
 from rehabill.store.postings import SqlPostingStore
-from tests.db import postgres_url, schema_url
+from tests.db import fresh_urls
 
 TODAY = date(2026, 7, 3)
 
@@ -65,22 +64,8 @@ def _answer(url: str, inbox: list[Path]) -> dict[str, list[tuple[object, ...]]]:
 @pytest.fixture(params=["sqlite", "postgresql"])
 def two_urls(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[tuple[str, str]]:
     """Two empty books of the same kind."""
-    if request.param == "sqlite":
-        yield f"sqlite:///{tmp_path / 'a.db'}", f"sqlite:///{tmp_path / 'b.db'}"
-        return
-    url = postgres_url()
-    schemas = [f"rehabill_eq_{uuid.uuid4().hex[:10]}" for _ in range(2)]
-    admin = make_engine(url)
-    with admin.begin() as conn:
-        for schema in schemas:
-            conn.execute(text(f"CREATE SCHEMA {schema}"))
-    try:
-        yield schema_url(url, schemas[0]), schema_url(url, schemas[1])
-    finally:
-        with admin.begin() as conn:
-            for schema in schemas:
-                conn.execute(text(f"DROP SCHEMA IF EXISTS {schema} CASCADE"))
-        admin.dispose()
+    with fresh_urls(request.param, tmp_path, ["a", "b"]) as urls:
+        yield urls[0], urls[1]
 
 
 def test_answers__read_before_the_transaction_give_the_same_books(

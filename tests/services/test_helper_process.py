@@ -10,7 +10,6 @@ from __future__ import annotations
 import os
 import re
 import threading
-import uuid
 from collections.abc import Iterator
 from dataclasses import replace
 from datetime import date
@@ -25,7 +24,7 @@ from rehabill.services.cycle import write_visit_file
 from rehabill.services.imports import import_file
 from rehabill.simulate.clinic import ClinicSpec, generate_visits
 from rehabill.store import make_engine, make_session_factory, migrate
-from tests.db import postgres_url, schema_url
+from tests.db import fresh_urls
 
 TODAY = date(2026, 7, 20)
 Factory = sessionmaker[Session]
@@ -55,31 +54,15 @@ def visit_file(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 @pytest.fixture(params=["sqlite", "postgresql"])
 def two_books(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[tuple[Factory, Factory]]:
-    if request.param == "sqlite":
-        urls = [f"sqlite:///{tmp_path / name}.db" for name in ("alone", "helped")]
-        schemas: list[str] = []
-        admin = None
-    else:
-        base = postgres_url()
-        schemas = [f"rehabill_helper_{uuid.uuid4().hex[:10]}" for _ in range(2)]
-        admin = make_engine(base)
-        with admin.begin() as conn:
-            for schema in schemas:
-                conn.execute(text(f"CREATE SCHEMA {schema}"))
-        urls = [schema_url(base, schema) for schema in schemas]
-    engines = [make_engine(url) for url in urls]
-    try:
-        for engine in engines:
-            migrate(engine)
-        yield make_session_factory(engines[0]), make_session_factory(engines[1])
-    finally:
-        for engine in engines:
-            engine.dispose()
-        if admin is not None:
-            with admin.begin() as conn:
-                for schema in schemas:
-                    conn.execute(text(f"DROP SCHEMA IF EXISTS {schema} CASCADE"))
-            admin.dispose()
+    with fresh_urls(request.param, tmp_path, ["alone", "helped"]) as urls:
+        engines = [make_engine(url) for url in urls]
+        try:
+            for engine in engines:
+                migrate(engine)
+            yield make_session_factory(engines[0]), make_session_factory(engines[1])
+        finally:
+            for engine in engines:
+                engine.dispose()
 
 
 def _dump(factory: Factory) -> dict[str, list[tuple[str, ...]]]:
