@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import functools
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import replace
 from datetime import date, timedelta
 from decimal import Decimal
@@ -241,17 +241,24 @@ def test_read_era__checks_a_file_whole_before_any_store_is_opened(
     assert refused is not None and refused.findings[0].code == "ledger.not_posted"
 
 
-def _saves(store: MemoryPostingStore) -> list[PostingResult]:
-    """Every result the store is asked to save, in order."""
-    saves: list[PostingResult] = []
-    save = store.save_posting
+class _Recording:
+    """A posting store that keeps every result it is asked to save, in order, and passes
+    everything on to a memory store (a wrapper: the compiled store's methods cannot be
+    replaced on the instance)."""
 
-    def keep(result: PostingResult) -> None:
-        saves.append(result)
-        save(result)
+    def __init__(self, store: MemoryPostingStore) -> None:
+        self.store = store
+        self.saves: list[PostingResult] = []
 
-    store.save_posting = keep  # type: ignore[method-assign]
-    return saves
+    def find_claims(self, claim_ids: Iterable[str]) -> Mapping[str, Claim]:
+        return self.store.find_claims(claim_ids)
+
+    def is_posted(self, trace_key: str) -> bool:
+        return self.store.is_posted(trace_key)
+
+    def save_posting(self, result: PostingResult) -> None:
+        self.saves.append(result)
+        self.store.save_posting(result)
 
 
 @pytest.mark.parametrize("posted_before", [False, True])
@@ -267,10 +274,10 @@ def test_plan_read_era__saves_what_post_read_era_saves(clinic_claims: list[Claim
     streamed.traces.update(done)
     plan = plan_read_era(read, planned.find_claims, batch=7)  # several batches a payment
     assert plan is not None
-    saves = _saves(planned), _saves(streamed)
-    summary = save_era_plan(plan, planned)
-    assert summary == post_read_era(read, lambda: [text], streamed, batch=7)
-    assert saves[0] == saves[1] and bool(saves[0]) is not posted_before
+    saved, posted = _Recording(planned), _Recording(streamed)
+    summary = save_era_plan(plan, saved)
+    assert summary == post_read_era(read, lambda: [text], posted, batch=7)
+    assert saved.saves == posted.saves and bool(saved.saves) is not posted_before
     assert (summary.claims == 0) is posted_before
 
 
