@@ -32,7 +32,7 @@ from rehabill.domain.collector import collector_paused
 from rehabill.domain.parse import Shared
 from rehabill.errors import InputError
 from rehabill.services.sources import Source, read_source
-from rehabill.services.uow import unit_of_work
+from rehabill.services.uow import reading, unit_of_work
 from rehabill.store import claims as store_claims
 from rehabill.store import coverages as store_coverages
 from rehabill.store import files as store_files
@@ -114,7 +114,7 @@ def _import_file(factory: sessionmaker[Session], path: Path, on_progress: Progre
     # Parsed, and the rows made ready, before the transaction: another process writing the
     # same books (a SQLite file allows one writer at a time) waits only while they are written.
     parsed = _parse_items(source, report)
-    with unit_of_work(factory) as session:  # a read: a writer elsewhere goes on meanwhile
+    with reading(factory) as session:  # takes no write lock: a writer elsewhere goes on
         dialect = session.get_bind().dialect
         stored = store_visits.stored_visit_keys(
             session, [v.visit_id for _, visits, _ in parsed for v in visits])
