@@ -12,14 +12,10 @@ against the release in force on each date of service.
 from __future__ import annotations
 
 import warnings
-from functools import lru_cache
+from functools import cache, lru_cache
+from types import ModuleType
 
 from rehabill.rules.base import IcdStatus
-
-with warnings.catch_warnings():
-    # the package reads its data with a deprecated importlib.resources call at import
-    warnings.simplefilter("ignore", DeprecationWarning)
-    import simple_icd_10_cm as icd
 
 CODE_SET = "ICD-10-CM April 2026 (simple-icd-10-cm 1.5.0)"
 
@@ -34,9 +30,27 @@ def check(code: str) -> IcdStatus:
     Returns:
         The code's status in the shipped code set.
     """
+    icd = code_set()
     try:
         if not icd.is_valid_item(code) or icd.is_chapter_or_block(code):
             return IcdStatus.UNKNOWN
         return IcdStatus.BILLABLE if icd.is_leaf(code) else IcdStatus.HEADER
     except (ValueError, KeyError):
         return IcdStatus.UNKNOWN
+
+
+@cache
+def code_set() -> ModuleType:
+    """The code set, loaded on the first check.
+
+    Importing the package parses its whole XML release (about three seconds of CPU), so it is
+    loaded when a code is first checked, not when this module is imported: the billing
+    cycle's clerk and payer processes import the scrubbing services with the rest of
+    ``services`` but never check a code.
+    """
+    with warnings.catch_warnings():
+        # the package reads its data with a deprecated importlib.resources call at import
+        warnings.simplefilter("ignore", DeprecationWarning)
+        import simple_icd_10_cm as icd
+    module: ModuleType = icd
+    return module

@@ -46,6 +46,7 @@ def default_settings(today: date, policy: Policy | None = None,
         policy: a ``--payer-policy`` file's policy, overriding the shipped one for its plan.
         method: force a unit method for every payer (otherwise each policy's own).
     """
+    icd10.code_set()  # loaded now, so a helper process forked for this run inherits it
     settings = ScrubSettings(reference=load_reference(), today=today,
                              policies=with_override(shipped_policies(), policy),
                              icd=icd10.check)
