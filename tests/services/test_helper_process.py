@@ -92,6 +92,8 @@ def test_billing__same_books_with_a_helper_process(
         two_books: tuple[Factory, Factory], visit_file: Path, tmp_path: Path,
         monkeypatch: pytest.MonkeyPatch) -> None:
     alone, helped = two_books
+    # files of several transaction sets, which two processes write set by set
+    monkeypatch.setattr(billing, "CLAIMS_PER_TRANSACTION", 7)
     monkeypatch.setattr(billing, "PARALLEL_SCRUB", 10**9)
     monkeypatch.setattr(billing, "PARALLEL_BATCH", 10**9)
     scrub_a, batch_a = _bill(alone, visit_file, tmp_path / "alone")
@@ -108,6 +110,10 @@ def test_billing__same_books_with_a_helper_process(
     for a, h in zip(batch_a.files, batch_h.files, strict=True):
         assert Path(h.path).name == Path(a.path).name
         assert _x12(Path(h.path)) == _x12(Path(a.path))
+    assert max(_x12(Path(f.path)).count("ST*837*") for f in batch_h.files) > 2
+    # the sets' temporary files are gone; only the batches are in the outbox
+    assert sorted(p.name for p in (tmp_path / "helped").iterdir()) == sorted(
+        Path(f.path).name for f in batch_h.files)
 
 
 def test_helper_for__none_for_small_work_or_books_it_cannot_see(tmp_path: Path) -> None:

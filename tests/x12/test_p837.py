@@ -24,6 +24,7 @@ from rehabill.x12.envelope import split_transactions
 from rehabill.x12.p837 import (
     BatchSettings,
     check_claim,
+    envelope_837p,
     grouping_key,
     write_837p,
     x12_amount,
@@ -277,6 +278,23 @@ def test_check_claim__names_what_the_guide_needs(overrides: dict[str, object],
 def test_check_claim__replacement_needs_the_original_reference() -> None:
     claim = claim_for(visit(), Frequency.REPLACEMENT)
     assert finding_codes(check_claim(claim)) == ["x12.837p.missing_original_reference"]
+
+
+@pytest.mark.parametrize("line_breaks", [False, True])
+def test_p837__sets_written_apart_in_their_envelope_are_the_whole_file(line_breaks: bool) -> None:
+    # a big payer's file is written set by set in two processes, then put together
+    claims = [claim_for(visit("97110=15", visit_id=f"V-{i}")) for i in range(11)]
+    whole = settings(claims_per_transaction=4, line_breaks=line_breaks)
+    sets = []
+    for number, start in enumerate(range(0, 11, 4)):
+        chunks: list[str] = []
+        summary = write_837p(claims[start:start + 4],
+                             replace(whole, first_transaction_number=1 + number),
+                             chunks.append, envelope=False)
+        assert summary.transaction_numbers == (f"{1 + number:04d}",)
+        sets.append("".join(chunks))
+    head, tail = envelope_837p(whole, transactions=3)
+    assert head + "".join(sets) + tail == render(claims, whole)
 
 
 def test_p837__reader_sees_every_transaction_of_a_split_batch() -> None:

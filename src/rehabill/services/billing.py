@@ -10,14 +10,15 @@ from __future__ import annotations
 
 import hashlib
 import os
+import shutil
 import tempfile
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextlib import ExitStack, contextmanager
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 from datetime import date, datetime
 from decimal import Decimal
 from pathlib import Path
-from typing import Any
+from typing import Any, NamedTuple
 
 from sqlalchemy.orm import Session, sessionmaker
 
@@ -47,7 +48,7 @@ from rehabill.store.postings import SqlPostingStore, prepare_era
 from rehabill.store.remittances import add_ledger_entries, payer_row_id
 from rehabill.x12 import ack277, ack999
 from rehabill.x12.envelope import split_transactions
-from rehabill.x12.p837 import BatchSettings, check_claim, write_837p
+from rehabill.x12.p837 import BatchSettings, check_claim, envelope_837p, write_837p
 from rehabill.x12.status import StatusUpdate
 from rehabill.x12.tokens import tokenize
 
@@ -354,21 +355,65 @@ def _draft(factory: Factory, session: Session, order: _Order, cleanup: ExitStack
     chosen, skipped = _choose(session, ready, order.claim_ids)
     plan = _plan(session, chosen)
     helper = scrubbing.helper_for(factory, len(chosen), PARALLEL_BATCH) \
-        if order.kind == "837P" and len(plan) > 1 else None
-    if helper is not None:  # it builds the biggest file's claims while the batches are made
-        biggest = max(plan, key=lambda item: len(item[1]))[1]
-        helper.submit(_build_claims, [entry.claim_id for entry in biggest])
+        if order.kind == "837P" else None
     forecast = store_files.ControlNumberForecast(session, lock=lock)
     pending = [_prepare(session, forecast, order, payer_id, entries, cleanup)
                for payer_id, entries in plan]
-    # the biggest files first: the helper writes from the front, this process from the back
-    ranked = sorted(range(len(pending)), key=lambda i: (-len(pending[i].ids), i))
-    totals = scrubbing.share_out(helper, [
-        (pending[i].ids, pending[i].settings, pending[i].tmp) for i in ranked],
-        _write_file, _write_837p_file)(session)
-    for i, total in zip(ranked, totals, strict=True):
-        pending[i].total = total
+    pieces = [(i, piece) for i, p in enumerate(pending) for piece in _pieces(p, cleanup)]
+    if helper is not None and len(pieces) < 2:
+        helper = None
+    # the biggest pieces first: the helper writes from the front, this process from the back
+    pieces.sort(key=lambda item: -len(item[1].ids))
+    if helper is not None:  # it builds its first piece's claims while the rest is set up
+        helper.submit(_build_claims, pieces[0][1].ids)
+    totals = scrubbing.share_out(helper, [piece for _, piece in pieces],
+                                 _write_file, _write_837p_file)(session)
+    for (i, piece), total in zip(pieces, totals, strict=True):
+        pending[i].total += total
+        if not piece.envelope and piece.settings is not None:
+            pending[i].sets.append((piece.settings.first_transaction_number, piece.tmp))
+    for p in pending:
+        _enclose(p)
     return _Draft(pending, skipped)
+
+
+class _Piece(NamedTuple):
+    """A share of a batch's file to write: the whole file, or one transaction set of it
+    (``envelope`` False: ST to SE only, put in its interchange by ``_enclose``)."""
+
+    ids: list[int]
+    settings: BatchSettings | None  # None for a CMS-1500 PDF
+    tmp: Path
+    envelope: bool
+
+
+def _pieces(p: _Pending, cleanup: ExitStack) -> list[_Piece]:
+    """A batch's file as pieces for two processes: an 837P of several transaction sets
+    (a big payer's month: 5,000 claims a set) one piece per set, else the whole file."""
+    settings = p.settings
+    if settings is None or p.transactions < 2:
+        return [_Piece(p.ids, settings, p.tmp, True)]
+    per_set = settings.claims_per_transaction
+    return [_Piece(p.ids[start:start + per_set],
+                   replace(settings, first_transaction_number=p.numbers.first_transaction + k),
+                   cleanup.enter_context(_temporary(p.path)), False)
+            for k, start in enumerate(range(0, len(p.ids), per_set))]
+
+
+def _enclose(p: _Pending) -> None:
+    """A batch written set by set: its sets, in their order, put in its interchange
+    (``envelope_837p``), which makes the file one writer of all its claims makes."""
+    if not p.sets or p.settings is None:
+        return
+    head, tail = envelope_837p(p.settings, p.transactions)
+    with p.tmp.open("w", encoding="utf-8") as out:
+        out.write(head)
+    with p.tmp.open("ab") as out:
+        for _, part in sorted(p.sets):
+            with part.open("rb") as piece:
+                shutil.copyfileobj(piece, out, 1 << 20)
+    with p.tmp.open("a", encoding="utf-8") as out:
+        out.write(tail)
 
 
 def _make(session: Session, draft: _Draft, kind: str, actor: str) -> BatchReport:
@@ -437,6 +482,8 @@ class _Pending:
     settings: BatchSettings | None  # None for a CMS-1500 PDF
     total: Decimal = ZERO
     batch: store_batches.NewBatch | None = None  # once made
+    #: its transaction sets written apart (first ST02, temporary path), when it has several
+    sets: list[tuple[int, Path]] = field(default_factory=list)
 
 
 def _prepare(session: Session, forecast: store_files.ControlNumberForecast, order: _Order,
@@ -470,16 +517,18 @@ def _prepare(session: Session, forecast: store_files.ControlNumberForecast, orde
 
 
 def _write_file(session: Session, ids: list[int], settings: BatchSettings | None,
-                tmp: Path, built: Mapping[int, Claim] | None = None) -> Decimal:
+                tmp: Path, envelope: bool = True,
+                built: Mapping[int, Claim] | None = None) -> Decimal:
     """Build the claims (in file order; ``built`` when given) and write their 837P (or
-    CMS-1500 PDF when ``settings`` is None) to ``tmp``; their total charge."""
+    CMS-1500 PDF when ``settings`` is None) to ``tmp``, only the transaction sets when
+    ``envelope`` is False; their total charge."""
     claims = built if built is not None else store_batches.load_batch_claims(session, ids)
     ordered = [claims[cid] for cid in ids]
     if settings is None:
         tmp.write_bytes(render_pdf(ordered))
     else:
         with tmp.open("w", encoding="utf-8") as handle:
-            write_837p(ordered, settings, handle.write)
+            write_837p(ordered, settings, handle.write, envelope=envelope)
     return sum((c.total_charge for c in ordered), ZERO)
 
 
@@ -495,12 +544,12 @@ def _build_claims(factory: Factory, ids: list[int]) -> None:
 
 
 def _write_837p_file(factory: Factory, ids: list[int], settings: BatchSettings | None,
-                     tmp: Path) -> Decimal:
+                     tmp: Path, envelope: bool = True) -> Decimal:
     """``_write_file`` in the helper process (the claims are committed: scrubbed earlier),
     with the claims ``_build_claims`` built ahead when they are these."""
     built = _BUILT.pop(tuple(ids), None)
     with unit_of_work(factory) as session:
-        return _write_file(session, ids, settings, tmp, built)
+        return _write_file(session, ids, settings, tmp, envelope, built)
 
 
 def _record_batch(session: Session, p: _Pending, kind: str, actor: str) -> BatchFile:

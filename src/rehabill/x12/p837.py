@@ -229,8 +229,9 @@ class Writer837P:
     """
 
     def __init__(self, settings: BatchSettings, sink: Callable[[str], object],
-                 flush_every: int = 64) -> None:
+                 flush_every: int = 64, *, envelope: bool = True) -> None:
         self.settings = settings
+        self._envelope = envelope
         self._sink = sink
         self._flush_every = flush_every
         self._w = SegmentWriter(settings.delimiters)
@@ -250,23 +251,11 @@ class Writer837P:
         self._patient_key: object = None
         self._claims_in_hl = 0
         self._closed = False
-        self._open_interchange()
+        if envelope:
+            _open_interchange(self._w, settings)
+            self._segments += 1  # the ISA (written raw, so not in the writer's count)
 
     # -- envelope ---------------------------------------------------------------------------
-
-    def _open_interchange(self) -> None:
-        s = self.settings
-        self._w.raw(interchange_header(
-            sender_id=s.interchange_sender_id or s.submitter_id,
-            receiver_id=s.interchange_receiver_id or s.receiver_id,
-            control_number=s.interchange_control_number, created=s.created,
-            production=s.production, delimiters=s.delimiters,
-            sender_qualifier=s.sender_qualifier, receiver_qualifier=s.receiver_qualifier))
-        self._segments += 1
-        write_group_header(self._w, functional_id="HC",
-                           sender_code=s.application_sender_code or s.submitter_id,
-                           receiver_code=s.application_receiver_code or s.receiver_id,
-                           control_number=s.group_number, created=s.created, version=VERSION)
 
     def _open_transaction(self) -> None:
         s = self.settings
@@ -525,10 +514,8 @@ class Writer837P:
                 self._close_transaction()
             self._segments += self._w.count
             self._w.reset_count()
-            s = self.settings
-            write_trailers(self._w, group_control_number=s.group_number,
-                           transactions=len(self._transaction_numbers),
-                           interchange_control_number=s.interchange_control_number)
+            if self._envelope:
+                _close_interchange(self._w, self.settings, len(self._transaction_numbers))
             self._segments += self._w.count
             self._flush()
             self._closed = True
@@ -538,19 +525,65 @@ class Writer837P:
                             tuple(self._transaction_numbers))
 
 
+def _open_interchange(w: SegmentWriter, s: BatchSettings) -> None:
+    """The ISA and GS of the interchange."""
+    w.raw(interchange_header(
+        sender_id=s.interchange_sender_id or s.submitter_id,
+        receiver_id=s.interchange_receiver_id or s.receiver_id,
+        control_number=s.interchange_control_number, created=s.created,
+        production=s.production, delimiters=s.delimiters,
+        sender_qualifier=s.sender_qualifier, receiver_qualifier=s.receiver_qualifier))
+    write_group_header(w, functional_id="HC",
+                       sender_code=s.application_sender_code or s.submitter_id,
+                       receiver_code=s.application_receiver_code or s.receiver_id,
+                       control_number=s.group_number, created=s.created, version=VERSION)
+
+
+def _close_interchange(w: SegmentWriter, s: BatchSettings, transactions: int) -> None:
+    """The GE and IEA of the interchange."""
+    write_trailers(w, group_control_number=s.group_number, transactions=transactions,
+                   interchange_control_number=s.interchange_control_number)
+
+
+def envelope_837p(settings: BatchSettings, transactions: int) -> tuple[str, str]:
+    """The interchange's text before its first ST (ISA, GS) and after its last SE (GE, IEA).
+
+    With the transaction sets written apart (``write_837p(..., envelope=False)``, each with
+    its own ``first_transaction_number``), head + the sets in order + tail is the file one
+    ``write_837p`` of all the claims writes, byte for byte: each set starts its HL numbering
+    and grouping afresh, so sets can be written in parallel.
+
+    Args:
+        settings: the interchange's settings.
+        transactions: how many transaction sets the file holds (GE01).
+    """
+    w = SegmentWriter(settings.delimiters)
+    _open_interchange(w, settings)
+    head = w.take()
+    _close_interchange(w, settings, transactions)
+    tail = w.take()
+    if settings.line_breaks:
+        end = settings.delimiters.segment
+        head, tail = head.replace(end, end + "\n"), tail.replace(end, end + "\n")
+    return head, tail
+
+
 def write_837p(claims: Iterable[Claim], settings: BatchSettings,
-               sink: Callable[[str], object]) -> BatchSummary:
+               sink: Callable[[str], object], *, envelope: bool = True) -> BatchSummary:
     """Write ``claims`` as one 837P interchange, chunk by chunk into ``sink``.
 
     Args:
         claims: the claims, ideally sorted by :func:`grouping_key`; consumed lazily.
         settings: submitter, receiver, control numbers, delimiters, test/production.
         sink: called with each chunk of text (``file.write``, ``list.append``...).
+        envelope: False to write only the transaction sets (ST to SE), numbered from
+            ``settings.first_transaction_number``; ``envelope_837p`` gives the rest.
 
     Returns:
-        Counts, total charge and the control numbers used.
+        Counts, total charge and the control numbers used (without the envelope's segments
+        when ``envelope`` is False).
     """
-    writer = Writer837P(settings, sink)
+    writer = Writer837P(settings, sink, envelope=envelope)
     for claim in claims:
         writer.add(claim)
     return writer.close()
