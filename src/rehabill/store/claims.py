@@ -22,13 +22,13 @@ from rehabill.store.bulk import (
     Memo,
     by_ids,
     chunked,
-    column_readers,
     ids_in,
     insert_all,
     insert_new,
     insert_rows,
     raw_rows,
     table_of,
+    value_reader,
 )
 from rehabill.store.models import (
     ClaimLineRow,
@@ -255,16 +255,16 @@ def lines_by_claim(session: Session, claim_ids: Sequence[int]
     """The claims' lines in line-number order, by claim row id (claims without lines left
     out), read as the driver's rows: each distinct amount, date, modifier and pointer text
     converted once."""
-    money, day = column_readers(session.get_bind().dialect, table_of(ClaimLineRow),
-                                ("charge", "date_of_service"))
-    amounts, dates = Memo(money), Memo(day)
+    dialect, table = session.get_bind().dialect, table_of(ClaimLineRow)
+    amount, _ = value_reader(dialect, table, "charge")
+    date_of, _ = value_reader(dialect, table, "date_of_service")
     modifiers, pointers = Memo(mapping.split_codes), Memo(mapping.split_pointers)
     new_line = mapping.new_claim_line
     out: dict[int, tuple[ClaimLine, ...]] = {}
     for part in chunked(claim_ids):
         for claim_id, rows in groupby(raw_rows(session, _LINES, part), itemgetter(0)):
             out[claim_id] = tuple([new_line(
-                number, code, modifiers[mods], units, amounts[charge], dates[dos],
+                number, code, modifiers[mods], units, amount(charge), date_of(dos),
                 pointers[points], control, therapist, assistant, index)
                 for (_, number, code, mods, units, charge, dos, points, control, therapist,
                      assistant, index) in rows])

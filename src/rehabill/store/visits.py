@@ -40,6 +40,7 @@ from rehabill.store.bulk import (
     table_of,
     texts_in,
     upsert,
+    value_reader,
 )
 from rehabill.store.models import (
     AuthorizationRow,
@@ -394,12 +395,12 @@ class _Loader:
         self.session = session
         self.dialect = dialect = session.get_bind().dialect
         visit = table_of(VisitRow)
-        day, money = column_readers(dialect, visit, ("date_of_service",
-                                                     "therapy_to_date_pt_slp"))
-        self.dates = Memo(day)  # every date column reads as the date of service does
-        self.money = Memo(money)  # and every amount as the therapy to date
+        # every date column reads as the date of service does, every amount as the therapy
+        self.date, _ = value_reader(dialect, visit, "date_of_service")
+        self.money, memoized = value_reader(dialect, visit, "therapy_to_date_pt_slp")
         self.split = Memo(mapping.split_codes)
-        self.therapy: dict[tuple[Any, Any], TherapyToDate] = {}
+        # each distinct pair of amounts built once, where amounts are cheap to hash (SQLite)
+        self.therapy: dict[tuple[Any, Any], TherapyToDate] | None = {} if memoized else None
         self.service = Memo(self._service)
         self.maps: dict[str, dict[int, Any]] = {name: {} for name in (
             "practice", "provider", "patient", "coverage_row", "payer", "coverage", "poc",
@@ -411,7 +412,7 @@ class _Loader:
          modifiers, charge) = values
         return mapping.service_from_columns(code, minutes, assistant_minutes, mode, activity,
                                             goal, assistance, distinct, units, modifiers,
-                                            self.money[charge])
+                                            self.money(charge))
 
     def services(self, visit_ids: Sequence[int]) -> dict[int, tuple[Service, ...]]:
         """The visits' services in order, by visit row id (equal services built once)."""
@@ -466,22 +467,26 @@ class _Loader:
         maps = self.maps
         practices, providers, patients = maps["practice"], maps["provider"], maps["patient"]
         coverages, plans, authorizations = maps["coverage"], maps["poc"], maps["auth"]
-        dates, split, therapy, money = self.dates, self.split, self.therapy, self.money
+        date_of, split, therapy, money = self.date, self.split, self.therapy, self.money
         new_visit, new_therapy = mapping.new_visit, mapping.new_therapy_to_date
         no_services: tuple[Service, ...] = ()
         for (row_id, key, day, place, diagnoses, number, days_since, minutes, pt_slp, ot,
              onset, referring, practice, patient, coverage, rendering, assistant, supervising,
              plan, authorization) in rows:
-            accrued = therapy.get((pt_slp, ot))
-            if accrued is None:
-                accrued = therapy[(pt_slp, ot)] = new_therapy(money[pt_slp], money[ot])
+            known = None if therapy is None else therapy.get((pt_slp, ot))
+            if known is None:
+                accrued = new_therapy(money(pt_slp), money(ot))
+                if therapy is not None:
+                    therapy[(pt_slp, ot)] = accrued
+            else:
+                accrued = known
             # Visit's fields in order (a parent id of None gets None: no parent has that key)
             out[row_id] = new_visit(
-                key, dates[day], practices[practice], patients[patient], coverages[coverage],
+                key, date_of(day), practices[practice], patients[patient], coverages[coverage],
                 providers[rendering], services.get(row_id, no_services), split[diagnoses],
                 place, providers.get(assistant), providers.get(supervising), plans.get(plan),
                 authorizations.get(authorization), number, days_since, minutes, accrued,
-                dates[onset], referring)
+                date_of(onset), referring)
 
 
 @cache
