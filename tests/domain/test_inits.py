@@ -13,11 +13,12 @@ import inspect
 import pytest
 
 from rehabill.coding.units import CodeMinutes
-from rehabill.domain import Claim, ClaimLine, Finding, Location
+from rehabill.domain import Claim, ClaimLine, Finding, Location, Visit
 from rehabill.rules import RuleContext, ScrubResult
 from tests.inits import check_signature
 
-WRITTEN_OUT = (ClaimLine, Claim, Location, Finding, ScrubResult, RuleContext, CodeMinutes)
+WRITTEN_OUT = (ClaimLine, Claim, Location, Finding, ScrubResult, RuleContext, CodeMinutes,
+               Visit)
 COMPILED = not inspect.isfunction(Location.__init__)
 
 

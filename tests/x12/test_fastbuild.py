@@ -7,6 +7,7 @@ from decimal import Decimal
 
 import pytest
 
+from rehabill.domain import TherapyToDate
 from rehabill.x12.fastbuild import positional_builder
 from rehabill.x12.remit835 import Procedure, ServiceLine
 
@@ -41,3 +42,14 @@ def test_positional_builder__refuses_a_class_without_slots() -> None:
 
     with pytest.raises(TypeError):
         positional_builder(Loose)
+
+
+def test_positional_builder__a_value_with_the_generated_init() -> None:
+    """Compiled, a class whose ``__init__`` the dataclass decorator generated is built through
+    its native attribute descriptors (made by its own ``__new__``): the same value."""
+    build = positional_builder(TherapyToDate)
+    built = build(Decimal("2100.55"), Decimal("12.00"))
+    assert built == TherapyToDate(Decimal("2100.55"), Decimal("12.00"))
+    assert type(built) is TherapyToDate and built.for_group("ot") == Decimal("12.00")
+    with pytest.raises(FrozenInstanceError):
+        built.ot = Decimal("0")  # type: ignore[misc]

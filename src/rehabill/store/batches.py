@@ -19,7 +19,7 @@ from rehabill.domain import Claim, ClaimStatus
 from rehabill.store import mapping
 from rehabill.store import visits as store_visits
 from rehabill.store.bulk import chunked, fetch, ids_in, insert_all, table_of, texts_in
-from rehabill.store.claims import load_claims
+from rehabill.store.claims import claim_heads, lines_by_claim, load_claims
 from rehabill.store.files import ControlNumbers, next_control_numbers
 from rehabill.store.models import (
     AcknowledgmentRow,
@@ -74,45 +74,23 @@ def batch_entries(session: Session, claim_ids: Sequence[int]) -> dict[int, Batch
     return out
 
 
-class _ClaimColumns(NamedTuple):
-    id: int
-    visit_id: int
-    claim_key: str
-    frequency: str
-    original_reference: str
-    coverage_id: int | None
-    prior_claim_id: int | None
-
-
 def load_batch_claims(session: Session, claim_ids: Sequence[int]) -> dict[int, Claim]:
     """The claims a batch file is written from, by row id: ``claims.load_claims`` without the
-    visits' services, with rows and lines read as plain tuples (``bulk.fetch``).
+    visits' services, everything read as the driver's rows (``bulk.raw_rows``).
 
     A claim that bills another coverage or carries a prior payer's adjudication (a secondary
     claim) is loaded by ``claims.load_claims`` itself.
     """
-    claim, line = table_of(ClaimRow), table_of(ClaimLineRow)
-    rows: list[_ClaimColumns] = []
-    for part in chunked(claim_ids):
-        rows.extend(_ClaimColumns(*values) for values in fetch(session, select(
-            claim.c.id, claim.c.visit_id, claim.c.claim_key, claim.c.frequency,
-            claim.c.original_reference, claim.c.coverage_id, claim.c.prior_claim_id)
-            .where(ids_in(claim.c.id, part))))
+    rows = claim_heads(session, claim_ids)
     plain = [r for r in rows if r.coverage_id is None and r.prior_claim_id is None]
     other = [r.id for r in rows if r.coverage_id is not None or r.prior_claim_id is not None]
     out = load_claims(session, other) if other else {}
     visits = store_visits.load_visits(session, [r.visit_id for r in plain], with_services=False)
-    build = mapping.claim_line_from_columns
-    columns = [line.c[name] for name in mapping.CLAIM_LINE_COLUMNS]
-    for part in chunked(plain):
-        lines: dict[int, list[Any]] = {}
-        query = (select(line.c.claim_id, *columns)
-                 .where(ids_in(line.c.claim_id, [r.id for r in part]))
-                 .order_by(line.c.claim_id, line.c.number))
-        for claim_id, *values in fetch(session, query):
-            lines.setdefault(claim_id, []).append(build(*values))
-        for r in part:
-            out[r.id] = mapping.to_claim(r, visits[r.visit_id], tuple(lines.get(r.id, ())))
+    lines = lines_by_claim(session, [r.id for r in plain])
+    build, no_lines = mapping.claim_from_columns, ()
+    for r in plain:
+        out[r.id] = build(r.claim_key, r.frequency, r.original_reference, visits[r.visit_id],
+                          lines.get(r.id, no_lines))
     return out
 
 

@@ -18,9 +18,10 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import Callable, Iterable, Iterator, Sequence
+from dataclasses import dataclass
 from datetime import date
 from decimal import Decimal
-from functools import partial
+from functools import cache, partial
 from operator import itemgetter
 from typing import Any, cast
 
@@ -443,6 +444,98 @@ def _insert_select_cells(session: Session, table: Table, columns: Sequence[str],
                   for v, p in zip(row[1:], procs, strict=True)): row[0] for row in result}
 
 
+@dataclass(frozen=True, slots=True)
+class ByIds:
+    """The SQL text of a read of some columns of a table by row ids (``by_ids``), without them."""
+
+    head: str  # up to "IN ("
+    tail: str  # from ")"
+
+    def sql(self, ids: Sequence[int]) -> str:
+        """The statement for these ids, written in as integers (as ``ids_in`` writes them)."""
+        return f"{self.head}{','.join([str(int(i)) for i in ids])}{self.tail}"
+
+
+@cache
+def by_ids(table: str, columns: tuple[str, ...], key: str = "id",
+           order: tuple[str, ...] = ()) -> ByIds:
+    """``SELECT columns FROM table WHERE key IN (...) [ORDER BY order]`` as text, built once.
+
+    The same text on SQLite and PostgreSQL (quoted names, integers written in): the hot reads
+    by row id (``store.visits.load_visits``, a batch's claim lines) skip SQLAlchemy's compiling
+    of a statement per chunk as well as its result processing (``raw_rows``).
+    """
+    names = ", ".join(f'"{c}"' for c in columns)
+    tail = ")" + (" ORDER BY " + ", ".join(f'"{c}"' for c in order) if order else "")
+    return ByIds(f'SELECT {names} FROM "{table}" WHERE "{key}" IN (', tail)
+
+
+def raw_rows(session: Session, read: ByIds, ids: Sequence[int]) -> list[Any]:
+    """The driver's own rows of ``read`` for these (at least one) ids, nothing converted: a
+    caller converts the values that need it (``value_reader``, ``column_readers``)."""
+    return _driver_rows_of(session, read.sql(ids))
+
+
+def column_readers(dialect: Any, table: Table, columns: Sequence[str]
+                   ) -> tuple[Callable[[Any], Any] | None, ...]:
+    """How each column's driver value becomes its Python value, as ``fetch`` converts it (None:
+    as it is): on SQLite dates come as ISO text and money as an integer or a double, on
+    PostgreSQL dates as dates and money as ``Decimal`` (made cent-exact either way)."""
+    return tuple(_reader(dialect, table.c[name].type) for name in columns)
+
+
+class Memo(dict[Any, Any]):
+    """Each distinct value converted once by ``convert`` (None stays None; no ``convert``: the
+    value as it is), for the hot reads of ``raw_rows``: a month's visits repeat a few hundred
+    dates, amounts and diagnosis lists, and a few thousand services. Read ``memo[value]``.
+    """
+
+    __slots__ = ("convert",)
+
+    def __init__(self, convert: Callable[[Any], Any] | None) -> None:
+        super().__init__()
+        self.convert = convert
+        self[None] = None
+
+    def __missing__(self, value: Any) -> Any:
+        out = self[value] = value if self.convert is None else self.convert(value)
+        return out
+
+
+def value_reader(dialect: Any, table: Table, name: str) -> tuple[Callable[[Any], Any], bool]:
+    """What turns the driver's values of one column into Python values (None stays None), as
+    ``fetch`` converts them, for the hot reads of ``raw_rows``; and whether it keeps each
+    distinct value's result (a caller may then key its own memo by the driver's values).
+
+    A ``Memo`` converts each distinct value once, except amounts on PostgreSQL: hashing the
+    driver's ``Decimal`` costs about four times making it cent-exact again.
+    """
+    kind = table.c[name].type
+    if dialect.name == "postgresql" and isinstance(kind, Money):
+        return _cents, False
+    read: Callable[[Any], Any] = Memo(_reader(dialect, kind)).__getitem__
+    return read, True
+
+
+def _cents(value: Any) -> Decimal | None:
+    """PostgreSQL: a stored amount (the driver's ``Decimal``) made cent-exact, as
+    ``_money_value`` makes it."""
+    if type(value) is Decimal:
+        return value.quantize(CENT)
+    return None if value is None else _money_value(value)
+
+
+def _driver_rows_of(session: Session, sql: str) -> list[Any]:
+    session.connection()  # the session's transaction begins, as for any statement
+    cursor = _driver_connection(session).cursor()
+    try:
+        cursor.execute(sql)
+        rows: list[Any] = cursor.fetchall()
+    finally:
+        cursor.close()
+    return rows
+
+
 def fetch(session: Session, query: Select[Any]) -> list[tuple[Any, ...]]:
     """The rows of a Core ``select`` as plain tuples, values converted as its column types do.
 
@@ -451,15 +544,9 @@ def fetch(session: Session, query: Select[Any]) -> list[tuple[Any, ...]]:
     is written into the SQL (``literal_binds``), so use it for queries on integers and
     constants, never on text a user typed.
     """
-    conn = session.connection()
-    dialect = conn.dialect
+    dialect = session.connection().dialect
     sql = str(query.compile(dialect=dialect, compile_kwargs={"literal_binds": True}))
-    cursor = _driver_connection(session).cursor()
-    try:
-        cursor.execute(sql)
-        data = cursor.fetchall()
-    finally:
-        cursor.close()
+    data = _driver_rows_of(session, sql)
     convert = [(i, fn) for i, c in enumerate(query.selected_columns)
                if (fn := _reader(dialect, c.type)) is not None]
     if not data or not convert:

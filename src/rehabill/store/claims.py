@@ -9,14 +9,27 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, replace
+from itertools import groupby
+from operator import itemgetter
 from typing import Any, NamedTuple, cast
 
 from sqlalchemy import Row, func, select, update
 from sqlalchemy.orm import Session
 
-from rehabill.domain import Claim, ClaimStatus, Coverage, Finding, Location, Severity
+from rehabill.domain import Claim, ClaimLine, ClaimStatus, Coverage, Finding, Location, Severity
 from rehabill.store import mapping
-from rehabill.store.bulk import chunked, ids_in, insert_all, insert_new, insert_rows, table_of
+from rehabill.store.bulk import (
+    Memo,
+    by_ids,
+    chunked,
+    ids_in,
+    insert_all,
+    insert_new,
+    insert_rows,
+    raw_rows,
+    table_of,
+    value_reader,
+)
 from rehabill.store.models import (
     ClaimLineRow,
     ClaimRow,
@@ -212,6 +225,52 @@ def _location(data: dict[str, Any]) -> Location:
     return Location(**data)
 
 
+class ClaimHead(NamedTuple):
+    """What ``load_claims`` reads of a ``claims`` row: ids, ``mapping.CLAIM_COLUMNS``, and
+    the coverage and prior claim a claim to another payer names."""
+
+    id: int
+    visit_id: int
+    claim_key: str
+    frequency: str
+    original_reference: str
+    coverage_id: int | None
+    prior_claim_id: int | None
+
+
+_HEADS = by_ids(table_of(ClaimRow).name, ClaimHead._fields)
+_LINES = by_ids(table_of(ClaimLineRow).name, ("claim_id", *mapping.CLAIM_LINE_COLUMNS),
+                key="claim_id", order=("claim_id", "number"))
+
+
+def claim_heads(session: Session, claim_ids: Sequence[int]) -> list[ClaimHead]:
+    """The ``ClaimHead`` of each stored claim among these row ids (no value needs converting)."""
+    make = ClaimHead._make
+    return [make(row) for part in chunked(claim_ids)
+            for row in raw_rows(session, _HEADS, part)]
+
+
+def lines_by_claim(session: Session, claim_ids: Sequence[int]
+                   ) -> dict[int, tuple[ClaimLine, ...]]:
+    """The claims' lines in line-number order, by claim row id (claims without lines left
+    out), read as the driver's rows: each distinct amount, date, modifier and pointer text
+    converted once."""
+    dialect, table = session.get_bind().dialect, table_of(ClaimLineRow)
+    amount, _ = value_reader(dialect, table, "charge")
+    date_of, _ = value_reader(dialect, table, "date_of_service")
+    modifiers, pointers = Memo(mapping.split_codes), Memo(mapping.split_pointers)
+    new_line = mapping.new_claim_line
+    out: dict[int, tuple[ClaimLine, ...]] = {}
+    for part in chunked(claim_ids):
+        for claim_id, rows in groupby(raw_rows(session, _LINES, part), itemgetter(0)):
+            out[claim_id] = tuple([new_line(
+                number, code, modifiers[mods], units, amount(charge), date_of(dos),
+                pointers[points], control, therapist, assistant, index)
+                for (_, number, code, mods, units, charge, dos, points, control, therapist,
+                     assistant, index) in rows])
+    return out
+
+
 def load_claims(session: Session, claim_ids: Sequence[int], *,
                 with_services: bool = True) -> dict[int, Claim]:
     """The domain claims for these row ids, with their visits and lines.
@@ -221,17 +280,14 @@ def load_claims(session: Session, claim_ids: Sequence[int], *,
     leaves the visits' documented services out: what writes a claim (837P, CMS-1500) reads
     its lines, and a month's services are the biggest table it would otherwise read.
     """
-    table = table_of(ClaimRow)
-    columns = [table.c[name] for name in ("id", "visit_id", *mapping.CLAIM_COLUMNS,
-                                          "coverage_id", "prior_claim_id")]
-    rows = [row for part in chunked(claim_ids)
-            for row in session.execute(select(*columns).where(ids_in(table.c.id, part)))]
+    rows = claim_heads(session, claim_ids)
     visits = load_visits(session, [r.visit_id for r in rows], with_services=with_services)
+    lines = lines_by_claim(session, [r.id for r in rows])
+    build, no_lines = mapping.claim_from_columns, ()
     out: dict[int, Claim] = {}
-    for part in chunked(rows):
-        lines = _lines_by_claim(session, [r.id for r in part])
-        for row in part:
-            out[row.id] = mapping.to_claim(row, visits[row.visit_id], lines.get(row.id, ()))
+    for row in rows:
+        out[row.id] = build(row.claim_key, row.frequency, row.original_reference,
+                            visits[row.visit_id], lines.get(row.id, no_lines))
     _bill_other_coverage(session, rows, out)
     return out
 
@@ -316,22 +372,6 @@ def adjudications(session: Session, claim_ids: Sequence[int]
         out.setdefault(cast(int, claim_id), []).append(mapping.Adjudicated(
             line, kind, group, carc, -to_money(amount), paid_on))
     return {k: tuple(v) for k, v in out.items()}
-
-
-def _lines_by_claim(session: Session, claim_ids: Sequence[int]) -> dict[int, tuple[Any, ...]]:
-    grouped: dict[int, list[Any]] = {}
-    table = table_of(ClaimLineRow)
-    columns = [table.c[name] for name in mapping.CLAIM_LINE_COLUMNS]
-    query = (select(table.c.claim_id, *columns).where(ids_in(table.c.claim_id, claim_ids))
-             .order_by(table.c.claim_id, table.c.number))
-    build = mapping.claim_line_from_columns
-    for row in session.execute(query):
-        claim_id = row[0]
-        lines = grouped.get(claim_id)
-        if lines is None:
-            lines = grouped[claim_id] = []
-        lines.append(build(*row[1:]))
-    return {k: tuple(v) for k, v in grouped.items()}
 
 
 def claim_row(session: Session, claim_id: int) -> Row[Any] | None:

@@ -14,25 +14,33 @@ from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import date
 from functools import cache
+from itertools import groupby
+from operator import itemgetter
 from typing import Any
 
 from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
-from rehabill.domain import Authorization, PlanOfCare, Provider, Visit
+from rehabill.domain import Authorization, PlanOfCare, Provider, Service, TherapyToDate, Visit
 from rehabill.store import mapping
 from rehabill.store.bulk import (
+    ByIds,
     Key,
+    Memo,
     Values,
+    by_ids,
     chunked,
+    column_readers,
     driver_rows,
     fetch,
     ids_in,
     insert_new_cells,
+    raw_rows,
     send_rows,
     table_of,
     texts_in,
     upsert,
+    value_reader,
 )
 from rehabill.store.models import (
     AuthorizationRow,
@@ -349,97 +357,147 @@ def load_visits(session: Session, visit_ids: Sequence[int], *,
                 with_services: bool = True) -> dict[int, Visit]:
     """The domain visits for these row ids (missing ids are left out).
 
-    One query per table and chunk, read as plain tuples (``bulk.fetch``): scrubbing reads
-    back every visit an import just stored, so this is on the cycle's hot path. With
-    ``with_services=False`` each visit's services are left empty (for claim writers, which
+    One query per table and chunk, read as the driver's own rows (``bulk.raw_rows``):
+    scrubbing reads back every visit an import just stored, so this is on the cycle's hot path.
+    With ``with_services=False`` each visit's services are left empty (for claim writers, which
     read the claim lines instead).
     """
     out: dict[int, Visit] = {}
-    cache = _Cache(session)
-    table = table_of(VisitRow)
-    make = _record(table)
+    loader = _Loader(session)
     for part in chunked(visit_ids):
-        rows = [make(r) for r in fetch(session, select(table).where(ids_in(table.c.id, part)))]
-        services = _services_by_visit(session, part) if with_services else {}
-        cache.fill(rows)
-        for row in rows:
-            out[row.id] = cache.visit(row, services.get(row.id, ()))
+        rows = raw_rows(session, _VISITS, part)
+        services = loader.services(part) if with_services else {}
+        loader.parents(rows)
+        loader.visits(rows, services, out)
     return out
 
 
-@cache
-def _record(table: Any) -> Callable[[Iterable[Any]], Any]:
-    """A tuple of ``table``'s columns made a named record (what the ``mapping.to_*`` read)."""
-    record = namedtuple(f"{table.name}_record", [c.name for c in table.columns])  # type: ignore[misc]
-    make: Callable[[Iterable[Any]], Any] = record._make
-    return make
+#: What ``load_visits`` reads of ``visits``, in the order ``_Loader.visits`` unpacks it: the
+#: row id, ``mapping.VISIT_COLUMNS``, then the parents' row ids (``mapping.VISIT_ID_COLUMNS``
+#: but the import file's).
+_VISIT_READ = ("id", *mapping.VISIT_COLUMNS, *mapping.VISIT_ID_COLUMNS[:-1])
+_VISITS = by_ids(table_of(VisitRow).name, _VISIT_READ)
+_SERVICES = by_ids(table_of(ServiceRow).name, ("visit_id", *mapping.SERVICE_COLUMNS),
+                   key="visit_id", order=("visit_id", "position"))
 
 
-def _services_by_visit(session: Session, visit_ids: Sequence[int]) -> dict[int, tuple[Any, ...]]:
-    grouped: dict[int, list[Any]] = {}
-    table = table_of(ServiceRow)
-    columns = [table.c[name] for name in mapping.SERVICE_COLUMNS]
-    query = (select(table.c.visit_id, *columns).where(ids_in(table.c.visit_id, visit_ids))
-             .order_by(table.c.visit_id, table.c.position))
-    build = mapping.service_from_columns
-    for visit_id, *values in fetch(session, query):
-        grouped.setdefault(visit_id, []).append(build(*values))
-    return {k: tuple(v) for k, v in grouped.items()}
+class _Loader:
+    """What one ``load_visits`` call has read and built: the parents by row id, mapped once,
+    and each distinct driver value converted once.
 
-
-class _Cache:
-    """Parent rows (practices, people, payers, plans) mapped once per load, by row id."""
+    Nothing outlives the call, so a parent changed between two calls is read again. Values are
+    built by ``mapping``'s positional constructors (``x12.fastbuild``): the domain values of a
+    visit have no ``__post_init__`` (nothing to validate on the way back), and the field order
+    is the dataclass's own.
+    """
 
     def __init__(self, session: Session) -> None:
         self.session = session
-        self.maps: dict[str, dict[int, Any]] = {}
+        self.dialect = dialect = session.get_bind().dialect
+        visit = table_of(VisitRow)
+        # every date column reads as the date of service does, every amount as the therapy
+        self.date, _ = value_reader(dialect, visit, "date_of_service")
+        self.money, memoized = value_reader(dialect, visit, "therapy_to_date_pt_slp")
+        self.split = Memo(mapping.split_codes)
+        # each distinct pair of amounts built once, where amounts are cheap to hash (SQLite)
+        self.therapy: dict[tuple[Any, Any], TherapyToDate] | None = {} if memoized else None
+        self.service = Memo(self._service)
+        self.maps: dict[str, dict[int, Any]] = {name: {} for name in (
+            "practice", "provider", "patient", "coverage_row", "payer", "coverage", "poc",
+            "auth")}
 
-    def _load(self, name: str, table: Any, ids: set[int], build: Any) -> None:
-        have = self.maps.setdefault(name, {})
-        missing = sorted(i for i in ids if i is not None and i not in have)
-        make = _record(table)
+    def _service(self, values: tuple[Any, ...]) -> Service:
+        """The service of a ``services`` row's ``mapping.SERVICE_COLUMNS`` (charge last)."""
+        (code, minutes, assistant_minutes, mode, activity, goal, assistance, distinct, units,
+         modifiers, charge) = values
+        return mapping.service_from_columns(code, minutes, assistant_minutes, mode, activity,
+                                            goal, assistance, distinct, units, modifiers,
+                                            self.money(charge))
+
+    def services(self, visit_ids: Sequence[int]) -> dict[int, tuple[Service, ...]]:
+        """The visits' services in order, by visit row id (equal services built once)."""
+        service = self.service
+        return {visit_id: tuple([service[row[1:]] for row in rows]) for visit_id, rows in
+                groupby(raw_rows(self.session, _SERVICES, visit_ids), itemgetter(0))}
+
+    def _load(self, name: str, table: Any, ids: Iterable[int | None], build: Any
+              ) -> dict[int, Any]:
+        """Read and map the rows of ``table`` among ``ids`` not read yet (into ``maps[name]``)."""
+        have = self.maps[name]
+        missing = sorted({i for i in ids if i is not None and i not in have})
+        if not missing:
+            return have
+        read, names, make = _parent_read(table)
+        convert = [(i, fn) for i, fn in enumerate(column_readers(self.dialect, table, names))
+                   if fn is not None]
         for part in chunked(missing):
-            for values in fetch(self.session, select(table).where(ids_in(table.c.id, part))):
+            for values in raw_rows(self.session, read, part):
+                if convert:
+                    values = list(values)
+                    for i, fn in convert:
+                        if values[i] is not None:
+                            values[i] = fn(values[i])
                 row = make(values)
                 have[row.id] = build(row)
+        return have
 
-    def fill(self, rows: Sequence[Any]) -> None:
-        def ids(*columns: str) -> set[int]:
-            return {getattr(r, c) for r in rows for c in columns} - {None}
-
-        self._load("practice", PracticeRow.__table__, ids("practice_id"),
-                   mapping.to_billing_provider)
-        self._load("provider", ProviderRow.__table__,
-                   ids("rendering_provider_id", "assistant_id", "supervising_provider_id"),
+    def parents(self, rows: Sequence[Any]) -> None:
+        """Read and map the parents these ``_VISIT_READ`` rows name and not read yet."""
+        if not rows:
+            return
+        (_, _, _, _, _, _, _, _, _, _, _, _, practice, patient, coverage, rendering, assistant,
+         supervising, plan, authorization) = zip(*rows, strict=True)
+        self._load("practice", PracticeRow.__table__, practice, mapping.to_billing_provider)
+        self._load("provider", ProviderRow.__table__, {*rendering, *assistant, *supervising},
                    mapping.to_provider)
-        self._load("patient", PatientRow.__table__, ids("patient_id"), mapping.to_patient)
-        self._load("coverage_row", CoverageRow.__table__, ids("coverage_id"), lambda r: r)
-        payer_ids = {c.payer_id for c in self.maps["coverage_row"].values()}
-        self._load("payer", PayerRow.__table__, payer_ids, lambda r: r)
-        self._load("poc", PlanOfCareRow.__table__, ids("plan_of_care_id"),
-                   mapping.to_plan_of_care)
-        self._load("auth", AuthorizationRow.__table__, ids("authorization_id"),
-                   mapping.to_authorization)
+        self._load("patient", PatientRow.__table__, patient, mapping.to_patient)
+        coverages = self._load("coverage_row", CoverageRow.__table__, coverage, lambda r: r)
+        payers = self._load("payer", PayerRow.__table__,
+                            {c.payer_id for c in coverages.values()}, lambda r: r)
+        mapped = self.maps["coverage"]
+        for row_id, row in coverages.items():
+            if row_id not in mapped:
+                mapped[row_id] = mapping.to_coverage(row, payers[row.payer_id])
+        self._load("poc", PlanOfCareRow.__table__, plan, mapping.to_plan_of_care)
+        self._load("auth", AuthorizationRow.__table__, authorization, mapping.to_authorization)
 
-    def _get(self, name: str, row_id: int | None) -> Any:
-        return None if row_id is None else self.maps[name][row_id]
+    def visits(self, rows: Sequence[Any], services: dict[int, tuple[Service, ...]],
+               out: dict[int, Visit]) -> None:
+        """Build the visits of ``_VISIT_READ`` rows into ``out``, by row id."""
+        maps = self.maps
+        practices, providers, patients = maps["practice"], maps["provider"], maps["patient"]
+        coverages, plans, authorizations = maps["coverage"], maps["poc"], maps["auth"]
+        date_of, split, therapy, money = self.date, self.split, self.therapy, self.money
+        new_visit, new_therapy = mapping.new_visit, mapping.new_therapy_to_date
+        no_services: tuple[Service, ...] = ()
+        for (row_id, key, day, place, diagnoses, number, days_since, minutes, pt_slp, ot,
+             onset, referring, practice, patient, coverage, rendering, assistant, supervising,
+             plan, authorization) in rows:
+            known = None if therapy is None else therapy.get((pt_slp, ot))
+            if known is None:
+                accrued = new_therapy(money(pt_slp), money(ot))
+                if therapy is not None:
+                    therapy[(pt_slp, ot)] = accrued
+            else:
+                accrued = known
+            # Visit's fields in order (a parent id of None gets None: no parent has that key)
+            out[row_id] = new_visit(
+                key, date_of(day), practices[practice], patients[patient], coverages[coverage],
+                providers[rendering], services.get(row_id, no_services), split[diagnoses],
+                place, providers.get(assistant), providers.get(supervising), plans.get(plan),
+                authorizations.get(authorization), number, days_since, minutes, accrued,
+                date_of(onset), referring)
 
-    def visit(self, row: Any, services: tuple[Any, ...]) -> Visit:
-        coverages = self.maps.setdefault("coverage", {})
-        coverage = coverages.get(row.coverage_id)
-        if coverage is None:
-            coverage_row = self.maps["coverage_row"][row.coverage_id]
-            coverage = mapping.to_coverage(coverage_row,
-                                           self.maps["payer"][coverage_row.payer_id])
-            coverages[row.coverage_id] = coverage
-        return mapping.to_visit(
-            row, billing_provider=self.maps["practice"][row.practice_id],
-            patient=self.maps["patient"][row.patient_id], coverage=coverage,
-            rendering_provider=self.maps["provider"][row.rendering_provider_id],
-            services=services, assistant=self._get("provider", row.assistant_id),
-            supervising_provider=self._get("provider", row.supervising_provider_id),
-            plan_of_care=self._get("poc", row.plan_of_care_id),
-            authorization=self._get("auth", row.authorization_id))
+
+@cache
+def _parent_read(table: Any) -> tuple[ByIds, tuple[str, ...], Callable[[Iterable[Any]], Any]]:
+    """How ``_Loader`` reads a parent table: its columns but ``created_at`` (which no domain
+    value holds, and SQLite would parse from text), and a named record of them (what the
+    ``mapping.to_*`` read)."""
+    names = tuple(c.name for c in table.columns if c.name != "created_at")
+    record = namedtuple(f"{table.name}_record", names)  # type: ignore[misc]
+    make: Callable[[Iterable[Any]], Any] = record._make
+    return by_ids(table.name, names), names, make
 
 
 def visit_days(session: Session, visit_ids: Sequence[int]) -> dict[int, date]:
