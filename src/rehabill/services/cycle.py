@@ -401,6 +401,9 @@ def run_months(factory: Factory, months: Sequence[Month], *, outbox: Path, inbox
     database cannot be shared with another process: there the answers are read here, after
     the next month is billed. With ``overlap=False`` every month runs through ``run_cycle``
     in turn.
+    On shared books the next month's file is prepared (read and parsed, ``prepare_file``) in
+    the billers' helper process while this one scrubs and batches the month just imported
+    (``_Ahead``); its import then only writes.
 
     Returns:
         The whole run: each stage's seconds summed over the months ("simulate",

@@ -1,5 +1,9 @@
 """Import visits from a file (JSON, CSV or FHIR R4 bundle) into the books, in one unit of work.
 
+Two steps: ``prepare_file`` reads and parses the file and makes its rows ready without writing
+(in another process too: what it returns pickles), and ``import_prepared`` writes them in the
+unit of work, checking again what was imported meanwhile; ``import_file`` is the two in turn.
+
 Idempotent twice over: a file whose content (SHA-256) was imported before is a no-op that says
 when; a visit id already stored is skipped and reported. Visits with input findings are reported
 with their locations and skipped; the rest go in.
