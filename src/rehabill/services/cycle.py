@@ -16,6 +16,7 @@ import resource
 import time
 from collections.abc import Callable, Iterator, Sequence
 from concurrent.futures import Future, ProcessPoolExecutor, ThreadPoolExecutor
+from concurrent.futures.process import BrokenProcessPool
 from contextlib import AbstractContextManager, contextmanager
 from dataclasses import dataclass, field, replace
 from datetime import date
@@ -27,8 +28,15 @@ from sqlalchemy.orm import Session, sessionmaker
 from rehabill.domain import Visit
 from rehabill.domain.collector import collector_paused
 from rehabill.domain.serialize import visit_to_json
-from rehabill.services import billing
-from rehabill.services.imports import ImportReport, import_file
+from rehabill.errors import InputError
+from rehabill.services import billing, scrubbing
+from rehabill.services.imports import (
+    ImportReport,
+    PreparedFile,
+    import_file,
+    import_prepared,
+    prepare_file,
+)
 from rehabill.simulate.payer import (
     DenialRates,
     PayerSimulator,
@@ -236,8 +244,8 @@ def run_cycle(factory: Factory, visit_file: Path, *, outbox: Path, inbox: Path, 
             on_stage(name)
         return result.timed(name)
 
-    paths = _bill(result, factory, visit_file, outbox=outbox, today=today, actor=actor,
-                  stage=stage)
+    paths, _ = _bill(result, factory, visit_file, outbox=outbox, today=today, actor=actor,
+                     stage=stage)
     with stage("simulate"):
         result.inbox_files = simulate_payers(paths, inbox, seed=seed, rates=rates,
                                              not_after=today, received=received,
@@ -247,16 +255,79 @@ def run_cycle(factory: Factory, visit_file: Path, *, outbox: Path, inbox: Path, 
 
 
 def _bill(result: CycleResult, factory: Factory, visit_file: Path, *, outbox: Path,
-          today: date, actor: str, stage: Callable[[str], AbstractContextManager[None]]
-          ) -> list[Path]:
-    """The practice's side: import → scrub → batch; the batch files written."""
+          today: date, actor: str, stage: Callable[[str], AbstractContextManager[None]],
+          prepared: _Ahead | None = None, next_file: Path | None = None
+          ) -> tuple[list[Path], _Ahead | None]:
+    """The practice's side: import → scrub → batch; the batch files written.
+
+    ``prepared``: the file is being prepared in the helper process (``_Ahead``). Once the
+    file is imported, ``next_file`` (the next month's) starts being prepared there, before
+    the scrub's work is sent, and is returned with the files.
+    """
     with stage("import"):
-        result.imported = import_file(factory, visit_file, actor=actor)
+        if prepared is None:
+            result.imported = import_file(factory, visit_file, actor=actor)
+        else:
+            result.imported = import_prepared(factory, prepared.result(factory), actor=actor)
+    ahead = _ahead(factory, next_file)
     with stage("scrub"):
         result.scrub = billing.scrub_stored_claims(factory, today=today, actor=actor)
     with stage("batch"):
         result.batch = billing.build_batch(factory, outbox=outbox, today=today, actor=actor)
-    return [Path(f.path) for f in result.batch.files]
+    return [Path(f.path) for f in result.batch.files], ahead
+
+
+#: From this size of visit file on (about 1,000 visits), ``run_months`` prepares the next
+#: month's file in the billers' helper process (``scrubbing.helper_for``) while this process
+#: scrubs and batches the month just imported; a smaller one is prepared when it is imported.
+PREPARE_AHEAD_BYTES = 1_500_000
+
+
+class _Ahead:
+    """A visit file being prepared (``imports.prepare_file``) in the billers' helper process.
+
+    The helper is one process taking its tasks in turn: the file is prepared before the
+    scrub's pieces sent after it, while this process takes the scrub's pieces from the back
+    (``scrubbing.share_out``), so the parsing overlaps the month's scrub. A file that cannot
+    be used raises its ``InputError`` from ``result``, when the month is imported, as the
+    import in this process raises it; if the helper died, the file is prepared here.
+    """
+
+    def __init__(self, helper: scrubbing.Helper, path: Path) -> None:
+        self.path = path
+        self.future = helper.submit(_prepare_there, path)
+
+    def result(self, factory: Factory) -> PreparedFile:
+        """The prepared file (waiting for the helper if it is not done yet)."""
+        try:
+            prepared = self.future.result()
+        except BrokenProcessPool:
+            return prepare_file(factory, self.path)
+        if isinstance(prepared, InputError):
+            raise prepared
+        return prepared
+
+
+def _prepare_there(factory: Factory, path: Path) -> PreparedFile | InputError:
+    """``prepare_file`` in the helper process; an unusable file's ``InputError`` comes back as
+    a value, to be raised in the billers' process as an import there raises it."""
+    try:
+        return prepare_file(factory, path)
+    except InputError as error:
+        return error
+
+
+def _ahead(factory: Factory, path: Path | None) -> _Ahead | None:
+    """Start preparing ``path`` in the helper process, or None (no next file, a small one, or
+    no helper for these books: in memory, or no fork)."""
+    if path is None:
+        return None
+    try:
+        size = path.stat().st_size
+    except OSError:  # the import reports it, when the month comes
+        return None
+    helper = scrubbing.helper_for(factory, size, PREPARE_AHEAD_BYTES)
+    return None if helper is None else _Ahead(helper, path)
 
 
 def _read_answers(result: CycleResult, factory: Factory, files: Sequence[Path], *,
@@ -330,6 +401,9 @@ def run_months(factory: Factory, months: Sequence[Month], *, outbox: Path, inbox
     database cannot be shared with another process: there the answers are read here, after
     the next month is billed. With ``overlap=False`` every month runs through ``run_cycle``
     in turn.
+    On shared books the next month's file is prepared (read and parsed, ``prepare_file``) in
+    the billers' helper process while this one scrubs and batches the month just imported
+    (``_Ahead``); its import then only writes.
 
     Returns:
         The whole run: each stage's seconds summed over the months ("simulate",
@@ -355,10 +429,14 @@ def run_months(factory: Factory, months: Sequence[Month], *, outbox: Path, inbox
         clerks = (acks_clerk, posting_clerk)
         answered: list[Future[tuple[CycleResult, Future[CycleResult]]]] = []
         pending: Future[tuple[list[Path], float, float]] | None = None
-        for month in months:
+        ahead: _Ahead | None = None  # the month's file, prepared in the helper process
+        for index, month in enumerate(months):
             part = CycleResult()
-            paths = _bill(part, billers, month.visit_file, outbox=outbox, today=month.today,
-                          actor=actor, stage=part.timed)
+            following = months[index + 1].visit_file \
+                if url is not None and index + 1 < len(months) else None
+            paths, ahead = _bill(part, billers, month.visit_file, outbox=outbox,
+                                 today=month.today, actor=actor, stage=part.timed,
+                                 prepared=ahead, next_file=following)
             _merge(total, part)
             answer = payers.submit(_answer, paths, inbox, month, rates)
             if url is not None:

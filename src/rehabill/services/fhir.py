@@ -11,8 +11,7 @@ fails is reported with its entry number and the visit it belongs to is skipped.
 
 from __future__ import annotations
 
-from collections.abc import Callable
-from dataclasses import replace
+from dataclasses import dataclass, replace
 from datetime import date, datetime
 from typing import Any
 
@@ -48,7 +47,7 @@ def read_bundle(bundle: dict[str, Any], path: str) -> Source:
             continue
         items.append(visit)
         places[visit["visit_id"]] = where
-    return Source("fhir", items, findings, _locator(path, places))
+    return Source("fhir", items, findings, _InBundle(path, places))
 
 
 def _validate(bundle: dict[str, Any], path: str
@@ -354,12 +353,16 @@ def _service(procedure: Any) -> dict[str, Any]:
     return out
 
 
-def _locator(path: str, places: dict[str, dict[str, str]]) -> Callable[[Finding], Finding]:
-    def locate(f: Finding) -> Finding:
-        where = places.get(f.location.visit_id, {})
+@dataclass(frozen=True, slots=True)
+class _InBundle:
+    """Locate a finding in a FHIR bundle: the resource its visit (or service) came from."""
+
+    path: str
+    places: dict[str, dict[str, str]]
+
+    def __call__(self, f: Finding) -> Finding:
+        where = self.places.get(f.location.visit_id, {})
         service = f.location.field.split(".", 1)[0]
         place = where.get(service) or where.get("", "")
         field = f"{place}: {f.location.field}" if place else f.location.field
-        return replace(f, location=replace(f.location, file=path, field=field))
-
-    return locate
+        return replace(f, location=replace(f.location, file=self.path, field=field))

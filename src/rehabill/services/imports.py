@@ -1,5 +1,9 @@
 """Import visits from a file (JSON, CSV or FHIR R4 bundle) into the books, in one unit of work.
 
+Two steps: ``prepare_file`` reads and parses the file and makes its rows ready without writing
+(in another process too: what it returns pickles), and ``import_prepared`` writes them in the
+unit of work, checking again what was imported meanwhile; ``import_file`` is the two in turn.
+
 Idempotent twice over: a file whose content (SHA-256) was imported before is a no-op that says
 when; a visit id already stored is skipped and reported. Visits with input findings are reported
 with their locations and skipped; the rest go in.
@@ -14,7 +18,7 @@ from __future__ import annotations
 
 import hashlib
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 from sqlalchemy.orm import Session, sessionmaker
@@ -31,7 +35,7 @@ from rehabill.domain import (
 from rehabill.domain.collector import collector_paused
 from rehabill.domain.parse import Shared
 from rehabill.errors import InputError
-from rehabill.services.sources import Source, read_source
+from rehabill.services.sources import Source, as_is, read_source
 from rehabill.services.uow import reading, unit_of_work
 from rehabill.store import claims as store_claims
 from rehabill.store import coverages as store_coverages
@@ -41,6 +45,8 @@ from rehabill.store import visits as store_visits
 
 Progress = Callable[[int, int], None]
 Secondary = tuple[str, str, Coverage]  # practice NPI, patient id, the secondary coverage
+Parsed = tuple[int, list[Visit], list[Secondary]]  # items, their visits, secondaries: a step
+Part = tuple[int, store_visits.PreparedVisits, list[Secondary]]  # a step made ready to write
 # Visits parsed and stored per step. Each step upserts the practice, people, payers and plans
 # its visits name, so a patient seen all month is written once per step: a month-sized step
 # writes each of them once (a clinic-month is ~20,000 visits) and still reports progress.
@@ -80,7 +86,7 @@ class ImportReport:
 
 def import_file(factory: sessionmaker[Session], path: Path, *,
                 on_progress: Progress | None = None, actor: str = "") -> ImportReport:
-    """Import the visits in ``path``.
+    """Import the visits in ``path``: ``prepare_file``, then ``import_prepared``.
 
     Args:
         factory: session factory of the books.
@@ -95,20 +101,79 @@ def import_file(factory: sessionmaker[Session], path: Path, *,
         InputError: the file cannot be read or is not a visit file at all (exit 2).
     """
     with collector_paused():
-        return _import_file(factory, path, on_progress, actor)
+        return _import_prepared(factory, _prepare_file(factory, path), on_progress, actor)
 
 
-def _import_file(factory: sessionmaker[Session], path: Path, on_progress: Progress | None,
-                 actor: str) -> ImportReport:
+@dataclass(slots=True)
+class PreparedFile:
+    """A visit file read, parsed and made ready to write (``prepare_file``), as plain values.
+
+    It pickles cheaply (no domain ``Visit``: ``store.visits.PreparedVisits``), so the file can
+    be prepared in another process (``services.cycle.run_months`` prepares the next month's
+    file in the billers' helper process) and written here by ``import_prepared``.
+    """
+
+    report: ImportReport  # what is known before the write (all of it, if already imported)
+    size: int  # bytes
+    parts: list[Part] = field(default_factory=list)
+    locate: Callable[[Finding], Finding] = as_is  # the file's locator (it pickles)
+    before: int = 0  # visits counted done before the first part: those rejected by the reader
+
+
+def prepare_file(factory: sessionmaker[Session], path: Path) -> PreparedFile:
+    """Read ``path``, parse its visits and make their rows ready, writing nothing.
+
+    Everything an import does before its write transaction: the file's SHA-256 looked up
+    (a file seen before is not even parsed), its visits parsed and checked (input findings,
+    rejected visits), the visit ids already stored read, and the rows converted for the
+    books' database. Only reads, without a write lock.
+
+    Args:
+        factory: session factory of the books.
+        path: a visit file (.json visits or FHIR Bundle, .csv).
+
+    Returns:
+        The prepared file, for ``import_prepared``.
+
+    Raises:
+        InputError: the file cannot be read or is not a visit file at all (exit 2).
+    """
+    with collector_paused():
+        return _prepare_file(factory, path)
+
+
+def import_prepared(factory: sessionmaker[Session], prepared: PreparedFile, *,
+                    on_progress: Progress | None = None, actor: str = "") -> ImportReport:
+    """Write a prepared file's visits in one unit of work (the second step of ``import_file``).
+
+    The file may have been prepared a while ago: in the transaction a file of the same
+    content imported since is found (reported as already imported, nothing written), and a
+    visit id stored since is reported as a duplicate and left alone
+    (``store.visits.save_prepared`` reads the stored ids again).
+
+    Args:
+        factory: session factory of the books.
+        prepared: what ``prepare_file`` gave (used once).
+        on_progress: called with (visits done, visits in the file) as the import goes.
+        actor: who imports (for the audit trail).
+
+    Returns:
+        The report, as ``import_file`` gives it.
+    """
+    with collector_paused():
+        return _import_prepared(factory, prepared, on_progress, actor)
+
+
+def _prepare_file(factory: sessionmaker[Session], path: Path) -> PreparedFile:
     try:
         data = path.read_bytes()
     except OSError as exc:
         raise InputError(f"cannot read the file: {exc.strerror}", location=str(path)) from None
     report = ImportReport(str(path), sha256=hashlib.sha256(data).hexdigest())
-    with unit_of_work(factory) as session:  # a file seen before is not even parsed
+    with reading(factory) as session:  # a file seen before is not even parsed
         seen = store_files.find_file(session, "in", report.sha256)
     if seen is not None:
-        return _already(report, seen.kind, str(seen.created_at))
+        return PreparedFile(_already(report, seen.kind, str(seen.created_at)), len(data))
     source = read_source(path, data)
     report.kind = source.kind
     # Parsed, and the rows made ready, before the transaction: another process writing the
@@ -120,18 +185,32 @@ def _import_file(factory: sessionmaker[Session], path: Path, on_progress: Progre
             session, [v.visit_id for _, visits, _ in parsed for v in visits])
     parts = [(count, store_visits.prepare_visits(dialect, visits, stored), secondaries)
              for count, visits, secondaries in parsed]
+    return PreparedFile(report, len(data), parts, source.locate,
+                        report.total - len(source.items))
+
+
+def _import_prepared(factory: sessionmaker[Session], prepared: PreparedFile,
+                     on_progress: Progress | None, actor: str) -> ImportReport:
+    known = prepared.report
+    report = replace(known, imported=list(known.imported), duplicates=list(known.duplicates),
+                     rejected=list(known.rejected), findings=list(known.findings))
+    if report.already_imported_at:
+        return report
     with unit_of_work(factory) as session:
-        file_id = store_files.add_file(session, direction="in", kind=source.kind,
-                                       path=str(path), sha256=report.sha256, size=len(data))
-        if file_id is None:  # another import of the same file committed meanwhile
-            return _already(ImportReport(str(path), sha256=report.sha256), source.kind,
-                            "just now (by another import)")
-        _save_items(session, parts, source, file_id, report, on_progress)
+        file_id = store_files.add_file(session, direction="in", kind=report.kind,
+                                       path=report.path, sha256=report.sha256,
+                                       size=prepared.size)
+        if file_id is None:  # imported since it was prepared, or by another import meanwhile
+            seen = store_files.find_file(session, "in", report.sha256)
+            return _already(ImportReport(report.path, sha256=report.sha256), report.kind,
+                            "just now (by another import)" if seen is None
+                            else str(seen.created_at))
+        _save_items(session, prepared, file_id, report, on_progress)
         store_claims.add_findings(session, [(None, f) for f in report.findings if f.is_error],
                                   stage="import", file_id=file_id)
         people.record_event(session, actor=actor, action="import", entity="file",
                             entity_id=str(file_id), detail={
-                                "path": str(path), "kind": source.kind,
+                                "path": report.path, "kind": report.kind,
                                 "imported": len(report.imported),
                                 "duplicates": len(report.duplicates),
                                 "rejected": len(report.rejected)})
@@ -152,10 +231,6 @@ def _already_imported(path: str, when: str) -> Finding:
                    Location(file=path), "Nothing to do; change the file to import new visits.")
 
 
-Parsed = tuple[int, list[Visit], list[Secondary]]
-Part = tuple[int, store_visits.PreparedVisits, list[Secondary]]
-
-
 def _parse_items(source: Source, report: ImportReport) -> list[Parsed]:
     """The source's visits parsed in steps of ``STEP`` items: (items, visits, secondaries) per
     step; problems and rejected visits go into ``report``."""
@@ -174,16 +249,16 @@ def _parse_items(source: Source, report: ImportReport) -> list[Parsed]:
     return parts
 
 
-def _save_items(session: Session, parts: list[Part], source: Source, file_id: int,
-                report: ImportReport, on_progress: Progress | None) -> None:
-    """Save the parsed visits step by step: new ones inserted, known ones reported."""
-    done = report.total - len(source.items)
-    for count, visits, secondaries in parts:
+def _save_items(session: Session, prepared: PreparedFile, file_id: int, report: ImportReport,
+                on_progress: Progress | None) -> None:
+    """Save the prepared visits step by step: new ones inserted, known ones reported."""
+    done = prepared.before
+    for count, visits, secondaries in prepared.parts:
         saved = store_visits.save_prepared(session, visits, import_file_id=file_id)
         _save_secondaries(session, secondaries)
         report.imported.extend(saved.inserted)
         report.duplicates.extend(saved.existing)
-        report.findings.extend(_duplicate(v, source) for v in saved.existing)
+        report.findings.extend(_duplicate(v, prepared.locate) for v in saved.existing)
         done += count
         if on_progress is not None:
             on_progress(done, report.total)
@@ -265,8 +340,8 @@ def _save_secondaries(session: Session, secondaries: list[Secondary]) -> None:
                                              if (npi, p) in ids])
 
 
-def _duplicate(visit_id: str, source: Source) -> Finding:
-    return source.locate(Finding(
+def _duplicate(visit_id: str, locate: Callable[[Finding], Finding]) -> Finding:
+    return locate(Finding(
         "import.visit_already_stored", Severity.INFO,
         f"Visit {visit_id} is already in the books; it was left as it is.",
         Location(visit_id=visit_id, field="visit_id"),

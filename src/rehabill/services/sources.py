@@ -68,14 +68,23 @@ LIST_FIELDS = frozenset({"diagnoses", "modifiers"})
 REQUIRED_COLUMNS = ("visit_id", "service.code")
 
 
+def as_is(f: Finding) -> Finding:
+    """A locator that leaves a finding where it is."""
+    return f
+
+
 @dataclass(slots=True)
 class Source:
-    """A visit file read into contract dicts, with findings about the file and a locator."""
+    """A visit file read into contract dicts, with findings about the file and a locator.
+
+    The locators are plain values (they pickle): an import prepared in another process
+    (``imports.prepare_file``) still locates the duplicates it meets when it writes.
+    """
 
     kind: str
     items: list[object]
     findings: list[Finding] = field(default_factory=list)
-    locate: Callable[[Finding], Finding] = lambda f: f
+    locate: Callable[[Finding], Finding] = as_is
 
 
 def read_source(path: Path, data: bytes) -> Source:
@@ -112,10 +121,17 @@ def read_source(path: Path, data: bytes) -> Source:
 
 def json_source(items: list[object], path: str) -> Source:
     """The DESIGN.md visit list; findings only gain the file name."""
-    def locate(f: Finding) -> Finding:
-        return replace(f, location=replace(f.location, file=path))
+    return Source("visits-json", items, [], InFile(path))
 
-    return Source("visits-json", items, [], locate)
+
+@dataclass(frozen=True, slots=True)
+class InFile:
+    """Locate a finding in a JSON visit file: it gains the file name."""
+
+    path: str
+
+    def __call__(self, f: Finding) -> Finding:
+        return replace(f, location=replace(f.location, file=self.path))
 
 
 def read_csv(text: str, path: str) -> Source:
@@ -148,7 +164,7 @@ def read_csv(text: str, path: str) -> Source:
             continue
         items.append(_csv_visit(rows))
         rows_of[visit_id] = [line for line, _ in rows]
-    return Source("visits-csv", items, findings, _csv_locator(path, rows_of))
+    return Source("visits-csv", items, findings, InCsv(path, rows_of))
 
 
 def _inconsistent(visit_id: str, rows: list[tuple[int, dict[str, str]]], path: str
@@ -200,17 +216,22 @@ def _put(target: dict[str, Any], path: list[str], raw: str) -> None:
 _SERVICE_PATH = re.compile(r"^services\[(\d+)\]\.?(.*)$")
 
 
-def _csv_locator(path: str, rows_of: dict[str, list[int]]) -> Callable[[Finding], Finding]:
-    def locate(f: Finding) -> Finding:
-        rows = rows_of.get(f.location.visit_id)
+@dataclass(frozen=True, slots=True)
+class InCsv:
+    """Locate a finding in a CSV visit file: the row of the visit's service it names (else
+    the visit's first row) and the column."""
+
+    path: str
+    rows_of: dict[str, list[int]]  # the file's line numbers of each visit's rows
+
+    def __call__(self, f: Finding) -> Finding:
+        rows = self.rows_of.get(f.location.visit_id)
         if not rows:
-            return replace(f, location=replace(f.location, file=path))
+            return replace(f, location=replace(f.location, file=self.path))
         match = _SERVICE_PATH.match(f.location.field)
         if match and int(match.group(1)) < len(rows):
             row, column = rows[int(match.group(1))], "service." + (match.group(2) or "code")
         else:
             row, column = rows[0], f.location.field
         where = f"row {row}, column {column}"
-        return replace(f, location=replace(f.location, file=path, field=where))
-
-    return locate
+        return replace(f, location=replace(f.location, file=self.path, field=where))

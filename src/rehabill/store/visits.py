@@ -21,7 +21,7 @@ from typing import Any
 from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
-from rehabill.domain import Authorization, PlanOfCare, Provider, Service, TherapyToDate, Visit
+from rehabill.domain import Provider, Service, TherapyToDate, Visit
 from rehabill.store import mapping
 from rehabill.store.bulk import (
     ByIds,
@@ -113,11 +113,19 @@ SERVICE_NAMES = ("visit_id", "position", *mapping.SERVICE_COLUMNS)
 
 @dataclass(slots=True)
 class PreparedVisits:
-    """Visits and the driver-ready values of their own rows (``prepare_visits``)."""
+    """Visits made ready to write (``prepare_visits``), as plain values: no domain ``Visit``
+    is kept, so an import can prepare a file in another process and send this back pickled.
 
-    visits: Sequence[Visit]
+    ``links`` holds, per visit, what its own row needs of its parents (``Link``); ``family``
+    the parents' rows, each mapped once; from these two the parents' rows of any subset of
+    the visits are collected as from the visits themselves (``_parts_of``).
+    """
+
+    keys: Sequence[str]  # the visit ids, in the order given
     rows: Sequence[Sequence[Any]]  # VISIT_NAMES, one per visit
     services: list[list[Sequence[Any]]]  # mapping.SERVICE_COLUMNS, per service of each visit
+    links: Sequence[Link]
+    family: _Family
     stored: set[str] | None = None  # the visit ids stored when prepared (None: not read)
     parts: _Parts | None = None  # then the parents' rows of the visits not stored
 
@@ -127,11 +135,12 @@ def prepare_visits(dialect: Any, visits: Sequence[Visit], stored: set[str] | Non
     """The rows ``save_prepared`` writes, all but their row ids, converted for ``dialect``.
 
     Built before the write transaction (an import prepares a file's visits while no lock is
-    held), so the transaction only adds the ids. A file repeats most services visit after
-    visit (``parse_visit`` builds each once): each distinct service object is converted once.
-    Given the visit ids already ``stored`` (``stored_visit_keys``, read before the
-    transaction), the parents' rows of the other visits are collected too; ``save_prepared``
-    uses them only if the same ids are still the stored ones.
+    held, in a helper process too), so the transaction only adds the ids. A file repeats most
+    services, people and plans visit after visit (``parse_visit`` builds each once): each
+    distinct one is converted once. Given the visit ids already ``stored``
+    (``stored_visit_keys``, read before the transaction), the parents' rows of the other
+    visits are collected too; ``save_prepared`` uses them only if the same ids are still the
+    stored ones.
     """
     rows = driver_rows(dialect, VisitRow, VISIT_NAMES,
                        [(*mapping.visit_row(v), False) for v in visits])
@@ -140,37 +149,44 @@ def prepare_visits(dialect: Any, visits: Sequence[Visit], stored: set[str] | Non
                                            [mapping.service_row(s)
                                             for s in distinct.values()]), strict=True))
     services = [[cells[id(s)] for s in v.services] for v in visits]
+    links, family = _links(visits)
+    keys = [v.visit_id for v in visits]
     if stored is None:
-        return PreparedVisits(visits, rows, services)
-    stored = {v.visit_id for v in visits if v.visit_id in stored}
-    parts = _collect_parts([v for v in visits if v.visit_id not in stored])
-    return PreparedVisits(visits, rows, services, stored, parts)
+        return PreparedVisits(keys, rows, services, links, family)
+    stored = {key for key in keys if key in stored}
+    parts = _parts_of(links, family, [i for i, key in enumerate(keys) if key not in stored])
+    return PreparedVisits(keys, rows, services, links, family, stored, parts)
 
 
 def save_prepared(session: Session, prepared: PreparedVisits, *,
                   import_file_id: int | None = None) -> SavedVisits:
-    """``save_visits`` for visits ``prepare_visits`` made ready (for this session's dialect)."""
+    """``save_visits`` for visits ``prepare_visits`` made ready (for this session's dialect).
+
+    The stored ids are read again here, in the write transaction: a visit stored since the
+    visits were prepared (another import, or an earlier file of the same run) is reported as
+    ``existing`` and left alone, and the parents' rows are then collected again from the
+    visits still to store.
+    """
     result = SavedVisits()
-    visits = prepared.visits
-    stored = stored_visit_keys(session, [v.visit_id for v in visits])
-    result.existing = [v.visit_id for v in visits if v.visit_id in stored]
-    todo = [i for i, v in enumerate(visits) if v.visit_id not in stored]
+    keys = prepared.keys
+    stored = stored_visit_keys(session, keys)
+    result.existing = [key for key in keys if key in stored]
+    todo = [i for i, key in enumerate(keys) if key not in stored]
     if not todo:
         return result
     parts = prepared.parts
     if parts is None or stored != prepared.stored:  # none collected, or stale: visits came
-        parts = _collect_parts([visits[i] for i in todo])
+        parts = _parts_of(prepared.links, prepared.family, todo)
     ids = _write_parts(session, parts)
-    rows = prepared.rows
+    rows, links = prepared.rows, prepared.links
     new = insert_new_cells(session, VisitRow, (*VISIT_NAMES, *mapping.VISIT_ID_COLUMNS),
-                           [(*rows[i], *_visit_ids(visits[i], ids, import_file_id))
+                           [(*rows[i], *_visit_ids(links[i], ids, import_file_id))
                             for i in todo], ("visit_key",))
     inserted = result.inserted = {key[0]: row_id for key, row_id in new.items()}
-    result.existing += [visits[i].visit_id for i in todo if visits[i].visit_id not in inserted]
+    result.existing += [keys[i] for i in todo if keys[i] not in inserted]
     services = prepared.services
     send_rows(session, table_of(ServiceRow).name, SERVICE_NAMES,
-              [(inserted[visits[i].visit_id], position, *cells) for i in todo
-               if visits[i].visit_id in inserted
+              [(inserted[keys[i]], position, *cells) for i in todo if keys[i] in inserted
                for position, cells in enumerate(services[i])])
     return result
 
@@ -186,42 +202,12 @@ class _Ids:
     auth: dict[Key, int]
 
 
-def _providers(v: Visit) -> list[Provider]:
-    return [p for p in (v.rendering_provider, v.assistant, v.supervising_provider)
-            if p is not None]
-
-
-def _last(pairs: Iterable[tuple[Any, Any]]) -> list[Any]:
-    """One value per key, the last one seen winning (values are mapped only once per key)."""
-    return list(dict(pairs).values())
-
-
-def _plans(visits: Sequence[Visit]) -> list[tuple[Visit, PlanOfCare]]:
-    """Each patient's plans of care, once per (start, discipline); the last visit's wins."""
-    out: dict[tuple[Any, ...], tuple[Visit, PlanOfCare]] = {}
-    for v in visits:
-        if v.plan_of_care is not None:
-            p = v.plan_of_care
-            out[(v.billing_provider.npi, v.patient.id, p.start, p.discipline)] = (v, p)
-    return list(out.values())
-
-
-def _authorizations(visits: Sequence[Visit]) -> list[tuple[Visit, Authorization]]:
-    """Each patient's authorizations, once per number; the last visit's wins."""
-    out: dict[tuple[str, str, str], tuple[Visit, Authorization]] = {}
-    for v in visits:
-        if v.authorization is not None:
-            out[(v.billing_provider.npi, v.patient.id, v.authorization.number)] = \
-                (v, v.authorization)
-    return list(out.values())
-
-
 Who = tuple[str, str]  # a patient: the practice's NPI and its patient id
 
 
 @dataclass(slots=True)
 class _Parts:
-    """The rows the visits' parents write (``_collect_parts``), all but the row ids of their
+    """The rows the visits' parents write (``_parts_of``), all but the row ids of their
     own parents, which ``_write_parts`` fills in."""
 
     practices: list[Values]
@@ -234,28 +220,137 @@ class _Parts:
     supervisors: list[tuple[str, str]]  # assistant's NPI, supervisor's NPI
 
 
-def _collect_parts(visits: Sequence[Visit]) -> _Parts:
-    """The parents' rows, each once by natural key (the last visit's wins), without a session:
-    an import collects them before its write transaction."""
-    def who(v: Visit) -> Who:
-        return (v.billing_provider.npi, v.patient.id)
+#: A prepared visit's parent: its natural key (the NPI, the practice's patient id, the
+#: authorization number) and the index of its row in ``_Family``.
+Named = tuple[str, int]
+CoverageRef = tuple[str, str, int]  # payer id, member id, row index
+PlanRef = tuple[date, str, int]  # start, discipline ("" for none), row index
 
+
+#: What a prepared visit's own row needs of its parents: their natural keys (to find the row
+#: ids ``_write_parts`` returns) and where their rows are in ``_Family``; a part many visits
+#: share (``parse_visit`` builds each once) has one reference, shared too. In order: the
+#: practice (by the billing provider's NPI), the patient, the coverage, the rendering
+#: provider, the assistant, the supervising provider, the plan of care, the authorization,
+#: and the NPI supervising the assistant (None: none recorded). A plain tuple: a month's
+#: links pickle in half the time of named ones.
+Link = tuple[Named, Named, CoverageRef, Named, Named | None, Named | None, PlanRef | None,
+             Named | None, str | None]
+
+
+@dataclass(slots=True)
+class _Family:
+    """The parents' rows of a set of visits, each distinct part mapped once (``_links``)."""
+
+    practices: list[Values] = field(default_factory=list)
+    providers: list[Values] = field(default_factory=list)
+    patients: list[Values] = field(default_factory=list)
+    coverages: list[tuple[Values, Values]] = field(default_factory=list)  # payer's, its own
+    plans: list[Values] = field(default_factory=list)
+    authorizations: list[Values] = field(default_factory=list)
+
+
+def _links(visits: Sequence[Visit]) -> tuple[list[Link], _Family]:
+    """Each visit's ``Link`` and the rows of its parents, each part (the same object) mapped
+    once: a clinic-month names a few thousand parts for 20,000 visits."""
+    family = _Family()
+    practices: dict[int, Named] = {}
+    providers: dict[int, Named] = {}
+    patients: dict[int, Named] = {}
+    coverages: dict[int, CoverageRef] = {}
+    plans: dict[int, PlanRef] = {}
+    authorizations: dict[int, Named] = {}
+
+    def provider(p: Provider) -> Named:
+        ref = providers[id(p)] = (p.npi, len(family.providers))
+        family.providers.append(mapping.provider_values(p))
+        return ref
+
+    links: list[Link] = []
+    for v in visits:
+        bp, patient, coverage, rendering = \
+            v.billing_provider, v.patient, v.coverage, v.rendering_provider
+        assistant, supervising, poc, auth = \
+            v.assistant, v.supervising_provider, v.plan_of_care, v.authorization
+        practice_ref = practices.get(id(bp))
+        if practice_ref is None:
+            practice_ref = practices[id(bp)] = (bp.npi, len(family.practices))
+            family.practices.append(mapping.practice_values(bp))
+        patient_ref = patients.get(id(patient))
+        if patient_ref is None:
+            patient_ref = patients[id(patient)] = (patient.id, len(family.patients))
+            family.patients.append(mapping.patient_values(patient, 0))
+        coverage_ref = coverages.get(id(coverage))
+        if coverage_ref is None:
+            coverage_ref = coverages[id(coverage)] = (coverage.payer_id, coverage.member_id,
+                                                      len(family.coverages))
+            family.coverages.append((mapping.payer_values(coverage),
+                                     mapping.coverage_values(coverage, 0, 0)))
+        plan_ref = None if poc is None else plans.get(id(poc))
+        if poc is not None and plan_ref is None:
+            plan_ref = plans[id(poc)] = (poc.start, poc.discipline.value if poc.discipline
+                                         else "", len(family.plans))
+            family.plans.append(mapping.plan_of_care_values(poc, 0))
+        auth_ref = None if auth is None else authorizations.get(id(auth))
+        if auth is not None and auth_ref is None:
+            auth_ref = authorizations[id(auth)] = (auth.number, len(family.authorizations))
+            family.authorizations.append(mapping.authorization_values(auth, 0))
+        supervisor = None
+        if assistant is not None:
+            chief = supervising or rendering
+            supervisor = None if chief.credential.is_assistant else chief.npi
+        links.append((
+            practice_ref, patient_ref, coverage_ref,
+            providers.get(id(rendering)) or provider(rendering),
+            None if assistant is None else providers.get(id(assistant)) or provider(assistant),
+            None if supervising is None
+            else providers.get(id(supervising)) or provider(supervising),
+            plan_ref, auth_ref, supervisor))
+    return links, family
+
+
+def _parts_of(links: Sequence[Link], family: _Family, todo: Iterable[int]) -> _Parts:
+    """The parents' rows of the visits ``todo`` (indexes into ``links``), each once by natural
+    key in the order first named, the last visit's wins; no session is needed, so an import
+    collects them before its write transaction."""
+    practices: dict[str, int] = {}
+    providers: dict[str, int] = {}
+    patients: dict[Who, int] = {}
+    payers: dict[str, int] = {}
+    coverages: dict[tuple[str, str, str, str], int] = {}
+    plans: dict[tuple[str, str, date, str], int] = {}
+    authorizations: dict[tuple[str, str, str], int] = {}
+    supervisors: dict[str, str] = {}
+    for i in todo:
+        practice, patient, coverage, rendering, assistant, supervising, plan, auth, chief = \
+            links[i]
+        npi, patient_id = practice[0], patient[0]
+        practices[npi] = practice[1]
+        providers[rendering[0]] = rendering[1]
+        if assistant is not None:
+            providers[assistant[0]] = assistant[1]
+            if chief is not None:
+                supervisors[assistant[0]] = chief
+        if supervising is not None:
+            providers[supervising[0]] = supervising[1]
+        patients[(npi, patient_id)] = patient[1]
+        payers[coverage[0]] = coverage[2]
+        coverages[(npi, patient_id, coverage[0], coverage[1])] = coverage[2]
+        if plan is not None:
+            plans[(npi, patient_id, plan[0], plan[1])] = plan[2]
+        if auth is not None:
+            authorizations[(npi, patient_id, auth[0])] = auth[1]
     return _Parts(
-        practices=[mapping.practice_values(b) for b in _last(
-            (v.billing_provider.npi, v.billing_provider) for v in visits)],
-        providers=[mapping.provider_values(p) for p in _last(
-            (p.npi, p) for v in visits for p in _providers(v))],
-        patients=[(v.billing_provider.npi, mapping.patient_values(v.patient, 0))
-                  for v in _last((who(v), v) for v in visits)],
-        payers=[mapping.payer_values(c) for c in _last(
-            (v.coverage.payer_id, v.coverage) for v in visits)],
-        coverages=[(who(v), v.coverage.payer_id, mapping.coverage_values(v.coverage, 0, 0))
-                   for v in _last(((*who(v), v.coverage.payer_id, v.coverage.member_id), v)
-                                  for v in visits)],
-        plans=[(who(v), mapping.plan_of_care_values(p, 0)) for v, p in _plans(visits)],
-        authorizations=[(who(v), mapping.authorization_values(a, 0))
-                        for v, a in _authorizations(visits)],
-        supervisors=_supervisors(visits),
+        practices=[family.practices[i] for i in practices.values()],
+        providers=[family.providers[i] for i in providers.values()],
+        patients=[(who[0], family.patients[i]) for who, i in patients.items()],
+        payers=[family.coverages[i][0] for i in payers.values()],
+        coverages=[((k[0], k[1]), k[2], family.coverages[i][1])
+                   for k, i in coverages.items()],
+        plans=[((k[0], k[1]), family.plans[i]) for k, i in plans.items()],
+        authorizations=[((k[0], k[1]), family.authorizations[i])
+                        for k, i in authorizations.items()],
+        supervisors=list(supervisors.items()),
     )
 
 
@@ -285,17 +380,6 @@ def _write_parts(session: Session, parts: _Parts) -> _Ids:
     return _Ids(practice, provider, patient, payer, coverage, poc, auth)
 
 
-def _supervisors(visits: Sequence[Visit]) -> list[tuple[str, str]]:
-    """An assistant is supervised by the visit's supervising provider, else its therapist (the
-    last visit's wins)."""
-    pairs: dict[str, str] = {}
-    for v in visits:
-        supervisor = v.supervising_provider or v.rendering_provider
-        if v.assistant is not None and not supervisor.credential.is_assistant:
-            pairs[v.assistant.npi] = supervisor.npi
-    return list(pairs.items())
-
-
 def _set_supervisors(session: Session, pairs: list[tuple[str, str]],
                      ids: dict[Key, int]) -> None:
     by_id = {ids[(assistant,)]: ids[(supervisor,)] for assistant, supervisor in pairs}
@@ -304,21 +388,20 @@ def _set_supervisors(session: Session, pairs: list[tuple[str, str]],
                         [{"id": a, "supervisor_id": s} for a, s in sorted(by_id.items())])
 
 
-def _visit_ids(v: Visit, ids: _Ids, import_file_id: int | None) -> tuple[int | None, ...]:
+def _visit_ids(link: Link, ids: _Ids, import_file_id: int | None) -> tuple[int | None, ...]:
     """The visit's foreign keys in ``mapping.VISIT_ID_COLUMNS`` order."""
-    practice_id = ids.practice[(v.billing_provider.npi,)]
-    patient_id = ids.patient[(practice_id, v.patient.id)]
-    poc = v.plan_of_care
+    practice, patient, coverage, rendering, assistant, supervising, plan, auth, _ = link
+    practice_id = ids.practice[(practice[0],)]
+    patient_id = ids.patient[(practice_id, patient[0])]
     return (
         practice_id,
         patient_id,
-        ids.coverage[(ids.payer[(v.coverage.payer_id,)], v.coverage.member_id, patient_id)],
-        ids.provider[(v.rendering_provider.npi,)],
-        ids.provider[(v.assistant.npi,)] if v.assistant else None,
-        ids.provider[(v.supervising_provider.npi,)] if v.supervising_provider else None,
-        (ids.poc[(patient_id, poc.start, poc.discipline.value if poc.discipline else "")]
-         if poc else None),
-        ids.auth[(patient_id, v.authorization.number)] if v.authorization else None,
+        ids.coverage[(ids.payer[(coverage[0],)], coverage[1], patient_id)],
+        ids.provider[(rendering[0],)],
+        None if assistant is None else ids.provider[(assistant[0],)],
+        None if supervising is None else ids.provider[(supervising[0],)],
+        None if plan is None else ids.poc[(patient_id, plan[0], plan[1])],
+        None if auth is None else ids.auth[(patient_id, auth[0])],
         import_file_id,
     )
 
