@@ -10,7 +10,7 @@ transaction first.
 from __future__ import annotations
 
 from collections.abc import Iterator
-from datetime import date, timedelta
+from datetime import date, datetime, timedelta, tzinfo
 from pathlib import Path
 
 import pytest
@@ -68,15 +68,27 @@ def two_urls(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[tuple[s
         yield urls[0], urls[1]
 
 
+class _Clock(datetime):
+    """The batches' creation time (ISA09/10, GS04/05, BHT04/05, and so the files' hashes)
+    held still, so both books get the same files even when their runs straddle a minute."""
+
+    @classmethod
+    def now(cls, tz: tzinfo | None = None) -> _Clock:
+        return cls(2026, 7, 3, 9, 30)
+
+
 def test_answers__read_before_the_transaction_give_the_same_books(
         two_urls: tuple[str, str], tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(billing, "datetime", _Clock)
     visits = generate_visits(ClinicSpec(seed=11, start=date(2026, 5, 4), weeks=8, patients=12,
                                         mistake_rate=0.1))
     path = write_visit_file([v for v in visits if v.date_of_service < TODAY - timedelta(3)],
                             tmp_path / "visits.json")
     plain_url, fast_url = two_urls
     sent = _bill(plain_url, path, tmp_path / "out")
-    assert _bill(fast_url, path, tmp_path / "out") == sent  # the same batches, byte for byte
+    files = {p: p.read_bytes() for p in sent}
+    assert _bill(fast_url, path, tmp_path / "out") == sent
+    assert {p: p.read_bytes() for p in sent} == files  # the same batches, byte for byte
     inbox = simulate_payers(sent, tmp_path / "in", seed=5, not_after=TODAY, received=TODAY,
                             paid_on=TODAY + timedelta(days=14))
     assert {p.suffix for p in inbox} == {".999", ".277", ".835"}
