@@ -28,6 +28,7 @@ from rehabill.domain import (
     Provider,
     Visit,
 )
+from rehabill.ledger import ClaimSet, StoredClaim
 from rehabill.store import mapping
 from rehabill.store.bulk import chunked, fetch, ids_in, insert_rows, table_of, texts_in
 from rehabill.store.models import (
@@ -220,24 +221,71 @@ _NO_PROVIDER = Provider("", "", "", Credential.PT)
 class PostingClaims:
     """What posting an ERA reads of the claims it names, found by CLM01.
 
-    ``claims`` and ``rows`` hold the newest claim (highest sequence) of each known key;
-    ``lines`` the row id of each of their lines by (claim row id, line number); ``statuses``
-    the current status of each of those claim rows (read with them).
+    ``claims`` holds each known key's claim, or a ``ClaimSet`` of all its claims (newest
+    first) when several share it (an original and its corrected or void claim): the newest
+    is named by the CLM01 alone, an earlier one by its row id as text (``Entry.claim_ref``).
+    ``rows`` holds the newest claim's row id by key; ``lines`` the row id of each line of
+    every claim read, by (claim row id, line number); ``statuses`` the current status of each
+    claim row read (read with them); ``numbers`` the (row id, payer claim number) of each
+    claim of a key with several, newest first (what ``choose_claim`` went by).
     """
 
-    claims: dict[str, Claim]
+    claims: dict[str, Claim | ClaimSet]
     rows: dict[str, int]
     lines: dict[tuple[int, int], int]
     statuses: dict[int, str] = field(default_factory=dict)
+    numbers: dict[str, tuple[tuple[int, str], ...]] = field(default_factory=dict)
 
 
 _POSTING_HEAD = ("claim_key", "sequence", "id", "visit_id", "frequency", "original_reference",
-                 "status")
+                 "status", "payer_claim_number")
 _POSTING_LINE = ("id", "claim_id", *mapping.CLAIM_LINE_COLUMNS)
 
 
+Numbers = dict[str, tuple[tuple[int, str], ...]]
+
+
+def posting_heads(session: Session, claim_keys: Sequence[str]
+                  ) -> tuple[dict[str, int], dict[int, str], Numbers]:
+    """What ``claims_for_posting`` chose claims by, read again in one query per 5,000 keys:
+    the newest claim's row id by key, every claim's status, and ``PostingClaims.numbers``."""
+    newest: dict[str, int] = {}
+    statuses: dict[int, str] = {}
+    numbers: Numbers = {}
+    for part in chunked(claim_keys):
+        heads = _newest_heads(_claims_by_keys(
+            session, ("claim_key", "sequence", "id", "status", "payer_claim_number"), part))
+        for key, group in heads.items():
+            newest[key] = group[0][2]
+            statuses.update((h[2], h[3]) for h in group)
+            if len(group) > 1:
+                numbers[key] = tuple((h[2], h[4]) for h in group)
+    return newest, statuses, numbers
+
+
+def _newest_heads(rows: Sequence[tuple[Any, ...]]) -> dict[str, list[tuple[Any, ...]]]:
+    """Claim rows (CLM01 and sequence first) grouped by CLM01, newest (highest sequence) first.
+
+    Nearly every key has one claim: a key seen again (a corrected, void, resent or secondary
+    claim) is grouped and sorted on its own."""
+    out: dict[str, list[tuple[Any, ...]]] = {}
+    several: list[list[tuple[Any, ...]]] = []
+    for head in rows:
+        group = out.get(head[0])
+        if group is None:
+            out[head[0]] = [head]
+        else:
+            if len(group) == 1:
+                several.append(group)
+            group.append(head)
+    for group in several:
+        group.sort(key=lambda h: h[1], reverse=True)
+    return out
+
+
 def claims_for_posting(session: Session, claim_keys: Sequence[str]) -> PostingClaims:
-    """The newest claim of each CLM01, with its lines but only the visit's id and date.
+    """Each CLM01's claims (``PostingClaims``), with their lines but only the visit's id and
+    date.
 
     Loading the whole visit (people, coverage, plan of care...) is most of the cost of
     ``claims.load_claims``; the ledger needs the claim id, charge and lines only. The other
@@ -247,27 +295,24 @@ def claims_for_posting(session: Session, claim_keys: Sequence[str]) -> PostingCl
     """
     lines_t = table_of(ClaimLineRow)
     visits_t = table_of(VisitRow)
-    out = PostingClaims({}, {}, {}, {})
+    out = PostingClaims({}, {}, {}, {}, {})
     patients: dict[date, Patient] = {}
     line_ids = out.lines
     for part in chunked(sorted(set(claim_keys))):
         # Three lookups by index (claim key, visit id, claim id), never a join the planner
         # could turn into a scan of every visit in the books.
-        newest: dict[str, tuple[Any, ...]] = {}
-        for head in _claims_by_keys(session, _POSTING_HEAD, part):
-            known = newest.get(head[0])
-            if known is None or head[1] > known[1]:
-                newest[head[0]] = head
-        if not newest:
+        heads = _newest_heads(_claims_by_keys(session, _POSTING_HEAD, part))
+        if not heads:
             continue
-        visit_ids = sorted({h[3] for h in newest.values()})
+        every = [h for group in heads.values() for h in group]
+        visit_ids = sorted({h[3] for h in every})
         visits = {vid: (key, day) for vid, key, day in fetch(session, select(
             visits_t.c.id, visits_t.c.visit_key, visits_t.c.date_of_service)
             .where(ids_in(visits_t.c.id, visit_ids)))}
         grouped: dict[int, list[ClaimLine]] = {}
         build = mapping.claim_line_from_columns
         for row in fetch(session, select(*(lines_t.c[n] for n in _POSTING_LINE))
-                         .where(ids_in(lines_t.c.claim_id, sorted(h[2] for h in newest.values())))
+                         .where(ids_in(lines_t.c.claim_id, sorted(h[2] for h in every)))
                          .order_by(lines_t.c.claim_id, lines_t.c.number)):
             claim_id = row[1]
             lines = grouped.get(claim_id)
@@ -275,14 +320,25 @@ def claims_for_posting(session: Session, claim_keys: Sequence[str]) -> PostingCl
                 lines = grouped[claim_id] = []
             lines.append(build(*row[2:]))
             line_ids[(claim_id, row[2])] = row[0]
-        for key, (_, _, cid, visit_id, frequency, reference, status) in newest.items():
-            visit_key, day = visits[visit_id]
-            patient = patients.get(day)
-            if patient is None:
-                patient = patients[day] = Patient("", "", "", day, "U")
-            visit = Visit(visit_key, day, _NO_BILLING, patient, _NO_COVERAGE, _NO_PROVIDER, ())
-            out.claims[key] = Claim(visit, tuple(grouped.get(cid, ())), Frequency(frequency),
-                                    reference, "" if key == visit_key else key)
-            out.rows[key] = cid
-            out.statuses[cid] = status
+
+        for key, group in heads.items():
+            made: list[Claim] = []
+            for _, _, cid, visit_id, frequency, reference, status, _ in group:
+                visit_key, day = visits[visit_id]
+                patient = patients.get(day)
+                if patient is None:
+                    patient = patients[day] = Patient("", "", "", day, "U")
+                visit = Visit(visit_key, day, _NO_BILLING, patient, _NO_COVERAGE, _NO_PROVIDER,
+                              ())
+                made.append(Claim(visit, tuple(grouped.get(cid, ())), Frequency(frequency),
+                                  reference, "" if key == visit_key else key))
+                out.statuses[cid] = status
+            out.rows[key] = group[0][2]
+            if len(group) == 1:
+                out.claims[key] = made[0]
+                continue
+            out.claims[key] = ClaimSet(tuple(
+                StoredClaim(claim, str(h[2]) if i else "", h[7])
+                for i, (claim, h) in enumerate(zip(made, group, strict=True))))
+            out.numbers[key] = tuple((h[2], h[7]) for h in group)
     return out
