@@ -182,7 +182,7 @@ def test_post_remittance__a_reversal_of_the_original_and_payment_of_the_correcti
     assert all(v == 0 for k, v in original.items() if k != "open")
     assert original["open"] == sent.charge  # replaced: nothing more is due on it
     assert _status(session_factory, sent.claim_id) == "closed"
-    status, note = _history(session_factory, sent.claim_id)[-1]
+    _, note = _history(session_factory, sent.claim_id)[-1]
     assert "reversed" in note and "corrected claim" in note
     fixed = _balanced(session_factory, corrected, sent.charge)
     assert fixed["payment"] == -second.paid and fixed["open"] == 0
