@@ -104,7 +104,7 @@ def choose_claim(payment: ClaimPayment, found: Claim | ClaimSet | None
         said = payment.extra[1] if len(payment.extra) > 1 else ""
         pick = next((s for s in fits if said in _REPLACING and s.claim.frequency == said),
                     fits[0] if fits else stored[0])
-    later = stored[:stored.index(pick)]
+    later = stored[:next(i for i, s in enumerate(stored) if s is pick)]
     replaced_by = next((s.claim.frequency for s in reversed(later)
                         if s.claim.frequency in _REPLACING), None)
     return pick.claim, pick.ref, replaced_by
