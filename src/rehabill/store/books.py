@@ -11,7 +11,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import date
 from decimal import Decimal
-from typing import Any
+from typing import Any, cast
 
 from sqlalchemy import Row, func, select, text, update
 from sqlalchemy.orm import Session
@@ -249,38 +249,28 @@ def posting_heads(session: Session, claim_keys: Sequence[str]
                   ) -> tuple[dict[str, int], dict[int, str], Numbers]:
     """What ``claims_for_posting`` chose claims by, read again in one query per 5,000 keys:
     the newest claim's row id by key, every claim's status, and ``PostingClaims.numbers``."""
-    newest: dict[str, int] = {}
+    newest: dict[str, tuple[int, int]] = {}
     statuses: dict[int, str] = {}
-    numbers: Numbers = {}
+    groups: dict[str, list[tuple[Any, ...]]] = {}
     for part in chunked(claim_keys):
-        heads = _newest_heads(_claims_by_keys(
-            session, ("claim_key", "sequence", "id", "status", "payer_claim_number"), part))
-        for key, group in heads.items():
-            newest[key] = group[0][2]
-            statuses.update((h[2], h[3]) for h in group)
-            if len(group) > 1:
-                numbers[key] = tuple((h[2], h[4]) for h in group)
-    return newest, statuses, numbers
-
-
-def _newest_heads(rows: Sequence[tuple[Any, ...]]) -> dict[str, list[tuple[Any, ...]]]:
-    """Claim rows (CLM01 and sequence first) grouped by CLM01, newest (highest sequence) first.
-
-    Nearly every key has one claim: a key seen again (a corrected, void, resent or secondary
-    claim) is grouped and sorted on its own."""
-    out: dict[str, list[tuple[Any, ...]]] = {}
-    several: list[list[tuple[Any, ...]]] = []
-    for head in rows:
-        group = out.get(head[0])
-        if group is None:
-            out[head[0]] = [head]
-        else:
-            if len(group) == 1:
-                several.append(group)
-            group.append(head)
-    for group in several:
-        group.sort(key=lambda h: h[1], reverse=True)
-    return out
+        heads = _claims_by_keys(
+            session, ("claim_key", "sequence", "id", "status", "payer_claim_number"), part)
+        several: set[str] = set()
+        for key, sequence, cid, status, _ in heads:
+            statuses[cid] = status
+            known = newest.get(key)
+            if known is None:
+                newest[key] = (sequence, cid)
+                continue
+            several.add(key)
+            if sequence > known[0]:
+                newest[key] = (sequence, cid)
+        for head in heads if several else ():
+            if head[0] in several:
+                groups.setdefault(head[0], []).append(head)
+    numbers = {key: tuple((h[2], h[4]) for h in sorted(group, key=lambda h: h[1], reverse=True))
+               for key, group in groups.items()}
+    return {key: found[1] for key, found in newest.items()}, statuses, numbers
 
 
 def claims_for_posting(session: Session, claim_keys: Sequence[str]) -> PostingClaims:
@@ -291,7 +281,8 @@ def claims_for_posting(session: Session, claim_keys: Sequence[str]) -> PostingCl
     ``claims.load_claims``; the ledger needs the claim id, charge and lines only. The other
     visit fields are empty placeholders (shared by every claim), so never bill or scrub these
     claims. Three queries per 5,000 keys (claims, their visits, their lines); visits and lines
-    are read by row id as plain tuples (``bulk.fetch``).
+    are read by row id as plain tuples (``bulk.fetch``). Nearly every key has one claim: the
+    few with more (``several``) are grouped apart, after the newest claims are made.
     """
     lines_t = table_of(ClaimLineRow)
     visits_t = table_of(VisitRow)
@@ -301,18 +292,29 @@ def claims_for_posting(session: Session, claim_keys: Sequence[str]) -> PostingCl
     for part in chunked(sorted(set(claim_keys))):
         # Three lookups by index (claim key, visit id, claim id), never a join the planner
         # could turn into a scan of every visit in the books.
-        heads = _newest_heads(_claims_by_keys(session, _POSTING_HEAD, part))
-        if not heads:
+        heads = _claims_by_keys(session, _POSTING_HEAD, part)
+        newest: dict[str, tuple[Any, ...]] = {}
+        several: set[str] = set()
+        for head in heads:
+            known = newest.get(head[0])
+            if known is None:
+                newest[head[0]] = head
+                continue
+            several.add(head[0])
+            if head[1] > known[1]:
+                newest[head[0]] = head
+        if not newest:
             continue
-        every = [h for group in heads.values() for h in group]
-        visit_ids = sorted({h[3] for h in every})
+        earlier = [h for h in heads if h[0] in several and h is not newest[h[0]]]
+        visit_ids = sorted({h[3] for h in newest.values()} | {h[3] for h in earlier})
         visits = {vid: (key, day) for vid, key, day in fetch(session, select(
             visits_t.c.id, visits_t.c.visit_key, visits_t.c.date_of_service)
             .where(ids_in(visits_t.c.id, visit_ids)))}
         grouped: dict[int, list[ClaimLine]] = {}
         build = mapping.claim_line_from_columns
+        claim_ids = sorted([*(h[2] for h in newest.values()), *(h[2] for h in earlier)])
         for row in fetch(session, select(*(lines_t.c[n] for n in _POSTING_LINE))
-                         .where(ids_in(lines_t.c.claim_id, sorted(h[2] for h in every)))
+                         .where(ids_in(lines_t.c.claim_id, claim_ids))
                          .order_by(lines_t.c.claim_id, lines_t.c.number)):
             claim_id = row[1]
             lines = grouped.get(claim_id)
@@ -320,25 +322,40 @@ def claims_for_posting(session: Session, claim_keys: Sequence[str]) -> PostingCl
                 lines = grouped[claim_id] = []
             lines.append(build(*row[2:]))
             line_ids[(claim_id, row[2])] = row[0]
-
-        for key, group in heads.items():
-            made: list[Claim] = []
-            for _, _, cid, visit_id, frequency, reference, status, _ in group:
-                visit_key, day = visits[visit_id]
-                patient = patients.get(day)
-                if patient is None:
-                    patient = patients[day] = Patient("", "", "", day, "U")
-                visit = Visit(visit_key, day, _NO_BILLING, patient, _NO_COVERAGE, _NO_PROVIDER,
-                              ())
-                made.append(Claim(visit, tuple(grouped.get(cid, ())), Frequency(frequency),
-                                  reference, "" if key == visit_key else key))
-                out.statuses[cid] = status
-            out.rows[key] = group[0][2]
-            if len(group) == 1:
-                out.claims[key] = made[0]
-                continue
-            out.claims[key] = ClaimSet(tuple(
-                StoredClaim(claim, str(h[2]) if i else "", h[7])
-                for i, (claim, h) in enumerate(zip(made, group, strict=True))))
-            out.numbers[key] = tuple((h[2], h[7]) for h in group)
+        for key, (_, _, cid, visit_id, frequency, reference, status, _) in newest.items():
+            visit_key, day = visits[visit_id]
+            patient = patients.get(day)
+            if patient is None:
+                patient = patients[day] = Patient("", "", "", day, "U")
+            visit = Visit(visit_key, day, _NO_BILLING, patient, _NO_COVERAGE, _NO_PROVIDER, ())
+            out.claims[key] = Claim(visit, tuple(grouped.get(cid, ())), Frequency(frequency),
+                                    reference, "" if key == visit_key else key)
+            out.rows[key] = cid
+            out.statuses[cid] = status
+        if several:
+            _add_claim_sets(out, newest, earlier, visits, grouped)
     return out
+
+
+def _add_claim_sets(out: PostingClaims, newest: dict[str, tuple[Any, ...]],
+                    earlier: Sequence[tuple[Any, ...]], visits: dict[int, tuple[str, date]],
+                    grouped: dict[int, list[ClaimLine]]) -> None:
+    """Replace the newest claim of each key that has earlier ones by a ``ClaimSet`` of all of
+    them, newest first (``_POSTING_HEAD`` rows; the newest claims are made already)."""
+    by_key: dict[str, list[tuple[Any, ...]]] = {}
+    for head in earlier:
+        by_key.setdefault(head[0], []).append(head)
+    for key, heads in by_key.items():
+        heads.sort(key=lambda h: h[1], reverse=True)
+        first = newest[key]
+        stored = [StoredClaim(cast(Claim, out.claims[key]), "", first[7])]  # made just before
+        for _, _, cid, visit_id, frequency, reference, status, number in heads:
+            visit_key, day = visits[visit_id]
+            visit = Visit(visit_key, day, _NO_BILLING, Patient("", "", "", day, "U"),
+                          _NO_COVERAGE, _NO_PROVIDER, ())
+            claim = Claim(visit, tuple(grouped.get(cid, ())), Frequency(frequency), reference,
+                          "" if key == visit_key else key)
+            stored.append(StoredClaim(claim, str(cid), number))
+            out.statuses[cid] = status
+        out.claims[key] = ClaimSet(tuple(stored))
+        out.numbers[key] = tuple((s[2], s[7]) for s in (first, *heads))
