@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Iterator
+from dataclasses import replace
 from decimal import Decimal
 from itertools import pairwise
 
@@ -19,6 +20,7 @@ from rehabill.store import books
 from rehabill.store import claims as store_claims
 from rehabill.store import visits as store_visits
 from rehabill.store.models import (
+    ClaimLineRow,
     ClaimRow,
     LedgerEntryRow,
     RemittanceRow,
@@ -235,3 +237,25 @@ def test_adopt__a_payer_claim_number_learned_since_the_read_is_read_again(
     assert store.adopt(keys, read)
     books.set_payer_claim_numbers(session, {newer: "ICN-2"})
     assert not SqlPostingStore(session).adopt(keys, read)
+
+
+def test_post_payment__a_late_payment_of_the_original_is_saved_on_its_row(
+        session: Session) -> None:
+    """Claims read in the posting transaction itself (``find_claims``, no ``prepare_era``)."""
+    claims = _stored_claims(session, 2)
+    key = sorted(c.claim_id for c in claims)[0]
+    original, newer = _corrected(session, claims, key)
+    [payment, *_] = PayerSimulator(MEDICARE, seed=3).adjudicate(
+        [c for c in claims if c.claim_id == key]).payments
+    late = replace(payment, claims=tuple(replace(c, payer_claim_number="ICN-1")
+                                         for c in payment.claims))
+    result = post_payment(SqlPostingStore(session, actor="era"), late, file="late.835")
+    assert result.posted and {e.claim_ref for e in result.entries} == {str(original)}
+    rows = session.execute(select(LedgerEntryRow.claim_id, LedgerEntryRow.claim_line_id)
+                           .where(LedgerEntryRow.claim_id.is_not(None))).all()
+    lines = set(session.scalars(select(ClaimLineRow.id).where(ClaimLineRow.claim_id == original)))
+    assert {claim for claim, _ in rows} == {original}
+    assert {line for _, line in rows if line is not None} <= lines
+    statuses = dict(session.execute(select(ClaimRow.id, ClaimRow.status)).all())
+    assert statuses[original] in ("paid", "partially_paid", "closed", "denied")
+    assert statuses[newer] == "draft"
