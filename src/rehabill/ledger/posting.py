@@ -271,15 +271,18 @@ def _post_claim(cp: ClaimPayment, found: Claim | ClaimSet | None, base: PostingS
     part = _Part()
     file, payer, trace = base.file, base.payer_id, base.trace_number
     source = PostingSource(file, payer, trace, cp.segment)
-    claim, cref, replaced_by = choose_claim(cp, found)
+    void: str | None = None  # the void claim's ref, when its reversal goes to the original
+    if isinstance(found, ClaimSet):
+        claim, cref, replaced_by = choose_claim(cp, found)
+        if cp.is_reversal and claim is not None and (voided := _voided(claim, found)):
+            void, claim, cref, replaced_by = cref, voided.claim, voided.ref, Frequency.VOID
+    else:  # one claim has this CLM01 (nearly every claim): posted as it always was
+        claim, cref, replaced_by = found, "", None
     if claim is None:
         part.suspense.append(SuspenseItem(
             cp.claim_id, f"No claim with patient control number {cp.claim_id!r}; the payment "
             "is held until it is matched.", cp.paid, source))
         return part
-    void: str | None = None  # the void claim's ref, when its reversal goes to the original
-    if cp.is_reversal and (voided := _voided(claim, found)) is not None:
-        void, claim, cref, replaced_by = cref, voided.claim, voided.ref, Frequency.VOID
     if cp.charge != claim.total_charge and not cp.is_reversal:
         part.findings.append(Finding(
             "ledger.charge_mismatch", Severity.WARNING,
@@ -303,17 +306,19 @@ def _post_claim(cp: ClaimPayment, found: Claim | ClaimSet | None, base: PostingS
                 svc.procedure.code))
         remarks = tuple(r.code for r in svc.remarks) or claim_remarks
         part.entries.append(Entry(cp.claim_id, number, EntryKind.PAYMENT, -svc.paid,
-                                  line_source, claim_ref=cref))
+                                  line_source, "", "", "", (), cref))
         line_paid += svc.paid
         _adjust(part, svc.adjustments, cp, number, line_source, remarks, ref, target)
     if cp.paid != line_paid or not cp.lines:
         part.entries.append(Entry(cp.claim_id, None, EntryKind.PAYMENT, -(cp.paid - line_paid),
-                                  source, claim_ref=cref))
+                                  source, "", "", "", (), cref))
     _adjust(part, cp.adjustments, cp, None, source, claim_remarks, ref, target)
     if cp.lines and not cp.is_reversal:
         _unreported_lines(part, cp, claim, used, file)
-    part.status_changes.append(StatusChange(cp.claim_id, *_status(cp, claim, replaced_by),
-                                            source, cref))
+    status, why = _payer_status(cp)
+    if replaced_by is not None or claim.frequency is Frequency.VOID:
+        status, why = _replaced_status(status, why, claim, replaced_by)
+    part.status_changes.append(StatusChange(cp.claim_id, status, why, source, cref))
     if void is not None:
         part.status_changes.append(StatusChange(
             cp.claim_id, ClaimStatus.CLOSED, "The payer processed the void (frequency 8): its "
@@ -376,12 +381,11 @@ def _is_denied_line(svc: ServiceLine) -> bool:
                                  for a in svc.adjustments)
 
 
-def _status(cp: ClaimPayment, claim: Claim, replaced_by: Frequency | None
-            ) -> tuple[ClaimStatus, str]:
-    """The claim's new status and why: the payer's word (``_payer_status``), except that a
-    void processed (anything but a denial) is ``closed``, and so is a claim a later 7 or 8
+def _replaced_status(status: ClaimStatus, why: str, claim: Claim,
+                     replaced_by: Frequency | None) -> tuple[ClaimStatus, str]:
+    """The payer's word on a void or replaced claim (``_payer_status``), except that a void
+    processed (anything but a denial) is ``closed``, and so is a claim a later 7 or 8
     replaces that the payer leaves waiting (a reversal): nothing more is due on either."""
-    status, why = _payer_status(cp)
     if claim.frequency is Frequency.VOID and status is not ClaimStatus.DENIED:
         return ClaimStatus.CLOSED, f"{why} The payer processed the void (frequency 8)."
     if replaced_by is not None and status is ClaimStatus.ACCEPTED:

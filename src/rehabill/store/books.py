@@ -305,14 +305,15 @@ def claims_for_posting(session: Session, claim_keys: Sequence[str]) -> PostingCl
                 newest[head[0]] = head
         if not newest:
             continue
-        earlier = [h for h in heads if h[0] in several and h is not newest[h[0]]]
-        visit_ids = sorted({h[3] for h in newest.values()} | {h[3] for h in earlier})
+        earlier = [h for h in heads if h[0] in several and h is not newest[h[0]]] \
+            if several else []
+        visit_ids = sorted({h[3] for h in (*newest.values(), *earlier)})
         visits = {vid: (key, day) for vid, key, day in fetch(session, select(
             visits_t.c.id, visits_t.c.visit_key, visits_t.c.date_of_service)
             .where(ids_in(visits_t.c.id, visit_ids)))}
         grouped: dict[int, list[ClaimLine]] = {}
         build = mapping.claim_line_from_columns
-        claim_ids = sorted([*(h[2] for h in newest.values()), *(h[2] for h in earlier)])
+        claim_ids = sorted(h[2] for h in (*newest.values(), *earlier))
         for row in fetch(session, select(*(lines_t.c[n] for n in _POSTING_LINE))
                          .where(ids_in(lines_t.c.claim_id, claim_ids))
                          .order_by(lines_t.c.claim_id, lines_t.c.number)):
