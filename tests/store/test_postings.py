@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Iterator
+from dataclasses import replace
 from decimal import Decimal
 from itertools import pairwise
 
@@ -12,13 +13,14 @@ from sqlalchemy.orm import Session
 
 from rehabill.domain import ClaimStatus
 from rehabill.errors import ConflictError
-from rehabill.ledger import MemoryPostingStore, post_era, post_payment
+from rehabill.ledger import ClaimSet, MemoryPostingStore, post_era, post_payment
 from rehabill.services.claims import code_claims
 from rehabill.simulate.payer import MEDICARE, PayerSimulator
 from rehabill.store import books
 from rehabill.store import claims as store_claims
 from rehabill.store import visits as store_visits
 from rehabill.store.models import (
+    ClaimLineRow,
     ClaimRow,
     LedgerEntryRow,
     RemittanceRow,
@@ -193,3 +195,67 @@ def test_adopt__a_newer_claim_stored_since_the_read_is_read_again(session: Sessi
     assert not store.adopt(keys, read)
     assert store.find_claims(keys).keys() == set(keys)
     assert store.claim_rows[keys[0]] == newer
+
+
+def _corrected(session: Session, claims: list, key: str) -> tuple[int, int]:  # type: ignore[type-arg]
+    """The original of ``key`` (with its payer claim number) and a corrected claim of it."""
+    original = books.claims_for_posting(session, [key]).rows[key]
+    books.set_payer_claim_numbers(session, {original: "ICN-1"})
+    visit_row = session.scalar(select(ClaimRow.visit_id).where(ClaimRow.id == original))
+    claim = next(c for c in claims if c.claim_id == key)
+    newer = store_claims.save_claims(session, [store_claims.NewClaim(
+        visit_row, claim, sequence=2)])[visit_row]
+    return original, newer
+
+
+def test_claims_for_posting__a_corrected_claims_key_holds_both_claims_newest_first(
+        session: Session) -> None:
+    claims = _stored_claims(session, 2)
+    keys = sorted(c.claim_id for c in claims)
+    original, newer = _corrected(session, claims, keys[0])
+    read = books.claims_for_posting(session, keys)
+    both = read.claims[keys[0]]
+    assert isinstance(both, ClaimSet)
+    assert [(s.ref, s.payer_claim_number) for s in both.claims] == [("", ""),
+                                                                     (str(original), "ICN-1")]
+    assert read.rows[keys[0]] == newer and read.numbers == {keys[0]: ((newer, ""),
+                                                                      (original, "ICN-1"))}
+    assert not isinstance(read.claims[keys[1]], ClaimSet)  # one claim: as before
+    assert {(original, 1), (newer, 1)} <= read.lines.keys()
+    assert {original, newer} <= read.statuses.keys()
+
+
+def test_adopt__a_payer_claim_number_learned_since_the_read_is_read_again(
+        session: Session) -> None:
+    """Between the read and the posting a 277CA gave the corrected claim its number: the
+    claims are chosen again with it."""
+    claims = _stored_claims(session, 2)
+    keys = sorted(c.claim_id for c in claims)
+    _, newer = _corrected(session, claims, keys[0])
+    read = books.claims_for_posting(session, keys)
+    store = SqlPostingStore(session)
+    assert store.adopt(keys, read)
+    books.set_payer_claim_numbers(session, {newer: "ICN-2"})
+    assert not SqlPostingStore(session).adopt(keys, read)
+
+
+def test_post_payment__a_late_payment_of_the_original_is_saved_on_its_row(
+        session: Session) -> None:
+    """Claims read in the posting transaction itself (``find_claims``, no ``prepare_era``)."""
+    claims = _stored_claims(session, 2)
+    key = sorted(c.claim_id for c in claims)[0]
+    original, newer = _corrected(session, claims, key)
+    [payment, *_] = PayerSimulator(MEDICARE, seed=3).adjudicate(
+        [c for c in claims if c.claim_id == key]).payments
+    late = replace(payment, claims=tuple(replace(c, payer_claim_number="ICN-1")
+                                         for c in payment.claims))
+    result = post_payment(SqlPostingStore(session, actor="era"), late, file="late.835")
+    assert result.posted and {e.claim_ref for e in result.entries} == {str(original)}
+    rows = session.execute(select(LedgerEntryRow.claim_id, LedgerEntryRow.claim_line_id)
+                           .where(LedgerEntryRow.claim_id.is_not(None))).all()
+    lines = set(session.scalars(select(ClaimLineRow.id).where(ClaimLineRow.claim_id == original)))
+    assert {claim for claim, _ in rows} == {original}
+    assert {line for _, line in rows if line is not None} <= lines
+    statuses = dict(session.execute(select(ClaimRow.id, ClaimRow.status)).all())
+    assert statuses[original] in ("paid", "partially_paid", "closed", "denied")
+    assert statuses[newer] == "draft"

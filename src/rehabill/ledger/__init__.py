@@ -20,7 +20,15 @@ from rehabill.ledger.entries import (
     WorklistItem,
     summarize,
 )
-from rehabill.ledger.posting import match_line, post_claim, post_remittance, trace_key
+from rehabill.ledger.posting import (
+    ClaimSet,
+    StoredClaim,
+    choose_claim,
+    match_line,
+    post_claim,
+    post_remittance,
+    trace_key,
+)
 from rehabill.ledger.store import (
     EraPosting,
     EraRead,
@@ -34,6 +42,7 @@ from rehabill.ledger.store import (
 
 __all__ = [
     "ClaimBalance",
+    "ClaimSet",
     "Entry",
     "EntryKind",
     "EraPosting",
@@ -44,8 +53,10 @@ __all__ = [
     "PostingSource",
     "PostingStore",
     "StatusChange",
+    "StoredClaim",
     "SuspenseItem",
     "WorklistItem",
+    "choose_claim",
     "match_line",
     "post_claim",
     "post_era",

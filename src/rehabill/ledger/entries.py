@@ -73,6 +73,9 @@ class Entry:
     negative of the ERA's amount (a payment of 80.00 is -80.00; its reversal +80.00).
     ``line`` is our claim line number (None: claim level). ``reason`` is the CARC (or PLB
     reason code) and ``detail`` e.g. "deductible"; ``remarks`` the RARCs that came with it.
+    ``claim_ref`` says which of the claims stored under ``claim_id`` it is posted to: "" for
+    the newest (almost every entry), else the store's name for an earlier one
+    (``rehabill.ledger.posting.StoredClaim``: a late 835 for a claim since corrected).
     """
 
     claim_id: str
@@ -84,12 +87,13 @@ class Entry:
     reason: str = ""
     detail: str = ""
     remarks: tuple[str, ...] = ()
+    claim_ref: str = ""
 
     # Written out as the dataclass would generate it: compiled by mypyc this is native code
     # (tests/ledger/test_inits.py keeps it the same).
     def __init__(self, claim_id: str, line: int | None, kind: EntryKind, amount: Decimal,
                  source: PostingSource, group: str = "", reason: str = "", detail: str = "",
-                 remarks: tuple[str, ...] = ()) -> None:
+                 remarks: tuple[str, ...] = (), claim_ref: str = "") -> None:
         object.__setattr__(self, "claim_id", claim_id)
         object.__setattr__(self, "line", line)
         object.__setattr__(self, "kind", kind)
@@ -99,6 +103,7 @@ class Entry:
         object.__setattr__(self, "reason", reason)
         object.__setattr__(self, "detail", detail)
         object.__setattr__(self, "remarks", remarks)
+        object.__setattr__(self, "claim_ref", claim_ref)
 
     def as_json(self) -> dict[str, object]:
         """JSON for reports and the store."""
@@ -138,6 +143,7 @@ class NextAction(StrEnum):
     BILL_PATIENT = "bill_patient"
     WRITE_OFF = "write_off"
     BILL_SECONDARY = "bill_secondary"
+    FOLLOW_REPLACEMENT = "follow_replacement"
 
     @property
     def label(self) -> str:
@@ -149,12 +155,14 @@ class NextAction(StrEnum):
             "bill_patient": "bill the patient",
             "write_off": "write the amount off",
             "bill_secondary": "bill the secondary payer with this remittance attached",
+            "follow_replacement": "nothing to resubmit: a corrected (7) or void (8) claim "
+                                  "already replaces this one; follow that claim's remittance",
         }[self.value]
 
 
 @dataclass(frozen=True, slots=True)
 class WorklistItem:
-    """A denial (or patient-billable non-coverage) to work."""
+    """A denial (or patient-billable non-coverage) to work; ``claim_ref`` as ``Entry``'s."""
 
     claim_id: str
     line: int | None
@@ -168,13 +176,14 @@ class WorklistItem:
     remarks: tuple[tuple[str, str], ...]
     payer_claim_number: str
     source: PostingSource
+    claim_ref: str = ""
 
     # Written out as the dataclass would generate it: compiled by mypyc this is native code
     # (tests/ledger/test_inits.py keeps it the same).
     def __init__(self, claim_id: str, line: int | None, code: str, group: str, reason: str,
                  amount: Decimal, carc_text: str, plain_reason: str, action: NextAction,
                  remarks: tuple[tuple[str, str], ...], payer_claim_number: str,
-                 source: PostingSource) -> None:
+                 source: PostingSource, claim_ref: str = "") -> None:
         object.__setattr__(self, "claim_id", claim_id)
         object.__setattr__(self, "line", line)
         object.__setattr__(self, "code", code)
@@ -187,6 +196,7 @@ class WorklistItem:
         object.__setattr__(self, "remarks", remarks)
         object.__setattr__(self, "payer_claim_number", payer_claim_number)
         object.__setattr__(self, "source", source)
+        object.__setattr__(self, "claim_ref", claim_ref)
 
     def as_json(self) -> dict[str, object]:
         """JSON for the worklist screen."""
@@ -202,21 +212,23 @@ class WorklistItem:
 
 @dataclass(frozen=True, slots=True)
 class StatusChange:
-    """A claim moving to a new status because of a remittance."""
+    """A claim moving to a new status because of a remittance; ``claim_ref`` as ``Entry``'s."""
 
     claim_id: str
     status: ClaimStatus
     reason: str
     source: PostingSource
+    claim_ref: str = ""
 
     # Written out as the dataclass would generate it: compiled by mypyc this is native code
     # (tests/ledger/test_inits.py keeps it the same).
     def __init__(self, claim_id: str, status: ClaimStatus, reason: str,
-                 source: PostingSource) -> None:
+                 source: PostingSource, claim_ref: str = "") -> None:
         object.__setattr__(self, "claim_id", claim_id)
         object.__setattr__(self, "status", status)
         object.__setattr__(self, "reason", reason)
         object.__setattr__(self, "source", source)
+        object.__setattr__(self, "claim_ref", claim_ref)
 
 
 @dataclass(frozen=True, slots=True)
@@ -295,20 +307,23 @@ class ClaimBalance:
                                + self.patient_responsibility + self.open_balance)
 
 
-def summarize(claim_id: str, charge: Decimal, entries: Iterable[Entry]) -> ClaimBalance:
+def summarize(claim_id: str, charge: Decimal, entries: Iterable[Entry],
+              claim_ref: str = "") -> ClaimBalance:
     """Sum a claim's entries by kind.
 
     Args:
-        claim_id: the claim.
+        claim_id: the claim (its CLM01).
         charge: what we billed (the claim's opening insurance balance).
         entries: every entry posted against the claim, in any order.
+        claim_ref: which of the claims stored under ``claim_id`` ("" the newest; see
+            ``Entry.claim_ref``).
 
     Returns:
         The summary; ``open_balance`` is charge plus the signed entries.
     """
     totals = dict.fromkeys(EntryKind, ZERO)
     for entry in entries:
-        if entry.claim_id == claim_id:
+        if entry.claim_id == claim_id and entry.claim_ref == claim_ref:
             totals[entry.kind] += entry.amount
     other = totals[EntryKind.OTHER_ADJUSTMENT] + totals[EntryKind.PAYER_REDUCTION]
     open_balance = charge + sum(totals.values(), ZERO) - totals[EntryKind.PROVIDER_ADJUSTMENT]

@@ -6,14 +6,26 @@ is a ``PostingResult`` that the store persists in one unit of work. Matching fol
 005010X221A1 guide: CLP01 returns our CLM01 and REF*6R our line item control number (837P
 REF*6R); when a payer drops REF*6R we match on procedure code, modifiers, date and units, using
 SVC06 (the procedure as we billed it) when the payer changed the code in SVC01.
+
+A corrected (frequency 7) or void (8) claim keeps its original's CLM01, so one CLP01 can name
+several of our claims (a ``ClaimSet``). ``choose_claim`` picks the one the CLP is for, as
+posting software does: the claim whose payer claim number is the CLP07 (the number the payer
+gave it in a 277CA or an earlier 835); else the newest claim whose charge and lines fit the
+CLP; else the newest. So a payer's late 835 for the original, which arrives after the
+corrected claim went out, posts to the original. A claim a later 7 or 8 replaces ends a
+reversal ``closed``, not ``accepted`` (nothing more is due on it), and its denials go on the
+worklist as "follow the replacement", not "correct and resubmit" (that was done). A reversal
+the payer reports against the void claim itself is posted to the claim the void voids (its
+REF*F8 number), where the payment it takes back was posted.
 """
 
 from __future__ import annotations
 
 from collections.abc import Container, Iterator, Mapping, Sequence
+from dataclasses import dataclass
 from decimal import Decimal
 
-from rehabill.domain.claim import Claim, ClaimLine, ClaimStatus
+from rehabill.domain.claim import Claim, ClaimLine, ClaimStatus, Frequency
 from rehabill.domain.findings import Finding, Location, Severity, has_errors
 from rehabill.domain.money import ZERO
 from rehabill.ledger import denials
@@ -21,6 +33,7 @@ from rehabill.ledger.entries import (
     GROUP_KINDS,
     Entry,
     EntryKind,
+    NextAction,
     PostingResult,
     PostingSource,
     StatusChange,
@@ -36,7 +49,87 @@ def trace_key(remittance: Remittance) -> str:
     return f"{remittance.trace.originator}/{remittance.trace.number}"
 
 
-def post_remittance(remittance: Remittance, claims: Mapping[str, Claim], *, file: str = "",
+@dataclass(frozen=True, slots=True)
+class StoredClaim:
+    """One of the claims stored under one CLM01.
+
+    ``ref`` is how entries name it beside the CLM01 (``Entry.claim_ref``): "" for the newest,
+    else whatever the store gave (opaque here). ``payer_claim_number`` is the payer's number
+    for it (277CA REF*1K, 835 CLP07), "" while unknown.
+    """
+
+    claim: Claim
+    ref: str
+    payer_claim_number: str = ""
+
+
+@dataclass(frozen=True, slots=True)
+class ClaimSet:
+    """Every claim stored under one CLM01, newest first (the newest with ``ref`` "").
+
+    An original and the corrected (frequency 7) or void (8) claims that replace it share
+    their CLM01 (837P CLM05-3 with REF*F8), as do a claim sent again after a rejection and a
+    claim billed to the secondary payer.
+    """
+
+    claims: tuple[StoredClaim, ...]
+
+
+_REPLACING = (Frequency.REPLACEMENT, Frequency.VOID)
+
+
+def choose_claim(payment: ClaimPayment, found: Claim | ClaimSet | None
+                 ) -> tuple[Claim | None, str, Frequency | None]:
+    """The claim one CLP pays, among those stored under its CLP01.
+
+    In order: the claim whose payer claim number is the CLP07; the newest whose charge (CLP03,
+    negated in a reversal) and lines (``match_line`` finds each SVC a line) fit the CLP,
+    preferring one whose frequency is the CLP09 when that says 7 or 8 (many payers send 1
+    for every claim, so a 1 says nothing); the newest.
+
+    Args:
+        payment: the CLP.
+        found: what the store holds under its CLP01: one claim, a ``ClaimSet``, or None.
+
+    Returns:
+        (claim or None, its ``ref``, the frequency of a later claim that replaces it or None).
+    """
+    if not isinstance(found, ClaimSet):
+        return found, "", None
+    stored = found.claims
+    number = payment.payer_claim_number
+    pick = next((s for s in stored if number and s.payer_claim_number == number), None)
+    if pick is None:
+        fits = [s for s in stored if _fits(payment, s.claim)]
+        said = payment.extra[1] if len(payment.extra) > 1 else ""
+        pick = next((s for s in fits if said in _REPLACING and s.claim.frequency == said),
+                    fits[0] if fits else stored[0])
+    later = stored[:next(i for i, s in enumerate(stored) if s is pick)]
+    replaced_by = next((s.claim.frequency for s in reversed(later)
+                        if s.claim.frequency in _REPLACING), None)
+    return pick.claim, pick.ref, replaced_by
+
+
+def _fits(payment: ClaimPayment, claim: Claim) -> bool:
+    """The CLP's charge is the claim's and each of its SVCs matches one of the claim's lines."""
+    charge = -payment.charge if payment.is_reversal else payment.charge
+    if charge != claim.total_charge:
+        return False
+    used: set[int] = set()
+    day = next((d.value for d in payment.dates if d.qualifier == "232"), "")
+    return all(match_line(svc, claim.lines, used, day) is not None for svc in payment.lines)
+
+
+def _voided(claim: Claim, found: Claim | ClaimSet | None) -> StoredClaim | None:
+    """The stored claim a void claim voids (its payer claim number is the void's REF*F8)."""
+    if claim.frequency is not Frequency.VOID or not isinstance(found, ClaimSet):
+        return None
+    number = claim.original_reference
+    return next((s for s in found.claims if number and s.payer_claim_number == number), None)
+
+
+def post_remittance(remittance: Remittance, claims: Mapping[str, Claim | ClaimSet], *,
+                    file: str = "",
                     posted_traces: Container[str] = frozenset(),
                     envelope_findings: Sequence[Finding] = (),
                     reference: Reference | None = None) -> PostingResult:
@@ -44,7 +137,8 @@ def post_remittance(remittance: Remittance, claims: Mapping[str, Claim], *, file
 
     Args:
         remittance: one 835 transaction (read with its claims).
-        claims: the claims we know, by claim id (patient control number).
+        claims: the claims we know, by claim id (patient control number); a ``ClaimSet``
+            where several share one (``choose_claim`` picks each CLP's).
         file: the 835 file name, kept on every entry's source.
         posted_traces: trace keys already posted (idempotency).
         envelope_findings: the file's envelope findings; any error means nothing is posted.
@@ -86,7 +180,8 @@ def _source(remittance: Remittance, file: str, segment: int) -> PostingSource:
     return PostingSource(file, remittance.trace.originator, remittance.trace.number, segment)
 
 
-def post_claim(payment: ClaimPayment, claim: Claim | None, *, source: PostingSource,
+def post_claim(payment: ClaimPayment, claim: Claim | ClaimSet | None, *,
+               source: PostingSource,
                reference: Reference | None = None) -> PostingResult:
     """Post one claim of a payment, for streaming very large ERAs claim by claim.
 
@@ -96,7 +191,8 @@ def post_claim(payment: ClaimPayment, claim: Claim | None, *, source: PostingSou
 
     Args:
         payment: one CLP loop from ``iter_835``.
-        claim: our claim with that patient control number, or None (suspense).
+        claim: our claim with that patient control number (or our claims, when several
+            share it: ``choose_claim``), or None (suspense).
         source: where the payment comes from.
         reference: the reference tables (default ``load()``).
 
@@ -170,11 +266,18 @@ class _Part:
         self.findings: list[Finding] = []
 
 
-def _post_claim(cp: ClaimPayment, claim: Claim | None, base: PostingSource,
+def _post_claim(cp: ClaimPayment, found: Claim | ClaimSet | None, base: PostingSource,
                 ref: Reference) -> _Part:
     part = _Part()
     file, payer, trace = base.file, base.payer_id, base.trace_number
     source = PostingSource(file, payer, trace, cp.segment)
+    void: str | None = None  # the void claim's ref, when its reversal goes to the original
+    if isinstance(found, ClaimSet):
+        claim, cref, replaced_by = choose_claim(cp, found)
+        if cp.is_reversal and claim is not None and (voided := _voided(claim, found)):
+            void, claim, cref, replaced_by = cref, voided.claim, voided.ref, Frequency.VOID
+    else:  # one claim has this CLM01 (nearly every claim): posted as it always was
+        claim, cref, replaced_by = found, "", None
     if claim is None:
         part.suspense.append(SuspenseItem(
             cp.claim_id, f"No claim with patient control number {cp.claim_id!r}; the payment "
@@ -189,6 +292,7 @@ def _post_claim(cp: ClaimPayment, claim: Claim | None, base: PostingSource,
                      element="CLP03"), "Check whether the payer split or changed the claim."))
     claim_date = next((d.value for d in cp.dates if d.qualifier == "232"), "")
     claim_remarks = cp.remark_codes
+    target = (cref, replaced_by)
     used: set[int] = set()
     line_paid = ZERO
     for svc in cp.lines:
@@ -202,16 +306,23 @@ def _post_claim(cp: ClaimPayment, claim: Claim | None, base: PostingSource,
                 svc.procedure.code))
         remarks = tuple(r.code for r in svc.remarks) or claim_remarks
         part.entries.append(Entry(cp.claim_id, number, EntryKind.PAYMENT, -svc.paid,
-                                  line_source))
+                                  line_source, "", "", "", (), cref))
         line_paid += svc.paid
-        _adjust(part, svc.adjustments, cp, number, line_source, remarks, ref)
+        _adjust(part, svc.adjustments, cp, number, line_source, remarks, ref, target)
     if cp.paid != line_paid or not cp.lines:
         part.entries.append(Entry(cp.claim_id, None, EntryKind.PAYMENT, -(cp.paid - line_paid),
-                                  source))
-    _adjust(part, cp.adjustments, cp, None, source, claim_remarks, ref)
+                                  source, "", "", "", (), cref))
+    _adjust(part, cp.adjustments, cp, None, source, claim_remarks, ref, target)
     if cp.lines and not cp.is_reversal:
         _unreported_lines(part, cp, claim, used, file)
-    part.status_changes.append(StatusChange(cp.claim_id, *_status(cp), source))
+    status, why = _payer_status(cp)
+    if replaced_by is not None or claim.frequency is Frequency.VOID:
+        status, why = _replaced_status(status, why, claim, replaced_by)
+    part.status_changes.append(StatusChange(cp.claim_id, status, why, source, cref))
+    if void is not None:
+        part.status_changes.append(StatusChange(
+            cp.claim_id, ClaimStatus.CLOSED, "The payer processed the void (frequency 8): its "
+            "reversal (CLP02 22) was posted to the claim it voids.", source, void))
     return part
 
 
@@ -233,20 +344,36 @@ def _unreported_lines(part: _Part, cp: ClaimPayment, claim: Claim, used: set[int
 
 def _adjust(part: _Part, adjustments: Sequence[Adjustment], cp: ClaimPayment,
             line: int | None, source: PostingSource, remarks: tuple[str, ...],
-            ref: Reference) -> None:
+            ref: Reference, target: tuple[str, Frequency | None]) -> None:
+    """The CAS amounts as entries, and the denials among them as worklist items.
+
+    ``target`` is the claim's ``ref`` and the frequency of a later claim that replaces it:
+    a denial of a claim already corrected or voided is there to see, not to resubmit again.
+    """
+    cref, replaced_by = target
     for adj in adjustments:
         kind = GROUP_KINDS.get(adj.group, EntryKind.OTHER_ADJUSTMENT)
         detail = denials.PATIENT_SHARE.get(adj.reason, "") if adj.group == "PR" else ""
         part.entries.append(Entry(cp.claim_id, line, kind, -adj.amount, source, adj.group,
-                                  adj.reason, detail, remarks))
+                                  adj.reason, detail, remarks, cref))
         if cp.is_reversal or denials.is_routine(adj.group, adj.reason) or adj.amount <= 0:
             continue
         advice = denials.advise(adj.group, adj.reason)
+        reason, action = advice.reason, advice.action
+        if replaced_by is not None:
+            reason = f"{reason} {_replaced_words(replaced_by)}"
+            action = NextAction.FOLLOW_REPLACEMENT
         part.worklist.append(WorklistItem(
             cp.claim_id, line, f"{adj.group}-{adj.reason}", adj.group, adj.reason, adj.amount,
-            denials.carc_text(ref, adj.reason), advice.reason, advice.action,
+            denials.carc_text(ref, adj.reason), reason, action,
             tuple((r, denials.rarc_text(ref, r)) for r in remarks), cp.payer_claim_number,
-            source))
+            source, cref))
+
+
+def _replaced_words(replaced_by: Frequency) -> str:
+    if replaced_by is Frequency.VOID:
+        return "This claim was already voided (a frequency 8 claim was sent)."
+    return "This claim was already replaced by a corrected claim (frequency 7)."
 
 
 def _is_denied_line(svc: ServiceLine) -> bool:
@@ -254,7 +381,19 @@ def _is_denied_line(svc: ServiceLine) -> bool:
                                  for a in svc.adjustments)
 
 
-def _status(cp: ClaimPayment) -> tuple[ClaimStatus, str]:
+def _replaced_status(status: ClaimStatus, why: str, claim: Claim,
+                     replaced_by: Frequency | None) -> tuple[ClaimStatus, str]:
+    """The payer's word on a void or replaced claim (``_payer_status``), except that a void
+    processed (anything but a denial) is ``closed``, and so is a claim a later 7 or 8
+    replaces that the payer leaves waiting (a reversal): nothing more is due on either."""
+    if claim.frequency is Frequency.VOID and status is not ClaimStatus.DENIED:
+        return ClaimStatus.CLOSED, f"{why} The payer processed the void (frequency 8)."
+    if replaced_by is not None and status is ClaimStatus.ACCEPTED:
+        return ClaimStatus.CLOSED, f"{why} {_replaced_words(replaced_by)}"
+    return status, why
+
+
+def _payer_status(cp: ClaimPayment) -> tuple[ClaimStatus, str]:
     """The claim's new status and why (005010X221A1 CLP02 meanings)."""
     if cp.is_reversal:
         return ClaimStatus.ACCEPTED, "The payer reversed its earlier payment (CLP02 22)."

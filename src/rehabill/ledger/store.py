@@ -26,15 +26,24 @@ from rehabill.ledger.entries import (
     WorklistItem,
     summarize,
 )
-from rehabill.ledger.posting import post_claim, post_remittance, provider_entries, trace_key
+from rehabill.ledger.posting import (
+    ClaimSet,
+    post_claim,
+    post_remittance,
+    provider_entries,
+    trace_key,
+)
 from rehabill.x12.remit835 import ClaimPayment, Remittance, iter_835
+
+FindClaims = Callable[[Iterable[str]], Mapping[str, Claim | ClaimSet]]
 
 
 class PostingStore(Protocol):
     """What posting needs from storage (implemented with SQLAlchemy in ``rehabill.store``)."""
 
-    def find_claims(self, claim_ids: Iterable[str]) -> Mapping[str, Claim]:
-        """The claims we know among ``claim_ids`` (by patient control number)."""
+    def find_claims(self, claim_ids: Iterable[str]) -> Mapping[str, Claim | ClaimSet]:
+        """The claims we know among ``claim_ids`` (by patient control number): the claim, or
+        a ``ClaimSet`` when several (an original and its corrected claim) share one."""
         ...
 
     def is_posted(self, trace_key: str) -> bool:
@@ -226,7 +235,7 @@ class EraPlan:
     postings: tuple[tuple[int, PostingResult, int], ...]  # (payment, result, claims) in order
 
 
-def plan_read_era(read: EraRead, find_claims: Callable[[Iterable[str]], Mapping[str, Claim]],
+def plan_read_era(read: EraRead, find_claims: FindClaims,
                   *, batch: int = 5000) -> EraPlan | None:
     """``post_read_era``'s postings, computed without a store: what it would save were no
     payment of the file posted yet, in the order it would save them.
@@ -291,7 +300,7 @@ def _post_stream(items: Iterable[ClaimPayment | Remittance], store: PostingStore
 
 def _postings(items: Iterable[ClaimPayment | Remittance], heads: Sequence[Remittance],
               keys: Sequence[str], file: str, batch: int,
-              find_claims: Callable[[Iterable[str]], Mapping[str, Claim]],
+              find_claims: FindClaims,
               skip: AbstractSet[int]) -> Iterator[tuple[int, PostingResult, int]]:
     """(payment index, result to save, claims in it): each payment's claims in batches of
     ``batch``, then its provider-level entries; payments in ``skip`` give nothing."""
@@ -315,7 +324,7 @@ def _postings(items: Iterable[ClaimPayment | Remittance], heads: Sequence[Remitt
 
 
 def _claims_result(pending: Sequence[ClaimPayment], head: Remittance, key: str, file: str,
-                   find_claims: Callable[[Iterable[str]], Mapping[str, Claim]]
+                   find_claims: FindClaims
                    ) -> PostingResult:
     source = PostingSource(file, head.trace.originator, head.trace.number, 0)
     known = find_claims({c.claim_id for c in pending})

@@ -11,7 +11,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import date
 from decimal import Decimal
-from typing import Any
+from typing import Any, cast
 
 from sqlalchemy import Row, func, select, text, update
 from sqlalchemy.orm import Session
@@ -28,6 +28,7 @@ from rehabill.domain import (
     Provider,
     Visit,
 )
+from rehabill.ledger import ClaimSet, StoredClaim
 from rehabill.store import mapping
 from rehabill.store.bulk import chunked, fetch, ids_in, insert_rows, table_of, texts_in
 from rehabill.store.models import (
@@ -220,54 +221,101 @@ _NO_PROVIDER = Provider("", "", "", Credential.PT)
 class PostingClaims:
     """What posting an ERA reads of the claims it names, found by CLM01.
 
-    ``claims`` and ``rows`` hold the newest claim (highest sequence) of each known key;
-    ``lines`` the row id of each of their lines by (claim row id, line number); ``statuses``
-    the current status of each of those claim rows (read with them).
+    ``claims`` holds each known key's claim, or a ``ClaimSet`` of all its claims (newest
+    first) when several share it (an original and its corrected or void claim): the newest
+    is named by the CLM01 alone, an earlier one by its row id as text (``Entry.claim_ref``).
+    ``rows`` holds the newest claim's row id by key; ``lines`` the row id of each line of
+    every claim read, by (claim row id, line number); ``statuses`` the current status of each
+    claim row read (read with them); ``numbers`` the (row id, payer claim number) of each
+    claim of a key with several, newest first (what ``choose_claim`` went by).
     """
 
-    claims: dict[str, Claim]
+    claims: dict[str, Claim | ClaimSet]
     rows: dict[str, int]
     lines: dict[tuple[int, int], int]
     statuses: dict[int, str] = field(default_factory=dict)
+    numbers: dict[str, tuple[tuple[int, str], ...]] = field(default_factory=dict)
 
 
 _POSTING_HEAD = ("claim_key", "sequence", "id", "visit_id", "frequency", "original_reference",
-                 "status")
+                 "status", "payer_claim_number")
 _POSTING_LINE = ("id", "claim_id", *mapping.CLAIM_LINE_COLUMNS)
 
 
+Numbers = dict[str, tuple[tuple[int, str], ...]]
+
+
+def posting_heads(session: Session, claim_keys: Sequence[str]
+                  ) -> tuple[dict[str, int], dict[int, str], Numbers]:
+    """What ``claims_for_posting`` chose claims by, read again in one query per 5,000 keys:
+    the newest claim's row id by key, every claim's status, and ``PostingClaims.numbers``."""
+    newest: dict[str, tuple[int, int]] = {}
+    statuses: dict[int, str] = {}
+    groups: dict[str, list[tuple[Any, ...]]] = {}
+    for part in chunked(claim_keys):
+        heads = _claims_by_keys(
+            session, ("claim_key", "sequence", "id", "status", "payer_claim_number"), part)
+        several: set[str] = set()
+        for key, sequence, cid, status, _ in heads:
+            statuses[cid] = status
+            known = newest.get(key)
+            if known is None:
+                newest[key] = (sequence, cid)
+                continue
+            several.add(key)
+            if sequence > known[0]:
+                newest[key] = (sequence, cid)
+        for head in heads if several else ():
+            if head[0] in several:
+                groups.setdefault(head[0], []).append(head)
+    numbers = {key: tuple((h[2], h[4]) for h in sorted(group, key=lambda h: h[1], reverse=True))
+               for key, group in groups.items()}
+    return {key: found[1] for key, found in newest.items()}, statuses, numbers
+
+
 def claims_for_posting(session: Session, claim_keys: Sequence[str]) -> PostingClaims:
-    """The newest claim of each CLM01, with its lines but only the visit's id and date.
+    """Each CLM01's claims (``PostingClaims``), with their lines but only the visit's id and
+    date.
 
     Loading the whole visit (people, coverage, plan of care...) is most of the cost of
     ``claims.load_claims``; the ledger needs the claim id, charge and lines only. The other
     visit fields are empty placeholders (shared by every claim), so never bill or scrub these
     claims. Three queries per 5,000 keys (claims, their visits, their lines); visits and lines
-    are read by row id as plain tuples (``bulk.fetch``).
+    are read by row id as plain tuples (``bulk.fetch``). Nearly every key has one claim: the
+    few with more (``several``) are grouped apart, after the newest claims are made.
     """
     lines_t = table_of(ClaimLineRow)
     visits_t = table_of(VisitRow)
-    out = PostingClaims({}, {}, {}, {})
+    out = PostingClaims({}, {}, {}, {}, {})
     patients: dict[date, Patient] = {}
     line_ids = out.lines
     for part in chunked(sorted(set(claim_keys))):
         # Three lookups by index (claim key, visit id, claim id), never a join the planner
         # could turn into a scan of every visit in the books.
+        heads = _claims_by_keys(session, _POSTING_HEAD, part)
         newest: dict[str, tuple[Any, ...]] = {}
-        for head in _claims_by_keys(session, _POSTING_HEAD, part):
+        several: set[str] = set()
+        for head in heads:
             known = newest.get(head[0])
-            if known is None or head[1] > known[1]:
+            if known is None:
+                newest[head[0]] = head
+                continue
+            several.add(head[0])
+            if head[1] > known[1]:
                 newest[head[0]] = head
         if not newest:
             continue
-        visit_ids = sorted({h[3] for h in newest.values()})
+        earlier = [h for h in heads if h[0] in several and h is not newest[h[0]]] \
+            if several else []
+        visit_ids = sorted({h[3] for h in (*newest.values(), *earlier)})
         visits = {vid: (key, day) for vid, key, day in fetch(session, select(
             visits_t.c.id, visits_t.c.visit_key, visits_t.c.date_of_service)
             .where(ids_in(visits_t.c.id, visit_ids)))}
         grouped: dict[int, list[ClaimLine]] = {}
         build = mapping.claim_line_from_columns
+        claim_ids = sorted(h[2] for h in (*newest.values(), *earlier))
         for row in fetch(session, select(*(lines_t.c[n] for n in _POSTING_LINE))
-                         .where(ids_in(lines_t.c.claim_id, sorted(h[2] for h in newest.values())))
+                         .where(ids_in(lines_t.c.claim_id, claim_ids))
                          .order_by(lines_t.c.claim_id, lines_t.c.number)):
             claim_id = row[1]
             lines = grouped.get(claim_id)
@@ -275,7 +323,7 @@ def claims_for_posting(session: Session, claim_keys: Sequence[str]) -> PostingCl
                 lines = grouped[claim_id] = []
             lines.append(build(*row[2:]))
             line_ids[(claim_id, row[2])] = row[0]
-        for key, (_, _, cid, visit_id, frequency, reference, status) in newest.items():
+        for key, (_, _, cid, visit_id, frequency, reference, status, _) in newest.items():
             visit_key, day = visits[visit_id]
             patient = patients.get(day)
             if patient is None:
@@ -285,4 +333,30 @@ def claims_for_posting(session: Session, claim_keys: Sequence[str]) -> PostingCl
                                     reference, "" if key == visit_key else key)
             out.rows[key] = cid
             out.statuses[cid] = status
+        if several:
+            _add_claim_sets(out, newest, earlier, visits, grouped)
     return out
+
+
+def _add_claim_sets(out: PostingClaims, newest: dict[str, tuple[Any, ...]],
+                    earlier: Sequence[tuple[Any, ...]], visits: dict[int, tuple[str, date]],
+                    grouped: dict[int, list[ClaimLine]]) -> None:
+    """Replace the newest claim of each key that has earlier ones by a ``ClaimSet`` of all of
+    them, newest first (``_POSTING_HEAD`` rows; the newest claims are made already)."""
+    by_key: dict[str, list[tuple[Any, ...]]] = {}
+    for head in earlier:
+        by_key.setdefault(head[0], []).append(head)
+    for key, heads in by_key.items():
+        heads.sort(key=lambda h: h[1], reverse=True)
+        first = newest[key]
+        stored = [StoredClaim(cast(Claim, out.claims[key]), "", first[7])]  # made just before
+        for _, _, cid, visit_id, frequency, reference, status, number in heads:
+            visit_key, day = visits[visit_id]
+            visit = Visit(visit_key, day, _NO_BILLING, Patient("", "", "", day, "U"),
+                          _NO_COVERAGE, _NO_PROVIDER, ())
+            claim = Claim(visit, tuple(grouped.get(cid, ())), Frequency(frequency), reference,
+                          "" if key == visit_key else key)
+            stored.append(StoredClaim(claim, str(cid), number))
+            out.statuses[cid] = status
+        out.claims[key] = ClaimSet(tuple(stored))
+        out.numbers[key] = tuple((s[2], s[7]) for s in (first, *heads))

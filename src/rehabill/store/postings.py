@@ -15,6 +15,11 @@ depend on what is posted already: it reads the claims, computes the postings and
 rows. The posting transaction (``SqlPostingStore.adopt_era``, then
 ``ledger.store.save_era_plan``) checks those claims are still the newest, asks which payments
 are posted already and saves the rest, so on SQLite the other writers wait for less.
+
+Where several claims share a CLM01 (an original and its corrected or void claim), the ledger
+chooses the one each CLP pays (``rehabill.ledger.posting.choose_claim``) and names an earlier
+claim in its entries, worklist items and status changes by ``claim_ref``: here, its row id as
+text (``books.claims_for_posting``); "" names the newest claim of the CLM01.
 """
 
 from __future__ import annotations
@@ -29,10 +34,10 @@ from sqlalchemy.orm import Session
 
 from rehabill.domain import Claim, ClaimStatus
 from rehabill.errors import ConflictError
-from rehabill.ledger import Entry, EntryKind, EraRead, PostingResult
+from rehabill.ledger import ClaimSet, Entry, EntryKind, EraRead, PostingResult
 from rehabill.ledger.store import EraPlan, plan_read_era
 from rehabill.store.batches import claim_ids_by_key
-from rehabill.store.books import PostingClaims, claims_by_key, claims_for_posting
+from rehabill.store.books import PostingClaims, claims_for_posting, posting_heads
 from rehabill.store.bulk import chunked, ids_in, insert_all
 from rehabill.store.claims import set_statuses
 from rehabill.store.models import ClaimLineRow, SuspenseItemRow, WorklistItemRow, utcnow
@@ -100,7 +105,8 @@ def ledger_cells(result: PostingResult, claims: PostingClaims, *, amounts_as_tex
         kind = e.kind
         claim = None
         if kind is not provider:
-            claim = rows.get(e.claim_id)
+            ref = e.claim_ref
+            claim = int(ref) if ref else rows.get(e.claim_id)
             if claim is None:
                 return None
         line = e.line
@@ -127,11 +133,11 @@ class SqlPostingStore:
         self.file_id = file_id
         self.actor = actor
         self.claimed: dict[str, int] = {}  # trace key → remittance row made by this store
-        self.claim_rows: dict[str, int] = {}  # claim key → claim row id, as found
+        self.claim_rows: dict[str, int] = {}  # claim key → newest claim's row id, as found
         self.line_rows: dict[tuple[int, int], int] = {}  # (claim row, line number) → row id
         self.lined: set[int] = set()  # claim rows whose line ids are in line_rows
         self.statuses: dict[int, str] = {}  # claim row → status, as read and as changed here
-        self.adopted: dict[str, Claim] = {}  # claims read before this unit of work, checked
+        self.adopted: dict[str, Claim | ClaimSet] = {}  # read before this unit of work
         self.adopted_keys: frozenset[str] = frozenset()  # CLM01s they answer for
         self.cells: dict[int, list[tuple[Any, ...]]] = {}  # prepared ledger rows by result
         self.amounts_as_text = False
@@ -147,29 +153,31 @@ class SqlPostingStore:
 
     def adopt(self, keys: Sequence[str], read: PostingClaims) -> bool:
         """Use claims read before this unit of work (``books.claims_for_posting`` of ``keys``
-        in a read-only transaction) when they are still the books' newest; False when not
+        in a read-only transaction) when they are still what the books hold; False when not
         (``find_claims`` then reads them here).
 
         A claim row and its lines never change once stored (only its status, batch and payer
         claim number do), so the claims read before are the claims read now unless the
-        newest claim of a key changed (a corrected claim stored, a claim deleted) meanwhile.
-        That is checked with one lookup of (newest claim, status) by key, far cheaper than
+        newest claim of a key changed (a corrected claim stored, a claim deleted) or, for a
+        key with several claims, a payer claim number (which chooses among them) meanwhile.
+        That is checked with one lookup by key (``books.posting_heads``), far cheaper than
         reading the claims, their visits and lines again while holding the write lock; the
         statuses it reads are the ones status changes start from.
         """
-        newest = claims_by_key(self.session, keys)
-        if {key: found[0] for key, found in newest.items()} != read.rows:
+        newest, statuses, numbers = posting_heads(self.session, keys)
+        if newest != read.rows or numbers != read.numbers:
             return False
         self.adopted = read.claims
         self.adopted_keys = frozenset(keys)
         self.claim_rows.update(read.rows)
         self.line_rows.update(read.lines)
-        self.lined.update(read.rows.values())
-        self.statuses.update(newest.values())
+        self.lined.update(read.statuses)
+        self.statuses.update(statuses)
         return True
 
-    def find_claims(self, claim_ids: Iterable[str]) -> Mapping[str, Claim]:
-        """The newest stored claim for each patient control number (CLM01) we know.
+    def find_claims(self, claim_ids: Iterable[str]) -> Mapping[str, Claim | ClaimSet]:
+        """The stored claim for each patient control number (CLM01) we know (a ``ClaimSet``
+        where several share it).
 
         The claims carry their lines but only the visit's id and date
         (``books.claims_for_posting``): all the ledger reads. Keys ``adopt`` answers for are
@@ -186,11 +194,11 @@ class SqlPostingStore:
             return claims
         return self._read_claims(wanted)
 
-    def _read_claims(self, claim_ids: Sequence[str]) -> Mapping[str, Claim]:
+    def _read_claims(self, claim_ids: Sequence[str]) -> Mapping[str, Claim | ClaimSet]:
         found = claims_for_posting(self.session, claim_ids)
         self.claim_rows.update(found.rows)
         self.line_rows.update(found.lines)
-        self.lined.update(found.rows.values())
+        self.lined.update(found.statuses)  # every claim read, earlier ones too
         self.statuses.update(found.statuses)
         return found.claims
 
@@ -213,7 +221,8 @@ class SqlPostingStore:
             add_ledger_cells(self.session, cells, remittance_id=remittance,
                              file_id=self.file_id, amounts_as_text=self.amounts_as_text)
         else:
-            lines = self._line_ids(keys.values())
+            earlier = {int(e.claim_ref) for e in result.entries if e.claim_ref}
+            lines = self._line_ids({*keys.values(), *earlier})
             add_ledger_rows(self.session, self._ledger_rows(
                 (*result.entries, *result.provider_entries), remittance, keys, lines))
         self._suspense(result, remittance)
@@ -260,7 +269,8 @@ class SqlPostingStore:
         append = rows.append
         for e in entries:
             kind = e.kind
-            claim = keys.get(e.claim_id) if kind is not provider else None
+            ref = e.claim_ref
+            claim = None if kind is provider else int(ref) if ref else keys.get(e.claim_id)
             line = e.line
             if line is not None:
                 line = lines.get((claim, line)) if claim is not None else None
@@ -282,7 +292,8 @@ class SqlPostingStore:
     def _worklist(self, result: PostingResult, keys: Mapping[str, int]) -> None:
         now = utcnow()
         insert_all(self.session, WorklistItemRow, [
-            {"claim_id": keys[w.claim_id], "carc": w.reason[:5],
+            {"claim_id": int(w.claim_ref) if w.claim_ref else keys[w.claim_id],
+             "carc": w.reason[:5],
              "rarc": " ".join(code for code, _ in w.remarks)[:60],
              "reason": w.plain_reason or w.carc_text, "next_action": w.action.label,
              "assignee": "", "notes": "", "status": "open", "created_at": now,
@@ -292,13 +303,14 @@ class SqlPostingStore:
     def _statuses(self, result: PostingResult, keys: Mapping[str, int]) -> None:
         """Each claim's changes in the order the ERA gives them, each with its own reason
         (a change repeating the claim's previous one adds nothing)."""
-        last: dict[str, ClaimStatus] = {}
+        last: dict[int, ClaimStatus] = {}
         changes = []
         for change in result.status_changes:
-            row = keys.get(change.claim_id)
-            if row is None or last.get(change.claim_id) is change.status:
+            ref = change.claim_ref
+            row = int(ref) if ref else keys.get(change.claim_id)
+            if row is None or last.get(row) is change.status:
                 continue
-            last[change.claim_id] = change.status
+            last[row] = change.status
             changes.append((row, change.status, f"ERA {result.trace_key}: {change.reason}"))
         # The statuses find_claims read (and earlier saves set) are not read again.
         set_statuses(self.session, changes, actor=self.actor, known=self.statuses)
