@@ -10,6 +10,7 @@ from __future__ import annotations
 import os
 import re
 import threading
+import time
 from collections.abc import Iterator
 from dataclasses import replace
 from datetime import date
@@ -170,3 +171,33 @@ def test_share_out__a_helper_that_dies_leaves_the_work_to_this_process(tmp_path:
     assert results() == [1, 2, 3, 4, 5]
     again = scrubbing.helper_for(on_file, 1, 0)  # a new helper replaces the dead one
     assert scrubbing.share_out(again, [(4,)], lambda n: -1, _square)() in ([16], [-1])
+
+
+def _busy_until(_factory: object, signal: str) -> bool:
+    """A long task (a visit file prepared ahead): the helper is busy until ``signal`` exists."""
+    deadline = time.monotonic() + 30
+    while not os.path.exists(signal) and time.monotonic() < deadline:
+        time.sleep(0.01)
+    return os.path.exists(signal)
+
+
+def _there(_factory: object, n: int) -> tuple[str, int]:
+    return "helper", n
+
+
+def test_share_out__pieces_queued_behind_a_long_task_are_done_here_without_waiting(
+        tmp_path: Path) -> None:
+    on_file = make_session_factory(make_engine(f"sqlite:///{tmp_path / 'b.db'}"))
+    helper = scrubbing.helper_for(on_file, 1, 0)
+    assert helper is not None
+    signal = tmp_path / "done"
+    busy = helper.submit(_busy_until, str(signal))
+    # the pool queues the first pieces for the busy helper at once: too late to cancel them
+    results = scrubbing.share_out(helper, [(n,) for n in range(4)], lambda n: ("here", n),
+                                  _there)
+    assert results() == [("here", n) for n in range(4)]  # nothing waited for the helper
+    signal.touch()
+    assert busy.result()
+    # the helper, free again, skips the pieces taken here and goes on with new work
+    assert scrubbing.share_out(helper, [(7,)], lambda n: ("here", n), _there)() in (
+        [("helper", 7)], [("here", 7)])

@@ -153,13 +153,57 @@ class Helper:
     fork) and only reads; this process writes, in its unit of work.
     """
 
-    def __init__(self, pool: ProcessPoolExecutor, url: str) -> None:
+    def __init__(self, pool: ProcessPoolExecutor, url: str, claims: _Claims) -> None:
         self._pool = pool
         self._url = url
+        self.claims = claims
 
     def submit(self, fn: Callable[..., T], *args: Any) -> Future[T]:
         """Run ``fn(session_factory, *args)`` in the helper; its result comes back pickled."""
         return self._pool.submit(_run_in_helper, self._url, fn, *args)
+
+    def offer(self, ticket: int, fn: Callable[..., T], *args: Any) -> Future[T | None]:
+        """``submit``, unless this process takes the piece first (``_Claims``): the helper
+        then skips it and the future's result is None."""
+        return self._pool.submit(_run_if_free, self._url, ticket, fn, *args)
+
+
+#: Slots in the table through which the two processes claim pieces of shared work.
+_SLOTS = 4096
+
+
+class _Claims:
+    """Who does each piece of shared work: this process or the helper, whichever takes it
+    first.
+
+    A future handed to a process pool can no longer be cancelled once the pool has queued it
+    for its worker (``ProcessPoolExecutor`` queues one call ahead), so a piece queued behind
+    a long task (a visit file prepared ahead) would keep this process waiting for work the
+    helper has not begun. Instead every piece gets a ticket, and slot ``ticket % _SLOTS`` of
+    a table in shared memory says who took it: +ticket this process, -ticket the helper. The
+    table and its lock are made before the helper is forked, which inherits them.
+    """
+
+    def __init__(self) -> None:
+        context = multiprocessing.get_context("fork")
+        self._lock = context.Lock()
+        self._slots = context.RawArray("q", _SLOTS)
+        self._next = 1
+
+    def tickets(self, count: int) -> list[int]:
+        """Fresh tickets for ``count`` pieces (in the process that shares the work)."""
+        start = self._next
+        self._next += count
+        return list(range(start, start + count))
+
+    def take(self, ticket: int, *, helper: bool) -> bool:
+        """Take the piece unless the other process has; True when the caller does it."""
+        slot, mine = ticket % _SLOTS, -ticket if helper else ticket
+        with self._lock:
+            if self._slots[slot] == -mine:
+                return False
+            self._slots[slot] = mine
+            return True
 
 
 def helper_for(factory: sessionmaker[Session], work: int, threshold: int) -> Helper | None:
@@ -176,7 +220,8 @@ def helper_for(factory: sessionmaker[Session], work: int, threshold: int) -> Hel
     if threading.current_thread() is not threading.main_thread():
         return None
     engine = factory.kw["bind"]
-    return Helper(_pool(), engine.url.render_as_string(hide_password=False))
+    pool, claims = _pool()
+    return Helper(pool, engine.url.render_as_string(hide_password=False), claims)
 
 
 def share_out(helper: Helper | None, pieces: Sequence[tuple[Any, ...]],
@@ -186,17 +231,27 @@ def share_out(helper: Helper | None, pieces: Sequence[tuple[Any, ...]],
 
     The helper takes pieces from the front (all are sent at once, so it works ahead while
     this process writes); this process, when asked for the results, takes pieces from the
-    back for as long as the helper has not started them (``Future.cancel``), then collects
-    the rest. So the split follows what each process actually gets done, on a busy machine
-    too. ``here(*context, *piece)`` and ``there(factory, *piece)`` must give the same result.
+    back for as long as the helper has not started them (``_Claims``), then collects the
+    rest, which the helper took in order. So the split follows what each process actually
+    gets done, on a busy machine too. ``here(*context, *piece)`` and ``there(factory,
+    *piece)`` must give the same result.
     """
-    futures = [helper.submit(there, *piece) for piece in pieces] if helper else []
+    tickets = helper.claims.tickets(len(pieces)) if helper is not None else []
+    futures = [helper.offer(ticket, there, *piece)
+               for ticket, piece in zip(tickets, pieces, strict=True)
+               ] if helper is not None else []
+
+    def mine(i: int) -> bool:
+        """This process does piece ``i``: the helper has not begun it."""
+        if helper is None or futures[i].cancel():
+            return True
+        return helper.claims.take(tickets[i], helper=False)
 
     def results(*context: Any) -> list[T]:
         out: list[Any] = [None] * len(pieces)
         last = len(pieces) - 1
         try:
-            while last >= 0 and (not futures or futures[last].cancel()):
+            while last >= 0 and mine(last):
                 out[last] = here(*context, *pieces[last])
                 last -= 1
             for i in range(last + 1):
@@ -205,8 +260,9 @@ def share_out(helper: Helper | None, pieces: Sequence[tuple[Any, ...]],
                 except BrokenProcessPool:  # the helper died (it only read): do it here
                     out[i] = here(*context, *pieces[i])
         except BaseException:
-            for future in futures:  # nothing of this work may go on after a failure
-                future.cancel()
+            for i, future in enumerate(futures):  # nothing of this work may go on after a
+                if not future.cancel() and helper is not None:  # failure: what the helper
+                    helper.claims.take(tickets[i], helper=False)  # has not begun, it skips
             wait(futures)
             raise
         return out
@@ -227,22 +283,32 @@ def can_fork(factory: sessionmaker[Session]) -> bool:
     return bool(url.get_backend_name() == "postgresql")
 
 
-def _pool() -> ProcessPoolExecutor:
+def _pool() -> tuple[ProcessPoolExecutor, _Claims]:
     with _HELPER_LOCK:
         pool: ProcessPoolExecutor | None = _HELPER.get("pool")
         if pool is None or _HELPER.get("pid") != os.getpid() or getattr(pool, "_broken", False):
+            claims = _Claims()  # made before the fork: the helper inherits it
             pool = ProcessPoolExecutor(1, mp_context=multiprocessing.get_context("fork"),
                                        initializer=_start_helper)
-            _HELPER.update(pool=pool, pid=os.getpid())
-        return pool
+            _HELPER.update(pool=pool, pid=os.getpid(), claims=claims)
+        return pool, _HELPER["claims"]
 
 
 def _start_helper() -> None:
+    claims = _HELPER.get("claims")
     _HELPER.clear()  # the parent's pool is not the helper's to use
     _HELPER["factories"] = {}
+    _HELPER["parent claims"] = claims
     # What the fork inherited stays out of every collection (the collector is paused, as in
     # the bulk use cases that started the helper; each task's cycles are collected after it).
     gc.freeze()
+
+
+def _run_if_free(url: str, ticket: int, fn: Callable[..., T], *args: Any) -> T | None:
+    claims: _Claims | None = _HELPER.get("parent claims")
+    if claims is not None and not claims.take(ticket, helper=True):
+        return None  # the parent took this piece while it waited in the queue
+    return _run_in_helper(url, fn, *args)
 
 
 def _run_in_helper(url: str, fn: Callable[..., T], *args: Any) -> T:
