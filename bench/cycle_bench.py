@@ -30,7 +30,8 @@ import uuid
 from datetime import date, timedelta
 from pathlib import Path
 
-from sqlalchemy import Column, Integer, MetaData, String, Table, create_engine, text
+from sqlalchemy import Column, Integer, MetaData, String, Table, create_engine
+from throwaway import pg_schema
 
 from rehabill.domain import Visit
 from rehabill.reports import ar_aging, denial_analysis, kpis, kx_standing, payment_trends
@@ -163,18 +164,8 @@ def main() -> None:
             run("sqlite", f"sqlite:///{work / 'books.db'}", visit_files, n, work,
                 not args.no_overlap)
         if args.pg and not args.sqlite_only:
-            schema = f"rehabill_bench_{uuid.uuid4().hex[:8]}"
-            admin = create_engine(args.pg)
-            with admin.begin() as conn:
-                conn.execute(text(f"CREATE SCHEMA {schema}"))
-            sep = "&" if "?" in args.pg else "?"
-            try:
-                run("postgresql", f"{args.pg}{sep}options=-csearch_path%3D{schema}",
-                    visit_files, n, work, not args.no_overlap)
-            finally:
-                with admin.begin() as conn:
-                    conn.execute(text(f"DROP SCHEMA IF EXISTS {schema} CASCADE"))
-                admin.dispose()
+            with pg_schema(args.pg) as url:
+                run("postgresql", url, visit_files, n, work, not args.no_overlap)
 
 
 if __name__ == "__main__":

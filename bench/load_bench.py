@@ -21,14 +21,14 @@ import gc
 import os
 import tempfile
 import time
-import uuid
 from collections.abc import Callable
 from datetime import date
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import create_engine, select, text
+from sqlalchemy import select
 from sqlalchemy.orm import Session
+from throwaway import pg_schema
 
 from rehabill.services.claims import code_claims
 from rehabill.services.imports import import_file
@@ -107,18 +107,8 @@ def main() -> None:
         path = write_visit_file(visits, Path(tmp) / "visits.json")
         run("SQLite (file)", f"sqlite:///{Path(tmp) / 'bench.db'}", path, args.rounds)
         if args.pg:
-            schema = f"rehabill_bench_{uuid.uuid4().hex[:8]}"
-            admin = create_engine(args.pg)
-            with admin.begin() as conn:
-                conn.execute(text(f"CREATE SCHEMA {schema}"))
-            try:
-                sep = "&" if "?" in args.pg else "?"
-                run("PostgreSQL", f"{args.pg}{sep}options=-csearch_path%3D{schema}", path,
-                    args.rounds)
-            finally:
-                with admin.begin() as conn:
-                    conn.execute(text(f"DROP SCHEMA {schema} CASCADE"))
-                admin.dispose()
+            with pg_schema(args.pg) as url:
+                run("PostgreSQL", url, path, args.rounds)
 
 
 if __name__ == "__main__":

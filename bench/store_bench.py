@@ -24,7 +24,8 @@ from datetime import date, timedelta
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import Column, Date, Integer, MetaData, String, Table, create_engine, text
+from sqlalchemy import Column, Date, Integer, MetaData, String, Table
+from throwaway import pg_schema
 
 from rehabill.coding import code_visit
 from rehabill.domain import parse_visits
@@ -171,18 +172,8 @@ def main() -> None:
         print(f"generated {args.n:,} visits in {t_gen:.2f} s ({path.stat().st_size:,} bytes)")
         run("SQLite (file)", f"sqlite:///{Path(tmp) / 'bench.db'}", path, args.n)
         if args.pg:
-            schema = f"rehabill_bench_{uuid.uuid4().hex[:8]}"
-            admin = create_engine(args.pg)
-            with admin.begin() as conn:
-                conn.execute(text(f"CREATE SCHEMA {schema}"))
-            try:
-                sep = "&" if "?" in args.pg else "?"
-                run("PostgreSQL", f"{args.pg}{sep}options=-csearch_path%3D{schema}", path,
-                    args.n)
-            finally:
-                with admin.begin() as conn:
-                    conn.execute(text(f"DROP SCHEMA {schema} CASCADE"))
-                admin.dispose()
+            with pg_schema(args.pg) as url:
+                run("PostgreSQL", url, path, args.n)
 
 
 if __name__ == "__main__":
