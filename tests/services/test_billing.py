@@ -14,9 +14,8 @@ from sqlalchemy.orm import Session, sessionmaker
 from rehabill.domain import ClaimStatus
 from rehabill.errors import ConflictError, UsageError
 from rehabill.services import billing
-from rehabill.services.cycle import simulate_payers, write_visit_file
+from rehabill.services.cycle import simulate_payers
 from rehabill.services.imports import import_file
-from rehabill.simulate.clinic import ClinicSpec, generate_visits
 from rehabill.simulate.payer import DenialRates
 from rehabill.store import books
 from rehabill.store import claims as store_claims
@@ -32,12 +31,6 @@ from rehabill.x12.ack277 import Ack277, ClaimAck, StatusCode, write_277ca
 
 TODAY = date(2026, 7, 20)
 Factory = sessionmaker[Session]
-
-
-@pytest.fixture(scope="module")
-def visit_file(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    visits = generate_visits(ClinicSpec(seed=11, patients=6, weeks=4, mistake_rate=0.15))
-    return write_visit_file(visits, tmp_path_factory.mktemp("visits") / "visits.json")
 
 
 def _count(factory: Factory, model: type, *where: object) -> int:  # type: ignore[type-arg]

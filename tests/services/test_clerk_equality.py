@@ -9,7 +9,6 @@ transaction first.
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from datetime import date, datetime, timedelta, tzinfo
 from pathlib import Path
 
@@ -22,7 +21,6 @@ from rehabill.services.imports import import_file
 from rehabill.simulate.clinic import ClinicSpec, generate_visits
 from rehabill.store import make_engine, make_session_factory, migrate
 from rehabill.store.postings import SqlPostingStore
-from tests.db import fresh_urls
 
 TODAY = date(2026, 7, 3)
 
@@ -59,13 +57,6 @@ def _answer(url: str, inbox: list[Path]) -> dict[str, list[tuple[object, ...]]]:
             rows[table] = sorted((tuple(row) for row in conn.execute(query)), key=repr)
     engine.dispose()
     return rows
-
-
-@pytest.fixture(params=["sqlite", "postgresql"])
-def two_urls(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[tuple[str, str]]:
-    """Two empty books of the same kind."""
-    with fresh_urls(request.param, tmp_path, ["a", "b"]) as urls:
-        yield urls[0], urls[1]
 
 
 class _Clock(datetime):

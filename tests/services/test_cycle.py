@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator
 from dataclasses import replace
 from datetime import date, timedelta
 from pathlib import Path
@@ -20,7 +19,6 @@ from rehabill.simulate.clinic import ClinicSpec, generate_visits
 from rehabill.store import make_engine, make_session_factory, migrate
 from rehabill.store.facts import claim_facts
 from rehabill.store.models import BatchRow
-from tests.db import fresh_urls
 
 
 def _months(tmp_path: Path) -> list[Month]:
@@ -97,13 +95,6 @@ def _tables(url: str, work: Path) -> dict[str, list[tuple[object, ...]]]:
                                   for row in conn.execute(query)), key=repr)
     engine.dispose()
     return rows
-
-
-@pytest.fixture(params=["sqlite", "postgresql"])
-def two_urls(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[tuple[str, str]]:
-    """Two empty books of the same kind, each shared with other processes."""
-    with fresh_urls(request.param, tmp_path, ["in_turn", "ahead"]) as urls:
-        yield urls[0], urls[1]
 
 
 def _run(url: str, months: list[Month], work: Path) -> None:

@@ -13,15 +13,13 @@ from datetime import date
 from decimal import Decimal
 from pathlib import Path
 
-import pytest
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session, sessionmaker
 
 from rehabill.domain import ClaimStatus
 from rehabill.services import billing
-from rehabill.services.cycle import simulate_payers, write_visit_file
+from rehabill.services.cycle import simulate_payers
 from rehabill.services.imports import import_file
-from rehabill.simulate.clinic import ClinicSpec, generate_visits
 from rehabill.simulate.payer import DenialRates, reverse_claim
 from rehabill.store import books
 from rehabill.store import claims as store_claims
@@ -31,12 +29,6 @@ from rehabill.x12.remit835_write import write_835
 
 TODAY = date(2026, 7, 20)
 Factory = sessionmaker[Session]
-
-
-@pytest.fixture(scope="module")
-def visit_file(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    visits = generate_visits(ClinicSpec(seed=11, patients=6, weeks=4, mistake_rate=0.15))
-    return write_visit_file(visits, tmp_path_factory.mktemp("visits") / "visits.json")
 
 
 @dataclass
