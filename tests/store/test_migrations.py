@@ -13,7 +13,7 @@ from rehabill.store.models import Base
 
 
 def test_migrate__database_is_at_head(db_engine: Engine) -> None:
-    assert current_revision(db_engine) == head_revision() == "0004"
+    assert current_revision(db_engine) == head_revision() == "0005"
 
 
 def test_migrate__schema_matches_the_models(db_engine: Engine) -> None:
@@ -46,7 +46,7 @@ def test_migrate__upgrades_a_0001_database(tmp_path) -> None:  # type: ignore[no
     migrate(engine, "0001")
     assert current_revision(engine) == "0001"
     migrate(engine)
-    assert current_revision(engine) == "0004"
+    assert current_revision(engine) == "0005"
     with engine.connect() as conn:
         columns = {row[1] for row in conn.execute(text("PRAGMA table_info(visits)"))}
         claim_columns = {row[1] for row in conn.execute(text("PRAGMA table_info(claims)"))}
@@ -69,7 +69,7 @@ def test_migrate__downgrades_0003_and_back(tmp_path) -> None:  # type: ignore[no
         claim_columns = {row[1] for row in conn.execute(text("PRAGMA table_info(claims)"))}
     assert "prior_claim_id" not in claim_columns
     migrate(engine)
-    assert current_revision(engine) == "0004"
+    assert current_revision(engine) == "0005"
     engine.dispose()
 
 
@@ -93,8 +93,49 @@ def test_migrate__upgrades_a_0002_database_that_holds_rows(tmp_path) -> None:  #
                    for c in table.columns}
             conn.execute(table.insert().values(**row))
     migrate(engine)
-    assert current_revision(engine) == "0004"
+    assert current_revision(engine) == "0005"
     with engine.connect() as conn:
         assert conn.execute(text("SELECT count(*) FROM claim_lines")).scalar() == 1
         assert conn.execute(text("PRAGMA foreign_keys")).scalar() == 1
+    engine.dispose()
+
+
+def test_migrate__0005_ledger_entries_keep_their_file_through_the_remittance(tmp_path) -> None:  # type: ignore[no-untyped-def]
+    """An entry posted before 0005 keeps its row; its file is its remittance's, and the
+    downgrade writes it back into ``source_file_id``."""
+    from datetime import date, datetime
+
+    from alembic import command
+    from sqlalchemy import Date, DateTime, Integer, MetaData, Numeric, text
+
+    from rehabill.store.migrate import alembic_config
+
+    engine = make_engine(f"sqlite:///{tmp_path / 'ledger.db'}")
+    migrate(engine, "0004")
+    meta = MetaData()
+    meta.reflect(engine, only=["files", "remittances", "ledger_entries"])
+    rows = {"files": {"id": 7, "sha256": "x"},
+            "remittances": {"id": 3, "file_id": 7, "payer_id": None},
+            "ledger_entries": {"remittance_id": 3, "source_file_id": 7, "claim_id": None,
+                               "claim_line_id": None, "kind": "payment"}}
+    samples = [(DateTime, datetime(2026, 1, 5, 9)), (Date, date(2026, 1, 5)), (Integer, 1),
+               (Numeric, 10)]
+    with engine.begin() as conn:
+        for name, given in rows.items():
+            table = meta.tables[name]
+            values = {c.name: given[c.name] if c.name in given else None if c.foreign_keys
+                      else next((v for kind, v in samples if isinstance(c.type, kind)), "")
+                      for c in table.columns if c.name != "id" or c.name in given}
+            conn.execute(table.insert().values(**values))
+    migrate(engine)
+    with engine.connect() as conn:
+        columns = {row[1] for row in conn.execute(text("PRAGMA table_info(ledger_entries)"))}
+        assert "source_file_id" not in columns
+        assert conn.execute(text(
+            "SELECT r.file_id FROM ledger_entries e JOIN remittances r "
+            "ON r.id = e.remittance_id")).scalar() == 7
+    with engine.begin() as conn:
+        command.downgrade(alembic_config(conn), "0004")
+    with engine.connect() as conn:
+        assert conn.execute(text("SELECT source_file_id FROM ledger_entries")).scalar() == 7
     engine.dispose()

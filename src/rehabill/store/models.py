@@ -393,8 +393,9 @@ class RemittanceRow(Base):
 class LedgerEntryRow(Base):
     """One posting: charge, payment, adjustment, patient responsibility, reversal, or PLB.
 
-    Entries are never changed; a correction is a ``reversal`` entry. ``source_file_id``,
-    ``trace_number`` and ``segment_number`` say where in which 835 the amount came from.
+    Entries are never changed; a correction is a ``reversal`` entry. The remittance (whose
+    row names its file), ``trace_number`` and ``segment_number`` say where in which 835 the
+    amount came from.
     """
 
     __tablename__ = "ledger_entries"
@@ -408,7 +409,6 @@ class LedgerEntryRow(Base):
     rarc: Mapped[str] = mapped_column(String(60), default="")  # space separated
     detail: Mapped[str] = mapped_column(String(80), default="")
     amount: Mapped[Decimal] = mapped_column(Money())
-    source_file_id: Mapped[int | None] = mapped_column(ForeignKey("files.id"))
     trace_number: Mapped[str] = mapped_column(String(80), default="")
     segment_number: Mapped[int | None] = mapped_column(Integer)
     posted_at: Mapped[datetime] = _created()

@@ -95,7 +95,7 @@ def prepare_era(session: Session, read: EraRead) -> PreparedEra | None:
 def ledger_cells(result: PostingResult, claims: PostingClaims, *, amounts_as_text: bool
                  ) -> list[tuple[Any, ...]] | None:
     """The result's entries as ``remittances.LEDGER_CELLS`` tuples (what ``_ledger_rows``
-    makes, less the remittance, file and time); None when an entry names a claim ``claims``
+    makes, less the remittance and time); None when an entry names a claim ``claims``
     does not hold or an amount that is not a Decimal (the posting transaction makes those)."""
     rows, lines = claims.rows, claims.lines
     provider = EntryKind.PROVIDER_ADJUSTMENT
@@ -219,7 +219,7 @@ class SqlPostingStore:
         cells = self.cells.get(id(result))
         if cells is not None:  # prepared before the transaction (prepare_era)
             add_ledger_cells(self.session, cells, remittance_id=remittance,
-                             file_id=self.file_id, amounts_as_text=self.amounts_as_text)
+                             amounts_as_text=self.amounts_as_text)
         else:
             earlier = {int(e.claim_ref) for e in result.entries if e.claim_ref}
             lines = self._line_ids({*keys.values(), *earlier})
@@ -263,7 +263,6 @@ class SqlPostingStore:
         """The entries as ``remittances.LEDGER_ROW`` tuples (one tight loop: a big ERA posts
         hundreds of thousands)."""
         now = utcnow()
-        file_id = self.file_id
         provider = EntryKind.PROVIDER_ADJUSTMENT
         rows: list[tuple[Any, ...]] = []
         append = rows.append
@@ -278,7 +277,7 @@ class SqlPostingStore:
             source = e.source
             append((claim, line, remittance, _KIND_VALUES[kind], e.group, e.reason[:5],
                     " ".join(remarks)[:60] if remarks else "", e.detail[:80], e.amount,
-                    file_id, source.trace_number, source.segment, now))
+                    source.trace_number, source.segment, now))
         return rows
 
     def _suspense(self, result: PostingResult, remittance: int) -> None:

@@ -91,8 +91,7 @@ def add_ledger_entries(session: Session, entries: Sequence[dict[str, Any]]) -> N
 
 
 LEDGER_ROW = ("claim_id", "claim_line_id", "remittance_id", "kind", "group_code", "carc", "rarc",
-              "detail", "amount", "source_file_id", "trace_number", "segment_number",
-              "posted_at")
+              "detail", "amount", "trace_number", "segment_number", "posted_at")
 
 
 def add_ledger_rows(session: Session, rows: Sequence[tuple[Any, ...]]) -> None:
@@ -132,27 +131,27 @@ def _add_ledger_rows_sqlite(session: Session, rows: Sequence[tuple[Any, ...]]) -
         return out
 
     cells = [(claim, line, remittance, kind, group, carc, rarc, detail,
-              str(amount) if type(amount) is Decimal else _amount_text(amount), file_id,
+              str(amount) if type(amount) is Decimal else _amount_text(amount),
               trace, segment, times[posted] if posted in times else time_of(posted))
-             for (claim, line, remittance, kind, group, carc, rarc, detail, amount, file_id,
+             for (claim, line, remittance, kind, group, carc, rarc, detail, amount,
                   trace, segment, posted) in rows]
     send_rows(session, table.name, LEDGER_ROW, cells)
 
 
 #: A ledger entry prepared before its remittance row exists (``postings.ledger_cells``): the
-#: ``LEDGER_ROW`` columns but the remittance, the file and the posting time, which one
-#: payment's entries share.
+#: ``LEDGER_ROW`` columns but the remittance and the posting time, which one payment's entries
+#: share.
 LEDGER_CELLS = ("claim_id", "claim_line_id", "kind", "group_code", "carc", "rarc", "detail",
                 "amount", "trace_number", "segment_number")
 
 
 def add_ledger_cells(session: Session, cells: Sequence[tuple[Any, ...]], *,
-                     remittance_id: int, file_id: int | None, amounts_as_text: bool) -> None:
+                     remittance_id: int, amounts_as_text: bool) -> None:
     """Append one payment's ledger entries given as ``LEDGER_CELLS`` tuples.
 
     On SQLite, with the amounts already text (``amounts_as_text``: as ``types.Money`` binds
-    them), the rows go to the driver as they are: the three shared values are written into the
-    statement (integers and a timestamp this function makes), so the writer holding the lock
+    them), the rows go to the driver as they are: the two shared values are written into the
+    statement (an integer and a timestamp this function makes), so the writer holding the lock
     does no work per row. Elsewhere they become ``LEDGER_ROW`` tuples for ``add_ledger_rows``.
 
     Raises:
@@ -168,7 +167,7 @@ def add_ledger_cells(session: Session, cells: Sequence[tuple[Any, ...]], *,
     if not amounts_as_text or conn.dialect.name != "sqlite":
         add_ledger_rows(session, [
             (claim, line, remittance_id, kind, group, carc, rarc, detail,
-             Decimal(amount) if amounts_as_text else amount, file_id, trace, segment, now)
+             Decimal(amount) if amounts_as_text else amount, trace, segment, now)
             for claim, line, kind, group, carc, rarc, detail, amount, trace, segment in cells])
         return
     table = table_of(LedgerEntryRow)
@@ -176,9 +175,7 @@ def add_ledger_cells(session: Session, cells: Sequence[tuple[Any, ...]], *,
     posted = stamp(now) if stamp is not None else now
     if not isinstance(posted, str) or not set(posted) <= _STAMP_CHARACTERS:
         raise TypeError(f"unexpected SQLite timestamp {posted!r}")
-    shared = {"remittance_id": str(int(remittance_id)),
-              "source_file_id": "NULL" if file_id is None else str(int(file_id)),
-              "posted_at": f"'{posted}'"}
+    shared = {"remittance_id": str(int(remittance_id)), "posted_at": f"'{posted}'"}
     names = (*LEDGER_CELLS, *shared)
     values = ("?",) * len(LEDGER_CELLS) + tuple(shared.values())
     conn.exec_driver_sql(f"INSERT INTO {table.name} ({', '.join(names)}) "
