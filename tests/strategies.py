@@ -30,6 +30,9 @@ CODES = ["97110", "97112", "97140", "97530", "97535", "97150", "97161", "97165",
 text = st.text(st.characters(min_codepoint=0x20, max_codepoint=0x7E), min_size=1,
                max_size=12).map(str.strip).filter(bool)
 dates = st.dates(date(2024, 1, 1), date(2026, 12, 31))
+#: A coverage's start and end: either side open, and never an end before the start.
+coverage_periods = (st.one_of(st.none(), st.dates(date(2024, 1, 1), date(2025, 6, 30))),
+                    st.one_of(st.none(), st.dates(date(2025, 7, 1), date(2026, 12, 31))))
 amounts = st.decimals(min_value=0, max_value=9999, places=2, allow_nan=False,
                       allow_infinity=False).map(lambda d: Decimal(str(d)))
 addresses = st.builds(Address, text, text, st.sampled_from(["TX", "CA", "NY"]),
@@ -59,7 +62,8 @@ visits = st.builds(
                        st.one_of(st.just(""), text),
                        st.one_of(st.none(), st.builds(Subscriber, text, text,
                                                       st.one_of(st.none(), dates),
-                                                      st.sampled_from(["", "M", "F"])))),
+                                                      st.sampled_from(["", "M", "F"]))),
+                       st.just("primary"), *coverage_periods),
     rendering_provider=providers,
     services=st.lists(services, min_size=1, max_size=5).map(tuple),
     diagnoses=st.lists(st.sampled_from(["I69.351", "R26.89", "M54.50", "G81.91"]),

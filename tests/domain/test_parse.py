@@ -189,3 +189,35 @@ def test_parse_visit__shared_parts_skip_other_mappings() -> None:
     shared: dict[tuple[object, ...], object] = {}
     assert parse_visit(item, 0, shared) == parse_visit(item, 0)
     assert not any(key[0] == "patient" for key in shared)
+
+
+def test_coverage_dates__read_as_the_effective_and_termination_days() -> None:
+    data = copy.deepcopy(EXAMPLE)
+    data["coverage"]["start"] = "2025-01-01"
+    data["coverage"]["end"] = "2026-02-28"
+    (visit,) = parse_visits([data]).visits
+    assert (visit.coverage.start, visit.coverage.end) == (date(2025, 1, 1), date(2026, 2, 28))
+
+
+def test_coverage_dates__absent_means_open() -> None:
+    (visit,) = parse_visits([EXAMPLE]).visits
+    assert visit.coverage.start is None and visit.coverage.end is None
+
+
+@pytest.mark.parametrize(("key", "value", "message"), [
+    ("start", "2026-13-01", "is not a date"),
+    ("end", 20260228, "must be a date string"),
+    ("end", "2023-12-31", "2023-12-31 is before the coverage's start 2024-01-01"),
+])
+def test_coverage_dates__bad_date_or_end_before_start_is_a_located_finding(
+        key: str, value: object, message: str) -> None:
+    bad = copy.deepcopy(EXAMPLE)
+    bad["visit_id"] = "V-BAD"
+    bad["coverage"]["start"] = "2024-01-01"
+    bad["coverage"][key] = value
+    result = parse_visits([bad, EXAMPLE])
+    assert [v.visit_id for v in result.visits] == ["V-1001"]
+    (finding,) = result.findings
+    assert (finding.code, finding.location.visit_id, finding.location.field) == (
+        "input.invalid_field", "V-BAD", f"coverage.{key}")
+    assert message in finding.message

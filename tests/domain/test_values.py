@@ -2,10 +2,14 @@
 
 from __future__ import annotations
 
+from datetime import date
 from decimal import Decimal
+
+import pytest
 
 from rehabill.coding import code_visit
 from rehabill.domain import (
+    Coverage,
     Credential,
     Discipline,
     Finding,
@@ -75,3 +79,17 @@ def test_prior_payer__sums_what_the_earlier_payer_paid_and_adjusted() -> None:
     assert primary.lines_paid == Decimal("80")
     assert primary.adjusted == Decimal("2")
     assert primary.sequence == "primary"
+
+
+@pytest.mark.parametrize(("start", "end", "day", "active"), [
+    (None, None, date(2026, 3, 10), True),
+    (None, date(2026, 2, 28), date(2026, 2, 28), True),
+    (None, date(2026, 2, 28), date(2026, 3, 10), False),
+    (date(2026, 4, 1), None, date(2026, 3, 10), False),
+    (date(2026, 3, 10), None, date(2026, 3, 10), True),
+])
+def test_coverage_is_active_on__both_ends_are_covered_days(
+        start: date | None, end: date | None, day: date, active: bool) -> None:
+    coverage = Coverage("MEDICARE", "Medicare Part B", "1EG4TE5MK73", "medicare_part_b",
+                        start=start, end=end)
+    assert coverage.is_active_on(day) is active

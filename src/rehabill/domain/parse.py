@@ -347,6 +347,11 @@ def _coverage(d: Mapping[str, Any], p: str) -> Coverage:
             sex=_text(sub, "sex", s, default="").upper(),
             address=None if address is None else _address(address, "coverage.subscriber.address"),
         )
+    start = _date_or_none(d, "start", p)
+    end = _date_or_none(d, "end", p)
+    if start is not None and end is not None and end < start:
+        raise _Bad(_at(p, "end"), f"{end.isoformat()} is before the coverage's start "
+                   f"{start.isoformat()}")
     return Coverage(
         payer_id=_text(d, "payer_id", p),
         payer_name=_text(d, "payer_name", p, default=""),
@@ -356,6 +361,8 @@ def _coverage(d: Mapping[str, Any], p: str) -> Coverage:
         group_number=_text(d, "group_number", p, default=""),
         subscriber=subscriber,
         sequence=_text(d, "sequence", p, default="primary").lower(),
+        start=start,
+        end=end,
     )
 
 

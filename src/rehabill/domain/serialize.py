@@ -53,7 +53,9 @@ def _coverage(c: Coverage) -> dict[str, Any]:
     return _drop_empty({"payer_id": c.payer_id, "payer_name": c.payer_name,
                         "member_id": c.member_id, "plan": c.plan, "relationship": c.relationship,
                         "group_number": c.group_number, "subscriber": subscriber,
-                        "sequence": c.sequence})
+                        "sequence": c.sequence,
+                        "start": None if c.start is None else c.start.isoformat(),
+                        "end": None if c.end is None else c.end.isoformat()})
 
 
 def provider_to_json(p: Provider) -> dict[str, Any]:

@@ -159,7 +159,12 @@ class Subscriber:
 
 @dataclass(frozen=True, slots=True)
 class Coverage:
-    """The payer and the member's plan; ``plan`` names the payer policy (``medicare_part_b``...)."""
+    """The payer and the member's plan; ``plan`` names the payer policy (``medicare_part_b``...).
+
+    ``start`` and ``end`` are the coverage's effective and termination dates, both days
+    covered; None leaves that side open (the visit file did not say). A payer denies a service
+    outside them (CARC 26, 27), so the scrubber checks the date of service against them.
+    """
 
     payer_id: str
     payer_name: str
@@ -169,6 +174,12 @@ class Coverage:
     group_number: str = ""
     subscriber: Subscriber | None = None
     sequence: str = "primary"
+    start: date | None = None
+    end: date | None = None
+
+    def is_active_on(self, day: date) -> bool:
+        """True when ``day`` falls within the coverage's dates (an open side admits any day)."""
+        return (self.start is None or self.start <= day) and (self.end is None or day <= self.end)
 
 
 @dataclass(frozen=True, slots=True)
