@@ -4,6 +4,7 @@ listed primary first, one secondary per patient, no payer + member id twice."""
 from __future__ import annotations
 
 from dataclasses import replace
+from datetime import date
 
 import pytest
 from sqlalchemy.orm import Session
@@ -41,6 +42,31 @@ def test_save_coverages__upserts_by_payer_member_and_patient(session: Session) -
     assert [(c.coverage.sequence, c.visits) for c in listed.coverages] == [
         ("primary", 1), ("secondary", 0)]
     assert coverages.patients_with_coverages(session, "nobody") == []
+
+
+def test_save_coverages__new_dates_for_the_same_coverage_replace_the_old(
+        session: Session) -> None:
+    """Payer, member id and patient name the coverage; its dates are the newest import's (a
+    renewal, or a termination learnt later), and no dates leave it open."""
+    _, patient = _stored_patient(session)
+    ended = replace(MEDIGAP, start=date(2025, 1, 1), end=date(2026, 2, 28))
+    [first] = coverages.save_coverages(session, [(patient, ended)])
+    assert store_claims.load_coverages(session, [first])[first] == ended
+    renewed = replace(ended, end=date(2026, 12, 31))
+    assert coverages.save_coverages(session, [(patient, renewed)]) == [first]
+    assert store_claims.load_coverages(session, [first])[first].end == date(2026, 12, 31)
+    coverages.save_coverages(session, [(patient, MEDIGAP)])
+    reopened = store_claims.load_coverages(session, [first])[first]
+    assert reopened.start is reopened.end is None
+
+
+def test_set_coverage__a_change_by_hand_keeps_the_imported_dates(session: Session) -> None:
+    """The coverage editor shows no dates, so changing the plan there must not open them."""
+    _, patient = _stored_patient(session)
+    ended = replace(MEDIGAP, start=date(2025, 1, 1), end=date(2026, 2, 28))
+    [row] = coverages.save_coverages(session, [(patient, ended)])
+    coverages.set_coverage(session, patient, replace(MEDIGAP, plan="medigap_n"), row)
+    assert store_claims.load_coverages(session, [row])[row] == replace(ended, plan="medigap_n")
 
 
 def test_set_coverage__adds_changes_and_refuses_clashes(session: Session) -> None:

@@ -52,7 +52,7 @@ def _every_part(visit_id: str = "V-every") -> Visit:
     return replace(
         base, services=services, assistant=ASSISTANTS["PT"], supervising_provider=SUPERVISOR,
         coverage=Coverage("AETNA", "Aetna", "W123", "commercial", "spouse", "G77", subscriber,
-                          "secondary"),
+                          "secondary", date(2025, 7, 1), date(2026, 6, 30)),
         plan_of_care=PlanOfCare(date(2026, 2, 20), date(2026, 5, 20), date(2026, 2, 24),
                                 "1457390007", Discipline.PT),
         authorization=Authorization("A-77", date(2026, 2, 1), date(2026, 6, 30), 20, 3, 60, 9),
@@ -79,7 +79,8 @@ def test_load_visits__every_part_comes_back_exactly(session: Session) -> None:
     assert [s.charge for s in loaded.services[2:]] == [Decimal("41.50"), Decimal("40.00")]
     assert all(type(d) is date for d in (loaded.date_of_service, loaded.onset_date,
                                          loaded.plan_of_care and loaded.plan_of_care.certified_on,
-                                         loaded.authorization and loaded.authorization.end))
+                                         loaded.authorization and loaded.authorization.end,
+                                         loaded.coverage.start, loaded.coverage.end))
 
 
 def test_load_visits__a_visit_without_optional_parts(session: Session) -> None:
@@ -88,6 +89,7 @@ def test_load_visits__a_visit_without_optional_parts(session: Session) -> None:
     loaded = store_visits.load_visits(session, [row_id])[row_id]
     assert loaded == visit and repr(loaded) == repr(visit)
     assert loaded.assistant is loaded.supervising_provider is loaded.onset_date is None
+    assert loaded.coverage.start is loaded.coverage.end is None  # open on both sides
 
 
 def test_load_visits__visits_sharing_parents_and_services_in_one_call(session: Session) -> None:

@@ -13,7 +13,7 @@ from rehabill.store.models import Base
 
 
 def test_migrate__database_is_at_head(db_engine: Engine) -> None:
-    assert current_revision(db_engine) == head_revision() == "0005"
+    assert current_revision(db_engine) == head_revision() == "0006"
 
 
 def test_migrate__schema_matches_the_models(db_engine: Engine) -> None:
@@ -46,7 +46,7 @@ def test_migrate__upgrades_a_0001_database(tmp_path) -> None:  # type: ignore[no
     migrate(engine, "0001")
     assert current_revision(engine) == "0001"
     migrate(engine)
-    assert current_revision(engine) == "0005"
+    assert current_revision(engine) == "0006"
     with engine.connect() as conn:
         columns = {row[1] for row in conn.execute(text("PRAGMA table_info(visits)"))}
         claim_columns = {row[1] for row in conn.execute(text("PRAGMA table_info(claims)"))}
@@ -69,7 +69,7 @@ def test_migrate__downgrades_0003_and_back(tmp_path) -> None:  # type: ignore[no
         claim_columns = {row[1] for row in conn.execute(text("PRAGMA table_info(claims)"))}
     assert "prior_claim_id" not in claim_columns
     migrate(engine)
-    assert current_revision(engine) == "0005"
+    assert current_revision(engine) == "0006"
     engine.dispose()
 
 
@@ -93,7 +93,7 @@ def test_migrate__upgrades_a_0002_database_that_holds_rows(tmp_path) -> None:  #
                    for c in table.columns}
             conn.execute(table.insert().values(**row))
     migrate(engine)
-    assert current_revision(engine) == "0005"
+    assert current_revision(engine) == "0006"
     with engine.connect() as conn:
         assert conn.execute(text("SELECT count(*) FROM claim_lines")).scalar() == 1
         assert conn.execute(text("PRAGMA foreign_keys")).scalar() == 1
@@ -138,4 +138,40 @@ def test_migrate__0005_ledger_entries_keep_their_file_through_the_remittance(tmp
         command.downgrade(alembic_config(conn), "0004")
     with engine.connect() as conn:
         assert conn.execute(text("SELECT source_file_id FROM ledger_entries")).scalar() == 7
+    engine.dispose()
+
+
+def test_migrate__0006_coverages_stored_before_have_open_dates(tmp_path) -> None:  # type: ignore[no-untyped-def]
+    """A coverage stored before 0006 keeps its row with both dates open (NULL); the
+    downgrade drops the two columns again."""
+    from datetime import date, datetime
+
+    from alembic import command
+    from sqlalchemy import JSON, Date, DateTime, Integer, MetaData, text
+
+    from rehabill.store.migrate import alembic_config
+
+    engine = make_engine(f"sqlite:///{tmp_path / 'coverages.db'}")
+    migrate(engine, "0005")
+    meta = MetaData()
+    meta.reflect(engine, only=["practices", "patients", "payers", "coverages"])
+    samples = [(DateTime, datetime(2026, 1, 5, 9)), (Date, date(2026, 1, 5)), (Integer, 1),
+               (JSON, None)]
+    with engine.begin() as conn:
+        for name in ("practices", "patients", "payers", "coverages"):
+            table = meta.tables[name]
+            values = {c.name: "1EG4TE5MK73" if c.name == "member_id" else
+                      next((v for kind, v in samples if isinstance(c.type, kind)), "x")
+                      for c in table.columns}
+            conn.execute(table.insert().values(**values))
+    migrate(engine)
+    with engine.connect() as conn:
+        assert conn.execute(text("SELECT member_id, start_date, end_date FROM coverages")
+                            ).one() == ("1EG4TE5MK73", None, None)
+    with engine.begin() as conn:
+        command.downgrade(alembic_config(conn), "0005")
+    with engine.connect() as conn:
+        columns = {row[1] for row in conn.execute(text("PRAGMA table_info(coverages)"))}
+        assert "start_date" not in columns and "end_date" not in columns
+        assert conn.execute(text("SELECT count(*) FROM coverages")).scalar() == 1
     engine.dispose()

@@ -179,7 +179,9 @@ def set_coverage(session: Session, patient_id: int, coverage: Coverage,
         row = CoverageRow(**values)
         session.add(row)
     else:
-        values["subscriber"] = row.subscriber  # the editor does not show the subscriber
+        # the editor shows neither the subscriber nor the dates: a change keeps them
+        values.update(subscriber=row.subscriber, start_date=row.start_date,
+                      end_date=row.end_date)
         for name, value in values.items():
             setattr(row, name, value)
     session.flush()

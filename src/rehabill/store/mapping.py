@@ -159,13 +159,15 @@ def coverage_values(c: Coverage, patient_id: int, payer_id: int) -> Values:
     """Columns of ``coverages``."""
     return {"patient_id": patient_id, "payer_id": payer_id, "member_id": c.member_id,
             "plan": c.plan, "relationship": c.relationship, "group_number": c.group_number,
-            "sequence": c.sequence, "subscriber": subscriber_json(c.subscriber)}
+            "sequence": c.sequence, "subscriber": subscriber_json(c.subscriber),
+            "start_date": c.start, "end_date": c.end}
 
 
 def to_coverage(row: CoverageRow | Row[Any], payer: PayerRow | Row[Any]) -> Coverage:
     """The coverage of a ``coverages`` row and its payer."""
     return Coverage(payer.payer_key, payer.name, row.member_id, row.plan, row.relationship,
-                    row.group_number, to_subscriber(row.subscriber), row.sequence)
+                    row.group_number, to_subscriber(row.subscriber), row.sequence,
+                    row.start_date, row.end_date)
 
 
 def plan_of_care_values(p: PlanOfCare, patient_id: int) -> Values:

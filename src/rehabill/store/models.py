@@ -133,6 +133,8 @@ class CoverageRow(Base):
     group_number: Mapped[str] = mapped_column(String(80), default="")
     sequence: Mapped[str] = mapped_column(String(20), default="primary")
     subscriber: Mapped[dict[str, object] | None] = mapped_column(JSON)
+    start_date: Mapped[date | None] = mapped_column(Date)  # effective; NULL: open
+    end_date: Mapped[date | None] = mapped_column(Date)  # terminated after; NULL: open
     created_at: Mapped[datetime] = _created()
 
 

@@ -62,7 +62,10 @@ PATIENT_UPDATE = ("first_name", "last_name", "birth_date", "sex", "address_line1
                   "address_line2", "city", "state", "zip")
 # A payer's policy is the practice's choice (admin page); an import never overwrites it.
 PAYER_UPDATE = ("name",)
-COVERAGE_UPDATE = ("plan", "relationship", "group_number", "sequence", "subscriber")
+# A coverage is one by payer, member id and patient: new dates for it (a renewal, a
+# termination learnt later) are that coverage's dates now, as a new plan or group is.
+COVERAGE_UPDATE = ("plan", "relationship", "group_number", "sequence", "subscriber",
+                   "start_date", "end_date")
 POC_UPDATE = ("end_date", "certified_on", "certifying_npi")
 AUTH_UPDATE = ("start_date", "end_date", "visits_approved", "visits_used", "units_approved",
                "units_used")
