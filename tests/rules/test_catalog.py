@@ -17,6 +17,7 @@ from rehabill.rules import (
     CATALOG,
     assistants,
     documentation,
+    eligibility,
     episode,
     identity,
     mode,
@@ -30,7 +31,7 @@ from rehabill.rules import (
 )
 
 DOCS = Path(__file__).resolve().parents[2] / "docs" / "rules.md"
-MODULES = (assistants, documentation, episode, identity, mode, modifiers, mue, ncci,
+MODULES = (assistants, documentation, eligibility, episode, identity, mode, modifiers, mue, ncci,
            policy_rules, same_day, timing, units)
 
 

@@ -145,6 +145,9 @@ CASES: dict[str, Case] = {
     "episode.authorization_exhausted": Case(
         replace(BASE, authorization=EXHAUSTED),
         replace(BASE, authorization=replace(EXHAUSTED, visits_used=11))),
+    "eligibility.coverage_inactive": Case(
+        replace(BASE, coverage=replace(BASE.coverage, end=date(2026, 3, 1))),
+        replace(BASE, coverage=replace(BASE.coverage, end=date(2026, 3, 2)))),
     "ncci.ptp_never_unbundled": Case(V("97161 97750=20"), V("97161 97110=20")),
     "ncci.ptp_bundled": Case(BUNDLED, svc(BUNDLED, 1, distinct=DISTINCT,
                                           modifiers=("GP", "XS"))),

@@ -26,6 +26,7 @@ from rehabill.reference import Reference
 from rehabill.rules import (
     assistants,
     documentation,
+    eligibility,
     episode,
     identity,
     mode,
@@ -72,8 +73,8 @@ __all__ = [
 ]
 
 ALL_RULES: tuple[Rule, ...] = (
-    identity.RULES + timing.RULES + policy_rules.RULES + episode.RULES + ncci.RULES
-    + mue.RULES + units.RULES + modifiers.RULES + mode.RULES + assistants.RULES
+    identity.RULES + eligibility.RULES + timing.RULES + policy_rules.RULES + episode.RULES
+    + ncci.RULES + mue.RULES + units.RULES + modifiers.RULES + mode.RULES + assistants.RULES
     + documentation.RULES + same_day.RULES
 )
 CATALOG: Mapping[str, Rule] = MappingProxyType({rule.code: rule for rule in ALL_RULES})

@@ -362,6 +362,7 @@ MAY_KX = "screen.kx"                            # KX billed, or past the KX/revi
 MAY_MUE = "screen.mue"                          # units of a code over its lowest MUE
 MAY_AUTHORIZATION = "screen.authorization"      # out of its dates, or visits/units capped
 MAY_SLPA = "screen.slpa"                        # an SLPA renders or assists
+MAY_COVERAGE = "screen.coverage_dates"          # a date of service outside the coverage's
 HAS_97530_97110 = "codes.97530+97110"
 HAS_97530_97535 = "codes.97530+97535"
 
@@ -395,6 +396,10 @@ def _flags(visit: Visit, ctx: _Inputs, codes: frozenset[str], one_on_one: bool,
                 or (auth.visits_approved is not None
                     and auth.visits_used + 1 > auth.visits_approved):
             add(MAY_AUTHORIZATION)
+    coverage = visit.coverage
+    if (coverage.start is not None or coverage.end is not None) \
+            and not coverage.is_active_on(visit.date_of_service):
+        add(MAY_COVERAGE)
     if visit.rendering_provider.credential is Credential.SLPA or (
             visit.assistant is not None and visit.assistant.credential is Credential.SLPA):
         add(MAY_SLPA)
