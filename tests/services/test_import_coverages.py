@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import copy
 import json
+from datetime import date
 from pathlib import Path
 from typing import Any
 
@@ -173,3 +174,28 @@ def test_import__a_new_secondary_replaces_the_old_one(session_factory: Factory,
         secondary = store_claims.coverage_for(s, row_id, "secondary")
         assert secondary is not None
         assert store_claims.load_coverages(s, [secondary])[secondary].payer_id == "TXMCD"
+
+
+def test_import__secondary_coverage_dates_are_kept_and_checked(session_factory: Factory,
+                                                               tmp_path: Path) -> None:
+    """A secondary's ``start``/``end`` (JSON, and a FHIR order-2 Coverage's period) reach the
+    books; a bad one rejects the visit at its field, as the primary's would."""
+    data = json.loads((DATA / "visits.json").read_text())
+    visits = data["visits"][:2]
+    visits[0]["secondary_coverage"] = {"payer_id": "TXMCD", "member_id": "512345678",
+                                       "start": "2026-01-01", "end": "2026-12-31"}
+    visits[1]["secondary_coverage"] = {"payer_id": "TXMCD", "member_id": "612345678",
+                                       "start": "2026-06-01", "end": "2026-05-31"}
+    report = import_file(session_factory, _write(tmp_path, visits, "visits.json"))
+    assert report.rejected == [visits[1]["visit_id"]]
+    assert [f.location.field for f in report.findings] == ["secondary_coverage.end"]
+    with session_factory() as s:
+        dates = s.execute(select(CoverageRow.start_date, CoverageRow.end_date)
+                          .where(CoverageRow.member_id == "512345678")).one()
+    assert tuple(dates) == (date(2026, 1, 1), date(2026, 12, 31))
+    bundle = fhir_with_secondary(period={"start": "2026-01-01"})
+    import_file(session_factory, _write(tmp_path, bundle))
+    with session_factory() as s:
+        dates = s.execute(select(CoverageRow.start_date, CoverageRow.end_date)
+                          .where(CoverageRow.member_id == "MG778899")).one()
+    assert tuple(dates) == (date(2026, 1, 1), None)

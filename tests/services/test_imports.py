@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import shutil
 from dataclasses import replace
+from datetime import date
 from pathlib import Path
 
 import pytest
@@ -231,3 +232,70 @@ def test_import__a_clinic_file_reads_back_as_its_visits_in_file_order(
                                     last[(v.patient.id, v.authorization.number)])
                 for v in parsed if v is not None}
     assert {v.visit_id: v for v in loaded.values()} == expected
+
+
+def _with_coverage_dates(name: str, folder: Path, start: str, end: str) -> Path:
+    """A copy of the sample file ``name`` whose first patient's Medicare coverage runs from
+    ``start`` to ``end`` (JSON ``coverage.start/end``, CSV columns, FHIR ``Coverage.period``)."""
+    target = folder / name
+    if name == "visits.csv":
+        lines = (DATA / name).read_text().splitlines()
+        header = lines[0] + ",coverage.start,coverage.end"
+        rows = [line + (f",{start},{end}" if line.startswith("C-1,") else ",,")
+                for line in lines[1:]]
+        target.write_text("\n".join([header, *rows]) + "\n")
+        return target
+    data = json.loads((DATA / name).read_text())
+    if name == "fhir_bundle.json":
+        for entry in data["entry"]:
+            if entry["resource"]["resourceType"] == "Coverage":
+                entry["resource"]["period"] = {"start": start, "end": end}
+    else:
+        data["visits"][0]["coverage"].update(start=start, end=end)
+    target.write_text(json.dumps(data))
+    return target
+
+
+@pytest.mark.parametrize(("name", "visit_id"), [
+    ("visits.json", "V-1001"), ("visits.csv", "C-1"), ("fhir_bundle.json", "F-1001")])
+def test_import__coverage_dates_come_back_from_the_books(
+        session_factory: sessionmaker[Session], tmp_path: Path, name: str,
+        visit_id: str) -> None:
+    """The visit on 2026-03-02 is the coverage's last day: stored, read back, not flagged."""
+    path = _with_coverage_dates(name, tmp_path, "2025-01-01", "2026-03-02")
+    report = import_file(session_factory, path)
+    assert visit_id in report.imported
+    with session_factory() as s:
+        ids = store_visits.visit_row_ids(s, [visit_id])
+        visit = store_visits.load_visits(s, [ids[visit_id]])[ids[visit_id]]
+    assert (visit.coverage.start, visit.coverage.end) == (date(2025, 1, 1), date(2026, 3, 2))
+    assert visit.coverage.is_active_on(visit.date_of_service)
+
+
+def test_import__csv_coverage_ending_before_it_starts_rejects_the_visit_at_its_cell(
+        session_factory: sessionmaker[Session], tmp_path: Path) -> None:
+    path = _with_coverage_dates("visits.csv", tmp_path, "2026-03-01", "2026-02-28")
+    report = import_file(session_factory, path)
+    assert "C-1" in report.rejected
+    [finding] = [f for f in report.findings if f.location.visit_id == "C-1"]
+    assert finding.code == "input.invalid_field"
+    assert finding.location.field == "row 2, column coverage.end"
+    assert "before the coverage's start 2026-03-01" in finding.message
+
+
+def test_import__a_later_file_s_coverage_dates_replace_the_stored_ones(
+        session_factory: sessionmaker[Session], tmp_path: Path) -> None:
+    """Payer, member id and patient name one coverage: a later visit's dates (here the
+    termination learnt afterwards) are its dates for every visit billing it."""
+    import_file(session_factory, DATA / "visits.json")
+    data = json.loads((DATA / "visits.json").read_text())
+    later = data["visits"][0]
+    later.update(visit_id="V-1101", date_of_service="2026-03-10")
+    later["coverage"]["end"] = "2026-02-28"
+    (tmp_path / "later.json").write_text(json.dumps([later]))
+    import_file(session_factory, tmp_path / "later.json")
+    with session_factory() as s:
+        assert _count(s, CoverageRow) == 2
+        ids = store_visits.visit_row_ids(s, ["V-1001", "V-1101"])
+        loaded = store_visits.load_visits(s, list(ids.values()))
+    assert {loaded[i].coverage.end for i in ids.values()} == {date(2026, 2, 28)}

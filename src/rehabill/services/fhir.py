@@ -274,12 +274,23 @@ def _coverage(coverage: Any, index: _Index) -> dict[str, Any]:
     relationship = ""
     if coverage.relationship is not None:
         relationship = next((cd.code for cd in coverage.relationship.coding or []), "") or ""
-    return {"payer_id": payer_id, "payer_name": (org.name if org is not None else None)
-            or (payor.display if payor is not None else "") or "",
-            "member_id": coverage.subscriberId or _first_identifier(coverage.identifier),
-            "plan": plan, "group_number": _class_value(coverage, "group"),
-            "relationship": relationship or "self",
-            "sequence": "primary" if (coverage.order or 1) == 1 else "secondary"}
+    out = {"payer_id": payer_id, "payer_name": (org.name if org is not None else None)
+           or (payor.display if payor is not None else "") or "",
+           "member_id": coverage.subscriberId or _first_identifier(coverage.identifier),
+           "plan": plan, "group_number": _class_value(coverage, "group"),
+           "relationship": relationship or "self",
+           "sequence": "primary" if (coverage.order or 1) == 1 else "secondary"}
+    out.update(_period(coverage.period))
+    return out
+
+
+def _period(period: Any) -> dict[str, str]:
+    """``Coverage.period`` as the visit file's coverage ``start``/``end`` (a missing side is
+    left out: open), so the scrubber sees a visit the coverage does not reach."""
+    if period is None:
+        return {}
+    sides = {"start": period.start, "end": period.end}
+    return {name: _iso(value) for name, value in sides.items() if value is not None}
 
 
 def _class_value(coverage: Any, kind: str) -> str:

@@ -19,6 +19,7 @@ from __future__ import annotations
 import hashlib
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field, replace
+from datetime import date
 from pathlib import Path
 
 from sqlalchemy.orm import Session, sessionmaker
@@ -311,12 +312,44 @@ def _secondary_coverage(raw: object, visit_id: str) -> tuple[Coverage | None, li
     bad += [_bad_field(visit_id, f"{path}.{name}", "is required") for name in
             ("payer_id", "member_id") if isinstance(raw.get(name, ""), str)
             and not str(raw.get(name, "")).strip()]
+    start, end, bad_dates = _coverage_dates(raw, visit_id, path)
+    bad += bad_dates
     if bad:
         return None, bad
     text = {name: str(raw.get(name, "")).strip() for name in COVERAGE_TEXTS}
     return Coverage(text["payer_id"], text["payer_name"], text["member_id"],
                     text["plan"].lower(), text["relationship"].lower() or "self",
-                    text["group_number"], sequence="secondary"), []
+                    text["group_number"], sequence="secondary", start=start, end=end), []
+
+
+def _coverage_dates(raw: Mapping[str, object], visit_id: str, path: str
+                    ) -> tuple[date | None, date | None, list[Finding]]:
+    """A secondary coverage's ``start`` and ``end`` (absent: open), or findings when one is
+    not a YYYY-MM-DD date or the end comes before the start, as for the visit's coverage."""
+    days: dict[str, date | None] = {}
+    bad: list[Finding] = []
+    for name in ("start", "end"):
+        value = raw.get(name)
+        days[name] = None
+        if value is None or value == "":
+            continue
+        days[name] = _iso_date(value)
+        if days[name] is None:
+            bad.append(_bad_field(visit_id, f"{path}.{name}", "must be a date (YYYY-MM-DD)"))
+    start, end = days["start"], days["end"]
+    if start is not None and end is not None and end < start:
+        bad.append(_bad_field(visit_id, f"{path}.end", "must not be before the start"))
+    return start, end, bad
+
+
+def _iso_date(value: object) -> date | None:
+    """A YYYY-MM-DD string as a date; None for anything else."""
+    if not isinstance(value, str):
+        return None
+    try:
+        return date.fromisoformat(value)
+    except ValueError:
+        return None
 
 
 def _same_plan(coverage: Coverage, visit: Visit) -> bool:
