@@ -2,8 +2,8 @@
 
 The scrubber leaves a rule out when a cheap screen in ``compute_facts`` says it cannot fire;
 these properties run every enabled rule directly on varied visits (plans, authorizations,
-dates around the filing window, year-to-date amounts near KX, diagnoses, NPIs, member ids,
-modifiers, units) and require the same findings from the screened run.
+dates around the filing window and the coverage's dates, year-to-date amounts near KX,
+diagnoses, NPIs, member ids, modifiers, units) and require the same findings from the screened run.
 """
 
 from __future__ import annotations
@@ -44,8 +44,9 @@ TERM = st.tuples(st.sampled_from(CODES), st.integers(0, 40), st.sampled_from([0,
 
 VISITS = st.builds(
     lambda terms, dos, plan, auth, to_date, dx, npi, member, plan_name, mods, units, mode,
-    text, discipline: _visit(terms, dos, plan, auth, to_date, dx, npi, member, plan_name,
-                             mods, units, mode, text, discipline),
+    text, discipline, cover: _covered(
+        _visit(terms, dos, plan, auth, to_date, dx, npi, member, plan_name, mods, units, mode,
+               text, discipline), cover),
     st.lists(TERM, min_size=1, max_size=4),
     st.integers(-420, 5),
     st.none() | st.tuples(st.integers(-200, 0), st.integers(-10, 120),
@@ -62,7 +63,17 @@ VISITS = st.builds(
     st.sampled_from([Mode.ONE_ON_ONE, Mode.ONE_ON_ONE, Mode.GROUP]),
     st.sampled_from(["", "same", "a"]),
     st.sampled_from(["PT", "OT", "SLP"]),
+    # the coverage's start and end around the date of service (None: open)
+    st.tuples(st.none() | st.integers(-3, 3), st.none() | st.integers(-3, 3)),
 )
+
+
+def _covered(visit: Visit, cover: tuple[int | None, int | None]) -> Visit:
+    start, end = (None if d is None else visit.date_of_service + timedelta(days=d)
+                  for d in cover)
+    if start is not None and end is not None and end < start:
+        start, end = end, start
+    return replace(visit, coverage=replace(visit.coverage, start=start, end=end))
 
 
 def _visit(terms: list[tuple[str, int, int]], dos: int, plan: tuple[int, int, int | None, str]
