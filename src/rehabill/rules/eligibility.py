@@ -4,7 +4,8 @@ Sources: 42 CFR 424.5(a)(1) (Medicare pays only for services furnished to a bene
 entitled to them); every payer's member agreement likewise covers only the days between the
 coverage's effective and termination dates. A claim outside them is denied with X12 Claim
 Adjustment Reason Code 26 ("expenses incurred prior to coverage") or 27 ("expenses incurred
-after coverage terminated"), X12 CARC list (``reference/data``). Both dates are covered days;
+after coverage terminated"), X12 CARC list
+(``reference/data/carc_rarc_group_codes_2024-06.csv``). Both dates are covered days;
 an absent date leaves that side open, so a visit file without dates is never flagged.
 """
 
