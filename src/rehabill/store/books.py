@@ -44,6 +44,7 @@ from rehabill.store.models import (
     WorklistItemRow,
 )
 from rehabill.store.types import to_money
+from rehabill.x12.status import SentClaim
 
 
 def batch_by_group_number(session: Session, group_control_number: str) -> int | None:
@@ -98,6 +99,37 @@ def claims_by_key(session: Session, claim_keys: Sequence[str]) -> dict[str, tupl
             if key not in out or sequence > out[key][0]:
                 out[key] = (sequence, cid, status)
     return {k: (v[1], v[2]) for k, v in out.items()}
+
+
+_ACK_HEAD = ("claim_key", "sequence", "id", "status", "total_charge", "payer_claim_number",
+             "batch_id")
+
+
+def claims_for_acks(session: Session, claim_keys: Sequence[str]
+                    ) -> tuple[dict[str, tuple[int, str]], dict[str, tuple[SentClaim, ...]]]:
+    """What a 277CA chooses its claims by, in one query per 5,000 CLM01s: the newest claim
+    of each key as (claim id, status), and for the few keys with several claims (an original
+    and its corrected or void claim, a claim sent again, a secondary claim) all of them,
+    newest first, for ``x12.status.choose_answered``."""
+    newest: dict[str, tuple[int, str]] = {}
+    several: dict[str, tuple[SentClaim, ...]] = {}
+    for part in chunked(claim_keys):
+        rows = _claims_by_keys(session, _ACK_HEAD, part)
+        first: dict[str, tuple[Any, ...]] = {}
+        shared: dict[str, list[tuple[Any, ...]]] = {}
+        for row in rows:
+            known = first.get(row[0])
+            if known is None:
+                first[row[0]] = row
+            else:
+                shared.setdefault(row[0], [known]).append(row)
+        newest.update((key, (row[2], row[3])) for key, row in first.items())
+        for key, group in shared.items():
+            group.sort(key=lambda r: r[1], reverse=True)
+            several[key] = tuple(SentClaim(r[2], r[3], to_money(r[4]), r[5] or "",
+                                           r[6] is not None) for r in group)
+            newest[key] = (group[0][2], group[0][3])
+    return newest, several
 
 
 def _claims_by_keys(session: Session, names: Sequence[str], keys: Sequence[str]
