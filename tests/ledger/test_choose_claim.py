@@ -129,3 +129,24 @@ def test_post_claim__a_replaced_claims_denial_says_follow_the_replacement() -> N
         [item] = result.worklist
         assert item.action is action
         assert result.status_changes[0].status is ClaimStatus.DENIED
+
+
+def test_post_claim__the_status_change_carries_the_clp07_of_the_claim_it_pays() -> None:
+    """The store keeps the CLP07 on a claim with no payer claim number yet."""
+    paid = _paid("130.00", "97110", "97530", number="ICN-2", frequency="7")
+    [change] = post_claim(paid, _set((CORRECTED, ""), (ORIGINAL, "ICN-1")),
+                          source=SOURCE).status_changes
+    assert (change.claim_ref, change.payer_claim_number) == ("", "ICN-2")
+
+
+def test_post_claim__a_voids_reversal_posted_to_the_original_leaves_it_the_originals_number(
+        ) -> None:
+    """The CLP07 of a reversal reported under the void claim is the void's number: it goes
+    with the void's change, not the original's (which keeps ICN-1)."""
+    reversal = replace(_paid("60.00", "97110", number="VOID-7", frequency="8"),
+                       status="22", charge=Decimal("-60.00"), paid=Decimal("-48.00"))
+    original, void = post_claim(reversal, _set((VOID, ""), (ORIGINAL, "ICN-1")),
+                                source=SOURCE).status_changes
+    assert (original.claim_ref, original.payer_claim_number) == ("row1", "")
+    assert (void.claim_ref, void.payer_claim_number) == ("", "VOID-7")
+

@@ -318,11 +318,15 @@ def _post_claim(cp: ClaimPayment, found: Claim | ClaimSet | None, base: PostingS
     status, why = _payer_status(cp)
     if replaced_by is not None or claim.frequency is Frequency.VOID:
         status, why = _replaced_status(status, why, claim, replaced_by)
-    part.status_changes.append(StatusChange(cp.claim_id, status, why, source, cref))
+    # the CLP07 names the claim the CLP is for: the void's own, when its reversal was posted
+    # to the claim it voids
+    clp07 = cp.payer_claim_number
+    part.status_changes.append(StatusChange(cp.claim_id, status, why, source, cref,
+                                            "" if void is not None else clp07))
     if void is not None:
         part.status_changes.append(StatusChange(
             cp.claim_id, ClaimStatus.CLOSED, "The payer processed the void (frequency 8): its "
-            "reversal (CLP02 22) was posted to the claim it voids.", source, void))
+            "reversal (CLP02 22) was posted to the claim it voids.", source, void, clp07))
     return part
 
 

@@ -161,21 +161,28 @@ def claim_statuses(session: Session, claim_ids: Sequence[int]) -> dict[int, str]
     return out
 
 
-def set_payer_claim_numbers(session: Session, numbers: dict[int, str]) -> None:
-    """Remember the payer's claim number (277CA REF*1K, 835 CLP07) of claims, in bulk."""
+def set_payer_claim_numbers(session: Session, numbers: dict[int, str], *,
+                            only_missing: bool = False) -> None:
+    """Remember the payer's claim number (277CA REF*1K, 835 CLP07) of claims, in bulk.
+
+    ``only_missing`` leaves a claim that has one already as it is (an 835's CLP07 fills in
+    what no 277CA gave; the 277CA's number stays what a corrected claim refers to).
+    """
     rows = [{"cid": cid, "pcn": number[:80]} for cid, number in numbers.items() if number]
     if not rows:
         return
+    missing = " AND (claims.payer_claim_number IS NULL OR claims.payer_claim_number = '')" \
+        if only_missing else ""
     if session.get_bind().dialect.name == "postgresql":
         # one statement over two arrays, not one UPDATE per claim
         session.execute(text(
             "UPDATE claims SET payer_claim_number = v.pcn FROM unnest(CAST(:ids AS integer[]), "
-            "CAST(:pcns AS varchar[])) AS v(id, pcn) WHERE claims.id = v.id"),
+            "CAST(:pcns AS varchar[])) AS v(id, pcn) WHERE claims.id = v.id" + missing),
             {"ids": [r["cid"] for r in rows], "pcns": [r["pcn"] for r in rows]})
         return
     # SQLite: the driver's executemany over plain tuples (no per-row parameter processing)
     session.connection().exec_driver_sql(
-        "UPDATE claims SET payer_claim_number = ? WHERE claims.id = ?",
+        "UPDATE claims SET payer_claim_number = ? WHERE claims.id = ?" + missing,
         [(r["pcn"], r["cid"]) for r in rows])
 
 
