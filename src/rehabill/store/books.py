@@ -277,7 +277,7 @@ class PostingClaims:
 
 
 _POSTING_HEAD = ("claim_key", "sequence", "id", "visit_id", "frequency", "original_reference",
-                 "status", "payer_claim_number")
+                 "status", "payer_claim_number", "payer_id")
 _POSTING_LINE = ("id", "claim_id", *mapping.CLAIM_LINE_COLUMNS)
 
 
@@ -362,7 +362,7 @@ def claims_for_posting(session: Session, claim_keys: Sequence[str]) -> PostingCl
                 lines = grouped[claim_id] = []
             lines.append(build(*row[2:]))
             line_ids[(claim_id, row[2])] = row[0]
-        for key, (_, _, cid, visit_id, frequency, reference, status, _) in newest.items():
+        for key, (_, _, cid, visit_id, frequency, reference, status, *_) in newest.items():
             visit_key, day = visits[visit_id]
             patient = patients.get(day)
             if patient is None:
@@ -373,29 +373,40 @@ def claims_for_posting(session: Session, claim_keys: Sequence[str]) -> PostingCl
             out.rows[key] = cid
             out.statuses[cid] = status
         if several:
-            _add_claim_sets(out, newest, earlier, visits, grouped)
+            payers = _payer_keys(session, {h[8] for h in (*newest.values(), *earlier)
+                                           if h[0] in several})
+            _add_claim_sets(out, newest, earlier, visits, grouped, payers)
     return out
+
+
+def _payer_keys(session: Session, payer_rows: set[int]) -> dict[int, str]:
+    """Each payer row's payer id (``payer_key``: what the 837P's NM1*PR09 sends)."""
+    payers = table_of(PayerRow)
+    return dict(fetch(session, select(payers.c.id, payers.c.payer_key)
+                      .where(ids_in(payers.c.id, sorted(payer_rows)))))
 
 
 def _add_claim_sets(out: PostingClaims, newest: dict[str, tuple[Any, ...]],
                     earlier: Sequence[tuple[Any, ...]], visits: dict[int, tuple[str, date]],
-                    grouped: dict[int, list[ClaimLine]]) -> None:
+                    grouped: dict[int, list[ClaimLine]], payers: dict[int, str]) -> None:
     """Replace the newest claim of each key that has earlier ones by a ``ClaimSet`` of all of
-    them, newest first (``_POSTING_HEAD`` rows; the newest claims are made already)."""
+    them, newest first (``_POSTING_HEAD`` rows; the newest claims are made already), each
+    with the payer id it was billed to (``payers``: by payer row)."""
     by_key: dict[str, list[tuple[Any, ...]]] = {}
     for head in earlier:
         by_key.setdefault(head[0], []).append(head)
     for key, heads in by_key.items():
         heads.sort(key=lambda h: h[1], reverse=True)
         first = newest[key]
-        stored = [StoredClaim(cast(Claim, out.claims[key]), "", first[7])]  # made just before
-        for _, _, cid, visit_id, frequency, reference, status, number in heads:
+        stored = [StoredClaim(cast(Claim, out.claims[key]), "", first[7],  # made just before
+                              payers.get(first[8], ""))]
+        for _, _, cid, visit_id, frequency, reference, status, number, payer in heads:
             visit_key, day = visits[visit_id]
             visit = Visit(visit_key, day, _NO_BILLING, Patient("", "", "", day, "U"),
                           _NO_COVERAGE, _NO_PROVIDER, ())
             claim = Claim(visit, tuple(grouped.get(cid, ())), Frequency(frequency), reference,
                           "" if key == visit_key else key)
-            stored.append(StoredClaim(claim, str(cid), number))
+            stored.append(StoredClaim(claim, str(cid), number, payers.get(payer, "")))
             out.statuses[cid] = status
         out.claims[key] = ClaimSet(tuple(stored))
         out.numbers[key] = tuple((s[2], s[7]) for s in (first, *heads))
