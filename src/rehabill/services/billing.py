@@ -772,12 +772,10 @@ def _resolve(session: Session, updates: Sequence[StatusUpdate],
     groups: dict[str, int | None] = {}  # GS06 → batch (a 999 answers a group's sets)
     for update in updates:
         if update.source != "999":
-            shared = several.get(update.claim_id)
-            if shared is not None:  # an original and its correction, a secondary claim...
-                chosen = choose_answered(update, shared)
-                found: tuple[int, str] | None = (chosen.ref, chosen.status)
-            else:
-                found = by_key.get(update.claim_id)
+            found = by_key.get(update.claim_id)
+            if several and update.claim_id in several:  # an original and its correction...
+                chosen = choose_answered(update, several[update.claim_id])
+                found = (chosen.ref, chosen.status)
             if found is not None:
                 statuses[found[0]] = found[1]
             out.append(({found[0]: update.claim_id} if found is not None else {}, None,

@@ -114,16 +114,15 @@ def claims_for_acks(session: Session, claim_keys: Sequence[str]
     newest: dict[str, tuple[int, str]] = {}
     several: dict[str, tuple[SentClaim, ...]] = {}
     for part in chunked(claim_keys):
-        rows = _claims_by_keys(session, _ACK_HEAD, part)
         first: dict[str, tuple[Any, ...]] = {}
         shared: dict[str, list[tuple[Any, ...]]] = {}
-        for row in rows:
-            known = first.get(row[0])
-            if known is None:
-                first[row[0]] = row
+        for row in _claims_by_keys(session, _ACK_HEAD, part):
+            key = row[0]
+            if key not in first:  # nearly every key: no call per row (20,000 a file)
+                first[key] = row
             else:
-                shared.setdefault(row[0], [known]).append(row)
-        newest.update((key, (row[2], row[3])) for key, row in first.items())
+                shared.setdefault(key, [first[key]]).append(row)
+        newest.update({key: (row[2], row[3]) for key, row in first.items()})
         for key, group in shared.items():
             group.sort(key=lambda r: r[1], reverse=True)
             several[key] = tuple(SentClaim(r[2], r[3], to_money(r[4]), r[5] or "",
