@@ -101,32 +101,39 @@ def claims_by_key(session: Session, claim_keys: Sequence[str]) -> dict[str, tupl
     return {k: (v[1], v[2]) for k, v in out.items()}
 
 
-_ACK_HEAD = ("claim_key", "sequence", "id", "status", "total_charge", "payer_claim_number",
-             "batch_id")
+_ACK_DETAIL = ("id", "total_charge", "payer_claim_number", "batch_id")
 
 
 def claims_for_acks(session: Session, claim_keys: Sequence[str]
                     ) -> tuple[dict[str, tuple[int, str]], dict[str, tuple[SentClaim, ...]]]:
-    """What a 277CA chooses its claims by, in one query per 5,000 CLM01s: the newest claim
-    of each key as (claim id, status), and for the few keys with several claims (an original
-    and its corrected or void claim, a claim sent again, a secondary claim) all of them,
-    newest first, for ``x12.status.choose_answered``."""
+    """What a 277CA chooses its claims by: the newest claim of each CLM01 as (claim id,
+    status), and for the few keys with several claims (an original and its corrected or void
+    claim, a claim sent again, a secondary claim) all of them, newest first, for
+    ``x12.status.choose_answered``. One query per 5,000 keys, and a second one for the
+    charge, payer claim number and batch of the claims of keys with several (only then)."""
     newest: dict[str, tuple[int, str]] = {}
     several: dict[str, tuple[SentClaim, ...]] = {}
     for part in chunked(claim_keys):
         first: dict[str, tuple[Any, ...]] = {}
         shared: dict[str, list[tuple[Any, ...]]] = {}
-        for row in _claims_by_keys(session, _ACK_HEAD, part):
+        for row in _claims_by_keys(session, ("claim_key", "sequence", "id", "status"), part):
             key = row[0]
             if key not in first:  # nearly every key: no call per row (20,000 a file)
                 first[key] = row
             else:
                 shared.setdefault(key, [first[key]]).append(row)
         newest.update({key: (row[2], row[3]) for key, row in first.items()})
+        if not shared:
+            continue
+        claims = table_of(ClaimRow)
+        ids = sorted(row[2] for group in shared.values() for row in group)
+        detail = {row[0]: row[1:] for row in fetch(session, select(
+            *(claims.c[name] for name in _ACK_DETAIL)).where(ids_in(claims.c.id, ids)))}
         for key, group in shared.items():
             group.sort(key=lambda r: r[1], reverse=True)
-            several[key] = tuple(SentClaim(r[2], r[3], to_money(r[4]), r[5] or "",
-                                           r[6] is not None) for r in group)
+            several[key] = tuple(SentClaim(r[2], r[3], to_money(detail[r[2]][0]),
+                                           detail[r[2]][1] or "", detail[r[2]][2] is not None)
+                                 for r in group)
             newest[key] = (group[0][2], group[0][3])
     return newest, several
 
