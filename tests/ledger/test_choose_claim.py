@@ -19,11 +19,22 @@ from rehabill.ledger import (
     PostingSource,
     StoredClaim,
     choose_claim,
+    payer_ids,
     post_claim,
     summarize,
 )
 from rehabill.testing import visit_from_terms
-from rehabill.x12.remit835 import Adjustment, ClaimPayment, Procedure, ServiceLine
+from rehabill.x12.remit835 import (
+    Adjustment,
+    ClaimPayment,
+    Party,
+    Payment,
+    Procedure,
+    RefId,
+    Remittance,
+    ServiceLine,
+    Trace,
+)
 
 DOS = date(2026, 3, 2)
 SOURCE = PostingSource("late.835", "MEDICARE", "T1", 0)
@@ -129,3 +140,75 @@ def test_post_claim__a_replaced_claims_denial_says_follow_the_replacement() -> N
         [item] = result.worklist
         assert item.action is action
         assert result.status_changes[0].status is ClaimStatus.DENIED
+
+
+def test_post_claim__the_status_change_carries_the_clp07_of_the_claim_it_pays() -> None:
+    """The store keeps the CLP07 on a claim with no payer claim number yet."""
+    paid = _paid("130.00", "97110", "97530", number="ICN-2", frequency="7")
+    [change] = post_claim(paid, _set((CORRECTED, ""), (ORIGINAL, "ICN-1")),
+                          source=SOURCE).status_changes
+    assert (change.claim_ref, change.payer_claim_number) == ("", "ICN-2")
+
+
+def test_post_claim__a_voids_reversal_posted_to_the_original_leaves_it_the_originals_number(
+        ) -> None:
+    """The CLP07 of a reversal reported under the void claim is the void's number: it goes
+    with the void's change, not the original's (which keeps ICN-1)."""
+    reversal = replace(_paid("60.00", "97110", number="VOID-7", frequency="8"),
+                       status="22", charge=Decimal("-60.00"), paid=Decimal("-48.00"))
+    original, void = post_claim(reversal, _set((VOID, ""), (ORIGINAL, "ICN-1")),
+                                source=SOURCE).status_changes
+    assert (original.claim_ref, original.payer_claim_number) == ("row1", "")
+    assert (void.claim_ref, void.payer_claim_number) == ("", "VOID-7")
+
+
+def _billed(*claims: tuple[Claim, str, str]) -> ClaimSet:
+    """Newest first, each (claim, payer claim number, payer id it was billed to)."""
+    return ClaimSet(tuple(StoredClaim(c, "" if i == 0 else f"row{i}", number, payer)
+                          for i, (c, number, payer) in enumerate(claims)))
+
+
+# the primary claim (Medicare numbered it ICN-1), and the secondary claim made from it: same
+# CLM01, same charge and lines, billed to Aetna (60054)
+SECONDARY = ORIGINAL
+PRIMARY_AND_SECONDARY = _billed((SECONDARY, "", "60054"), (ORIGINAL, "ICN-1", "MEDICARE"))
+
+
+@pytest.mark.parametrize(("payment", "payers", "chosen"), [
+    # Medicare reprocesses the claim under a new number (unknown CLP07): the primary claim
+    (_paid("60.00", "97110", number="ICN-9"), {"MEDICARE", "1999999999"}, "row1"),
+    # ... even when nothing fits (the payer changed the charge): Medicare's newest claim
+    (_paid("999.00", "97112", number="ICN-9"), {"MEDICARE"}, "row1"),
+    # Aetna's answer to the secondary claim
+    (_paid("60.00", "97110", number="AET-1"), {"60054"}, ""),
+    # an 835 whose payer ids name no claim's payer: as before, the newest that fits
+    (_paid("60.00", "97110", number="X-1"), {"1999999999"}, ""),
+    # the CLP07 is still the first word
+    (_paid("60.00", "97110", number="ICN-1"), {"60054"}, "row1"),
+], ids=["primary-renumbered", "primary-nothing-fits", "secondary", "payer-unknown",
+        "by-clp07"])
+def test_choose_claim__prefers_the_claims_billed_to_the_835s_payer(
+        payment: ClaimPayment, payers: set[str], chosen: str) -> None:
+    _, ref, replaced_by = choose_claim(payment, PRIMARY_AND_SECONDARY, frozenset(payers))
+    assert (ref, replaced_by) == (chosen, None)
+
+
+def test_choose_claim__a_correction_to_the_secondary_payer_does_not_replace_the_primary(
+        ) -> None:
+    """A 7 replaces a claim at its own payer: the primary claim is not 'already replaced'."""
+    fixed = replace(CORRECTED, lines=ORIGINAL.lines)
+    claims = _billed((fixed, "", "60054"), (SECONDARY, "AET-1", "60054"),
+                     (ORIGINAL, "ICN-1", "MEDICARE"))
+    assert choose_claim(_paid("60.00", "97110", number="ICN-1"), claims,
+                        frozenset({"MEDICARE"}))[1:] == ("row2", None)
+    assert choose_claim(_paid("60.00", "97110", number="AET-1"), claims,
+                        frozenset({"60054"}))[1:] == ("row1", Frequency.REPLACEMENT)
+
+
+def test_payer_ids__n104_ref_2u_and_trn03() -> None:
+    era = Remittance("0001", Payment("I", Decimal("48.00"), "C", "ACH"),
+                     Trace("1", "EFT1", "1999999999"),
+                     Party("PR", "MEDICARE PART B", "XV", "PLANID",
+                           refs=(RefId("2U", "MEDICARE"), RefId("EO", "CLEARINGHOUSE"))),
+                     Party("PE", "RIVERSIDE REHAB"))
+    assert payer_ids(era) == {"PLANID", "MEDICARE", "1999999999"}

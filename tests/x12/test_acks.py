@@ -116,3 +116,15 @@ def test_read_transaction__dispatcher_entry_point(name: str, module: object, kin
     (txn,) = list(split_transactions(segments, findings, name))
     result = module.read_transaction(txn, delimiters, name)  # type: ignore[attr-defined]
     assert result.as_json()["kind"] == kind and result.findings == ()
+
+
+def test_read_277__update_carries_stc04_charge_and_dtp_service_date() -> None:
+    """005010X214 sends the service date as DTP*472 (older writers DTM*472): both read."""
+    text = (DATA / "claims.277").read_text().replace("DTM*472", "DTP*472")
+    (ack,), _ = ack277.read_text(text, "c")
+    assert ack.findings == ()
+    accepted, rejected = ack.status_updates()
+    assert (accepted.charge, accepted.service_date) == (Decimal("180.00"),
+                                                        "20260302-20260302")
+    assert accepted.payer_claim_number == "2026063000101"
+    assert rejected.charge == Decimal("180.00")

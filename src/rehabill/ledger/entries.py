@@ -212,23 +212,31 @@ class WorklistItem:
 
 @dataclass(frozen=True, slots=True)
 class StatusChange:
-    """A claim moving to a new status because of a remittance; ``claim_ref`` as ``Entry``'s."""
+    """A claim moving to a new status because of a remittance; ``claim_ref`` as ``Entry``'s.
+
+    ``payer_claim_number`` is the CLP07 of the CLP that pays the claim ("" when none, or
+    when the CLP was the void's, posted to the claim it voids): the store keeps it for a
+    claim that has no payer claim number yet.
+    """
 
     claim_id: str
     status: ClaimStatus
     reason: str
     source: PostingSource
     claim_ref: str = ""
+    payer_claim_number: str = ""
 
     # Written out as the dataclass would generate it: compiled by mypyc this is native code
     # (tests/ledger/test_inits.py keeps it the same).
     def __init__(self, claim_id: str, status: ClaimStatus, reason: str,
-                 source: PostingSource, claim_ref: str = "") -> None:
+                 source: PostingSource, claim_ref: str = "",
+                 payer_claim_number: str = "") -> None:
         object.__setattr__(self, "claim_id", claim_id)
         object.__setattr__(self, "status", status)
         object.__setattr__(self, "reason", reason)
         object.__setattr__(self, "source", source)
         object.__setattr__(self, "claim_ref", claim_ref)
+        object.__setattr__(self, "payer_claim_number", payer_claim_number)
 
 
 @dataclass(frozen=True, slots=True)

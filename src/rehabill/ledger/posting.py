@@ -22,6 +22,7 @@ REF*F8 number), where the payment it takes back was posted.
 from __future__ import annotations
 
 from collections.abc import Container, Iterator, Mapping, Sequence
+from collections.abc import Set as AbstractSet
 from dataclasses import dataclass
 from decimal import Decimal
 
@@ -55,12 +56,14 @@ class StoredClaim:
 
     ``ref`` is how entries name it beside the CLM01 (``Entry.claim_ref``): "" for the newest,
     else whatever the store gave (opaque here). ``payer_claim_number`` is the payer's number
-    for it (277CA REF*1K, 835 CLP07), "" while unknown.
+    for it (277CA REF*1K, 835 CLP07), "" while unknown. ``payer_id`` is the payer it was
+    billed to (its coverage's payer id), "" when unknown.
     """
 
     claim: Claim
     ref: str
     payer_claim_number: str = ""
+    payer_id: str = ""
 
 
 @dataclass(frozen=True, slots=True)
@@ -78,21 +81,35 @@ class ClaimSet:
 _REPLACING = (Frequency.REPLACEMENT, Frequency.VOID)
 
 
-def choose_claim(payment: ClaimPayment, found: Claim | ClaimSet | None
+def payer_ids(remittance: Remittance) -> frozenset[str]:
+    """The ids an 835 names its payer by (005010X221A1 loop 1000A and TRN): N1*PR's N104,
+    REF*2U (additional payer identification, e.g. a Medicare contractor's number) and TRN03
+    (1 and the payer's EIN); the claim's payer id is compared with each."""
+    payer = remittance.payer
+    refs = [r.value for r in payer.refs if r.qualifier == "2U"]
+    return frozenset(i for i in (payer.id, remittance.trace.originator, *refs) if i)
+
+
+def choose_claim(payment: ClaimPayment, found: Claim | ClaimSet | None,
+                 payers: AbstractSet[str] = frozenset()
                  ) -> tuple[Claim | None, str, Frequency | None]:
     """The claim one CLP pays, among those stored under its CLP01.
 
-    In order: the claim whose payer claim number is the CLP07; the newest whose charge (CLP03,
-    negated in a reversal) and lines (``match_line`` finds each SVC a line) fit the CLP,
-    preferring one whose frequency is the CLP09 when that says 7 or 8 (many payers send 1
-    for every claim, so a 1 says nothing); the newest.
+    In order: the claim whose payer claim number is the CLP07; then, among the claims billed
+    to the payer who sends the 835 (all of them when none is known to be: a secondary claim
+    shares its primary's CLM01 and often its charge and lines), the newest whose charge
+    (CLP03, negated in a reversal) and lines (``match_line`` finds each SVC a line) fit the
+    CLP, preferring one whose frequency is the CLP09 when that says 7 or 8 (many payers send 1
+    for every claim, so a 1 says nothing); the newest of them.
 
     Args:
         payment: the CLP.
         found: what the store holds under its CLP01: one claim, a ``ClaimSet``, or None.
+        payers: the 835's payer ids (``payer_ids``).
 
     Returns:
-        (claim or None, its ``ref``, the frequency of a later claim that replaces it or None).
+        (claim or None, its ``ref``, the frequency of a later claim that replaces it or None:
+        a later 7 or 8 billed to the same payer).
     """
     if not isinstance(found, ClaimSet):
         return found, "", None
@@ -100,13 +117,16 @@ def choose_claim(payment: ClaimPayment, found: Claim | ClaimSet | None
     number = payment.payer_claim_number
     pick = next((s for s in stored if number and s.payer_claim_number == number), None)
     if pick is None:
-        fits = [s for s in stored if _fits(payment, s.claim)]
+        billed = [s for s in stored if s.payer_id and s.payer_id in payers] or stored
+        fits = [s for s in billed if _fits(payment, s.claim)]
         said = payment.extra[1] if len(payment.extra) > 1 else ""
         pick = next((s for s in fits if said in _REPLACING and s.claim.frequency == said),
-                    fits[0] if fits else stored[0])
+                    fits[0] if fits else billed[0])
     later = stored[:next(i for i, s in enumerate(stored) if s is pick)]
     replaced_by = next((s.claim.frequency for s in reversed(later)
-                        if s.claim.frequency in _REPLACING), None)
+                        if s.claim.frequency in _REPLACING
+                        and (not s.payer_id or not pick.payer_id or s.payer_id == pick.payer_id)),
+                       None)
     return pick.claim, pick.ref, replaced_by
 
 
@@ -164,7 +184,9 @@ def post_remittance(remittance: Remittance, claims: Mapping[str, Claim | ClaimSe
             "Ask the payer for a corrected 835, then post it."),))
     ref = reference or load()
     base = PostingSource(file, remittance.trace.originator, remittance.trace.number, 0)
-    parts = [_post_claim(c, claims.get(c.claim_id), base, ref) for c in remittance.claims]
+    payers = payer_ids(remittance)
+    parts = [_post_claim(c, claims.get(c.claim_id), base, ref, payers)
+             for c in remittance.claims]
     return PostingResult(
         key,
         entries=tuple(e for p in parts for e in p.entries),
@@ -182,7 +204,8 @@ def _source(remittance: Remittance, file: str, segment: int) -> PostingSource:
 
 def post_claim(payment: ClaimPayment, claim: Claim | ClaimSet | None, *,
                source: PostingSource,
-               reference: Reference | None = None) -> PostingResult:
+               reference: Reference | None = None,
+               payers: AbstractSet[str] = frozenset()) -> PostingResult:
     """Post one claim of a payment, for streaming very large ERAs claim by claim.
 
     The caller has already checked the whole file (``rehabill.x12.remit835_scan.scan_835``)
@@ -195,11 +218,13 @@ def post_claim(payment: ClaimPayment, claim: Claim | ClaimSet | None, *,
             share it: ``choose_claim``), or None (suspense).
         source: where the payment comes from.
         reference: the reference tables (default ``load()``).
+        payers: the payment's payer ids (``payer_ids`` of its 835), which choose among
+            claims billed to different payers under one CLM01.
 
     Returns:
         The claim's entries, suspense, worklist and status change.
     """
-    part = _post_claim(payment, claim, source, reference or load())
+    part = _post_claim(payment, claim, source, reference or load(), payers)
     return PostingResult(source.trace_key, entries=tuple(part.entries),
                          suspense=tuple(part.suspense), worklist=tuple(part.worklist),
                          status_changes=tuple(part.status_changes),
@@ -267,13 +292,13 @@ class _Part:
 
 
 def _post_claim(cp: ClaimPayment, found: Claim | ClaimSet | None, base: PostingSource,
-                ref: Reference) -> _Part:
+                ref: Reference, payers: AbstractSet[str] = frozenset()) -> _Part:
     part = _Part()
     file, payer, trace = base.file, base.payer_id, base.trace_number
     source = PostingSource(file, payer, trace, cp.segment)
     void: str | None = None  # the void claim's ref, when its reversal goes to the original
     if isinstance(found, ClaimSet):
-        claim, cref, replaced_by = choose_claim(cp, found)
+        claim, cref, replaced_by = choose_claim(cp, found, payers)
         if cp.is_reversal and claim is not None and (voided := _voided(claim, found)):
             void, claim, cref, replaced_by = cref, voided.claim, voided.ref, Frequency.VOID
     else:  # one claim has this CLM01 (nearly every claim): posted as it always was
@@ -318,11 +343,15 @@ def _post_claim(cp: ClaimPayment, found: Claim | ClaimSet | None, base: PostingS
     status, why = _payer_status(cp)
     if replaced_by is not None or claim.frequency is Frequency.VOID:
         status, why = _replaced_status(status, why, claim, replaced_by)
-    part.status_changes.append(StatusChange(cp.claim_id, status, why, source, cref))
+    # the CLP07 names the claim the CLP is for: the void's own, when its reversal was posted
+    # to the claim it voids
+    clp07 = cp.payer_claim_number
+    part.status_changes.append(StatusChange(cp.claim_id, status, why, source, cref,
+                                            "" if void is not None else clp07))
     if void is not None:
         part.status_changes.append(StatusChange(
             cp.claim_id, ClaimStatus.CLOSED, "The payer processed the void (frequency 8): its "
-            "reversal (CLP02 22) was posted to the claim it voids.", source, void))
+            "reversal (CLP02 22) was posted to the claim it voids.", source, void, clp07))
     return part
 
 

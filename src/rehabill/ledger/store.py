@@ -28,6 +28,7 @@ from rehabill.ledger.entries import (
 )
 from rehabill.ledger.posting import (
     ClaimSet,
+    payer_ids,
     post_claim,
     post_remittance,
     provider_entries,
@@ -328,7 +329,9 @@ def _claims_result(pending: Sequence[ClaimPayment], head: Remittance, key: str, 
                    ) -> PostingResult:
     source = PostingSource(file, head.trace.originator, head.trace.number, 0)
     known = find_claims({c.claim_id for c in pending})
-    parts = [post_claim(c, known.get(c.claim_id), source=source) for c in pending]
+    payers = payer_ids(head)
+    parts = [post_claim(c, known.get(c.claim_id), source=source, payers=payers)
+             for c in pending]
     return PostingResult(key, tuple(e for p in parts for e in p.entries),
                          suspense=tuple(s for p in parts for s in p.suspense),
                          worklist=tuple(w for p in parts for w in p.worklist),

@@ -49,7 +49,7 @@ from rehabill.store.remittances import add_ledger_entries, payer_row_id
 from rehabill.x12 import ack277, ack999
 from rehabill.x12.envelope import split_transactions
 from rehabill.x12.p837 import BatchSettings, check_claim, envelope_837p, write_837p
-from rehabill.x12.status import StatusUpdate
+from rehabill.x12.status import StatusUpdate, choose_answered
 from rehabill.x12.tokens import tokenize
 
 Factory = sessionmaker[Session]
@@ -759,10 +759,13 @@ def _resolve(session: Session, updates: Sequence[StatusUpdate],
              statuses: dict[int, str]) -> list[Resolved]:
     """The claims each update speaks for: ({claim row id: CLM01}, batch, label).
 
-    ``statuses`` receives the current status of every claim found (read with them).
+    A 277CA names a claim by its CLM01; where several claims share it, the one it answers
+    is chosen by ``x12.status.choose_answered`` (its REF*1K, STC04 and the claims' state),
+    from the one read of every key's claims. ``statuses`` receives the current status of
+    every claim found (read with them).
     """
     keys = sorted({u.claim_id for u in updates if u.source != "999" and u.claim_id})
-    by_key = books.claims_by_key(session, keys)
+    by_key, several = books.claims_for_acks(session, keys)
     out: list[Resolved] = []
     sets: dict[tuple[int, str], list[tuple[int, str, str]]] = {}
     batches: dict[int, list[tuple[int, str, str, str]]] = {}
@@ -770,6 +773,9 @@ def _resolve(session: Session, updates: Sequence[StatusUpdate],
     for update in updates:
         if update.source != "999":
             found = by_key.get(update.claim_id)
+            if several and update.claim_id in several:  # an original and its correction...
+                chosen = choose_answered(update, several[update.claim_id])
+                found = (chosen.ref, chosen.status)
             if found is not None:
                 statuses[found[0]] = found[1]
             out.append(({found[0]: update.claim_id} if found is not None else {}, None,

@@ -44,6 +44,7 @@ from rehabill.store.models import (
     WorklistItemRow,
 )
 from rehabill.store.types import to_money
+from rehabill.x12.status import SentClaim
 
 
 def batch_by_group_number(session: Session, group_control_number: str) -> int | None:
@@ -100,6 +101,43 @@ def claims_by_key(session: Session, claim_keys: Sequence[str]) -> dict[str, tupl
     return {k: (v[1], v[2]) for k, v in out.items()}
 
 
+_ACK_DETAIL = ("id", "total_charge", "payer_claim_number", "batch_id")
+
+
+def claims_for_acks(session: Session, claim_keys: Sequence[str]
+                    ) -> tuple[dict[str, tuple[int, str]], dict[str, tuple[SentClaim, ...]]]:
+    """What a 277CA chooses its claims by: the newest claim of each CLM01 as (claim id,
+    status), and for the few keys with several claims (an original and its corrected or void
+    claim, a claim sent again, a secondary claim) all of them, newest first, for
+    ``x12.status.choose_answered``. One query per 5,000 keys, and a second one for the
+    charge, payer claim number and batch of the claims of keys with several (only then)."""
+    newest: dict[str, tuple[int, str]] = {}
+    several: dict[str, tuple[SentClaim, ...]] = {}
+    for part in chunked(claim_keys):
+        first: dict[str, tuple[Any, ...]] = {}
+        shared: dict[str, list[tuple[Any, ...]]] = {}
+        for row in _claims_by_keys(session, ("claim_key", "sequence", "id", "status"), part):
+            key = row[0]
+            if key not in first:  # nearly every key: no call per row (20,000 a file)
+                first[key] = row
+            else:
+                shared.setdefault(key, [first[key]]).append(row)
+        newest.update({key: (row[2], row[3]) for key, row in first.items()})
+        if not shared:
+            continue
+        claims = table_of(ClaimRow)
+        ids = sorted(row[2] for group in shared.values() for row in group)
+        detail = {row[0]: row[1:] for row in fetch(session, select(
+            *(claims.c[name] for name in _ACK_DETAIL)).where(ids_in(claims.c.id, ids)))}
+        for key, group in shared.items():
+            group.sort(key=lambda r: r[1], reverse=True)
+            several[key] = tuple(SentClaim(r[2], r[3], to_money(detail[r[2]][0]),
+                                           detail[r[2]][1] or "", detail[r[2]][2] is not None)
+                                 for r in group)
+            newest[key] = (group[0][2], group[0][3])
+    return newest, several
+
+
 def _claims_by_keys(session: Session, names: Sequence[str], keys: Sequence[str]
                     ) -> Sequence[tuple[Any, ...]]:
     """Columns ``names`` (plain integers and texts) of the claims whose CLM01 is among ``keys``
@@ -129,21 +167,28 @@ def claim_statuses(session: Session, claim_ids: Sequence[int]) -> dict[int, str]
     return out
 
 
-def set_payer_claim_numbers(session: Session, numbers: dict[int, str]) -> None:
-    """Remember the payer's claim number (277CA REF*1K, 835 CLP07) of claims, in bulk."""
+def set_payer_claim_numbers(session: Session, numbers: dict[int, str], *,
+                            only_missing: bool = False) -> None:
+    """Remember the payer's claim number (277CA REF*1K, 835 CLP07) of claims, in bulk.
+
+    ``only_missing`` leaves a claim that has one already as it is (an 835's CLP07 fills in
+    what no 277CA gave; the 277CA's number stays what a corrected claim refers to).
+    """
     rows = [{"cid": cid, "pcn": number[:80]} for cid, number in numbers.items() if number]
     if not rows:
         return
+    missing = " AND (claims.payer_claim_number IS NULL OR claims.payer_claim_number = '')" \
+        if only_missing else ""
     if session.get_bind().dialect.name == "postgresql":
         # one statement over two arrays, not one UPDATE per claim
         session.execute(text(
             "UPDATE claims SET payer_claim_number = v.pcn FROM unnest(CAST(:ids AS integer[]), "
-            "CAST(:pcns AS varchar[])) AS v(id, pcn) WHERE claims.id = v.id"),
+            "CAST(:pcns AS varchar[])) AS v(id, pcn) WHERE claims.id = v.id" + missing),
             {"ids": [r["cid"] for r in rows], "pcns": [r["pcn"] for r in rows]})
         return
     # SQLite: the driver's executemany over plain tuples (no per-row parameter processing)
     session.connection().exec_driver_sql(
-        "UPDATE claims SET payer_claim_number = ? WHERE claims.id = ?",
+        "UPDATE claims SET payer_claim_number = ? WHERE claims.id = ?" + missing,
         [(r["pcn"], r["cid"]) for r in rows])
 
 
@@ -238,7 +283,7 @@ class PostingClaims:
 
 
 _POSTING_HEAD = ("claim_key", "sequence", "id", "visit_id", "frequency", "original_reference",
-                 "status", "payer_claim_number")
+                 "status", "payer_claim_number", "payer_id")
 _POSTING_LINE = ("id", "claim_id", *mapping.CLAIM_LINE_COLUMNS)
 
 
@@ -323,7 +368,7 @@ def claims_for_posting(session: Session, claim_keys: Sequence[str]) -> PostingCl
                 lines = grouped[claim_id] = []
             lines.append(build(*row[2:]))
             line_ids[(claim_id, row[2])] = row[0]
-        for key, (_, _, cid, visit_id, frequency, reference, status, _) in newest.items():
+        for key, (_, _, cid, visit_id, frequency, reference, status, *_) in newest.items():
             visit_key, day = visits[visit_id]
             patient = patients.get(day)
             if patient is None:
@@ -334,29 +379,40 @@ def claims_for_posting(session: Session, claim_keys: Sequence[str]) -> PostingCl
             out.rows[key] = cid
             out.statuses[cid] = status
         if several:
-            _add_claim_sets(out, newest, earlier, visits, grouped)
+            payers = _payer_keys(session, {h[8] for h in (*newest.values(), *earlier)
+                                           if h[0] in several})
+            _add_claim_sets(out, newest, earlier, visits, grouped, payers)
     return out
+
+
+def _payer_keys(session: Session, payer_rows: set[int]) -> dict[int, str]:
+    """Each payer row's payer id (``payer_key``: what the 837P's NM1*PR09 sends)."""
+    payers = table_of(PayerRow)
+    return dict(fetch(session, select(payers.c.id, payers.c.payer_key)
+                      .where(ids_in(payers.c.id, sorted(payer_rows)))))
 
 
 def _add_claim_sets(out: PostingClaims, newest: dict[str, tuple[Any, ...]],
                     earlier: Sequence[tuple[Any, ...]], visits: dict[int, tuple[str, date]],
-                    grouped: dict[int, list[ClaimLine]]) -> None:
+                    grouped: dict[int, list[ClaimLine]], payers: dict[int, str]) -> None:
     """Replace the newest claim of each key that has earlier ones by a ``ClaimSet`` of all of
-    them, newest first (``_POSTING_HEAD`` rows; the newest claims are made already)."""
+    them, newest first (``_POSTING_HEAD`` rows; the newest claims are made already), each
+    with the payer id it was billed to (``payers``: by payer row)."""
     by_key: dict[str, list[tuple[Any, ...]]] = {}
     for head in earlier:
         by_key.setdefault(head[0], []).append(head)
     for key, heads in by_key.items():
         heads.sort(key=lambda h: h[1], reverse=True)
         first = newest[key]
-        stored = [StoredClaim(cast(Claim, out.claims[key]), "", first[7])]  # made just before
-        for _, _, cid, visit_id, frequency, reference, status, number in heads:
+        stored = [StoredClaim(cast(Claim, out.claims[key]), "", first[7],  # made just before
+                              payers.get(first[8], ""))]
+        for _, _, cid, visit_id, frequency, reference, status, number, payer in heads:
             visit_key, day = visits[visit_id]
             visit = Visit(visit_key, day, _NO_BILLING, Patient("", "", "", day, "U"),
                           _NO_COVERAGE, _NO_PROVIDER, ())
             claim = Claim(visit, tuple(grouped.get(cid, ())), Frequency(frequency), reference,
                           "" if key == visit_key else key)
-            stored.append(StoredClaim(claim, str(cid), number))
+            stored.append(StoredClaim(claim, str(cid), number, payers.get(payer, "")))
             out.statuses[cid] = status
         out.claims[key] = ClaimSet(tuple(stored))
         out.numbers[key] = tuple((s[2], s[7]) for s in (first, *heads))

@@ -37,7 +37,12 @@ from rehabill.errors import ConflictError
 from rehabill.ledger import ClaimSet, Entry, EntryKind, EraRead, PostingResult
 from rehabill.ledger.store import EraPlan, plan_read_era
 from rehabill.store.batches import claim_ids_by_key
-from rehabill.store.books import PostingClaims, claims_for_posting, posting_heads
+from rehabill.store.books import (
+    PostingClaims,
+    claims_for_posting,
+    posting_heads,
+    set_payer_claim_numbers,
+)
 from rehabill.store.bulk import chunked, ids_in, insert_all
 from rehabill.store.claims import set_statuses
 from rehabill.store.models import ClaimLineRow, SuspenseItemRow, WorklistItemRow, utcnow
@@ -304,15 +309,23 @@ class SqlPostingStore:
         (a change repeating the claim's previous one adds nothing)."""
         last: dict[int, ClaimStatus] = {}
         changes = []
+        numbers: dict[int, str] = {}
         for change in result.status_changes:
             ref = change.claim_ref
             row = int(ref) if ref else keys.get(change.claim_id)
-            if row is None or last.get(row) is change.status:
+            if row is None:
+                continue
+            if change.payer_claim_number:
+                numbers.setdefault(row, change.payer_claim_number)
+            if last.get(row) is change.status:
                 continue
             last[row] = change.status
             changes.append((row, change.status, f"ERA {result.trace_key}: {change.reason}"))
         # The statuses find_claims read (and earlier saves set) are not read again.
         set_statuses(self.session, changes, actor=self.actor, known=self.statuses)
+        # The CLP07 of each claim paid that has no payer claim number yet (no 277CA gave
+        # one): what a corrected claim's REF*F8 and a later CLP07 are matched against.
+        set_payer_claim_numbers(self.session, numbers, only_missing=True)
         for row, status, _ in changes:
             if row in self.statuses:
                 self.statuses[row] = status.value

@@ -141,6 +141,11 @@ class ClaimAck:
         object.__setattr__(self, "segment", segment)
 
     @property
+    def charge(self) -> Decimal | None:
+        """The claim's total charge: the first STC04 of the claim level (None when absent)."""
+        return next((s.amount for s in self.statuses if s.amount is not None), None)
+
+    @property
     def outcome(self) -> AckOutcome:
         """Rejected when any status rejects, else accepted when any accepts, else received."""
         outcomes = {s.outcome for s in self.statuses}
@@ -193,7 +198,8 @@ class Ack277:
             StatusUpdate("277CA", c.outcome, claim_id=c.claim_id,
                          payer_claim_number=c.payer_claim_number,
                          codes=tuple(f"{s.category}:{s.code}" for s in c.statuses),
-                         reasons=tuple(s.describe() for s in c.statuses), segment=c.segment)
+                         reasons=tuple(s.describe() for s in c.statuses), segment=c.segment,
+                         charge=c.charge, service_date=c.service_date)
             for c in self.claims)
 
     def as_json(self) -> dict[str, object]:
@@ -341,7 +347,7 @@ class _Reader:
         elif sid == "TRN":
             if self.claim is not None and self.line is None:
                 self.claim.claim_id = seg.get(2)
-        elif sid == "DTM":
+        elif sid in ("DTP", "DTM"):  # 005010X214 sends DTP*472; older writers DTM*472
             if seg.get(1) == "472":
                 target = self.line or self.claim
                 if target is not None:
