@@ -90,17 +90,6 @@ def claims_of_set(rows: Sequence[tuple[int, str, str, str]], set_control_number:
             if (st02.lstrip("0") or "0") == wanted]
 
 
-def claims_by_key(session: Session, claim_keys: Sequence[str]) -> dict[str, tuple[int, str]]:
-    """The newest claim (highest sequence) of each CLM01: (claim id, status), by CLM01."""
-    out: dict[str, tuple[int, int, str]] = {}
-    for part in chunked(claim_keys):
-        rows = _claims_by_keys(session, ("claim_key", "sequence", "id", "status"), part)
-        for key, sequence, cid, status in rows:
-            if key not in out or sequence > out[key][0]:
-                out[key] = (sequence, cid, status)
-    return {k: (v[1], v[2]) for k, v in out.items()}
-
-
 _ACK_DETAIL = ("id", "total_charge", "payer_claim_number", "batch_id")
 
 
