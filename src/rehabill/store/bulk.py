@@ -432,8 +432,8 @@ def _consecutive_ids(session: Session, table: Table, columns: Sequence[str],
     if count != len(cells) or top != before + len(cells):
         return None
     at = [list(columns).index(k) for k in key]
-    return {tuple([row[i] for i in at]): row_id
-            for row_id, row in enumerate(cells, start=before + 1)}
+    keys = zip(*[[row[i] for row in cells] for i in at], strict=True)  # key tuples, in C
+    return dict(zip(keys, range(before + 1, before + len(cells) + 1), strict=True))
 
 
 def _insert_select(session: Session, table: Table, rows: Sequence[Values],

@@ -211,7 +211,7 @@ def save_prepared(session: Session, prepared: PreparedVisits, *,
         cells.append(rows[i] + tail)
     new = insert_new_cells(session, VisitRow, (*VISIT_NAMES, *mapping.VISIT_ID_COLUMNS),
                            cells, ("visit_key",))
-    inserted = result.inserted = {key[0]: row_id for key, row_id in new.items()}
+    inserted = result.inserted = dict(zip(map(itemgetter(0), new), new.values(), strict=True))
     services = prepared.services
     out: list[tuple[Any, ...]] = []
     for i in todo:
