@@ -87,13 +87,18 @@ def cpu(fn: Callable[[], Any]) -> tuple[float, Any]:
         gc.enable()
 
 
+def crossed(prepared: PreparedFile) -> PreparedFile:
+    """The prepared file as the billers' process gets it from the helper: pickled, unpickled."""
+    out: PreparedFile = pickle.loads(pickle.dumps(prepared, protocol=5))
+    return out
+
+
 def one_round(url: str, path: Path) -> tuple[dict[str, float], int]:
     """CPU seconds of each step of one import into fresh books at ``url``; visits imported."""
     engine, factory = books(url)
     seconds: dict[str, float] = {}
     seconds["prepare_file"], prepared = cpu(partial(prepare_file, factory, path))
-    seconds["pickle + unpickle"], prepared = cpu(
-        partial(pickle.loads, pickle.dumps(prepared, protocol=5)))
+    seconds["pickle + unpickle"], prepared = cpu(partial(crossed, prepared))
     seconds["import_prepared"], report = cpu(partial(import_prepared, factory, prepared))
     engine.dispose()
     return seconds, len(report.imported)
