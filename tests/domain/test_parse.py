@@ -156,6 +156,38 @@ def test_parse_visit__shared_parts_build_equal_visits_and_findings() -> None:
     assert len(parts) < len(items)  # a patient seen again is the part built the first time
 
 
+def test_parse_visit__a_visits_own_dates_codes_and_amounts_are_shared_too() -> None:
+    """The date of service, onset date, diagnosis list and therapy amounts a file repeats are
+    built once: the store converts each distinct value once for its rows."""
+    items = [item for item in _clinic_items() if item.get("therapy_to_date") is not None]
+    shared: dict[tuple[object, ...], object] = {}
+    visits = [v for v, _ in (parse_visit(item, i, shared) for i, item in enumerate(items))
+              if v is not None]
+    assert len(visits) == len(items) > 50
+    for field in ("date_of_service", "diagnoses", "therapy_to_date"):
+        written = {json.dumps(item[field]) for item in items}  # as the file writes them
+        assert len({id(getattr(v, field)) for v in visits}) == len(written) < len(items)
+
+
+@pytest.mark.parametrize(("changes", "field"), [
+    ({"diagnoses": "I69.351", "date_of_service": "2026-13-01"}, "diagnoses"),
+    ({"date_of_service": "", "onset_date": "someday"}, "date_of_service"),
+    ({"onset_date": "2026-02-30"}, "onset_date"),
+    ({"therapy_to_date": {"pt_slp": 1.5, "ot": "0"}}, "therapy_to_date.pt_slp"),
+    ({"therapy_to_date": "1.50"}, "therapy_to_date"),
+])
+def test_parse_visit__shared_visit_values_refuse_as_before(changes: dict[str, object],
+                                                           field: str) -> None:
+    """A bad date, diagnosis list or amount is refused with its own finding, the first bad
+    field in the order the visit is read, whether or not good ones were seen before."""
+    shared: dict[tuple[object, ...], object] = {}
+    assert parse_visit(copy.deepcopy(EXAMPLE), 0, shared)[0] is not None
+    item = {**copy.deepcopy(EXAMPLE), **changes}
+    for parts in (shared, None):
+        visit, findings = parse_visit(item, 0, parts)
+        assert visit is None and [f.location.field for f in findings] == [field]
+
+
 @pytest.mark.parametrize(("path", "first", "again"), [
     (("authorization", "visits_approved"), 1, True),
     (("services", 0, "minutes"), 25, True),

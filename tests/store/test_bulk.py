@@ -140,3 +140,25 @@ def test_insert_new_cells__stores_and_returns_what_insert_new_does(session: Sess
                                     PatientRow.city).order_by(PatientRow.id)).all()
     assert stored == [(f"P-{i}", date(1950, 1, 1), None) for i in range(n)]
     assert bulk.insert_new_cells(session, PatientRow, names, cells, key) == {}
+
+
+@pytest.mark.parametrize("n", [4, bulk.COPY_FROM + 50])
+def test_insert_new_cells__returns_the_stored_id_of_each_row_it_inserted(session: Session,
+                                                                          n: int) -> None:
+    """Every row new (the ids known without reading them back on SQLite), after rows stored
+    before, with a key given twice (the last row wins) and none given: the ids are the ones
+    stored."""
+    practice_id = _practice(session)
+    key = ("practice_id", "external_id")
+    rows = _patients(practice_id, n)
+    bulk.insert_new(session, PatientRow, rows[:2], key)
+    names = list(rows[0])
+    later = [*rows[2:], {**rows[-1], "last_name": "Kim"}]
+    cells = bulk.driver_rows(session.get_bind().dialect, PatientRow, names,
+                             [tuple(r.values()) for r in later])
+    ids = bulk.insert_new_cells(session, PatientRow, names, cells, key)
+    stored = session.execute(select(PatientRow.practice_id, PatientRow.external_id,
+                                    PatientRow.id, PatientRow.last_name)
+                             .order_by(PatientRow.id)).all()
+    assert ids == {(p, e): i for p, e, i, _ in stored if e not in ("P-0", "P-1")}
+    assert [last for *_, last in stored][-1] == "Kim" and len(stored) == n

@@ -120,3 +120,18 @@ def test_begin_immediate__gives_up_after_its_timeout(tmp_path: Path) -> None:
     holder.execute("ROLLBACK")
     holder.close()
     waiter.close()
+
+
+def test_make_engine__none_still_binds_as_null(tmp_path: Path) -> None:
+    """The adapter that spares the driver's failed lookup for None binds NULL, in a plain
+    execute and in an executemany."""
+    engine = make_engine(f"sqlite:///{tmp_path / 'books.db'}")
+    with engine.connect() as conn:
+        raw = conn.connection.driver_connection
+        assert raw is not None
+        assert raw.execute("SELECT typeof(?), ? IS NULL", (None, None)).fetchone() == ("null", 1)
+        raw.execute("CREATE TEMP TABLE t (a, b)")
+        raw.executemany("INSERT INTO t VALUES (?, ?)", [(1, None), (None, "x")])
+        assert raw.execute("SELECT typeof(a), typeof(b) FROM t").fetchall() == [
+            ("integer", "null"), ("null", "text")]
+    engine.dispose()

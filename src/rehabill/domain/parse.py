@@ -207,12 +207,14 @@ def _visit(d: Mapping[str, Any], visit_id: str, shared: Shared | None) -> Visit:
     services = tuple(_built(shared, "service", s, f"services[{i}]", _service)
                      if _is_object(s) else _service(s, f"services[{i}]")
                      for i, s in enumerate(services_raw))
-    diagnoses_raw = d.get("diagnoses", [])
-    if not isinstance(diagnoses_raw, list) or not all(isinstance(x, str) for x in diagnoses_raw):
-        raise _Bad("diagnoses", "must be a list of ICD-10-CM code strings")
+    diagnoses = _diagnoses(d.get("diagnoses", []), shared)  # checked first, as it always was
+    day = _shared_date(shared, d, "date_of_service")
+    if day is None:
+        raise _Bad("date_of_service", "is required (YYYY-MM-DD)")
+    therapy = d.get("therapy_to_date")
     return Visit(
         visit_id=visit_id,
-        date_of_service=_date(d, "date_of_service", ""),
+        date_of_service=day,
         place_of_service=_text(d, "place_of_service", "", default="11"),
         billing_provider=_built(shared, "billing_provider", _obj(d, "billing_provider"),
                                 "billing_provider", _billing_provider),
@@ -223,18 +225,49 @@ def _visit(d: Mapping[str, Any], visit_id: str, shared: Shared | None) -> Visit:
         assistant=_optional(d, "assistant", shared, "provider", _provider),
         supervising_provider=_optional(d, "supervising_provider", shared, "provider",
                                        _provider),
-        diagnoses=tuple(x.strip().upper() for x in diagnoses_raw),
+        diagnoses=diagnoses,
         plan_of_care=_optional(d, "plan_of_care", shared, "plan_of_care", _plan_of_care),
         authorization=_optional(d, "authorization", shared, "authorization", _authorization),
         visit_number_in_episode=_int_or_none(d, "visit_number_in_episode", ""),
         treatment_days_since_progress_report=_int_or_none(
             d, "treatment_days_since_progress_report", ""),
         total_treatment_minutes=_int_or_none(d, "total_treatment_minutes", ""),
-        therapy_to_date=_therapy_to_date(d.get("therapy_to_date")),
-        onset_date=_date_or_none(d, "onset_date", ""),
+        therapy_to_date=_built(shared, "therapy_to_date", therapy, "therapy_to_date",
+                               _therapy_to_date) if _is_object(therapy)
+        else _therapy_to_date(therapy, "therapy_to_date"),
+        onset_date=_shared_date(shared, d, "onset_date"),
         referring_npi=_text(d, "referring_npi", "", default=""),
         services=services,
     )
+
+
+def _diagnoses(raw: object, shared: Shared | None) -> tuple[str, ...]:
+    """The visit's diagnosis codes; a list seen before in the file is that tuple again (a
+    clinic-month repeats a few dozen lists)."""
+    if not isinstance(raw, list) or not all(isinstance(x, str) for x in raw):
+        raise _Bad("diagnoses", "must be a list of ICD-10-CM code strings")
+    if shared is None:
+        return tuple([x.strip().upper() for x in raw])
+    key = ("diagnoses", *raw)
+    hit = shared.get(key)
+    if hit is None:
+        hit = shared[key] = tuple([x.strip().upper() for x in raw])
+    return hit  # type: ignore[return-value]  # stored just above
+
+
+def _shared_date(shared: Shared | None, d: Mapping[str, Any], key: str) -> date | None:
+    """``_date_or_none`` of a visit's own date; a date written before in the file is that
+    date again (a month has a few dozen): the store converts each distinct one once."""
+    value = d.get(key)
+    if shared is None or type(value) is not str:
+        return _date_or_none(d, key, "")
+    full = ("date", value)
+    hit = shared.get(full)
+    if hit is None:
+        hit = _date_or_none(d, key, "")
+        if hit is not None:
+            shared[full] = hit
+    return hit  # type: ignore[return-value]  # a date, stored just above
 
 
 def _optional(d: Mapping[str, Any], key: str, shared: Shared | None, kind: str,
@@ -410,7 +443,7 @@ def _authorization(d: Mapping[str, Any], path: str) -> Authorization:
     )
 
 
-def _therapy_to_date(value: object) -> TherapyToDate:
+def _therapy_to_date(value: object, path: str) -> TherapyToDate:
     if value is None:
         return TherapyToDate()
     if not _is_object(value):

@@ -56,7 +56,25 @@ def make_engine(url: str | None = None, *, settings: Settings | None = None,
         kwargs.setdefault("connect_args", {"check_same_thread": False})
     engine = create_engine(target, **kwargs)
     _configure_sqlite(engine)
+    _bind_none_plainly()
     return engine
+
+
+#: Gives None back for None, in C (an empty dict's ``get``): ``_bind_none_plainly``'s adapter.
+_NONE: Any = {}.get
+
+
+def _bind_none_plainly() -> None:
+    """Have Python 3.11's sqlite3 bind None as NULL without first failing to adapt it.
+
+    The driver adapts every value that is not an exact int, float, str or bytearray; for None,
+    finding no adapter, it asks the prepare protocol for ``__adapt__`` and formats the
+    AttributeError it gets: about 2,000 instructions per NULL, a tenth of an import's write
+    transaction (a month's visits and services bind some 270,000). An adapter registered for
+    None is found at once and returns None, which binds NULL as before. Process-wide and
+    idempotent; nothing stored changes.
+    """
+    sqlite3.register_adapter(type(None), _NONE)
 
 
 def _configure_sqlite(engine: Engine) -> None:

@@ -111,7 +111,9 @@ def save_visits(session: Session, visits: Sequence[Visit], *,
 
 #: The ``visits`` columns a visit fills by itself (``PreparedVisits.rows``), then its keys.
 VISIT_NAMES = (*mapping.VISIT_COLUMNS, "is_draft")
-SERVICE_NAMES = ("visit_id", "position", *mapping.SERVICE_COLUMNS)
+#: The ``services`` columns in the order the rows are sent: a prepared row
+#: (``PreparedVisits.services``) then the visit's row id, added by one tuple ``+``.
+SERVICE_NAMES = (*mapping.SERVICE_COLUMNS, "position", "visit_id")
 
 
 @dataclass(slots=True)
@@ -125,8 +127,10 @@ class PreparedVisits:
     """
 
     keys: Sequence[str]  # the visit ids, in the order given
-    rows: Sequence[Sequence[Any]]  # VISIT_NAMES, one per visit
-    services: list[list[Sequence[Any]]]  # mapping.SERVICE_COLUMNS, per service of each visit
+    rows: Sequence[tuple[Any, ...]]  # VISIT_NAMES, one per visit
+    # SERVICE_NAMES but the visit's row id, per service of each visit; a service repeated at
+    # the same position (the same object, ``parse_visit``) has one row, shared
+    services: list[list[tuple[Any, ...]]]
     links: Sequence[Link]
     family: _Family
     stored: set[str] | None = None  # the visit ids stored when prepared (None: not read)
@@ -145,13 +149,10 @@ def prepare_visits(dialect: Any, visits: Sequence[Visit], stored: set[str] | Non
     visits are collected too; ``save_prepared`` uses them only if the same ids are still the
     stored ones.
     """
-    rows = driver_rows(dialect, VisitRow, VISIT_NAMES,
-                       [(*mapping.visit_row(v), False) for v in visits])
-    distinct = {id(s): s for v in visits for s in v.services}
-    cells = dict(zip(distinct, driver_rows(dialect, ServiceRow, mapping.SERVICE_COLUMNS,
-                                           [mapping.service_row(s)
-                                            for s in distinct.values()]), strict=True))
-    services = [[cells[id(s)] for s in v.services] for v in visits]
+    rows = [tuple(row) for row in driver_rows(dialect, VisitRow, VISIT_NAMES,
+                                              [(*mapping.visit_row(v), False)
+                                               for v in visits])]
+    services = _service_rows(dialect, visits)
     links, family = _links(visits)
     keys = [v.visit_id for v in visits]
     if stored is None:
@@ -159,6 +160,26 @@ def prepare_visits(dialect: Any, visits: Sequence[Visit], stored: set[str] | Non
     stored = {key for key in keys if key in stored}
     parts = _parts_of(links, family, [i for i, key in enumerate(keys) if key not in stored])
     return PreparedVisits(keys, rows, services, links, family, stored, parts)
+
+
+def _service_rows(dialect: Any, visits: Sequence[Visit]) -> list[list[tuple[Any, ...]]]:
+    """Each visit's ``services`` rows but the visit's row id (``PreparedVisits.services``):
+    each distinct service converted once, and its row at each position built once."""
+    distinct = {id(s): s for v in visits for s in v.services}
+    cells = dict(zip(distinct, driver_rows(dialect, ServiceRow, mapping.SERVICE_COLUMNS,
+                                           [mapping.service_row(s)
+                                            for s in distinct.values()]), strict=True))
+    placed: dict[tuple[int, int], tuple[Any, ...]] = {}
+    out: list[list[tuple[Any, ...]]] = []
+    for v in visits:
+        rows = []
+        for position, s in enumerate(v.services):
+            row = placed.get((id(s), position))
+            if row is None:
+                row = placed[(id(s), position)] = (*cells[id(s)], position)
+            rows.append(row)
+        out.append(rows)
+    return out
 
 
 def save_prepared(session: Session, prepared: PreparedVisits, *,
@@ -182,15 +203,28 @@ def save_prepared(session: Session, prepared: PreparedVisits, *,
         parts = _parts_of(prepared.links, prepared.family, todo)
     ids = _write_parts(session, parts)
     rows, links = prepared.rows, prepared.links
+    # visits sharing every parent share their Link (``_links``): their ids are looked up once
+    foreign: dict[int, tuple[int | None, ...]] = {}
+    cells = []
+    for i in todo:
+        link = links[i]
+        tail = foreign.get(id(link))
+        if tail is None:
+            tail = foreign[id(link)] = _visit_ids(link, ids, import_file_id)
+        cells.append(rows[i] + tail)
     new = insert_new_cells(session, VisitRow, (*VISIT_NAMES, *mapping.VISIT_ID_COLUMNS),
-                           [(*rows[i], *_visit_ids(links[i], ids, import_file_id))
-                            for i in todo], ("visit_key",))
-    inserted = result.inserted = {key[0]: row_id for key, row_id in new.items()}
-    result.existing += [keys[i] for i in todo if keys[i] not in inserted]
+                           cells, ("visit_key",))
+    inserted = result.inserted = dict(zip(map(itemgetter(0), new), new.values(), strict=True))
     services = prepared.services
-    send_rows(session, table_of(ServiceRow).name, SERVICE_NAMES,
-              [(inserted[keys[i]], position, *cells) for i in todo if keys[i] in inserted
-               for position, cells in enumerate(services[i])])
+    out: list[tuple[Any, ...]] = []
+    for i in todo:
+        row_id = inserted.get(keys[i])
+        if row_id is None:
+            result.existing.append(keys[i])
+            continue
+        visit = (row_id,)
+        out += [row + visit for row in services[i]]
+    send_rows(session, table_of(ServiceRow).name, SERVICE_NAMES, out)
     return result
 
 
@@ -270,11 +304,20 @@ def _links(visits: Sequence[Visit]) -> tuple[list[Link], _Family]:
         return ref
 
     links: list[Link] = []
+    # visits naming the same parts (the same objects) share one Link: a patient's visits of
+    # a month mostly do, and ``save_prepared`` looks a Link's row ids up once
+    same: dict[tuple[int, ...], Link] = {}
     for v in visits:
         bp, patient, coverage, rendering = \
             v.billing_provider, v.patient, v.coverage, v.rendering_provider
         assistant, supervising, poc, auth = \
             v.assistant, v.supervising_provider, v.plan_of_care, v.authorization
+        parts = (id(bp), id(patient), id(coverage), id(rendering), id(assistant),
+                 id(supervising), id(poc), id(auth))
+        known = same.get(parts)
+        if known is not None:
+            links.append(known)
+            continue
         practice_ref = practices.get(id(bp))
         if practice_ref is None:
             practice_ref = practices[id(bp)] = (bp.npi, len(family.practices))
@@ -302,13 +345,14 @@ def _links(visits: Sequence[Visit]) -> tuple[list[Link], _Family]:
         if assistant is not None:
             chief = supervising or rendering
             supervisor = None if chief.credential.is_assistant else chief.npi
-        links.append((
+        link = same[parts] = (
             practice_ref, patient_ref, coverage_ref,
             providers.get(id(rendering)) or provider(rendering),
             None if assistant is None else providers.get(id(assistant)) or provider(assistant),
             None if supervising is None
             else providers.get(id(supervising)) or provider(supervising),
-            plan_ref, auth_ref, supervisor))
+            plan_ref, auth_ref, supervisor)
+        links.append(link)
     return links, family
 
 
