@@ -194,6 +194,7 @@ class PayerSimulator:
         self.trace_counter = 0
         self._bundling: dict[tuple[str, date], tuple[PtpEdit, ...]] = {}
         self._memo: dict[tuple[object, tuple[object, ...]], object] = {}
+        self._prices: dict[tuple[str, date, int, bool], Decimal] = {}
         self._odds = _Odds.of(profile.rates)
         # TRN03: "1" + a 9-digit id; each payer its own, so trace keys never collide.
         self.originator = "1" + f"{zlib.crc32(profile.payer_id.encode()) % 10**9:09d}"
@@ -374,19 +375,40 @@ class PayerSimulator:
 
     def _price(self, item: _Priced, claim: Claim) -> None:
         line = item.line
+        assisted = "CQ" in line.modifiers or "CO" in line.modifiers
+        if self.profile.mppr_rate is None:
+            # Without MPPR a fee-schedule price depends on the code, day, units and CQ/CO
+            # alone, and a clinic bills the same few: each is worked out once per run.
+            key = (line.code, line.date_of_service, line.units, assisted)
+            fee = self._prices.get(key)
+            if fee is None:
+                fee, scheduled = self._fee_price(line, assisted, claim)
+                if scheduled:
+                    if len(self._prices) >= 65536:  # a long run's codes x days
+                        self._prices.clear()
+                    self._prices[key] = fee
+        else:
+            fee = self._fee_price(line, assisted, claim)[0]
+        item.allowed = min(fee, line.charge)
+        if line.charge > item.allowed:
+            item.adjustments.append(Adjustment("CO", "45", line.charge - item.allowed))
+
+    def _fee_price(self, line: ClaimLine, assisted: bool, claim: Claim
+                   ) -> tuple[Decimal, bool]:
+        """The payer's price of ``line`` before it is held to the charge (in cents), and
+        whether it is the fee schedule's (not a share of the charge, for a code without a
+        fee)."""
         row = self.reference.fees.get(line.code, line.date_of_service)
         base = row.nonfac_amount * line.units if row is not None else line.charge * Decimal(
             "0.60")
         if not self.profile.medicare:
             base = base * self.profile.percent_of_medicare / 100
-        if "CQ" in line.modifiers or "CO" in line.modifiers:
+        if assisted:
             base = base * self.profile.assistant_rate
         if (self.profile.mppr_rate is not None and self.reference.codes.is_timed(line.code)
                 and line is not _highest(claim.lines, self)):
             base = base * self.profile.mppr_rate
-        item.allowed = min(round_cents(base), line.charge)
-        if line.charge > item.allowed:
-            item.adjustments.append(Adjustment("CO", "45", line.charge - item.allowed))
+        return round_cents(base), row is not None
 
     def _rule_denials(self, priced: list[_Priced], claim: Claim) -> None:
         on = claim.date_of_service
@@ -437,26 +459,38 @@ class PayerSimulator:
     def _patient_share(self, priced: list[_Priced], claim: Claim) -> None:
         patient = claim.visit.patient.id
         met = self.deductible_met.get(patient, ZERO)
-        copay_left = self.profile.copay
+        profile = self.profile
+        copay_left = profile.copay
+        # Only the adjustments that come out above zero are written, so the steps that cannot
+        # give one are skipped: a deductible already met, no copay (Medicare), no
+        # sequestration (commercial). ``remaining`` only feeds amounts rounded to cents.
         for item in priced:
             if item.denied or item.allowed <= 0:
                 continue
             remaining = item.allowed
-            deductible = min(max(self.profile.deductible - met, ZERO), remaining)
-            met += deductible
-            remaining -= deductible
-            copay = min(copay_left, remaining)
-            copay_left -= copay
-            remaining -= copay
-            coinsurance = (remaining * self.profile.coinsurance).quantize(
-                CENT, rounding=ROUND_HALF_UP) if not copay else ZERO
-            remaining -= coinsurance
-            sequestration = round_cents(remaining * self.profile.sequestration)
-            for group, reason, amount in (("PR", "1", deductible), ("PR", "3", copay),
-                                          ("PR", "2", coinsurance),
-                                          ("CO", "253", sequestration)):
-                if amount > 0:
-                    item.adjustments.append(Adjustment(group, reason, amount))
+            adjustments = item.adjustments
+            if met < profile.deductible:
+                deductible = min(profile.deductible - met, remaining)
+                met += deductible
+                remaining -= deductible
+                adjustments.append(Adjustment("PR", "1", deductible))
+            copay = ZERO
+            if copay_left:
+                copay = min(copay_left, remaining)
+                copay_left -= copay
+                remaining -= copay
+            if copay:
+                adjustments.append(Adjustment("PR", "3", copay))
+            else:
+                coinsurance = (remaining * profile.coinsurance).quantize(
+                    CENT, rounding=ROUND_HALF_UP)
+                if coinsurance > 0:
+                    remaining -= coinsurance
+                    adjustments.append(Adjustment("PR", "2", coinsurance))
+            if profile.sequestration:
+                sequestration = round_cents(remaining * profile.sequestration)
+                if sequestration > 0:
+                    adjustments.append(Adjustment("CO", "253", sequestration))
         self.deductible_met[patient] = met
 
     def _claim_payment(self, claim: Claim, priced: list[_Priced], late: bool) -> ClaimPayment:
