@@ -195,6 +195,7 @@ class PayerSimulator:
         self._bundling: dict[tuple[str, date], tuple[PtpEdit, ...]] = {}
         self._memo: dict[tuple[object, tuple[object, ...]], object] = {}
         self._prices: dict[tuple[str, date, int, bool], Decimal] = {}
+        self._procedures: dict[tuple[str, tuple[str, ...]], Procedure] = {}
         self._odds = _Odds.of(profile.rates)
         # TRN03: "1" + a 9-digit id; each payer its own, so trace keys never collide.
         self.originator = "1" + f"{zlib.crc32(profile.payer_id.encode()) % 10**9:09d}"
@@ -258,7 +259,7 @@ class PayerSimulator:
                         visit.patient.last_name.upper(), visit.patient.first_name.upper(),
                         visit.coverage.member_id, visit.billing_provider.npi,
                         f"{dos}-{dos}", tuple(
-                            LineAck(self._shared(_procedure, x.code, x.modifiers), x.charge,
+                            LineAck(self._procedure(x), x.charge,
                                     str(x.units), x.control_number, "", line_statuses)
                             for x in claim.lines))
 
@@ -494,27 +495,38 @@ class PayerSimulator:
         self.deductible_met[patient] = met
 
     def _claim_payment(self, claim: Claim, priced: list[_Priced], late: bool) -> ClaimPayment:
-        lines = tuple(self._service_line(p) for p in priced)
-        paid = sum((x.paid for x in lines), ZERO)
-        patient = sum((a.amount for x in lines for a in x.adjustments if a.group == "PR"), ZERO)
-        all_denied = all(p.denied for p in priced)
+        # One pass over the lines for every total the CLP needs (the same sums, in order).
+        lines = []
+        paid = patient = allowed = ZERO
+        all_denied, any_denied = True, False
+        for item in priced:
+            x = self._service_line(item)
+            lines.append(x)
+            paid += x.paid
+            for a in x.adjustments:
+                if a.group == "PR":
+                    patient += a.amount
+            allowed += item.allowed
+            if item.denied:
+                any_denied = True
+            else:
+                all_denied = False
         visit = claim.visit
         dos = x12_date(claim.date_of_service)
-        remarks = ("", "", "MA01") if self.profile.medicare and any(p.denied for p in priced) \
-            else ()
+        remarks = ("", "", "MA01") if self.profile.medicare and any_denied else ()
         return ClaimPayment(
             claim.claim_id, "4" if all_denied else "1", claim.total_charge, paid, patient,
             self.profile.filing_indicator, self._payer_claim_number(), ("11", "1"),
             people=self._shared(_patient_names, visit.patient.last_name,
                                 visit.patient.first_name, visit.coverage.member_id),
             outpatient=remarks, dates=self._shared(_claim_dates, dos),
-            amounts=(AmountRef("AU", sum((p.allowed for p in priced), ZERO)),) if not late
-            else (), lines=lines, lx="1")
+            amounts=(AmountRef("AU", allowed),) if not late else (), lines=tuple(lines),
+            lx="1")
 
     def _service_line(self, item: _Priced) -> ServiceLine:
         line = item.line
         return ServiceLine(
-            self._shared(_procedure, line.code, line.modifiers), line.charge, item.paid,
+            self._procedure(line), line.charge, item.paid,
             units=Decimal(line.units),
             dates=self._shared(_line_dates, line.date_of_service),
             adjustments=tuple(item.adjustments),
@@ -522,6 +534,17 @@ class PayerSimulator:
             amounts=(AmountRef("B6", item.allowed),) if not item.denied else (),
             remarks=tuple([self._shared(Remark, "HE", r) for r in item.remarks])
             if item.remarks else ())
+
+    def _procedure(self, line: ClaimLine) -> Procedure:
+        """SVC01 / 277CA SVC01 of a line: one value per code and modifiers for the run (the
+        277CA and the 835 both ask, for every line)."""
+        key = (line.code, line.modifiers)
+        found = self._procedures.get(key)
+        if found is None:
+            if len(self._procedures) >= 65536:  # a long run's codes must not pile up
+                self._procedures.clear()
+            found = self._procedures[key] = Procedure("HC", line.code, line.modifiers)
+        return found
 
     def _correct(self, answer: ClaimPayment, claim: Claim) -> ClaimPayment:
         """A corrected payment: the payer re-prices one line a little lower (CO-45)."""
@@ -550,10 +573,6 @@ class _Odds:
     @classmethod
     def of(cls, rates: DenialRates) -> _Odds:
         return cls(*(int(getattr(rates, f.name) * 10_000) for f in fields(cls)))
-
-
-def _procedure(code: str, modifiers: tuple[str, ...]) -> Procedure:
-    return Procedure("HC", code, modifiers)
 
 
 def _line_accepted(day: str) -> tuple[StatusCode, ...]:
