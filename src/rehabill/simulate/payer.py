@@ -225,7 +225,8 @@ class PayerSimulator:
         paid_on = paid_on or received + timedelta(days=14)
         if not_after is not None:
             paid_on = min(paid_on, not_after)
-        acks = [self._front_door(c, received) for c in claims]
+        totals = [c.total_charge for c in claims]  # CLM02 of each, summed once
+        acks = [self._front_door(c, received, t) for c, t in zip(claims, totals, strict=True)]
         accepted = [c for c, ack in zip(claims, acks, strict=True)
                     if ack.statuses[0].category == "A2"]
         ack999 = Ack999("0001", "HC", group_control_number, "005010X222A1",
@@ -234,12 +235,12 @@ class PayerSimulator:
         ack277 = Ack277("0001", f"B{group_control_number}", x12_date(received),
                         self.profile.name, self.profile.payer_id, "SUBMITTER", "SUBMITTER",
                         (StatusCode("A1", "19", "PR", x12_date(received), "WQ",
-                                    sum((c.total_charge for c in claims), ZERO)),),
+                                    sum(totals, ZERO)),),
                         tuple(acks))
         return Adjudication(ack999, ack277,
                             self._payments(accepted, received, paid_on, not_after))
 
-    def _front_door(self, claim: Claim, received: date) -> ClaimAck:
+    def _front_door(self, claim: Claim, received: date, total: Decimal) -> ClaimAck:
         """277CA: reject what a payer's front-end edits reject, accept the rest."""
         visit = claim.visit
         day = x12_date(received)
@@ -250,8 +251,8 @@ class PayerSimulator:
             problem = ("562", "85")
         elif not visit.diagnoses:
             problem = ("254", "")
-        status = (StatusCode("A7", problem[0], problem[1], day, "U", claim.total_charge)
-                  if problem else StatusCode("A2", "20", "PR", day, "WQ", claim.total_charge))
+        status = (StatusCode("A7", problem[0], problem[1], day, "U", total)
+                  if problem else StatusCode("A2", "20", "PR", day, "WQ", total))
         self.claim_counter += 1
         dos = x12_date(claim.date_of_service)
         line_statuses = () if problem else self._shared(_line_accepted, day)
@@ -416,14 +417,14 @@ class PayerSimulator:
         codes = {p.line.code for p in priced}
         for item in priced:
             line = item.line
-            if self.profile.medicare and not DISCIPLINE_MODIFIERS & set(line.modifiers):
+            if self.profile.medicare and DISCIPLINE_MODIFIERS.isdisjoint(line.modifiers):
                 item.deny("4", "N519")
                 continue
-            edit = next((e for e in self._bundled_into(line.code, on) if e.column1 in codes),
-                        None)
+            edits = self._bundled_into(line.code, on)
+            edit = next((e for e in edits if e.column1 in codes), None) if edits else None
             # Indicator 0: no modifier unbundles the pair; 1: 59/X{EPSU} does (NCCI ch.1 §E).
             if edit is not None and (edit.modifier_indicator == 0
-                                     or not DISTINCT_MODIFIERS & set(line.modifiers)):
+                                     or DISTINCT_MODIFIERS.isdisjoint(line.modifiers)):
                 item.deny("97" if edit.modifier_indicator == 1 else "236", "M15")
                 continue
             mue = self.reference.mue.get(line.code, on)
