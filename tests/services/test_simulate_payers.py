@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 from datetime import date, datetime
 from pathlib import Path
 
@@ -73,3 +74,53 @@ def test_by_payer__files_sharing_a_payer_stay_together_in_order(batches: list[Pa
     parts = cycle._by_payer(list(enumerate([*batches, mixed])))
     assert sorted(parts) == [[(0, batches[0]), (2, batches[2])],
                              [(1, batches[1]), (3, batches[3]), (4, mixed)]]
+
+
+#: SHA-256 of every answer to ``batches`` (seed 3, not after TODAY), as the simulator wrote
+#: them before its work was made cheaper: a change that is only meant to be faster must
+#: write these files, byte for byte.
+GOLDEN_ANSWERS = {
+    "a-0001.277": "c2b07e0b00f36fefbf9f5b816527924e450215d67401267cc399922c684313b7",
+    "a-0001.835": "d9632a1d2c1bf08129a276a6db5921cc8d518a35982d1b49cf1e84b014c67d4f",
+    "a-0001.999": "359b14eb70c7466721c4fcd2e241fbccb05d20ad6e6c547de26488f271eb1694",
+    "a-0002.277": "8a0eb6713a9b9de536bd7345481bdf7d7469b4673cebcee8e902ed5bf64f6d3a",
+    "a-0002.835": "0d71580b16f8e4ad065ae368816405548ca383c9f97a66074f68375f78373d29",
+    "a-0002.999": "ea76e3865acea152924b949cae63802402a9c0f886403b98d64f16987b179f47",
+    "a-0003.277": "e819246fefbcc04ee8b71ed5ddea218c8654cb3c51b9e168a7587c8f9df6b4a3",
+    "a-0003.835": "663ac5435bba1660e49bc08dda46f553ed0156e0dad7a684573ee8e6d350ef04",
+    "a-0003.999": "46bf092400d56003428adb3957947262d2f9495abb0e363f941c354638f7a993",
+    "b-0001.277": "297f8c3b832f0ffc986488493c6809fdd34dea55e71b8244727663a36bc51d5c",
+    "b-0001.835": "610f99be1fa187c179f37fabe7405da44b20296c15df6004f408483d1fd06247",
+    "b-0001.999": "541689e4d5058a6f61d8b2260ddd8628721c5420ca00a1ff965cd44f0ecaef97",
+    "b-0002.277": "909967524736e45a24507817d3c2f7f235c1a092e5e88e7f2dc7e7b4e7b14a10",
+    "b-0002.835": "391b11c8ba05933f59cbf575c890b195ad316452514d5d3d543791a1852a7d91",
+    "b-0002.999": "a66a041b76b677eefab307766a7887453e67e615a1cd346fae9e951f42055092",
+    "b-0003.277": "3cf6f205bfba50b808d82e69ef635d222d0920a23b97c8291e0b3af9680bede9",
+    "b-0003.835": "079b545d23a47f2c07bc5dec8a3c12252b414b174a3fe2ea3ca1f6127ca5d7d7",
+    "b-0003.999": "79f74002278ae9beb1ebff8739044b036c002a96c7cb3d999043479610061a86",
+    "c-0001.277": "281c41b4a761cde349e1280ae41e0b0d64e6940b1011da60b5602c816c51401c",
+    "c-0001.835": "bcf40f843e0aede3638f7fe6ea886bbd471006663e5c08464522fc6332c3da3c",
+    "c-0001.999": "b7cbeee000466533020f60617ccd5c48de6b875d32dc56850917c854bd503b8d",
+    "c-0002.277": "6b2f8f437bf9cdbbfa1291210b15ee3465045915a9c6fbafa7e912a76ad41a9e",
+    "c-0002.835": "44e21e93df11671c48cee58d6f97efb88c6b13b00266fca2478d7c9e2e126f6d",
+    "c-0002.999": "ae5b0916e32fdd7fee7cc338e3377c00c78e29f29bc9f233aeac6caac84b93d7",
+    "c-0003.277": "51478b69f9ed6a90884f2835a6ad4b0da0ef2757382575deed64eb341c0e5759",
+    "c-0003.835": "693bcb6e66fb7573a0ce9244b107dabeec4d8b543b0b05b029fbe583348f21e8",
+    "c-0003.999": "782f23435e61f668b5858c0b74fc709e9f8c2448502f6f74adcc5f0764761a81",
+    "d-0001.277": "4580e241d1908e7af22c6597f95c38fbfe2362b19ddb62ecc78044e6ce74a0af",
+    "d-0001.835": "06c225ac950c188558853322b089abffb13a9586d982303785b7975c0830b8b2",
+    "d-0001.999": "dc5d465d1686b373276c2c5094aaee7f662689e53f1b1a9ab368a3da8e8a4c48",
+    "d-0002.277": "042385e52b1ac1fbe6b2e63f02300841beea8dc27ef2ffdc145bdf4ab7c2f92a",
+    "d-0002.835": "4adcfe4c9ed6be612b05845dfaeab66dfa7a33fe40e73fde9bfe8801e03f243f",
+    "d-0002.999": "6833ca24111d2262d29b831ac2fb946b9645f25c4b384aadcff67fa4077a4553",
+    "d-0003.277": "e0a27c45522f192c47eac3c60f12de0afdc9b469e2950915dd83cc390e2bd2f9",
+    "d-0003.835": "c0996c35cfb911977db2a69dcd7284375a86b13f9c8fac0464900382da561856",
+    "d-0003.999": "cceab74249af3c405ac110ec2dbd830c3915e3e6ade9e6695c20f85a2454a137",
+}
+
+
+def test_simulate_payers__answers_are_the_golden_files_byte_for_byte(
+        batches: list[Path], tmp_path: Path) -> None:
+    answers = _answers(batches, tmp_path, 1)
+    digests = {name: hashlib.sha256(data).hexdigest() for name, data in answers.items()}
+    assert digests == GOLDEN_ANSWERS

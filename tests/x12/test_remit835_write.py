@@ -27,7 +27,7 @@ from rehabill.x12.remit835 import (
     Trace,
     read_835_text,
 )
-from rehabill.x12.remit835_write import write_835
+from rehabill.x12.remit835_write import amount_text, write_835
 from rehabill.x12.tokens import Delimiters, detect_delimiters
 
 DATA = Path(__file__).resolve().parent.parent / "data" / "835"
@@ -139,3 +139,16 @@ def test_write_835__cas_holds_one_group_and_at_most_six_triples() -> None:
         "CAS*CO*253*-0.04",
     ]
     assert w.count == 4
+
+
+@pytest.mark.parametrize("text", ["0", "0.00", "-0.00", "35.25", "-12.5", "100", "1E+2",
+                                  "-4.5E+3", "0.0000001", "1.000000000", "12345678901234567890",
+                                  "1E-7", "0.000001", "NaN", "Infinity", "-Infinity"])
+def test_amount_text__writes_what_format_f_writes(text: str) -> None:
+    assert amount_text(Decimal(text)) == format(Decimal(text), "f")
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.decimals(allow_nan=False, allow_infinity=False))
+def test_amount_text__never_scientific_and_the_same_as_format_f(value: Decimal) -> None:
+    assert amount_text(value) == format(value, "f")

@@ -45,9 +45,8 @@ from rehabill.simulate.payer import (
     write_files,
 )
 from rehabill.store import make_engine, make_session_factory
-from rehabill.x12.envelope import split_transactions
-from rehabill.x12.p837_reader import read_837p
-from rehabill.x12.tokens import detect_delimiters, tokenize
+from rehabill.x12.p837_reader import read_837p_text
+from rehabill.x12.tokens import Delimiters, detect_delimiters
 
 Factory = sessionmaker[Session]
 Stage = Callable[[str], None]
@@ -164,14 +163,14 @@ def _simulate(files: Numbered, options: _Options) -> tuple[list[Path], set[str]]
     written: list[Path] = []
     for number, path in files:
         text = path.read_text(encoding="utf-8")
-        delimiters, segments, findings = tokenize(text, str(path))
+        delimiters, _ = detect_delimiters(text, str(path))
         if delimiters is None:
             continue
-        submitter = segments[0].get(6).strip() if segments else "SUBMITTER"
-        for txn in split_transactions(segments, findings, str(path)):
-            if txn.set_id != "837":
-                continue
-            claims = claims_from_837p(read_837p(txn, delimiters, str(path)))
+        submitter = _interchange_sender(text, delimiters)
+        # One pass over the text, no Segment per segment: the same 837 sets and claims as
+        # tokenize + split_transactions + read_837p (tests/x12/test_p837_reader.py).
+        for txn in read_837p_text(text, str(path))[0]:
+            claims = claims_from_837p(txn)
             if not claims:
                 continue
             payer_id = claims[0].visit.coverage.payer_id
@@ -184,12 +183,21 @@ def _simulate(files: Numbered, options: _Options) -> tuple[list[Path], set[str]]
                 sim = sims[payer_id] = PayerSimulator(profile, seed=options.seed + number)
             answer = sim.adjudicate(claims, received=options.received,
                                     paid_on=options.paid_on, not_after=options.not_after,
-                                    group_control_number=txn.group.get(6),
+                                    group_control_number=txn.group_control_number,
                                     set_control_number=txn.control_number)
             written.extend(write_files(answer, options.inbox,
                                        f"{path.stem}-{txn.control_number}",
                                        payer_id=payer_id, submitter_id=submitter))
     return written, set(sims)
+
+
+def _interchange_sender(text: str, delimiters: Delimiters) -> str:
+    """ISA06 of the file (detect_delimiters found its ISA), stripped: the first segment as
+    ``tokenize`` splits it, without splitting the rest of the file."""
+    strip = "\r\n\ufeff \t"
+    first = text.lstrip(strip + delimiters.segment).split(delimiters.segment, 1)[0]
+    elements = first.strip(strip).split(delimiters.element)
+    return elements[6].strip() if len(elements) > 6 else ""
 
 
 @dataclass(slots=True)

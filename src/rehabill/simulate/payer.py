@@ -194,6 +194,8 @@ class PayerSimulator:
         self.trace_counter = 0
         self._bundling: dict[tuple[str, date], tuple[PtpEdit, ...]] = {}
         self._memo: dict[tuple[object, tuple[object, ...]], object] = {}
+        self._prices: dict[tuple[str, date, int, bool], Decimal] = {}
+        self._procedures: dict[tuple[str, tuple[str, ...]], Procedure] = {}
         self._odds = _Odds.of(profile.rates)
         # TRN03: "1" + a 9-digit id; each payer its own, so trace keys never collide.
         self.originator = "1" + f"{zlib.crc32(profile.payer_id.encode()) % 10**9:09d}"
@@ -223,7 +225,8 @@ class PayerSimulator:
         paid_on = paid_on or received + timedelta(days=14)
         if not_after is not None:
             paid_on = min(paid_on, not_after)
-        acks = [self._front_door(c, received) for c in claims]
+        totals = [c.total_charge for c in claims]  # CLM02 of each, summed once
+        acks = [self._front_door(c, received, t) for c, t in zip(claims, totals, strict=True)]
         accepted = [c for c, ack in zip(claims, acks, strict=True)
                     if ack.statuses[0].category == "A2"]
         ack999 = Ack999("0001", "HC", group_control_number, "005010X222A1",
@@ -232,12 +235,12 @@ class PayerSimulator:
         ack277 = Ack277("0001", f"B{group_control_number}", x12_date(received),
                         self.profile.name, self.profile.payer_id, "SUBMITTER", "SUBMITTER",
                         (StatusCode("A1", "19", "PR", x12_date(received), "WQ",
-                                    sum((c.total_charge for c in claims), ZERO)),),
+                                    sum(totals, ZERO)),),
                         tuple(acks))
         return Adjudication(ack999, ack277,
                             self._payments(accepted, received, paid_on, not_after))
 
-    def _front_door(self, claim: Claim, received: date) -> ClaimAck:
+    def _front_door(self, claim: Claim, received: date, total: Decimal) -> ClaimAck:
         """277CA: reject what a payer's front-end edits reject, accept the rest."""
         visit = claim.visit
         day = x12_date(received)
@@ -248,8 +251,8 @@ class PayerSimulator:
             problem = ("562", "85")
         elif not visit.diagnoses:
             problem = ("254", "")
-        status = (StatusCode("A7", problem[0], problem[1], day, "U", claim.total_charge)
-                  if problem else StatusCode("A2", "20", "PR", day, "WQ", claim.total_charge))
+        status = (StatusCode("A7", problem[0], problem[1], day, "U", total)
+                  if problem else StatusCode("A2", "20", "PR", day, "WQ", total))
         self.claim_counter += 1
         dos = x12_date(claim.date_of_service)
         line_statuses = () if problem else self._shared(_line_accepted, day)
@@ -257,7 +260,7 @@ class PayerSimulator:
                         visit.patient.last_name.upper(), visit.patient.first_name.upper(),
                         visit.coverage.member_id, visit.billing_provider.npi,
                         f"{dos}-{dos}", tuple(
-                            LineAck(self._shared(_procedure, x.code, x.modifiers), x.charge,
+                            LineAck(self._procedure(x), x.charge,
                                     str(x.units), x.control_number, "", line_statuses)
                             for x in claim.lines))
 
@@ -374,33 +377,54 @@ class PayerSimulator:
 
     def _price(self, item: _Priced, claim: Claim) -> None:
         line = item.line
+        assisted = "CQ" in line.modifiers or "CO" in line.modifiers
+        if self.profile.mppr_rate is None:
+            # Without MPPR a fee-schedule price depends on the code, day, units and CQ/CO
+            # alone, and a clinic bills the same few: each is worked out once per run.
+            key = (line.code, line.date_of_service, line.units, assisted)
+            fee = self._prices.get(key)
+            if fee is None:
+                fee, scheduled = self._fee_price(line, assisted, claim)
+                if scheduled:
+                    if len(self._prices) >= 65536:  # a long run's codes x days
+                        self._prices.clear()
+                    self._prices[key] = fee
+        else:
+            fee = self._fee_price(line, assisted, claim)[0]
+        item.allowed = min(fee, line.charge)
+        if line.charge > item.allowed:
+            item.adjustments.append(Adjustment("CO", "45", line.charge - item.allowed))
+
+    def _fee_price(self, line: ClaimLine, assisted: bool, claim: Claim
+                   ) -> tuple[Decimal, bool]:
+        """The payer's price of ``line`` before it is held to the charge (in cents), and
+        whether it is the fee schedule's (not a share of the charge, for a code without a
+        fee)."""
         row = self.reference.fees.get(line.code, line.date_of_service)
         base = row.nonfac_amount * line.units if row is not None else line.charge * Decimal(
             "0.60")
         if not self.profile.medicare:
             base = base * self.profile.percent_of_medicare / 100
-        if "CQ" in line.modifiers or "CO" in line.modifiers:
+        if assisted:
             base = base * self.profile.assistant_rate
         if (self.profile.mppr_rate is not None and self.reference.codes.is_timed(line.code)
                 and line is not _highest(claim.lines, self)):
             base = base * self.profile.mppr_rate
-        item.allowed = min(round_cents(base), line.charge)
-        if line.charge > item.allowed:
-            item.adjustments.append(Adjustment("CO", "45", line.charge - item.allowed))
+        return round_cents(base), row is not None
 
     def _rule_denials(self, priced: list[_Priced], claim: Claim) -> None:
         on = claim.date_of_service
         codes = {p.line.code for p in priced}
         for item in priced:
             line = item.line
-            if self.profile.medicare and not DISCIPLINE_MODIFIERS & set(line.modifiers):
+            if self.profile.medicare and DISCIPLINE_MODIFIERS.isdisjoint(line.modifiers):
                 item.deny("4", "N519")
                 continue
-            edit = next((e for e in self._bundled_into(line.code, on) if e.column1 in codes),
-                        None)
+            edits = self._bundled_into(line.code, on)
+            edit = next((e for e in edits if e.column1 in codes), None) if edits else None
             # Indicator 0: no modifier unbundles the pair; 1: 59/X{EPSU} does (NCCI ch.1 §E).
             if edit is not None and (edit.modifier_indicator == 0
-                                     or not DISTINCT_MODIFIERS & set(line.modifiers)):
+                                     or DISTINCT_MODIFIERS.isdisjoint(line.modifiers)):
                 item.deny("97" if edit.modifier_indicator == 1 else "236", "M15")
                 continue
             mue = self.reference.mue.get(line.code, on)
@@ -437,50 +461,73 @@ class PayerSimulator:
     def _patient_share(self, priced: list[_Priced], claim: Claim) -> None:
         patient = claim.visit.patient.id
         met = self.deductible_met.get(patient, ZERO)
-        copay_left = self.profile.copay
+        profile = self.profile
+        copay_left = profile.copay
+        # Only the adjustments that come out above zero are written, so the steps that cannot
+        # give one are skipped: a deductible already met, no copay (Medicare), no
+        # sequestration (commercial). ``remaining`` only feeds amounts rounded to cents.
         for item in priced:
             if item.denied or item.allowed <= 0:
                 continue
             remaining = item.allowed
-            deductible = min(max(self.profile.deductible - met, ZERO), remaining)
-            met += deductible
-            remaining -= deductible
-            copay = min(copay_left, remaining)
-            copay_left -= copay
-            remaining -= copay
-            coinsurance = (remaining * self.profile.coinsurance).quantize(
-                CENT, rounding=ROUND_HALF_UP) if not copay else ZERO
-            remaining -= coinsurance
-            sequestration = round_cents(remaining * self.profile.sequestration)
-            for group, reason, amount in (("PR", "1", deductible), ("PR", "3", copay),
-                                          ("PR", "2", coinsurance),
-                                          ("CO", "253", sequestration)):
-                if amount > 0:
-                    item.adjustments.append(Adjustment(group, reason, amount))
+            adjustments = item.adjustments
+            if met < profile.deductible:
+                deductible = min(profile.deductible - met, remaining)
+                met += deductible
+                remaining -= deductible
+                adjustments.append(Adjustment("PR", "1", deductible))
+            copay = ZERO
+            if copay_left:
+                copay = min(copay_left, remaining)
+                copay_left -= copay
+                remaining -= copay
+            if copay:
+                adjustments.append(Adjustment("PR", "3", copay))
+            else:
+                coinsurance = (remaining * profile.coinsurance).quantize(
+                    CENT, rounding=ROUND_HALF_UP)
+                if coinsurance > 0:
+                    remaining -= coinsurance
+                    adjustments.append(Adjustment("PR", "2", coinsurance))
+            if profile.sequestration:
+                sequestration = round_cents(remaining * profile.sequestration)
+                if sequestration > 0:
+                    adjustments.append(Adjustment("CO", "253", sequestration))
         self.deductible_met[patient] = met
 
     def _claim_payment(self, claim: Claim, priced: list[_Priced], late: bool) -> ClaimPayment:
-        lines = tuple(self._service_line(p) for p in priced)
-        paid = sum((x.paid for x in lines), ZERO)
-        patient = sum((a.amount for x in lines for a in x.adjustments if a.group == "PR"), ZERO)
-        all_denied = all(p.denied for p in priced)
+        # One pass over the lines for every total the CLP needs (the same sums, in order).
+        lines = []
+        paid = patient = allowed = ZERO
+        all_denied, any_denied = True, False
+        for item in priced:
+            x = self._service_line(item)
+            lines.append(x)
+            paid += x.paid
+            for a in x.adjustments:
+                if a.group == "PR":
+                    patient += a.amount
+            allowed += item.allowed
+            if item.denied:
+                any_denied = True
+            else:
+                all_denied = False
         visit = claim.visit
         dos = x12_date(claim.date_of_service)
-        remarks = ("", "", "MA01") if self.profile.medicare and any(p.denied for p in priced) \
-            else ()
+        remarks = ("", "", "MA01") if self.profile.medicare and any_denied else ()
         return ClaimPayment(
             claim.claim_id, "4" if all_denied else "1", claim.total_charge, paid, patient,
             self.profile.filing_indicator, self._payer_claim_number(), ("11", "1"),
             people=self._shared(_patient_names, visit.patient.last_name,
                                 visit.patient.first_name, visit.coverage.member_id),
             outpatient=remarks, dates=self._shared(_claim_dates, dos),
-            amounts=(AmountRef("AU", sum((p.allowed for p in priced), ZERO)),) if not late
-            else (), lines=lines, lx="1")
+            amounts=(AmountRef("AU", allowed),) if not late else (), lines=tuple(lines),
+            lx="1")
 
     def _service_line(self, item: _Priced) -> ServiceLine:
         line = item.line
         return ServiceLine(
-            self._shared(_procedure, line.code, line.modifiers), line.charge, item.paid,
+            self._procedure(line), line.charge, item.paid,
             units=Decimal(line.units),
             dates=self._shared(_line_dates, line.date_of_service),
             adjustments=tuple(item.adjustments),
@@ -488,6 +535,17 @@ class PayerSimulator:
             amounts=(AmountRef("B6", item.allowed),) if not item.denied else (),
             remarks=tuple([self._shared(Remark, "HE", r) for r in item.remarks])
             if item.remarks else ())
+
+    def _procedure(self, line: ClaimLine) -> Procedure:
+        """SVC01 / 277CA SVC01 of a line: one value per code and modifiers for the run (the
+        277CA and the 835 both ask, for every line)."""
+        key = (line.code, line.modifiers)
+        found = self._procedures.get(key)
+        if found is None:
+            if len(self._procedures) >= 65536:  # a long run's codes must not pile up
+                self._procedures.clear()
+            found = self._procedures[key] = Procedure("HC", line.code, line.modifiers)
+        return found
 
     def _correct(self, answer: ClaimPayment, claim: Claim) -> ClaimPayment:
         """A corrected payment: the payer re-prices one line a little lower (CO-45)."""
@@ -516,10 +574,6 @@ class _Odds:
     @classmethod
     def of(cls, rates: DenialRates) -> _Odds:
         return cls(*(int(getattr(rates, f.name) * 10_000) for f in fields(cls)))
-
-
-def _procedure(code: str, modifiers: tuple[str, ...]) -> Procedure:
-    return Procedure("HC", code, modifiers)
 
 
 def _line_accepted(day: str) -> tuple[StatusCode, ...]:

@@ -158,15 +158,18 @@ class Transaction837P:
     version: str
     claims: tuple[ClaimRead, ...]
     findings: tuple[Finding, ...]
+    #: GS06 of the functional group the set came in (what a 999's AK102 echoes).
+    group_control_number: str = ""
 
     # Written out as the dataclass would generate it: compiled by mypyc this is native code
     # (tests/x12/test_inits.py keeps it the same).
     def __init__(self, control_number: str, version: str, claims: tuple[ClaimRead, ...],
-                 findings: tuple[Finding, ...]) -> None:
+                 findings: tuple[Finding, ...], group_control_number: str = "") -> None:
         object.__setattr__(self, "control_number", control_number)
         object.__setattr__(self, "version", version)
         object.__setattr__(self, "claims", claims)
         object.__setattr__(self, "findings", findings)
+        object.__setattr__(self, "group_control_number", group_control_number)
 
     @property
     def total_charge(self) -> Decimal:
@@ -594,10 +597,10 @@ def read_837p(transaction: Transaction, delimiters: Delimiters,
                     "(005010X222A1); only 837P is read.", ["ST"], st.number, 3,
                     "Send 837P files (X222); 837I (X223) and 837D (X224) are not read.")
         return Transaction837P(transaction.control_number, version, (),
-                               tuple(reader.findings))
+                               tuple(reader.findings), transaction.group.get(6))
     reader.run(transaction.body)
     return Transaction837P(transaction.control_number, version, tuple(reader.claims),
-                           tuple(reader.findings))
+                           tuple(reader.findings), transaction.group.get(6))
 
 
 _STRIP = "\r\n\ufeff \t"
@@ -691,9 +694,10 @@ def _finish(reader: _Reader, st: Segment, gs: Segment) -> Transaction837P:
         fresh.find("not_professional", f"Version {version!r} is not the professional 837 "
                    "(005010X222A1); only 837P is read.", ["ST"], st.number, 3,
                    "Send 837P files (X222); 837I (X223) and 837D (X224) are not read.")
-        return Transaction837P(st.get(2), version, (), tuple(fresh.findings))
+        return Transaction837P(st.get(2), version, (), tuple(fresh.findings), gs.get(6))
     reader.end_claim()
-    return Transaction837P(st.get(2), version, tuple(reader.claims), tuple(reader.findings))
+    return Transaction837P(st.get(2), version, tuple(reader.claims), tuple(reader.findings),
+                           gs.get(6))
 
 
 def _check_terminated(text: str, delimiters: Delimiters, last: Segment | None, file: str,
