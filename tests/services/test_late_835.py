@@ -13,7 +13,7 @@ from datetime import date
 from decimal import Decimal
 from pathlib import Path
 
-from sqlalchemy import func, select
+from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
 
 from rehabill.domain import ClaimStatus
@@ -23,9 +23,10 @@ from rehabill.services.imports import import_file
 from rehabill.simulate.payer import DenialRates, reverse_claim
 from rehabill.store import books
 from rehabill.store import claims as store_claims
-from rehabill.store.models import ClaimRow, ClaimStatusRow, LedgerEntryRow, WorklistItemRow
+from rehabill.store.models import ClaimRow, ClaimStatusRow, WorklistItemRow
 from rehabill.x12.remit835 import Adjustment, ClaimPayment, Remittance, read_835_text
 from rehabill.x12.remit835_write import write_835
+from tests.services.ledger_sums import ledger_by_kind
 
 TODAY = date(2026, 7, 20)
 Factory = sessionmaker[Session]
@@ -92,19 +93,9 @@ def _corrected(factory: Factory, sent: Sent, frequency: str = "7") -> int:
     return new_id
 
 
-def _ledger(factory: Factory, claim_id: int) -> dict[str, Decimal]:
-    """The claim's entries summed by kind, and its open balance."""
-    with factory() as s:
-        sums = {kind: Decimal(str(total)) for kind, total in s.execute(
-            select(LedgerEntryRow.kind, func.sum(LedgerEntryRow.amount))
-            .where(LedgerEntryRow.claim_id == claim_id).group_by(LedgerEntryRow.kind))}
-        sums["open"] = books.claim_balance(s, claim_id)
-    return sums
-
-
 def _balanced(factory: Factory, claim_id: int, charge: Decimal) -> dict[str, Decimal]:
     """The claim's ledger, checked: charge = payments + adjustments + patient + open."""
-    money = _ledger(factory, claim_id)
+    money = ledger_by_kind(factory, claim_id)
     taken = -sum((v for k, v in money.items() if k != "open"), Decimal(0))
     assert charge == taken + money["open"]
     return money
@@ -144,7 +135,7 @@ def test_post_remittance__the_originals_late_835_pays_the_original_not_the_corre
     assert report.posted_traces and not report.suspense
     original = _balanced(session_factory, sent.claim_id, sent.charge)
     assert original["payment"] == -late.paid and original["open"] == 0
-    assert _ledger(session_factory, corrected) == {"open": sent.charge}  # still owed
+    assert ledger_by_kind(session_factory, corrected) == {"open": sent.charge}  # still owed
     assert _status(session_factory, sent.claim_id) == "paid"
     assert _status(session_factory, corrected) == before  # waits for its own answer
     assert _history(session_factory, sent.claim_id)[-1][0] == "paid"
@@ -202,7 +193,7 @@ def test_post_remittance__a_denial_of_the_original_after_the_correction(
     assert action.startswith("nothing to resubmit")
     assert _worklist(session_factory, corrected) == []
     assert _status(session_factory, corrected) == before
-    assert _ledger(session_factory, corrected) == {"open": sent.charge}
+    assert ledger_by_kind(session_factory, corrected) == {"open": sent.charge}
 
 
 def test_post_remittance__a_void_reversed_on_the_void_claim_takes_back_the_originals_payment(
@@ -221,7 +212,7 @@ def test_post_remittance__a_void_reversed_on_the_void_claim_takes_back_the_origi
     original = _balanced(session_factory, sent.claim_id, sent.charge)
     assert all(v == 0 for k, v in original.items() if k != "open")
     assert _status(session_factory, sent.claim_id) == "closed"
-    assert _ledger(session_factory, void) == {"open": sent.charge}
+    assert ledger_by_kind(session_factory, void) == {"open": sent.charge}
     assert _status(session_factory, void) == "closed"
     assert "processed the void" in _history(session_factory, void)[-1][1]
 
@@ -240,4 +231,4 @@ def test_post_remittance__a_void_the_payer_refuses_goes_on_the_worklist(
     [(carc, _, action)] = _worklist(session_factory, void)
     assert carc == "16" and action.startswith("correct the claim")
     _balanced(session_factory, void, sent.charge)
-    assert _ledger(session_factory, sent.claim_id) == {"open": sent.charge}
+    assert ledger_by_kind(session_factory, sent.claim_id) == {"open": sent.charge}

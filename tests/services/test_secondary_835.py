@@ -19,10 +19,10 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from rehabill.services import billing
 from rehabill.simulate.payer import reverse_claim
-from rehabill.store import books
 from rehabill.store.models import ClaimRow, LedgerEntryRow, PayerRow
 from rehabill.x12.remit835 import ClaimPayment, RefId, Remittance, read_835_text
 from rehabill.x12.remit835_write import write_835
+from tests.services.ledger_sums import ledger_by_kind
 from tests.services.test_cob import TODAY, _add_secondary, _paid_by_primary
 
 Factory = sessionmaker[Session]
@@ -52,15 +52,6 @@ def _reprocessed(tmp_path: Path, era: Remittance, payer_id: str, *claims: ClaimP
     return path
 
 
-def _ledger(factory: Factory, claim_id: int) -> dict[str, Decimal]:
-    with factory() as s:
-        sums = {kind: Decimal(str(total)) for kind, total in s.execute(
-            select(LedgerEntryRow.kind, func.sum(LedgerEntryRow.amount))
-            .where(LedgerEntryRow.claim_id == claim_id).group_by(LedgerEntryRow.kind))}
-        sums["open"] = books.claim_balance(s, claim_id)
-    return sums
-
-
 def test_post_remittance__the_primarys_reprocessed_835_pays_the_primary_not_the_secondary(
         session_factory: Factory, visit_file: Path, tmp_path: Path) -> None:
     primary = _paid_by_primary(session_factory, visit_file, tmp_path)
@@ -73,7 +64,7 @@ def test_post_remittance__the_primarys_reprocessed_835_pays_the_primary_not_the_
                                   .where(ClaimRow.id == primary)).one()
         secondary = s.execute(select(ClaimRow.id).where(ClaimRow.prior_claim_id == primary)
                               ).scalar_one()
-    before = (_ledger(session_factory, primary), _ledger(session_factory, secondary))
+    before = (ledger_by_kind(session_factory, primary), ledger_by_kind(session_factory, secondary))
     era, answer = _primary_answer(tmp_path, key)
     # the reversal and the new payment both under the new claim number
     renumbered = replace(answer, payer_claim_number="REPROC-2")
@@ -82,8 +73,8 @@ def test_post_remittance__the_primarys_reprocessed_835_pays_the_primary_not_the_
     report = billing.post_remittance(session_factory, path)
 
     assert report.posted_traces and not report.suspense
-    assert _ledger(session_factory, secondary) == before[1]  # untouched: still owed by Aetna
-    assert _ledger(session_factory, primary) == before[0]  # taken back and paid again
+    assert ledger_by_kind(session_factory, secondary) == before[1]  # untouched: still owed by Aetna
+    assert ledger_by_kind(session_factory, primary) == before[0]  # taken back and paid again
     with session_factory() as s:
         status = s.execute(select(ClaimRow.status).where(ClaimRow.id == secondary)).scalar()
         entries = s.execute(select(func.count()).select_from(LedgerEntryRow)
