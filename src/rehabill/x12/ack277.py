@@ -86,7 +86,7 @@ class StatusCode:
 
 @dataclass(frozen=True, slots=True)
 class LineAck:
-    """A service line status (SVC, STC, REF*FJ line control number, DTM*472)."""
+    """A service line status (SVC, STC, REF*FJ line control number, DTP*472)."""
 
     procedure: Procedure
     charge: Decimal
@@ -500,7 +500,7 @@ def _transaction(w: SegmentWriter, ack: Ack277, st02: str) -> None:
         if claim.payer_claim_number:
             w.segment("REF", "1K", claim.payer_claim_number)
         if claim.service_date:
-            w.repeated("DTM", "472", "RD8", claim.service_date)
+            w.repeated("DTP", "472", "RD8", claim.service_date)
         for line in claim.lines:
             w.repeated("SVC", line.procedure.parts()[:6], amount_text(line.charge), "", "", "",
                        "", line.units)
@@ -508,7 +508,7 @@ def _transaction(w: SegmentWriter, ack: Ack277, st02: str) -> None:
             if line.control_number:
                 w.segment("REF", "FJ", line.control_number)
             if line.service_date:
-                w.repeated("DTM", "472", "RD8", line.service_date)
+                w.repeated("DTP", "472", "RD8", line.service_date)
     w.segment("SE", str(w.count + 1), st02)
 
 
