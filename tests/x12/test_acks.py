@@ -137,10 +137,11 @@ def test_write_277ca__dates_claims_and_lines_with_dtp_472() -> None:
     from tests.x12.helpers import pyx12_errors
 
     ok = StatusCode("A1", "20", "", "20260304", "WQ", Decimal("120.00"))
-    line = LineAck(Procedure("HC", "97530", ("GP",)), Decimal("120.00"), "2", "V-1001-01-1",
-                   "20260302-20260302", ())
-    claim = ClaimAck("V-1001-01", (ok,), "LEE", "MARK", "1EG4TE5MK73", "PCN123", "1306849450",
-                     "20260302-20260302", (line,))
+    line = LineAck(Procedure("HC", "97530", ("GP",)), Decimal("120.00"), units="2",
+                   control_number="V-1001-01-1", service_date="20260302-20260302")
+    claim = ClaimAck("V-1001-01", (ok,), payer_claim_number="PCN123", patient_last="LEE",
+                     patient_first="MARK", member_id="1EG4TE5MK73", provider_npi="1306849450",
+                     service_date="20260302-20260302", lines=(line,))
     ack = Ack277("0001", "BATCH1", "20260304", "MEDICARE", "MAC01", "RIVERSIDE", "RIV", (
         StatusCode("A1", "19", "PR", "20260304", "WQ", Decimal("120.00")),), (claim,))
     text = ack277.write_277ca([ack], sender_id="MEDICARE", receiver_id="RIV")
