@@ -283,28 +283,39 @@ def posting_heads(session: Session, claim_keys: Sequence[str]
                   ) -> tuple[dict[str, int], dict[int, str], Numbers]:
     """What ``claims_for_posting`` chose claims by, read again in one query per 5,000 keys:
     the newest claim's row id by key, every claim's status, and ``PostingClaims.numbers``."""
-    newest: dict[str, tuple[int, int]] = {}
+    newest: dict[str, int] = {}
     statuses: dict[int, str] = {}
     groups: dict[str, list[tuple[Any, ...]]] = {}
     for part in chunked(claim_keys):
         heads = _claims_by_keys(
             session, ("claim_key", "sequence", "id", "status", "payer_claim_number"), part)
-        several: set[str] = set()
-        for key, sequence, cid, status, _ in heads:
-            statuses[cid] = status
-            known = newest.get(key)
-            if known is None:
-                newest[key] = (sequence, cid)
-                continue
-            several.add(key)
-            if sequence > known[0]:
-                newest[key] = (sequence, cid)
+        statuses.update((head[2], head[3]) for head in heads)
+        first, several = _newest_heads(heads)
+        newest.update((key, head[2]) for key, head in first.items())
         for head in heads if several else ():
             if head[0] in several:
                 groups.setdefault(head[0], []).append(head)
     numbers = {key: tuple((h[2], h[4]) for h in sorted(group, key=lambda h: h[1], reverse=True))
                for key, group in groups.items()}
-    return {key: found[1] for key, found in newest.items()}, statuses, numbers
+    return newest, statuses, numbers
+
+
+def _newest_heads(heads: Sequence[tuple[Any, ...]]
+                  ) -> tuple[dict[str, tuple[Any, ...]], set[str]]:
+    """Of ``_claims_by_keys`` rows that start (claim key, sequence, ...): each key's newest
+    row (highest sequence) and the keys that have several claims (an original and its
+    corrected or void claim, a secondary claim)."""
+    newest: dict[str, tuple[Any, ...]] = {}
+    several: set[str] = set()
+    for head in heads:
+        known = newest.get(head[0])
+        if known is None:
+            newest[head[0]] = head
+            continue
+        several.add(head[0])
+        if head[1] > known[1]:
+            newest[head[0]] = head
+    return newest, several
 
 
 def claims_for_posting(session: Session, claim_keys: Sequence[str]) -> PostingClaims:
@@ -327,16 +338,7 @@ def claims_for_posting(session: Session, claim_keys: Sequence[str]) -> PostingCl
         # Three lookups by index (claim key, visit id, claim id), never a join the planner
         # could turn into a scan of every visit in the books.
         heads = _claims_by_keys(session, _POSTING_HEAD, part)
-        newest: dict[str, tuple[Any, ...]] = {}
-        several: set[str] = set()
-        for head in heads:
-            known = newest.get(head[0])
-            if known is None:
-                newest[head[0]] = head
-                continue
-            several.add(head[0])
-            if head[1] > known[1]:
-                newest[head[0]] = head
+        newest, several = _newest_heads(heads)
         if not newest:
             continue
         earlier = [h for h in heads if h[0] in several and h is not newest[h[0]]] \
