@@ -61,12 +61,26 @@ def test_save_coverages__new_dates_for_the_same_coverage_replace_the_old(
 
 
 def test_set_coverage__a_change_by_hand_keeps_the_imported_dates(session: Session) -> None:
-    """The coverage editor shows no dates, so changing the plan there must not open them."""
+    """A change that sends no dates (a script, an older form) must not open them."""
     _, patient = _stored_patient(session)
     ended = replace(MEDIGAP, start=date(2025, 1, 1), end=date(2026, 2, 28))
     [row] = coverages.save_coverages(session, [(patient, ended)])
     coverages.set_coverage(session, patient, replace(MEDIGAP, plan="medigap_n"), row)
     assert store_claims.load_coverages(session, [row])[row] == replace(ended, plan="medigap_n")
+
+
+def test_set_coverage__dates_set_by_hand_replace_or_open_the_stored_ones(
+        session: Session) -> None:
+    """The editor's dates: a termination learnt by phone ends the coverage; empty opens it."""
+    _, patient = _stored_patient(session)
+    [row] = coverages.save_coverages(session, [(patient, replace(MEDIGAP,
+                                                                 start=date(2025, 1, 1)))])
+    terminated = replace(MEDIGAP, start=date(2025, 1, 1), end=date(2026, 6, 30))
+    coverages.set_coverage(session, patient, terminated, row, keep_dates=False)
+    assert store_claims.load_coverages(session, [row])[row] == terminated
+    coverages.set_coverage(session, patient, MEDIGAP, row, keep_dates=False)
+    opened = store_claims.load_coverages(session, [row])[row]
+    assert opened.start is opened.end is None
 
 
 def test_set_coverage__adds_changes_and_refuses_clashes(session: Session) -> None:

@@ -265,3 +265,70 @@ def test_coverages__visit_entry_offers_the_changed_coverage(
                     data={"csrf_token": csrf, **MEDIGAP, "sequence": "former"})
     [chosen] = [p for p in catalog.patients() if p.patient.id == external]
     assert chosen.coverage(key) is None  # no longer in force: not offered for new visits
+
+
+def _coverage_id(admin: TestClient, patient_id: int, member_id: str) -> str:
+    page = admin.get("/admin/coverages").text
+    [found] = re.findall(rf'action="/admin/patients/{patient_id}/coverages/(\d+)"[^>]*>'
+                         rf'(?:(?!</form>).)*{member_id}', page, re.S)
+    return str(found)
+
+
+def _dates(books: sessionmaker[Session], coverage_id: str) -> tuple[object, object]:
+    with books() as s:
+        row = s.execute(select(CoverageRow.start_date, CoverageRow.end_date)
+                        .where(CoverageRow.id == int(coverage_id))).one()
+    return (str(row[0]) if row[0] else None, str(row[1]) if row[1] else None)
+
+
+def test_coverages__admin_sets_changes_and_opens_the_dates_in_force(
+        admin: TestClient, books: sessionmaker[Session]) -> None:
+    """A Medigap plan in force from January, terminated at the end of June by a phone call:
+    the page shows the dates, the scrubber then holds visits after June 30."""
+    patient_id, external = _patient(books)
+    csrf = admin.headers["x-test-csrf"]
+    added = admin.post(f"/admin/patients/{patient_id}/coverages",
+                       data={"csrf_token": csrf, **MEDIGAP, "dated": "1", "start": "2026-01-01",
+                             "end": ""},
+                       follow_redirects=False)
+    assert added.status_code == 303
+    coverage_id = _coverage_id(admin, patient_id, "MG1234567")
+    assert _dates(books, coverage_id) == ("2026-01-01", None)
+    ended = admin.post(f"/admin/patients/{patient_id}/coverages/{coverage_id}",
+                       data={"csrf_token": csrf, **MEDIGAP, "dated": "1",
+                             "start": "2026-01-01", "end": "2026-06-30"}, follow_redirects=False)
+    assert ended.status_code == 303
+    assert _dates(books, coverage_id) == ("2026-01-01", "2026-06-30")
+    page = admin.get(f"/admin/coverages?patient={external}").text
+    assert "2026-01-01 to 2026-06-30" in page
+    assert 'name="end" type="date" value="2026-06-30"' in page
+    # a script that sends no dates changes the plan and keeps them
+    admin.post(f"/admin/patients/{patient_id}/coverages/{coverage_id}",
+               data={"csrf_token": csrf, **MEDIGAP, "group_number": "PLAN-N"})
+    assert _dates(books, coverage_id) == ("2026-01-01", "2026-06-30")
+    # emptied fields open both sides again
+    admin.post(f"/admin/patients/{patient_id}/coverages/{coverage_id}",
+               data={"csrf_token": csrf, **MEDIGAP, "dated": "1", "start": "", "end": ""})
+    assert _dates(books, coverage_id) == (None, None)
+    with books() as s:
+        event = s.execute(select(AuditEventRow.detail).where(
+            AuditEventRow.entity == "coverage").order_by(AuditEventRow.id.desc())).first()
+    assert event is not None and '"end": null' in str(event[0]).replace("'", '"').replace(
+        "None", "null")
+
+
+@pytest.mark.parametrize(("dates", "says"), [
+    ({"start": "2026-07-01", "end": "2026-06-30"}, "cannot end before it starts"),
+    ({"start": "07/01/2026", "end": ""}, "start date as YYYY-MM-DD"),
+    ({"start": "", "end": "2026-02-30"}, "end date as YYYY-MM-DD"),
+])
+def test_coverages__impossible_dates_are_refused_with_a_reason(
+        admin: TestClient, books: sessionmaker[Session], dates: dict[str, str],
+        says: str) -> None:
+    patient_id, _ = _patient(books)
+    before = _coverages(books, patient_id)
+    response = admin.post(f"/admin/patients/{patient_id}/coverages",
+                          data={"csrf_token": admin.headers["x-test-csrf"], **MEDIGAP,
+                                "dated": "1", **dates})
+    assert response.status_code == 422 and says in response.text
+    assert _coverages(books, patient_id) == before

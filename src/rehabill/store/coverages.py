@@ -145,8 +145,12 @@ def _rank(sequence: str) -> int:
 
 
 def set_coverage(session: Session, patient_id: int, coverage: Coverage,
-                 coverage_id: int | None = None) -> int:
+                 coverage_id: int | None = None, *, keep_dates: bool = True) -> int:
     """Add a coverage to a patient (``coverage_id`` None) or change one; its row id.
+
+    A change keeps the stored subscriber (no form shows it) and, with ``keep_dates``, the
+    stored effective dates (a caller that did not ask for them); without it, the coverage's
+    ``start`` and ``end`` replace them (None opens that side).
 
     A patient has one coverage per sequence other than primary and former (a patient's earlier
     primary coverages stay, as their visits bill them), so adding a second secondary is refused
@@ -179,9 +183,9 @@ def set_coverage(session: Session, patient_id: int, coverage: Coverage,
         row = CoverageRow(**values)
         session.add(row)
     else:
-        # the editor shows neither the subscriber nor the dates: a change keeps them
-        values.update(subscriber=row.subscriber, start_date=row.start_date,
-                      end_date=row.end_date)
+        values["subscriber"] = row.subscriber
+        if keep_dates:
+            values.update(start_date=row.start_date, end_date=row.end_date)
         for name, value in values.items():
             setattr(row, name, value)
     session.flush()

@@ -8,6 +8,7 @@ never a name; every patient shown and every coverage saved is audited by row id.
 from __future__ import annotations
 
 import logging
+from datetime import date
 from typing import Annotated, Any
 from urllib.parse import urlencode
 
@@ -47,10 +48,10 @@ def build_router() -> APIRouter:
     async def add_coverage(request: Request, context: ContextDep, principal: Admin,
                            patient_id: RowId, payer_id: Text = "", payer_name: Text = "",
                            member_id: Text = "", plan: Text = "", group_number: Text = "",
-                           relationship: Text = "self", sequence: Text = "secondary"
-                           ) -> Response:
+                           relationship: Text = "self", sequence: Text = "secondary",
+                           start: Text = "", end: Text = "", dated: Text = "") -> Response:
         form = _Form(payer_id, payer_name, member_id, plan, group_number, relationship,
-                     sequence)
+                     sequence, dates=(start, end) if dated else None)
         return _save(request, context, principal, patient_id, None, form)
 
     @router.post("/admin/patients/{patient_id}/coverages/{coverage_id}")
@@ -58,20 +59,38 @@ def build_router() -> APIRouter:
                             patient_id: RowId, coverage_id: RowId, payer_id: Text = "",
                             payer_name: Text = "", member_id: Text = "", plan: Text = "",
                             group_number: Text = "", relationship: Text = "self",
-                            sequence: Text = "primary") -> Response:
+                            sequence: Text = "primary", start: Text = "", end: Text = "",
+                            dated: Text = "") -> Response:
         form = _Form(payer_id, payer_name, member_id, plan, group_number, relationship,
-                     sequence)
+                     sequence, dates=(start, end) if dated else None)
         return _save(request, context, principal, patient_id, coverage_id, form)
 
     return router
 
 
 class _Form:
-    """The coverage form's fields, trimmed."""
+    """The coverage form's fields, trimmed.
 
-    def __init__(self, *values: str) -> None:
+    The effective and termination dates (``start``, ``end``; HTML date inputs send
+    YYYY-MM-DD) are the days the coverage pays for, both included: the scrubber holds a visit
+    outside them (``eligibility.coverage_inactive``, CARC 26/27). A form that sends neither
+    (an older page, a script) keeps the stored dates: the page's forms say they carry the
+    dates with a hidden ``dated`` field, since an empty date input sends the same as none.
+    """
+
+    def __init__(self, *values: str, dates: tuple[str, str] | None = None) -> None:
         (self.payer_id, self.payer_name, self.member_id, self.plan, self.group_number,
          self.relationship, self.sequence) = (v.strip() for v in values)
+        self.dates_sent = dates is not None
+        self.start_text, self.end_text = (d.strip() for d in dates or ("", ""))
+
+    @property
+    def start(self) -> date | None:
+        return _day(self.start_text)
+
+    @property
+    def end(self) -> date | None:
+        return _day(self.end_text)
 
     def problem(self) -> str:
         """What is wrong with the form, or ""."""
@@ -81,12 +100,25 @@ class _Form:
             return "Choose primary, secondary, tertiary or former."
         if self.relationship not in dict(RELATIONSHIPS):
             return "Choose the patient's relationship to the subscriber."
+        for label, text in (("start", self.start_text), ("end", self.end_text)):
+            if text and _day(text) is None:
+                return f"Give the coverage's {label} date as YYYY-MM-DD (or leave it empty)."
+        if self.start and self.end and self.end < self.start:
+            return "The coverage cannot end before it starts."
         return ""
 
     def coverage(self) -> Coverage:
         return Coverage(self.payer_id.upper(), self.payer_name, self.member_id,
                         self.plan.lower(), self.relationship, self.group_number,
-                        sequence=self.sequence)
+                        sequence=self.sequence, start=self.start, end=self.end)
+
+
+def _day(text: str) -> date | None:
+    """A form's YYYY-MM-DD date, or None (empty or not a date)."""
+    try:
+        return date.fromisoformat(text) if len(text) == 10 else None
+    except ValueError:
+        return None
 
 
 def _save(request: Request, context: WebContext, principal: Principal, patient_id: int,
@@ -98,7 +130,8 @@ def _save(request: Request, context: WebContext, principal: Principal, patient_i
     try:
         saved = coverage_service.save_coverage(factory(context), patient_id, form.coverage(),
                                                coverage_id=coverage_id,
-                                               actor=principal.user.username)
+                                               actor=principal.user.username,
+                                               keep_dates=not form.dates_sent)
     except ConflictError as error:
         return _page(request, context, principal, patient_row=patient_id, status_code=409,
                      message=f"Not saved: {error.message}.", message_kind="error")
