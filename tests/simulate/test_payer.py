@@ -165,6 +165,36 @@ def test_simulator__files_read_back_balanced_and_post_to_zero(
     assert reasons  # some denials reached the worklist
 
 
+def test_277ca__accepted_and_rejected_claims_pass_pyx12s_005010x214_map() -> None:
+    """The simulator's 277CA is what 005010X214 asks, checked by an independent validator:
+    BHT05, the payer's receipt and process dates (DTP*050, DTP*009), the billing provider
+    named (2100C) and traced (2200C TRN and STC), and a service line listed only to reject it
+    (2220D STC03 "U", no STC04): here one accepted claim, one rejected at the claim level (no
+    diagnosis) and one for a line without a positive charge."""
+    from tests.x12.helpers import pyx12_errors
+
+    accepted = _claim("97110=30 97140=15")
+    no_diagnosis = _claim("97110=30", visit_id="V-2")
+    no_diagnosis = replace(no_diagnosis, visit=replace(no_diagnosis.visit, diagnoses=()))
+    free = _claim("97110=30 97140=15", visit_id="V-3")
+    free = replace(free, lines=(free.lines[0], replace(free.lines[1], charge=Decimal("0"))))
+    adjudication = PayerSimulator(QUIET).adjudicate([accepted, no_diagnosis, free])
+    text = adjudication.texts(payer_id="MEDICARE", submitter_id="US")["277"]
+
+    assert pyx12_errors(text) == []
+    (ack,), envelope = ack277.read_text(text, "s.277")
+    assert envelope == [] and ack.findings == ()
+    ok, claim_level, line = ack.claims
+    assert [c.outcome.value for c in ack.claims] == ["accepted", "rejected", "rejected"]
+    assert ok.lines == claim_level.lines == ()
+    assert [s.code for s in claim_level.statuses] == ["254"]
+    (rejected,) = line.lines
+    assert rejected.control_number == free.lines[1].control_number
+    assert [(s.category, s.code, s.action, s.amount) for s in rejected.statuses] == [
+        ("A7", "178", "U", None)]
+    assert "~NM1*85*2*" + free.visit.billing_provider.name.upper() + "*" in text
+
+
 def test_reverse_claim__negates_every_amount() -> None:
     claim = _claim("97110=30")
     answer = PayerSimulator(QUIET).adjudicate_claim(claim, claim.date_of_service)
