@@ -195,6 +195,31 @@ def test_277ca__accepted_and_rejected_claims_pass_pyx12s_005010x214_map() -> Non
     assert "~NM1*85*2*" + free.visit.billing_provider.name.upper() + "*" in text
 
 
+def test_835__names_the_billed_payer_so_posting_matches_its_claim_by_payer() -> None:
+    """The simulator's 835 says who pays the way a real one does (005010X221A1 loop 1000A
+    REF*2U, the payer id the claim was billed to), so ``choose_claim`` prefers the claim
+    billed to that payer: here the Medicare claim over the newer, identical one billed to
+    the secondary, which it would take without the payer's id. pyx12's X221A1 map passes it
+    (but for ST03, which the map marks not used)."""
+    from rehabill.ledger.posting import ClaimSet, StoredClaim, choose_claim, payer_ids
+    from tests.x12.helpers import pyx12_errors
+
+    primary = _claim("97110=30")
+    secondary = replace(primary, visit=replace(primary.visit, coverage=COMMERCIAL_COVERAGE))
+    (adjudication,) = simulate_batches([primary], seed=1).values()
+    text = adjudication.texts(payer_id="MEDICARE", submitter_id="US")["835"]
+    assert [e for e in pyx12_errors(text) if "(ST03)" not in e] == []
+
+    (remittance,), envelope = read_835_text(text, "s.835")
+    assert envelope == [] and remittance.findings == ()
+    assert primary.visit.coverage.payer_id in payer_ids(remittance)
+    stored = ClaimSet((StoredClaim(secondary, "", payer_id="COMMERCIAL"),
+                       StoredClaim(primary, "row1", payer_id="MEDICARE")))
+    (payment,) = remittance.claims
+    assert choose_claim(payment, stored, payer_ids(remittance))[1] == "row1"
+    assert choose_claim(payment, stored)[1] == ""  # no payer named: the newest
+
+
 def test_reverse_claim__negates_every_amount() -> None:
     claim = _claim("97110=30")
     answer = PayerSimulator(QUIET).adjudicate_claim(claim, claim.date_of_service)

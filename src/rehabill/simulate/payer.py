@@ -119,8 +119,9 @@ class PayerProfile:
 
     @property
     def filing_indicator(self) -> str:
-        """CLP06: MB (Medicare Part B) or CI (commercial)."""
-        return "MB" if self.medicare else "CI"
+        """CLP06: MB (Medicare Part B) or 12 (a commercial plan answers as a PPO): the 835's
+        list (005010X221A1 CLP06) has no CI, the 837P's SBR09 for commercial insurance."""
+        return "MB" if self.medicare else "12"
 
 
 MEDICARE = PayerProfile("MEDICARE", "MEDICARE PART B", True, deductible=Decimal("257.00"),
@@ -322,10 +323,9 @@ class PayerSimulator:
                      "222000111", "DA", "987654321") if total > 0 else (),
                     x12_date(paid_on)),
             Trace("1", trace, self.originator),
-            Party("PR", self.profile.name, address=("PO BOX 1000",), city="DALLAS",
-                  state="TX", zip="75201"),
+            self._shared(_payer_party, self.profile.name, self.profile.payer_id),
             Party("PE", provider.name.upper(), "XX", provider.npi,
-                  refs=(RefId("TJ", provider.tax_id),)),
+                  refs=(RefId("TJ", provider.tax_id),) if provider.tax_id else ()),
             dates=(DateRef("405", x12_date(paid_on)),),
             groups=(HeaderGroup("1"),), claims=tuple(answers),
             provider_adjustments=adjustments)
@@ -590,6 +590,16 @@ class _Odds:
 def _line_rejected(day: str) -> tuple[StatusCode, ...]:
     """Loop 2220D's status of a line with no positive charge: rejected (STC03 U)."""
     return (StatusCode("A7", "178", "", day, "U"),)
+
+
+def _payer_party(name: str, payer_id: str) -> Party:
+    """Loop 1000A as a payer sends it (005010X221A1): N1*PR, the address, REF*2U the payer id
+    the claims were billed to (837P loop 2010BB NM109; the 835's TRN03 is "1" and an EIN-style
+    number, not that id), so posting knows the 835's payer (``ledger.payer_ids``); and the
+    required PER*BL, the payer's technical contact."""
+    return Party("PR", name, address=("PO BOX 1000",), city="DALLAS", state="TX",
+                 zip="75201", refs=(RefId("2U", payer_id),),
+                 contacts=(("BL", "EDI SUPPORT", "TE", "8005550100"),))
 
 
 def _claim_dates(dos: str) -> tuple[DateRef, ...]:
