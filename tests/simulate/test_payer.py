@@ -165,6 +165,61 @@ def test_simulator__files_read_back_balanced_and_post_to_zero(
     assert reasons  # some denials reached the worklist
 
 
+def test_277ca__accepted_and_rejected_claims_pass_pyx12s_005010x214_map() -> None:
+    """The simulator's 277CA is what 005010X214 asks, checked by an independent validator:
+    BHT05, the payer's receipt and process dates (DTP*050, DTP*009), the billing provider
+    named (2100C) and traced (2200C TRN and STC), and a service line listed only to reject it
+    (2220D STC03 "U", no STC04): here one accepted claim, one rejected at the claim level (no
+    diagnosis) and one for a line without a positive charge."""
+    from tests.x12.helpers import pyx12_errors
+
+    accepted = _claim("97110=30 97140=15")
+    no_diagnosis = _claim("97110=30", visit_id="V-2")
+    no_diagnosis = replace(no_diagnosis, visit=replace(no_diagnosis.visit, diagnoses=()))
+    free = _claim("97110=30 97140=15", visit_id="V-3")
+    free = replace(free, lines=(free.lines[0], replace(free.lines[1], charge=Decimal("0"))))
+    adjudication = PayerSimulator(QUIET).adjudicate([accepted, no_diagnosis, free])
+    text = adjudication.texts(payer_id="MEDICARE", submitter_id="US")["277"]
+
+    assert pyx12_errors(text) == []
+    (ack,), envelope = ack277.read_text(text, "s.277")
+    assert envelope == [] and ack.findings == ()
+    ok, claim_level, line = ack.claims
+    assert [c.outcome.value for c in ack.claims] == ["accepted", "rejected", "rejected"]
+    assert ok.lines == claim_level.lines == ()
+    assert [s.code for s in claim_level.statuses] == ["254"]
+    (rejected,) = line.lines
+    assert rejected.control_number == free.lines[1].control_number
+    assert [(s.category, s.code, s.action, s.amount) for s in rejected.statuses] == [
+        ("A7", "178", "U", None)]
+    assert "~NM1*85*2*" + free.visit.billing_provider.name.upper() + "*" in text
+
+
+def test_835__names_the_billed_payer_so_posting_matches_its_claim_by_payer() -> None:
+    """The simulator's 835 says who pays the way a real one does (005010X221A1 loop 1000A
+    REF*2U, the payer id the claim was billed to), so ``choose_claim`` prefers the claim
+    billed to that payer: here the Medicare claim over the newer, identical one billed to
+    the secondary, which it would take without the payer's id. pyx12's X221A1 map passes it
+    (but for ST03, which the map marks not used)."""
+    from rehabill.ledger.posting import ClaimSet, StoredClaim, choose_claim, payer_ids
+    from tests.x12.helpers import pyx12_errors
+
+    primary = _claim("97110=30")
+    secondary = replace(primary, visit=replace(primary.visit, coverage=COMMERCIAL_COVERAGE))
+    (adjudication,) = simulate_batches([primary], seed=1).values()
+    text = adjudication.texts(payer_id="MEDICARE", submitter_id="US")["835"]
+    assert [e for e in pyx12_errors(text) if "(ST03)" not in e] == []
+
+    (remittance,), envelope = read_835_text(text, "s.835")
+    assert envelope == [] and remittance.findings == ()
+    assert primary.visit.coverage.payer_id in payer_ids(remittance)
+    stored = ClaimSet((StoredClaim(secondary, "", payer_id="COMMERCIAL"),
+                       StoredClaim(primary, "row1", payer_id="MEDICARE")))
+    (payment,) = remittance.claims
+    assert choose_claim(payment, stored, payer_ids(remittance))[1] == "row1"
+    assert choose_claim(payment, stored)[1] == ""  # no payer named: the newest
+
+
 def test_reverse_claim__negates_every_amount() -> None:
     claim = _claim("97110=30")
     answer = PayerSimulator(QUIET).adjudicate_claim(claim, claim.date_of_service)

@@ -119,8 +119,9 @@ class PayerProfile:
 
     @property
     def filing_indicator(self) -> str:
-        """CLP06: MB (Medicare Part B) or CI (commercial)."""
-        return "MB" if self.medicare else "CI"
+        """CLP06: MB (Medicare Part B) or 12 (a commercial plan answers as a PPO): the 835's
+        list (005010X221A1 CLP06) has no CI, the 837P's SBR09 for commercial insurance."""
+        return "MB" if self.medicare else "12"
 
 
 MEDICARE = PayerProfile("MEDICARE", "MEDICARE PART B", True, deductible=Decimal("257.00"),
@@ -241,7 +242,14 @@ class PayerSimulator:
                             self._payments(accepted, received, paid_on, not_after))
 
     def _front_door(self, claim: Claim, received: date, total: Decimal) -> ClaimAck:
-        """277CA: reject what a payer's front-end edits reject, accept the rest."""
+        """277CA: reject what a payer's front-end edits reject, accept the rest.
+
+        Claim-level edits: no member id (A7:164, entity IL), no valid billing NPI (A7:562,
+        entity 85), no diagnosis (A7:254). A line whose charge is not positive rejects the
+        claim (A7:178 "submitted charges") and is itself reported in loop 2220D with STC03
+        "U": 005010X214 reports service lines only to reject them (their STC03 takes U alone),
+        so an accepted claim's lines are not listed.
+        """
         visit = claim.visit
         day = x12_date(received)
         problem = None
@@ -251,18 +259,22 @@ class PayerSimulator:
             problem = ("562", "85")
         elif not visit.diagnoses:
             problem = ("254", "")
+        bad_lines = [x for x in claim.lines if x.charge <= 0]
+        if problem is None and bad_lines:
+            problem = ("178", "")
         status = (StatusCode("A7", problem[0], problem[1], day, "U", total)
                   if problem else StatusCode("A2", "20", "PR", day, "WQ", total))
         self.claim_counter += 1
         dos = x12_date(claim.date_of_service)
-        line_statuses = () if problem else self._shared(_line_accepted, day)
+        rejected = self._shared(_line_rejected, day) if bad_lines else ()
         return ClaimAck(claim.claim_id, (status,), self._payer_claim_number(),
                         visit.patient.last_name.upper(), visit.patient.first_name.upper(),
                         visit.coverage.member_id, visit.billing_provider.npi,
                         f"{dos}-{dos}", tuple(
-                            LineAck(self._procedure(x), x.charge,
-                                    str(x.units), x.control_number, "", line_statuses)
-                            for x in claim.lines))
+                            LineAck(self._procedure(x), x.charge, str(x.units),
+                                    x.control_number, "", rejected)
+                            for x in bad_lines),
+                        provider_name=visit.billing_provider.name.upper())
 
     def _payer_claim_number(self) -> str:
         return f"{self.profile.payer_id[:3]}{self.random.randrange(10**9, 10**10)}"
@@ -311,10 +323,9 @@ class PayerSimulator:
                      "222000111", "DA", "987654321") if total > 0 else (),
                     x12_date(paid_on)),
             Trace("1", trace, self.originator),
-            Party("PR", self.profile.name, address=("PO BOX 1000",), city="DALLAS",
-                  state="TX", zip="75201"),
+            self._shared(_payer_party, self.profile.name, self.profile.payer_id),
             Party("PE", provider.name.upper(), "XX", provider.npi,
-                  refs=(RefId("TJ", provider.tax_id),)),
+                  refs=(RefId("TJ", provider.tax_id),) if provider.tax_id else ()),
             dates=(DateRef("405", x12_date(paid_on)),),
             groups=(HeaderGroup("1"),), claims=tuple(answers),
             provider_adjustments=adjustments)
@@ -576,8 +587,19 @@ class _Odds:
         return cls(*(int(getattr(rates, f.name) * 10_000) for f in fields(cls)))
 
 
-def _line_accepted(day: str) -> tuple[StatusCode, ...]:
-    return (StatusCode("A2", "20", "", day, "WQ"),)
+def _line_rejected(day: str) -> tuple[StatusCode, ...]:
+    """Loop 2220D's status of a line with no positive charge: rejected (STC03 U)."""
+    return (StatusCode("A7", "178", "", day, "U"),)
+
+
+def _payer_party(name: str, payer_id: str) -> Party:
+    """Loop 1000A as a payer sends it (005010X221A1): N1*PR, the address, REF*2U the payer id
+    the claims were billed to (837P loop 2010BB NM109; the 835's TRN03 is "1" and an EIN-style
+    number, not that id), so posting knows the 835's payer (``ledger.payer_ids``); and the
+    required PER*BL, the payer's technical contact."""
+    return Party("PR", name, address=("PO BOX 1000",), city="DALLAS", state="TX",
+                 zip="75201", refs=(RefId("2U", payer_id),),
+                 contacts=(("BL", "EDI SUPPORT", "TE", "8005550100"),))
 
 
 def _claim_dates(dos: str) -> tuple[DateRef, ...]:

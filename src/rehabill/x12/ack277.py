@@ -12,7 +12,7 @@ rejected for missing, invalid or inconsistent information; P pending; E errors i
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from decimal import Decimal, InvalidOperation
@@ -122,13 +122,17 @@ class ClaimAck:
     service_date: str = ""
     lines: tuple[LineAck, ...] = ()
     segment: int = field(default=0, compare=False)
+    # 2100C NM103, the billing provider's name: written, not read back (a claim is its
+    # provider's by the NPI, NM109), so it stays out of equality like ``segment``.
+    provider_name: str = field(default="", compare=False)
 
     # Written out as the dataclass would generate it: compiled by mypyc this is native code
     # (tests/x12/test_inits.py keeps it the same).
     def __init__(self, claim_id: str, statuses: tuple[StatusCode, ...],
                  payer_claim_number: str = "", patient_last: str = "", patient_first: str = "",
                  member_id: str = "", provider_npi: str = "", service_date: str = "",
-                 lines: tuple[LineAck, ...] = (), segment: int = 0) -> None:
+                 lines: tuple[LineAck, ...] = (), segment: int = 0,
+                 provider_name: str = "") -> None:
         object.__setattr__(self, "claim_id", claim_id)
         object.__setattr__(self, "statuses", statuses)
         object.__setattr__(self, "payer_claim_number", payer_claim_number)
@@ -139,6 +143,7 @@ class ClaimAck:
         object.__setattr__(self, "service_date", service_date)
         object.__setattr__(self, "lines", lines)
         object.__setattr__(self, "segment", segment)
+        object.__setattr__(self, "provider_name", provider_name)
 
     @property
     def charge(self) -> Decimal | None:
@@ -436,10 +441,13 @@ def read_text(text: str, file: str = "") -> tuple[list[Ack277], list[Finding]]:
     return acks, findings
 
 
-def _stc(w: SegmentWriter, statuses: Iterable[StatusCode]) -> None:
+def _stc(w: SegmentWriter, statuses: Iterable[StatusCode], *, amount: bool = True) -> None:
+    """STC01 (with STC10/STC11 not written: one composite a segment), STC02 the date, STC03
+    the action, STC04 the charge; ``amount=False`` leaves STC04 out, as loop 2220D asks (its
+    STC04 is not used: the line's charge is the SVC02)."""
     for s in statuses:
         w.repeated("STC", (s.category, s.code, s.entity), s.date, s.action,
-                   amount_text(s.amount))
+                   amount_text(s.amount) if amount else "")
 
 
 def write_277ca(acks: Iterable[Ack277], *, sender_id: str, receiver_id: str,
@@ -452,31 +460,39 @@ def write_277ca(acks: Iterable[Ack277], *, sender_id: str, receiver_id: str,
         sender_id: ISA06/GS02 (the payer or clearinghouse).
         receiver_id: ISA08/GS03 (the submitter).
         control_number: ISA13/GS06.
-        created: the interchange date/time (default 2026-01-01 00:00).
+        created: the interchange date/time (default 2026-01-01 00:00); its time is each
+            transaction's BHT05 too (BHT04 is the ack's ``created`` date).
         delimiters: the delimiters (default ``* : ^ ~``).
 
     Returns:
         The file's text.
     """
+    created = created or datetime(2026, 1, 1)
     w = open_interchange(sender_id=sender_id, receiver_id=receiver_id,
-                         control_number=control_number, created=created or datetime(2026, 1, 1),
+                         control_number=control_number, created=created,
                          delimiters=delimiters or Delimiters(), functional_id="HN",
                          version="005010X214")
     sets = 0
     for sets, ack in enumerate(acks, start=1):
-        _transaction(w, ack, ack.control_number or f"{sets:04d}")
+        _transaction(w, ack, ack.control_number or f"{sets:04d}", f"{created:%H%M}")
     write_trailers(w, group_control_number=control_number, transactions=sets,
                    interchange_control_number=control_number)
     return w.text()
 
 
-def _transaction(w: SegmentWriter, ack: Ack277, st02: str) -> None:
+def _transaction(w: SegmentWriter, ack: Ack277, st02: str, time: str) -> None:
+    """One 277CA as 005010X214 lays it out: BHT (BHT05 the time is required); 2000A the payer
+    with its 2200A TRN and the batch's receipt (DTP*050) and process (DTP*009) dates, both
+    required (the ack's ``created`` day: the payer acknowledges a batch the day it receives
+    and processes it); 2000B us; 2000C each billing provider; 2000D each claim."""
     w.reset_count()
     w.segment("ST", "277", st02, "005010X214")
-    w.segment("BHT", "0085", "08", ack.reference, ack.created, "", "TH")
+    w.segment("BHT", "0085", "08", ack.reference, ack.created, time, "TH")
     w.segment("HL", "1", "", "20", "1")
     w.segment("NM1", "PR", "2", ack.payer_name, "", "", "", "", "PI", ack.payer_id)
     w.segment("TRN", "1", ack.reference)
+    w.segment("DTP", "050", "D8", ack.created)
+    w.segment("DTP", "009", "D8", ack.created)
     w.segment("HL", "2", "1", "21", "1")
     w.segment("NM1", "41", "2", ack.receiver_name, "", "", "", "", "46", ack.receiver_id)
     w.segment("TRN", "2", ack.reference)
@@ -484,32 +500,63 @@ def _transaction(w: SegmentWriter, ack: Ack277, st02: str) -> None:
     accepted = sum(1 for c in ack.claims if c.outcome is not AckOutcome.REJECTED)
     w.segment("QTY", "90", str(accepted))
     w.segment("QTY", "AA", str(len(ack.claims) - accepted))
-    number, provider_hl, provider = 2, "", None
-    for claim in ack.claims:
-        if claim.provider_npi != provider or not provider_hl:
-            number += 1
-            provider_hl, provider = str(number), claim.provider_npi
-            w.segment("HL", provider_hl, "2", "19", "1")
-            w.segment("NM1", "85", "2", "", "", "", "", "", "XX", claim.provider_npi)
-        number += 1
-        w.segment("HL", str(number), provider_hl, "PT")
-        w.segment("NM1", "QC", "1", claim.patient_last, claim.patient_first, "", "", "", "MI",
-                  claim.member_id)
-        w.segment("TRN", "2", claim.claim_id)
-        _stc(w, claim.statuses)
-        if claim.payer_claim_number:
-            w.segment("REF", "1K", claim.payer_claim_number)
-        if claim.service_date:
-            w.repeated("DTP", "472", "RD8", claim.service_date)
-        for line in claim.lines:
-            w.repeated("SVC", line.procedure.parts()[:6], amount_text(line.charge), "", "", "",
-                       "", line.units)
-            _stc(w, line.statuses)
-            if line.control_number:
-                w.segment("REF", "FJ", line.control_number)
-            if line.service_date:
-                w.repeated("DTP", "472", "RD8", line.service_date)
+    number = 2
+    claims = ack.claims
+    start = 0
+    while start < len(claims):
+        npi = claims[start].provider_npi
+        end = start + 1
+        while end < len(claims) and claims[end].provider_npi == npi:
+            end += 1
+        number = _provider(w, ack.reference, claims[start:end], number)
+        start = end
     w.segment("SE", str(w.count + 1), st02)
+
+
+def _provider(w: SegmentWriter, reference: str, claims: Sequence[ClaimAck], number: int
+              ) -> int:
+    """Loop 2000C for one billing provider's run of claims, then each claim's 2000D; returns
+    the last HL number used.
+
+    2100C names the provider (NM103 required, NM109 the NPI); 2200C, required, traces it
+    (TRN*1, TRN02 the batch's BHT03 as X12 RFI 960 recommends) and says the payer received
+    its claims (STC A1:19 "entity acknowledges receipt", entity 85 the billing provider;
+    STC02 not used, STC04 the total of the claims' charges)."""
+    number += 1
+    provider_hl = str(number)
+    first = claims[0]
+    w.segment("HL", provider_hl, "2", "19", "1")
+    w.segment("NM1", "85", "2", first.provider_name, "", "", "", "", "XX", first.provider_npi)
+    w.segment("TRN", "1", reference)
+    total = sum((c.charge or Decimal(0) for c in claims), Decimal(0))
+    w.segment("STC", ("A1", "19", "85"), "", "WQ", amount_text(total))
+    for claim in claims:
+        number += 1
+        _claim(w, claim, str(number), provider_hl)
+    return number
+
+
+def _claim(w: SegmentWriter, claim: ClaimAck, hl: str, provider_hl: str) -> None:
+    """Loop 2000D: the patient, the claim's TRN02 and statuses, REF*1K, DTP*472, and its
+    2220D service lines; a line's STC (STC03 "U": the loop reports rejected lines) has no
+    STC04."""
+    w.segment("HL", hl, provider_hl, "PT")
+    w.segment("NM1", "QC", "1", claim.patient_last, claim.patient_first, "", "", "", "MI",
+              claim.member_id)
+    w.segment("TRN", "2", claim.claim_id)
+    _stc(w, claim.statuses)
+    if claim.payer_claim_number:
+        w.segment("REF", "1K", claim.payer_claim_number)
+    if claim.service_date:
+        w.repeated("DTP", "472", "RD8", claim.service_date)
+    for line in claim.lines:
+        w.repeated("SVC", line.procedure.parts()[:6], amount_text(line.charge), "", "", "",
+                   "", line.units)
+        _stc(w, line.statuses, amount=False)
+        if line.control_number:
+            w.segment("REF", "FJ", line.control_number)
+        if line.service_date:
+            w.repeated("DTP", "472", "RD8", line.service_date)
 
 
 # Compiled by mypyc, frozen values pickle through their constructor (a no-op otherwise).
