@@ -41,7 +41,6 @@ from rehabill.store.books import (
     PostingClaims,
     claims_for_posting,
     posting_heads,
-    set_payer_claim_numbers,
 )
 from rehabill.store.bulk import chunked, ids_in, insert_all
 from rehabill.store.claims import set_statuses
@@ -321,11 +320,11 @@ class SqlPostingStore:
                 continue
             last[row] = change.status
             changes.append((row, change.status, f"ERA {result.trace_key}: {change.reason}"))
-        # The statuses find_claims read (and earlier saves set) are not read again.
-        set_statuses(self.session, changes, actor=self.actor, known=self.statuses)
-        # The CLP07 of each claim paid that has no payer claim number yet (no 277CA gave
+        # The statuses find_claims read (and earlier saves set) are not read again. With them,
+        # the CLP07 of each claim paid that has no payer claim number yet (no 277CA gave
         # one): what a corrected claim's REF*F8 and a later CLP07 are matched against.
-        set_payer_claim_numbers(self.session, numbers, only_missing=True)
+        set_statuses(self.session, changes, actor=self.actor, known=self.statuses,
+                     missing_numbers=numbers)
         for row, status, _ in changes:
             if row in self.statuses:
                 self.statuses[row] = status.value
