@@ -93,10 +93,11 @@ def _pg_database(pg: str, name: str, *, create: bool = False, template: str = ""
 def step(work: Path, post: bool, dump: Path | None, pg: str) -> None:
     """Copy the prepared books and post the month's 835s into the copy."""
     if pg:
-        url = _pg_database(pg, f"{work.name}_run", template=work.name)
+        url = _pg_database(pg, f"{work.name}_run{os.getpid()}", template=work.name)
     else:
-        shutil.copyfile(work / "books.db", work / "run.db")
-        url = f"sqlite:///{work / 'run.db'}"
+        copy = work / f"run-{os.getpid()}.db"  # two runs at once each post into their own
+        shutil.copyfile(work / "books.db", copy)
+        url = f"sqlite:///{copy}"
     engine = make_engine(url)
     factory = make_session_factory(engine)
     files = [Path(p) for p in json.loads((work / "answers.json").read_text())]
@@ -115,6 +116,18 @@ def step(work: Path, post: bool, dump: Path | None, pg: str) -> None:
         dump.write_text("".join(f"{line}\n" for line in rows))
         print(f"{len(rows)} rows, sha256 {hashlib.sha256(''.join(rows).encode()).hexdigest()}")
     engine.dispose()
+    if pg:
+        _drop_database(pg, url.rsplit("/", 1)[1])
+    else:
+        for path in work.glob(f"{copy.name}*"):  # the copy, its -wal and -shm
+            path.unlink()
+
+
+def _drop_database(pg: str, name: str) -> None:
+    admin = create_engine(pg, isolation_level="AUTOCOMMIT")
+    with admin.connect() as conn:
+        conn.execute(text(f'DROP DATABASE IF EXISTS "{name}"'))
+    admin.dispose()
 
 
 def _server_cpu(engine: object) -> float:
