@@ -352,7 +352,7 @@ def _post_claim(cp: ClaimPayment, found: Claim | ClaimSet | None, base: PostingS
             f"{claim.total_charge}; the difference stays open.",
             Location(file=file, claim_id=cp.claim_id, segment=cp.segment, segment_id="CLP",
                      element="CLP03"), "Check whether the payer split or changed the claim."))
-    claim_date = next((d.value for d in cp.dates if d.qualifier == "232"), "")
+    claim_date = _claim_date(cp)
     claim_remarks = cp.remark_codes
     target = (cref, replaced_by)
     used: set[int] = set()
@@ -390,6 +390,15 @@ def _post_claim(cp: ClaimPayment, found: Claim | ClaimSet | None, base: PostingS
             cp.claim_id, ClaimStatus.CLOSED, "The payer processed the void (frequency 8): its "
             "reversal (CLP02 22) was posted to the claim it voids.", source, void, clp07))
     return part
+
+
+def _claim_date(cp: ClaimPayment) -> str:
+    """DTM*232 (claim statement period start), CCYYMMDD, or "": the SVCs' date when they
+    have none of their own."""
+    for d in cp.dates:
+        if d.qualifier == "232":
+            return d.value
+    return ""
 
 
 def _unreported_lines(part: _Part, cp: ClaimPayment, claim: Claim, used: set[int],
