@@ -259,3 +259,22 @@ def test_post_payment__a_late_payment_of_the_original_is_saved_on_its_row(
     statuses = dict(session.execute(select(ClaimRow.id, ClaimRow.status)).all())
     assert statuses[original] in ("paid", "partially_paid", "closed", "denied")
     assert statuses[newer] == "draft"
+
+
+def test_post_era__the_clp07_is_kept_by_claims_without_a_payer_claim_number(
+        session: Session) -> None:
+    claims = _stored_claims(session, 12)
+    rows = list(session.scalars(select(ClaimRow.id).order_by(ClaimRow.id)))
+    store_claims.set_status(session, rows, ClaimStatus.ACCEPTED)
+    books.set_payer_claim_numbers(session, {rows[0]: "ICN-FROM-277CA"})
+    result = PayerSimulator(MEDICARE, seed=8).adjudicate(claims)
+    clp07 = {c.claim_id: c.payer_claim_number for p in result.payments for c in p.claims}
+    assert len(clp07) == 12 and all(clp07.values())
+    text = result.texts(payer_id="MEDICARE", submitter_id="US")["835"]
+    post_era(lambda: iter([text]), SqlPostingStore(session), file="era.835", batch=5)
+    stored = {key: (number, status) for key, number, status in session.execute(
+        select(ClaimRow.claim_key, ClaimRow.payer_claim_number, ClaimRow.status))}
+    first = claims[0].claim_id
+    assert stored[first][0] == "ICN-FROM-277CA"  # the 277CA's number is what a 7 refers to
+    assert all(stored[key][0] == number for key, number in clp07.items() if key != first)
+    assert all(status != ClaimStatus.ACCEPTED.value for _, status in stored.values())

@@ -27,6 +27,7 @@ from rehabill.ledger.posting import (
     match_line,
     payer_ids,
     post_claim,
+    post_claims,
     post_remittance,
     trace_key,
 )
@@ -61,6 +62,7 @@ __all__ = [
     "match_line",
     "payer_ids",
     "post_claim",
+    "post_claims",
     "post_era",
     "post_payment",
     "post_read_era",

@@ -29,7 +29,7 @@ from rehabill.ledger.entries import (
 from rehabill.ledger.posting import (
     ClaimSet,
     payer_ids,
-    post_claim,
+    post_claims,
     post_remittance,
     provider_entries,
     trace_key,
@@ -329,11 +329,9 @@ def _claims_result(pending: Sequence[ClaimPayment], head: Remittance, key: str, 
                    ) -> PostingResult:
     source = PostingSource(file, head.trace.originator, head.trace.number, 0)
     known = find_claims({c.claim_id for c in pending})
-    payers = payer_ids(head)
-    parts = [post_claim(c, known.get(c.claim_id), source=source, payers=payers)
-             for c in pending]
-    return PostingResult(key, tuple(e for p in parts for e in p.entries),
-                         suspense=tuple(s for p in parts for s in p.suspense),
-                         worklist=tuple(w for p in parts for w in p.worklist),
-                         status_changes=tuple(s for p in parts for s in p.status_changes),
-                         findings=tuple(f for p in parts for f in p.findings))
+    result = post_claims(pending, known, source=source, payers=payer_ids(head))
+    if result.trace_key == key:
+        return result
+    return PostingResult(key, result.entries, suspense=result.suspense,
+                         worklist=result.worklist, status_changes=result.status_changes,
+                         findings=result.findings)

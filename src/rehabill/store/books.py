@@ -26,6 +26,7 @@ from rehabill.domain import (
     Frequency,
     Patient,
     Provider,
+    TherapyToDate,
     Visit,
 )
 from rehabill.ledger import ClaimSet, StoredClaim
@@ -249,6 +250,7 @@ _NOBODY = Address("", "", "", "")
 _NO_BILLING = BillingProvider("", "", "", _NOBODY)
 _NO_COVERAGE = Coverage("", "", "", "")
 _NO_PROVIDER = Provider("", "", "", Credential.PT)
+_NO_THERAPY = TherapyToDate()  # shared, not one made for each claim's placeholder visit
 
 
 @dataclass(frozen=True, slots=True)
@@ -364,7 +366,8 @@ def claims_for_posting(session: Session, claim_keys: Sequence[str]) -> PostingCl
             patient = patients.get(day)
             if patient is None:
                 patient = patients[day] = Patient("", "", "", day, "U")
-            visit = Visit(visit_key, day, _NO_BILLING, patient, _NO_COVERAGE, _NO_PROVIDER, ())
+            visit = Visit(visit_key, day, _NO_BILLING, patient, _NO_COVERAGE, _NO_PROVIDER, (),
+                          therapy_to_date=_NO_THERAPY)
             out.claims[key] = Claim(visit, tuple(grouped.get(cid, ())), Frequency(frequency),
                                     reference, "" if key == visit_key else key)
             out.rows[key] = cid
@@ -400,7 +403,8 @@ def _add_claim_sets(out: PostingClaims, newest: dict[str, tuple[Any, ...]],
         for _, _, cid, visit_id, frequency, reference, status, number, payer in heads:
             visit_key, day = visits[visit_id]
             visit = Visit(visit_key, day, _NO_BILLING, Patient("", "", "", day, "U"),
-                          _NO_COVERAGE, _NO_PROVIDER, ())
+                          _NO_COVERAGE, _NO_PROVIDER, (),
+                          therapy_to_date=_NO_THERAPY)
             claim = Claim(visit, tuple(grouped.get(cid, ())), Frequency(frequency), reference,
                           "" if key == visit_key else key)
             stored.append(StoredClaim(claim, str(cid), number, payers.get(payer, "")))

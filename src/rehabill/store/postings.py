@@ -27,6 +27,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from decimal import Decimal
+from itertools import chain
 from typing import Any
 
 from sqlalchemy import select
@@ -41,7 +42,6 @@ from rehabill.store.books import (
     PostingClaims,
     claims_for_posting,
     posting_heads,
-    set_payer_claim_numbers,
 )
 from rehabill.store.bulk import chunked, ids_in, insert_all
 from rehabill.store.claims import set_statuses
@@ -102,11 +102,12 @@ def ledger_cells(result: PostingResult, claims: PostingClaims, *, amounts_as_tex
     """The result's entries as ``remittances.LEDGER_CELLS`` tuples (what ``_ledger_rows``
     makes, less the remittance and time); None when an entry names a claim ``claims``
     does not hold or an amount that is not a Decimal (the posting transaction makes those)."""
-    rows, lines = claims.rows, claims.lines
+    rows, lines, kinds = claims.rows, claims.lines, _KIND_VALUES
     provider = EntryKind.PROVIDER_ADJUSTMENT
     out: list[tuple[Any, ...]] = []
     append = out.append
-    for e in (*result.entries, *result.provider_entries):
+    last_source, trace, segment = None, "", 0  # an SVC's entries share their source
+    for e in chain(result.entries, result.provider_entries):
         kind = e.kind
         claim = None
         if kind is not provider:
@@ -122,10 +123,11 @@ def ledger_cells(result: PostingResult, claims: PostingClaims, *, amounts_as_tex
             return None
         remarks = e.remarks
         source = e.source
-        append((claim, line, _KIND_VALUES[kind], e.group, e.reason[:5],
+        if source is not last_source:
+            last_source, trace, segment = source, source.trace_number, source.segment
+        append((claim, line, kinds[kind], e.group, e.reason[:5],
                 " ".join(remarks)[:60] if remarks else "", e.detail[:80],
-                str(amount) if amounts_as_text else amount, source.trace_number,
-                source.segment))
+                str(amount) if amounts_as_text else amount, trace, segment))
     return out
 
 
@@ -218,14 +220,16 @@ class SqlPostingStore:
             ConflictError: another transaction posted (or is posting) this trace key.
         """
         remittance = self._remittance(result)
-        keys = self._claim_rows({e.claim_id for e in result.entries}
-                                | {w.claim_id for w in result.worklist}
-                                | {s.claim_id for s in result.status_changes})
         cells = self.cells.get(id(result))
+        named = {w.claim_id for w in result.worklist} | {s.claim_id for s in
+                                                        result.status_changes}
         if cells is not None:  # prepared before the transaction (prepare_era)
+            # Its entries' claims were all found then (``ledger_cells``): not looked up again.
+            keys = self._claim_rows(named)
             add_ledger_cells(self.session, cells, remittance_id=remittance,
                              amounts_as_text=self.amounts_as_text)
         else:
+            keys = self._claim_rows(named | {e.claim_id for e in result.entries})
             earlier = {int(e.claim_ref) for e in result.entries if e.claim_ref}
             lines = self._line_ids({*keys.values(), *earlier})
             add_ledger_rows(self.session, self._ledger_rows(
@@ -321,11 +325,11 @@ class SqlPostingStore:
                 continue
             last[row] = change.status
             changes.append((row, change.status, f"ERA {result.trace_key}: {change.reason}"))
-        # The statuses find_claims read (and earlier saves set) are not read again.
-        set_statuses(self.session, changes, actor=self.actor, known=self.statuses)
-        # The CLP07 of each claim paid that has no payer claim number yet (no 277CA gave
+        # The statuses find_claims read (and earlier saves set) are not read again. With them,
+        # the CLP07 of each claim paid that has no payer claim number yet (no 277CA gave
         # one): what a corrected claim's REF*F8 and a later CLP07 are matched against.
-        set_payer_claim_numbers(self.session, numbers, only_missing=True)
+        set_statuses(self.session, changes, actor=self.actor, known=self.statuses,
+                     missing_numbers=numbers)
         for row, status, _ in changes:
             if row in self.statuses:
                 self.statuses[row] = status.value

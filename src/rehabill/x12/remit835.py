@@ -270,7 +270,10 @@ class ServiceLine:
     @property
     def control_number(self) -> str:
         """REF*6R: our line item control number (837P REF*6R), or ""."""
-        return next((r.value for r in self.refs if r.qualifier == "6R"), "")
+        for ref in self.refs:  # a loop, not next() over a generator: posting asks every SVC
+            if ref.qualifier == "6R":
+                return ref.value
+        return ""
 
     @property
     def service_date(self) -> str:
