@@ -46,7 +46,7 @@ from rehabill.store.files import ControlNumbers
 from rehabill.store.models import utcnow
 from rehabill.store.postings import SqlPostingStore, prepare_era
 from rehabill.store.remittances import add_ledger_entries, payer_row_id
-from rehabill.x12 import ack277, ack999
+from rehabill.x12 import ack277, ack277_scan, ack999
 from rehabill.x12.envelope import split_transactions
 from rehabill.x12.p837 import BatchSettings, check_claim, envelope_837p, write_837p
 from rehabill.x12.status import StatusUpdate, choose_answered
@@ -636,6 +636,35 @@ def read_acknowledgments(factory: Factory, path: Path, *, actor: str = "") -> Ac
 def _read_acknowledgments(factory: Factory, path: Path, data: bytes, sha: str,
                           actor: str) -> AckReport:
     text = data.decode("utf-8", errors="replace")
+    kind, updates, envelope, found = _read_answers(text, path)
+    problems = list(dict.fromkeys([*envelope, *found]))
+    if has_errors(problems):
+        return AckReport(str(path), kind, findings=(_refused(path, problems), *problems))
+    if not kind:
+        raise InputError("the file holds no 999 or 277CA", location=str(path))
+    with unit_of_work(factory) as session:
+        file_id = store_files.add_file(session, direction="in", kind=kind, path=str(path),
+                                       sha256=sha, size=len(data))
+        if file_id is None:
+            return AckReport(str(path), kind, True)
+        return _apply_updates(session, path, kind, file_id, updates, problems, actor)
+
+
+def _read_answers(text: str, path: Path) -> tuple[str, Sequence[StatusUpdate],
+                                                  Sequence[Finding], Sequence[Finding]]:
+    """The kind ("999", "277CA" or "" for neither), the status updates, the envelope's
+    findings and the transaction sets' findings of a 999 or 277CA file.
+
+    A file of 277CAs is scanned for its claim levels alone (``ack277_scan``: the same updates
+    and findings, at about a quarter of the readers' cost); any other goes through them.
+
+    Raises:
+        InputError: the file has no usable ISA.
+    """
+    scan = ack277_scan.scan_277ca(text, str(path))
+    if scan is not None:
+        return ("277CA" if scan.transactions else ""), scan.updates, scan.envelope_findings, \
+            scan.findings
     delimiters, segments, envelope = tokenize(text, str(path))
     if delimiters is None:
         raise InputError("not an X12 file (no usable ISA header)", location=str(path))
@@ -653,17 +682,7 @@ def _read_acknowledgments(factory: Factory, path: Path, data: bytes, sha: str,
             kind = "277CA"
             found.extend(a2.findings)
             updates.extend(a2.status_updates())
-    problems = list(dict.fromkeys([*envelope, *found]))
-    if has_errors(problems):
-        return AckReport(str(path), kind, findings=(_refused(path, problems), *problems))
-    if not kind:
-        raise InputError("the file holds no 999 or 277CA", location=str(path))
-    with unit_of_work(factory) as session:
-        file_id = store_files.add_file(session, direction="in", kind=kind, path=str(path),
-                                       sha256=sha, size=len(data))
-        if file_id is None:
-            return AckReport(str(path), kind, True)
-        return _apply_updates(session, path, kind, file_id, updates, problems, actor)
+    return kind, updates, envelope, found
 
 
 def _read(path: Path) -> tuple[bytes, str]:
