@@ -258,7 +258,7 @@ def scan_277ca(text: str, file: str = "") -> UpdateScan | None:
     scan = _Scan(file, delimiters)
     checker, element, handlers = scan.checker, delimiters.element, scan.handlers
     number = body = 0
-    last: tuple[str, int] | None = None
+    last = ""
     txn = scan.set
     for raw in text.split(delimiters.segment):
         if not raw or raw[0] in _STRIP or raw[-1] in _STRIP:
@@ -266,7 +266,7 @@ def scan_277ca(text: str, file: str = "") -> UpdateScan | None:
             if not raw:
                 continue
         number += 1
-        last = (raw, number)
+        last = raw
         # Ids are two or three letters: sliced, not split (an id the slice gets wrong, with
         # white space or more letters, matches no handler and is read exactly below).
         sid = raw[:3] if raw[3:4] == element else raw[:2] if raw[2:3] == element else raw
@@ -274,13 +274,16 @@ def scan_277ca(text: str, file: str = "") -> UpdateScan | None:
         if handler is None:
             sid = _exact_id(raw, element)
             handler = handlers.get(sid)
-        if txn is not None and sid not in ENVELOPE_IDS:
-            body += 1
-            if handler is None:
+        if txn is not None:  # inside a set: a handler's segment is never an envelope one
+            if handler is not None:
+                body += 1
+                if handler is not _skip:
+                    handler(txn, raw, number)
+                continue
+            if sid not in ENVELOPE_IDS:
+                body += 1
                 scan.unknown(txn, sid, number)
-            elif handler is not _skip:
-                handler(txn, raw, number)
-            continue
+                continue
         checker.body += body
         body = 0
         scan.envelope_segment(scan.segment(raw, number))
@@ -288,7 +291,7 @@ def scan_277ca(text: str, file: str = "") -> UpdateScan | None:
             return None
         txn = scan.set
     checker.body += body
-    return _finish(scan, text, delimiters, last)
+    return _finish(scan, text, delimiters, (last, number) if number else None)
 
 
 def _finish(scan: _Scan, text: str, delimiters: Delimiters, last: tuple[str, int] | None
