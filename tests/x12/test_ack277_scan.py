@@ -82,7 +82,7 @@ def test_scan_277ca__leaves_a_999_to_the_full_readers() -> None:
      "SVC*HC:1*abc~", "SVC*HC:1*~", "HL*9*3*PT~", "HL*9*3*19~", "TRN*2*X~", "REF*1K*Z~",
      "DTP*472*D8*2026~", "DTM*472~", "ZZZ*1~", "SE*1*2~", "ST*277*9~", "GE*1*1~", "IEA*1~",
      "NM1*QC*1*A~", "*~", "H *1~", "HL **3*PT~", "STC *A2:20~", "\x0bHL*1~", "STCX*A1:1~",
-     "ST*999*1~"])), max_size=6))
+     "ST*999*1~", "\ufeff", "\t", "SE*3*0001~ST*277*0002~"])), max_size=6))
 def test_scan_277ca__agrees_with_reader_on_mutated_files(name: str,
                                                         edits: list[tuple[int, str]]) -> None:
     text = TEXTS[name]
