@@ -126,6 +126,34 @@ def test_read_acknowledgments__277ca_rejection_goes_to_the_worklist(
     assert _count(session_factory, WorklistItemRow) == 1
 
 
+def test_read_acknowledgments__277ca_rejections_each_get_their_reason(
+        session_factory: Factory, visit_file: Path, tmp_path: Path) -> None:
+    _batched(session_factory, visit_file, tmp_path)
+    batched = [k for k, v in _statuses(session_factory).items() if v == "batched"][:3]
+    codes = (StatusCode("A7", "562", "85"), StatusCode("A2", "20", "PR"),
+             StatusCode("A6", "21", "QC"))
+    claims = zip(batched, codes, strict=True)
+    ack = Ack277("0001", "B1", "20260720", "PAYER", "MEDICARE", "US", "US", (), tuple(
+        ClaimAck(key, (code,), f"PCN{n}") for n, (key, code) in enumerate(claims)))
+    path = tmp_path / "two-rejected.277"
+    path.write_text(write_277ca([ack], sender_id="PAYER", receiver_id="US"))
+    report = billing.read_acknowledgments(session_factory, path)
+    assert report.rejected == (batched[0], batched[2])
+    with session_factory() as s:
+        items = s.execute(select(ClaimRow.claim_key, WorklistItemRow.reason).join(
+            ClaimRow, ClaimRow.id == WorklistItemRow.claim_id).order_by(WorklistItemRow.id)).all()
+    assert [(key, reason.split(":")[0], reason.split(" ")[2]) for key, reason in items] == [
+        (batched[0], "277CA rejection", "A7:562"), (batched[2], "277CA rejection", "A6:21")]
+    with session_factory() as s:
+        rejected = {s.scalars(select(ClaimRow.id).where(ClaimRow.claim_key == k)).one(): k
+                    for k in (batched[0], batched[2])}
+    for claim_id, key in rejected.items():
+        with session_factory() as s:
+            found = store_claims.claim_findings(s, claim_id)
+        assert [(f.code, f.location.claim_id) for f in found if f.code.startswith("ack.")] == [
+            ("ack.277ca_rejected", key)]
+
+
 def test_resubmit__a_rejected_claim_is_sent_again_as_it_was_first_sent(
         session_factory: Factory, visit_file: Path, tmp_path: Path) -> None:
     _batched(session_factory, visit_file, tmp_path)

@@ -164,7 +164,7 @@ def set_payer_claim_numbers(session: Session, numbers: dict[int, str], *,
     ``only_missing`` leaves a claim that has one already as it is (an 835's CLP07 fills in
     what no 277CA gave; the 277CA's number stays what a corrected claim refers to).
     """
-    rows = [{"cid": cid, "pcn": number[:80]} for cid, number in numbers.items() if number]
+    rows = [(number[:80], cid) for cid, number in numbers.items() if number]  # (pcn, id)
     if not rows:
         return
     missing = " AND (claims.payer_claim_number IS NULL OR claims.payer_claim_number = '')" \
@@ -174,12 +174,11 @@ def set_payer_claim_numbers(session: Session, numbers: dict[int, str], *,
         session.execute(text(
             "UPDATE claims SET payer_claim_number = v.pcn FROM unnest(CAST(:ids AS integer[]), "
             "CAST(:pcns AS varchar[])) AS v(id, pcn) WHERE claims.id = v.id" + missing),
-            {"ids": [r["cid"] for r in rows], "pcns": [r["pcn"] for r in rows]})
+            {"ids": [cid for _, cid in rows], "pcns": [pcn for pcn, _ in rows]})
         return
     # SQLite: the driver's executemany over plain tuples (no per-row parameter processing)
     session.connection().exec_driver_sql(
-        "UPDATE claims SET payer_claim_number = ? WHERE claims.id = ?" + missing,
-        [(r["pcn"], r["cid"]) for r in rows])
+        "UPDATE claims SET payer_claim_number = ? WHERE claims.id = ?" + missing, rows)
 
 
 ACK_ROW = ("file_id", "kind", "batch_id", "claim_id", "control_number", "status_code",

@@ -73,6 +73,17 @@ def add_worklist_items(session: Session, claim_ids: Sequence[int], *, reason: st
          "created_at": now, "updated_at": now} for cid in claim_ids])
 
 
+def add_worklist_items_each(session: Session, items: Sequence[tuple[int, str]], *,
+                            next_action: str = "") -> None:
+    """Open a worklist item for each (claim id, reason), in one bulk insert (the claims of
+    one file, each with its own reason)."""
+    now = utcnow()
+    insert_all(session, WorklistItemRow, [
+        {"claim_id": cid, "carc": "", "rarc": "", "reason": reason, "next_action": next_action,
+         "assignee": "", "notes": "", "status": "open", "created_at": now, "updated_at": now}
+        for cid, reason in items])
+
+
 def open_worklist(session: Session, assignee: str | None = None) -> list[WorklistItemRow]:
     """Open worklist items (of one assignee, or all), oldest first."""
     query = select(WorklistItemRow).where(WorklistItemRow.status != "done")
