@@ -305,9 +305,16 @@ def claim_line_row(line: ClaimLine) -> tuple[Any, ...]:
     """``claim_line_values`` without the claim id, as a tuple in ``CLAIM_LINE_COLUMNS``
     order (bulk writes)."""
     return (line.number, line.code, _join(line.modifiers), line.units, line.charge,
-            line.date_of_service, " ".join(str(p) for p in line.diagnosis_pointers),
+            line.date_of_service, _pointer_text(line.diagnosis_pointers),
             line.control_number, line.therapist_minutes, line.assistant_minutes,
             line.service_index)
+
+
+@lru_cache(maxsize=1024)
+def _pointer_text(pointers: tuple[int, ...]) -> str:
+    """``claim_lines.diagnosis_pointers`` ("1 2"), written once per distinct pointer list: a
+    scrub writes a month's lines, which point at a handful of different lists."""
+    return " ".join(str(p) for p in pointers)
 
 
 CLAIM_LINE_COLUMNS = ("number", "code", "modifiers", "units", "charge", "date_of_service",
