@@ -226,14 +226,17 @@ def service_from_columns(code: str, minutes: int, assistant_minutes: int, mode: 
                          activity: str, goal: str, assistance: str, distinct: str | None,
                          units: int | None, modifiers: str, charge: Any) -> Service:
     """The service from its ``SERVICE_COLUMNS`` values, in that order (bulk reads)."""
-    return Service(code, minutes, assistant_minutes, _MODES[mode], activity, goal, assistance,
-                   _DISTINCT[distinct] if distinct else None, units, _split(modifiers), charge)
+    return _new_service(code, minutes, assistant_minutes, _MODES[mode], activity, goal,
+                        assistance, _DISTINCT[distinct] if distinct else None, units,
+                        _split(modifiers), charge)
 
 
 #: Positional constructors (``x12.fastbuild``) for the values bulk reads build by the
 #: thousand: every field in declaration order, none of them validated (the visit's values have
 #: no ``__post_init__``), twice as quick as the generated ``__init__`` when interpreted.
 new_visit = positional_builder(Visit)
+# a scrub reads back each service of a month's visits (most are distinct: their own notes)
+_new_service = positional_builder(Service)
 new_therapy_to_date = positional_builder(TherapyToDate)
 
 

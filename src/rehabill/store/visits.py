@@ -539,6 +539,7 @@ class VisitMemo:
         self.maps: dict[str, dict[int, Any]] = {name: {} for name in (
             "practice", "provider", "patient", "coverage_row", "payer", "coverage", "poc",
             "auth")}
+        self.readers: dict[str, list[tuple[int, Callable[[Any], Any]]]] = {}
 
     def _service(self, values: tuple[Any, ...]) -> Service:
         """The service of a ``services`` row's ``mapping.SERVICE_COLUMNS`` (charge last)."""
@@ -563,8 +564,11 @@ class VisitMemo:
         if not missing:
             return have
         read, names, make = _parent_read(table)
-        convert = [(i, fn) for i, fn in enumerate(column_readers(self.dialect, table, names))
-                   if fn is not None]
+        convert = self.readers.get(name)
+        if convert is None:  # once per table and memo (SQLAlchemy's type lookups)
+            convert = self.readers[name] = [
+                (i, fn) for i, fn in enumerate(column_readers(self.dialect, table, names))
+                if fn is not None]
         for part in chunked(missing):
             for values in raw_rows(session, read, part):
                 if convert:
