@@ -495,6 +495,7 @@ def load_visits(session: Session, visit_ids: Sequence[int], *,
     """
     out: dict[int, Visit] = {}
     loader = memo if memo is not None else VisitMemo(session.get_bind().dialect)
+    loader.service = Memo(loader._service)  # a call's own: a run's would pile up
     for part in chunked(visit_ids):
         rows = raw_rows(session, _VISITS, part)
         services = loader.services(session, part) if with_services else {}
@@ -520,7 +521,8 @@ class VisitMemo:
     is read again. A use case that reads its visits in many calls (a scrub's pieces, a few
     hundred visits each, naming mostly the same patients, coverages and providers) may keep one
     for its run: a parent is then read and mapped once, and later calls see it as first read
-    (a run's visits are chosen when it starts; keep a memo no longer than one run). Values are
+    (a run's visits are chosen when it starts; keep a memo no longer than one run). The
+    services are each call's own (a month's are mostly distinct, and would pile up). Values are
     built by ``mapping``'s positional constructors (``x12.fastbuild``): the domain values of a
     visit have no ``__post_init__`` (nothing to validate on the way back), and the field order
     is the dataclass's own.
