@@ -25,6 +25,7 @@ from rehabill.services.cycle import write_visit_file
 from rehabill.services.imports import import_file
 from rehabill.simulate.clinic import ClinicSpec, generate_visits
 from rehabill.store import make_engine, make_session_factory, migrate
+from rehabill.store import visits as store_visits
 from tests.db import fresh_urls
 
 TODAY = date(2026, 7, 20)
@@ -201,3 +202,31 @@ def test_share_out__pieces_queued_behind_a_long_task_are_done_here_without_waiti
     # the helper, free again, skips the pieces taken here and goes on with new work
     assert scrubbing.share_out(helper, [(7,)], lambda n: ("here", n), _there)() in (
         [("helper", 7)], [("here", 7)])
+
+
+def test_code_in_helper__a_run_shares_its_settings_and_parents(
+        visit_file: Path, tmp_path: Path) -> None:
+    """The helper codes a scrub run's pieces with the run's settings and parents read once
+    (``code_in_helper``'s run token), and gives what each piece coded alone gives; a new run
+    starts afresh."""
+    engine = make_engine(f"sqlite:///{tmp_path / 'b.db'}")
+    migrate(engine)
+    factory = make_session_factory(engine)
+    import_file(factory, visit_file)
+    with factory() as session:
+        todo = store_visits.visit_ids_without_claims(session)
+        settings = scrubbing.default_settings(TODAY)
+        alone = [scrubbing.code_stored(session, piece, settings, {})
+                 for piece in (todo[:20], todo[20:])]
+    run = scrubbing.new_run()
+    try:
+        first = scrubbing.code_in_helper(factory, todo[:20], TODAY, None, {}, run)
+        kept = scrubbing._HELPER["scrub run"]
+        second = scrubbing.code_in_helper(factory, todo[20:], TODAY, None, {}, run)
+        assert scrubbing._HELPER["scrub run"] is kept
+        assert [first, second] == alone
+        scrubbing.code_in_helper(factory, todo[:5], TODAY, None, {}, scrubbing.new_run())
+        assert scrubbing._HELPER["scrub run"][3] is not kept[3]  # a new run, a new memo
+    finally:
+        scrubbing._HELPER.pop("scrub run", None)
+        engine.dispose()

@@ -108,6 +108,26 @@ def test_load_visits__visits_sharing_parents_and_services_in_one_call(session: S
     assert [lean[i] for i in ids] == [replace(v, services=()) for v in visits]
 
 
+def test_load_visits__a_run_memo_reads_each_parent_once(session: Session) -> None:
+    """A scrub run loads its visits piece by piece with one ``VisitMemo``: every piece comes
+    back as stored, and a patient, coverage and provider named again by a later piece are the
+    ones the first piece read (not read again)."""
+    visits = [_every_part(f"V-{i}") for i in range(4)] + [_bare()]
+    saved = store_visits.save_visits(session, visits).inserted
+    ids = [saved[v.visit_id] for v in visits]
+    memo = store_visits.VisitMemo(session.get_bind().dialect)
+    first = store_visits.load_visits(session, ids[:2], memo=memo)
+    coverages = dict(memo.maps["coverage"])
+    later = store_visits.load_visits(session, ids[2:], memo=memo)
+    loaded = {**first, **later}
+    assert [loaded[i] for i in ids] == visits
+    assert [repr(loaded[i]) for i in ids] == [repr(v) for v in visits]
+    assert later[ids[2]].patient is first[ids[0]].patient
+    assert later[ids[3]].coverage is first[ids[1]].coverage
+    assert later[ids[2]].assistant is first[ids[0]].assistant
+    assert set(memo.maps["coverage"]) > set(coverages)  # the bare visit's coverage is new
+
+
 def test_load_batch_claims__the_claims_load_claims_builds(session: Session) -> None:
     """Plain claims come back as ``load_claims`` builds them without the visits' services; a
     claim to another payer (its own coverage, the prior claim's adjudication) as it builds

@@ -127,13 +127,17 @@ def _scrub_stored(factory: Factory, today: date, policy: Policy | None,
         by_payer = payer_settings(settings, chosen)
         helper = scrubbing.helper_for(factory, len(todo), PARALLEL_SCRUB)
         days = store_visits.visit_days(session, todo) if helper is not None else {}
+        # the run's pieces in this process share the parents they read (patients, coverages
+        # and providers repeat visit after visit); the helper keeps its own for the run
+        memo = store_visits.VisitMemo(session.get_bind().dialect)
+    run = scrubbing.new_run()
     scrubbed: list[str] = []
     held: list[str] = []
     findings: list[Finding] = []
     parts = [todo[start:start + CHUNK] for start in range(0, len(todo), CHUNK)]
     # Every part's pieces go to the helper at once: it works ahead while this process writes.
     shares = [scrubbing.share_out(helper, [
-        (piece, today, policy, chosen)
+        (piece, today, policy, chosen, run)
         for piece in (scrubbing.pieces_by_day(part, days, PIECES) if helper else [part])],
         _code_here, scrubbing.code_in_helper) for part in parts]
     done = 0
@@ -141,7 +145,8 @@ def _scrub_stored(factory: Factory, today: date, policy: Policy | None,
         # this process's share is read and scrubbed before the part's unit of work, so a
         # second writer of the same SQLite books (the cycle's clerk) waits only for the rows
         with reading(factory) as session:
-            coded = [item for piece in results(session, settings, by_payer) for item in piece]
+            coded = [item for piece in results(session, settings, by_payer, memo)
+                     for item in piece]
         with unit_of_work(factory) as session:
             _scrub_new(session, part, coded, actor, scrubbed, held, findings)
         done += len(part)
@@ -154,9 +159,9 @@ def _scrub_stored(factory: Factory, today: date, policy: Policy | None,
 
 
 def _code_here(session: Session, settings: ScrubSettings,
-               by_payer: Mapping[str, ScrubSettings], ids: list[int],
-               *_: object) -> list[scrubbing.Coded]:
-    return scrubbing.code_stored(session, ids, settings, by_payer)
+               by_payer: Mapping[str, ScrubSettings], memo: store_visits.VisitMemo,
+               ids: list[int], *_: object) -> list[scrubbing.Coded]:
+    return scrubbing.code_stored(session, ids, settings, by_payer, memo)
 
 
 def payer_settings(settings: ScrubSettings, chosen: Mapping[str, str]

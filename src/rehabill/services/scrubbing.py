@@ -12,6 +12,7 @@ import gc
 import multiprocessing
 import os
 import threading
+import uuid
 from collections.abc import Callable, Mapping, Sequence
 from concurrent.futures import Future, ProcessPoolExecutor, wait
 from concurrent.futures.process import BrokenProcessPool
@@ -344,7 +345,8 @@ class Coded(NamedTuple):
 
 
 def code_stored(session: Session, visit_ids: Sequence[int], settings: ScrubSettings,
-                by_payer: Mapping[str, ScrubSettings]) -> list[Coded]:
+                by_payer: Mapping[str, ScrubSettings],
+                memo: store_visits.VisitMemo | None = None) -> list[Coded]:
     """Load stored visits, code and scrub them (every rule and the 837P guide's checks).
 
     Visits are scrubbed in groups sharing one policy (same-day checks see their group), in
@@ -355,11 +357,14 @@ def code_stored(session: Session, visit_ids: Sequence[int], settings: ScrubSetti
         visit_ids: the visits' row ids.
         settings: the run's settings.
         by_payer: settings for the payers whose policy the practice chose.
+        memo: the parents the run's earlier pieces read in this process (``load_visits``).
 
     Returns:
         One ``Coded`` per stored visit, group after group.
     """
-    visits = store_visits.load_visits(session, visit_ids)
+    if memo is None:
+        memo = store_visits.VisitMemo(session.get_bind().dialect)
+    visits = store_visits.load_visits(session, visit_ids, memo=memo)
     row_of = {v.visit_id: row_id for row_id, v in visits.items()}
     groups: dict[str, list[Visit]] = {}
     for row_id in visit_ids:
@@ -367,7 +372,9 @@ def code_stored(session: Session, visit_ids: Sequence[int], settings: ScrubSetti
         if visit is not None:
             payer = visit.coverage.payer_id if visit.coverage.payer_id in by_payer else ""
             groups.setdefault(payer, []).append(visit)
-    payers = store_claims.payer_ids(session, {v.coverage.payer_id for v in visits.values()})
+    # each coverage's payer row was read with it: the claims' payer ids are the rows' ids
+    payers = {row.payer_key: row.id for row in memo.maps["payer"].values()}
+    line_row = mapping.claim_line_row
     out: list[Coded] = []
     for payer, group in groups.items():
         for result in scrub_visits(group, by_payer.get(payer, settings)):
@@ -377,13 +384,15 @@ def code_stored(session: Session, visit_ids: Sequence[int], settings: ScrubSetti
             if claim is None:
                 out.append(Coded(row_id, result.visit.visit_id, payer, "", None, tuple(found)))
                 continue
-            seen = {f.location.field for f in found if f.is_error}
-            found.extend(f for f in check_claim(claim) if f.location.field not in seen)
+            extra = check_claim(claim)
+            if extra:  # the guide's checks, but where a rule already speaks of the field
+                seen = {f.location.field for f in found if f.is_error}
+                found.extend(f for f in extra if f.location.field not in seen)
             status = ClaimStatus.HELD if has_errors(found) else ClaimStatus.SCRUBBED
             values = mapping.claim_values(
                 claim, visit_id=row_id, payer_id=payers[claim.visit.coverage.payer_id],
                 status=status, unit_method=coding_options(result.policy).method.value)
-            lines = tuple(mapping.claim_line_row(line) for line in claim.lines)
+            lines = tuple([line_row(line) for line in claim.lines])
             out.append(Coded(row_id, result.visit.visit_id, payer, claim.claim_id,
                              store_claims.CodedClaim(row_id, values, lines, tuple(found),
                                                      status)))
@@ -391,13 +400,30 @@ def code_stored(session: Session, visit_ids: Sequence[int], settings: ScrubSetti
 
 
 def code_in_helper(factory: sessionmaker[Session], visit_ids: list[int], today: date,
-                   policy: Policy | None, chosen: dict[str, str]) -> list[Coded]:
+                   policy: Policy | None, chosen: dict[str, str], run: str = "") -> list[Coded]:
     """``code_stored`` in the helper process: the run's settings rebuilt from what defines
-    them (the date, a policy file's policy, the payers' chosen policies)."""
-    settings = default_settings(today, policy)
-    by_payer = payer_settings(settings, chosen) if policy is None else {}
+    them (the date, a policy file's policy, the payers' chosen policies).
+
+    The pieces of one scrub run (``run``, a token the run makes up: ``new_run``) share those
+    settings and the parents read (``store_visits.VisitMemo``) in the helper, as they do in
+    the process that shares the work out; a new run drops the last one's.
+    """
+    kept = _HELPER.get("scrub run")
+    if kept is None or not run or kept[0] != (run, factory):
+        settings = default_settings(today, policy)
+        by_payer = payer_settings(settings, chosen) if policy is None else {}
+        memo = store_visits.VisitMemo(factory.kw["bind"].dialect)
+        kept = ((run, factory), settings, by_payer, memo)
+        if run:
+            _HELPER["scrub run"] = kept
+    _, settings, by_payer, memo = kept
     with unit_of_work(factory) as session:
-        return code_stored(session, visit_ids, settings, by_payer)
+        return code_stored(session, visit_ids, settings, by_payer, memo)
+
+
+def new_run() -> str:
+    """A token naming one scrub run's pieces of work (``code_in_helper``)."""
+    return uuid.uuid4().hex
 
 
 def payer_settings(settings: ScrubSettings, chosen: Mapping[str, str]

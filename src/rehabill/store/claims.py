@@ -113,12 +113,16 @@ def save_coded_claims(session: Session, claims: Sequence[CodedClaim], *, actor: 
     new = insert_new(session, ClaimRow, [c.values for c in claims], ("visit_id", "sequence"))
     stored = [(new[key], c) for c in claims
               if (key := (c.values["visit_id"], c.values["sequence"])) in new]
-    insert_rows(session, ClaimLineRow, ("claim_id", *mapping.CLAIM_LINE_COLUMNS),
-                [(claim_id, *line) for claim_id, c in stored for line in c.lines])
+    # rows as tuples (a tuple's ``+`` copies it in one go): a scrub writes a month's claims
+    lines: list[tuple[Any, ...]] = []
+    for claim_id, c in stored:
+        head = (claim_id,)
+        lines += [head + line for line in c.lines]
+    insert_rows(session, ClaimLineRow, ("claim_id", *mapping.CLAIM_LINE_COLUMNS), lines)
     now = utcnow()
-    insert_all(session, ClaimStatusRow,
-               [{"claim_id": claim_id, "from_status": "", "status": c.status.value,
-                 "at": now, "actor": actor, "note": ""} for claim_id, c in stored])
+    values = _STATUS_VALUES
+    insert_rows(session, ClaimStatusRow, _FIRST_STATUS,
+                [(claim_id, "", values[c.status], now, actor, "") for claim_id, c in stored])
     add_findings(session, [(claim_id, f) for claim_id, c in stored for f in c.findings],
                  stage=stage)
     return {c.visit_row_id: claim_id for claim_id, c in stored}
@@ -162,6 +166,8 @@ def set_status(session: Session, claim_ids: Sequence[int], status: ClaimStatus, 
 
 
 _STATUS_VALUES = {status: status.value for status in ClaimStatus}
+#: A claim's first ``claim_status_history`` row, as ``save_coded_claims`` writes it.
+_FIRST_STATUS = ("claim_id", "from_status", "status", "at", "actor", "note")
 
 
 def set_statuses(session: Session, changes: Sequence[tuple[int, ClaimStatus, str]], *,

@@ -226,14 +226,17 @@ def service_from_columns(code: str, minutes: int, assistant_minutes: int, mode: 
                          activity: str, goal: str, assistance: str, distinct: str | None,
                          units: int | None, modifiers: str, charge: Any) -> Service:
     """The service from its ``SERVICE_COLUMNS`` values, in that order (bulk reads)."""
-    return Service(code, minutes, assistant_minutes, _MODES[mode], activity, goal, assistance,
-                   _DISTINCT[distinct] if distinct else None, units, _split(modifiers), charge)
+    return _new_service(code, minutes, assistant_minutes, _MODES[mode], activity, goal,
+                        assistance, _DISTINCT[distinct] if distinct else None, units,
+                        _split(modifiers), charge)
 
 
 #: Positional constructors (``x12.fastbuild``) for the values bulk reads build by the
 #: thousand: every field in declaration order, none of them validated (the visit's values have
 #: no ``__post_init__``), twice as quick as the generated ``__init__`` when interpreted.
 new_visit = positional_builder(Visit)
+# a scrub reads back each service of a month's visits (most are distinct: their own notes)
+_new_service = positional_builder(Service)
 new_therapy_to_date = positional_builder(TherapyToDate)
 
 
@@ -305,9 +308,16 @@ def claim_line_row(line: ClaimLine) -> tuple[Any, ...]:
     """``claim_line_values`` without the claim id, as a tuple in ``CLAIM_LINE_COLUMNS``
     order (bulk writes)."""
     return (line.number, line.code, _join(line.modifiers), line.units, line.charge,
-            line.date_of_service, " ".join(str(p) for p in line.diagnosis_pointers),
+            line.date_of_service, _pointer_text(line.diagnosis_pointers),
             line.control_number, line.therapist_minutes, line.assistant_minutes,
             line.service_index)
+
+
+@lru_cache(maxsize=1024)
+def _pointer_text(pointers: tuple[int, ...]) -> str:
+    """``claim_lines.diagnosis_pointers`` ("1 2"), written once per distinct pointer list: a
+    scrub writes a month's lines, which point at a handful of different lists."""
+    return " ".join(str(p) for p in pointers)
 
 
 CLAIM_LINE_COLUMNS = ("number", "code", "modifiers", "units", "charge", "date_of_service",

@@ -13,7 +13,7 @@ from collections import namedtuple
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import date
-from functools import cache
+from functools import cache, partial
 from itertools import groupby
 from operator import itemgetter
 from typing import Any
@@ -484,25 +484,27 @@ def visit_row_ids(session: Session, visit_keys: Sequence[str]) -> dict[str, int]
 
 
 def load_visits(session: Session, visit_ids: Sequence[int], *,
-                with_services: bool = True) -> dict[int, Visit]:
+                with_services: bool = True, memo: VisitMemo | None = None) -> dict[int, Visit]:
     """The domain visits for these row ids (missing ids are left out).
 
     One query per table and chunk, read as the driver's own rows (``bulk.raw_rows``):
     scrubbing reads back every visit an import just stored, so this is on the cycle's hot path.
     With ``with_services=False`` each visit's services are left empty (for claim writers, which
-    read the claim lines instead).
+    read the claim lines instead). ``memo``: what earlier calls of one use case read and built
+    (``VisitMemo``), used and added to; by default nothing is kept beyond this call.
     """
     out: dict[int, Visit] = {}
-    loader = _Loader(session)
+    loader = memo if memo is not None else VisitMemo(session.get_bind().dialect)
+    loader.service = Memo(loader._service)  # a call's own: a run's would pile up
     for part in chunked(visit_ids):
         rows = raw_rows(session, _VISITS, part)
-        services = loader.services(part) if with_services else {}
-        loader.parents(rows)
+        services = loader.services(session, part) if with_services else {}
+        loader.parents(session, rows)
         loader.visits(rows, services, out)
     return out
 
 
-#: What ``load_visits`` reads of ``visits``, in the order ``_Loader.visits`` unpacks it: the
+#: What ``load_visits`` reads of ``visits``, in the order ``VisitMemo.visits`` unpacks it: the
 #: row id, ``mapping.VISIT_COLUMNS``, then the parents' row ids (``mapping.VISIT_ID_COLUMNS``
 #: but the import file's).
 _VISIT_READ = ("id", *mapping.VISIT_COLUMNS, *mapping.VISIT_ID_COLUMNS[:-1])
@@ -511,19 +513,23 @@ _SERVICES = by_ids(table_of(ServiceRow).name, ("visit_id", *mapping.SERVICE_COLU
                    key="visit_id", order=("visit_id", "position"))
 
 
-class _Loader:
-    """What one ``load_visits`` call has read and built: the parents by row id, mapped once,
-    and each distinct driver value converted once.
+class VisitMemo:
+    """What ``load_visits`` has read and built: the parents by row id, mapped once, and each
+    distinct driver value converted once.
 
-    Nothing outlives the call, so a parent changed between two calls is read again. Values are
+    Each call makes its own unless given one, so by default a parent changed between two calls
+    is read again. A use case that reads its visits in many calls (a scrub's pieces, a few
+    hundred visits each, naming mostly the same patients, coverages and providers) may keep one
+    for its run: a parent is then read and mapped once, and later calls see it as first read
+    (a run's visits are chosen when it starts; keep a memo no longer than one run). The
+    services are each call's own (a month's are mostly distinct, and would pile up). Values are
     built by ``mapping``'s positional constructors (``x12.fastbuild``): the domain values of a
     visit have no ``__post_init__`` (nothing to validate on the way back), and the field order
     is the dataclass's own.
     """
 
-    def __init__(self, session: Session) -> None:
-        self.session = session
-        self.dialect = dialect = session.get_bind().dialect
+    def __init__(self, dialect: Any) -> None:
+        self.dialect = dialect
         visit = table_of(VisitRow)
         # every date column reads as the date of service does, every amount as the therapy
         self.date, _ = value_reader(dialect, visit, "date_of_service")
@@ -535,6 +541,7 @@ class _Loader:
         self.maps: dict[str, dict[int, Any]] = {name: {} for name in (
             "practice", "provider", "patient", "coverage_row", "payer", "coverage", "poc",
             "auth")}
+        self.readers: dict[str, list[tuple[int, Callable[[Any], Any]]]] = {}
 
     def _service(self, values: tuple[Any, ...]) -> Service:
         """The service of a ``services`` row's ``mapping.SERVICE_COLUMNS`` (charge last)."""
@@ -544,24 +551,28 @@ class _Loader:
                                             goal, assistance, distinct, units, modifiers,
                                             self.money(charge))
 
-    def services(self, visit_ids: Sequence[int]) -> dict[int, tuple[Service, ...]]:
+    def services(self, session: Session, visit_ids: Sequence[int]
+                 ) -> dict[int, tuple[Service, ...]]:
         """The visits' services in order, by visit row id (equal services built once)."""
         service = self.service
         return {visit_id: tuple([service[row[1:]] for row in rows]) for visit_id, rows in
-                groupby(raw_rows(self.session, _SERVICES, visit_ids), itemgetter(0))}
+                groupby(raw_rows(session, _SERVICES, visit_ids), itemgetter(0))}
 
-    def _load(self, name: str, table: Any, ids: Iterable[int | None], build: Any
-              ) -> dict[int, Any]:
+    def _load(self, session: Session, name: str, table: Any, ids: Iterable[int | None],
+              build: Any) -> dict[int, Any]:
         """Read and map the rows of ``table`` among ``ids`` not read yet (into ``maps[name]``)."""
         have = self.maps[name]
         missing = sorted({i for i in ids if i is not None and i not in have})
         if not missing:
             return have
         read, names, make = _parent_read(table)
-        convert = [(i, fn) for i, fn in enumerate(column_readers(self.dialect, table, names))
-                   if fn is not None]
+        convert = self.readers.get(name)
+        if convert is None:  # once per table and memo (SQLAlchemy's type lookups)
+            convert = self.readers[name] = [
+                (i, fn) for i, fn in enumerate(column_readers(self.dialect, table, names))
+                if fn is not None]
         for part in chunked(missing):
-            for values in raw_rows(self.session, read, part):
+            for values in raw_rows(session, read, part):
                 if convert:
                     values = list(values)
                     for i, fn in convert:
@@ -571,25 +582,29 @@ class _Loader:
                 have[row.id] = build(row)
         return have
 
-    def parents(self, rows: Sequence[Any]) -> None:
+    def parents(self, session: Session, rows: Sequence[Any]) -> None:
         """Read and map the parents these ``_VISIT_READ`` rows name and not read yet."""
         if not rows:
             return
         (_, _, _, _, _, _, _, _, _, _, _, _, practice, patient, coverage, rendering, assistant,
          supervising, plan, authorization) = zip(*rows, strict=True)
-        self._load("practice", PracticeRow.__table__, practice, mapping.to_billing_provider)
-        self._load("provider", ProviderRow.__table__, {*rendering, *assistant, *supervising},
-                   mapping.to_provider)
-        self._load("patient", PatientRow.__table__, patient, mapping.to_patient)
-        coverages = self._load("coverage_row", CoverageRow.__table__, coverage, lambda r: r)
-        payers = self._load("payer", PayerRow.__table__,
-                            {c.payer_id for c in coverages.values()}, lambda r: r)
+        load = partial(self._load, session)
+        load("practice", PracticeRow.__table__, practice, mapping.to_billing_provider)
+        load("provider", ProviderRow.__table__, {*rendering, *assistant, *supervising},
+             mapping.to_provider)
+        load("patient", PatientRow.__table__, patient, mapping.to_patient)
         mapped = self.maps["coverage"]
-        for row_id, row in coverages.items():
-            if row_id not in mapped:
-                mapped[row_id] = mapping.to_coverage(row, payers[row.payer_id])
-        self._load("poc", PlanOfCareRow.__table__, plan, mapping.to_plan_of_care)
-        self._load("auth", AuthorizationRow.__table__, authorization, mapping.to_authorization)
+        new = {i for i in coverage if i not in mapped}  # a memo's coverages are mapped
+        if new:
+            rows_of = load("coverage_row", CoverageRow.__table__, new, lambda r: r)
+            payers = load("payer", PayerRow.__table__, {rows_of[i].payer_id for i in new
+                                                        if i in rows_of}, lambda r: r)
+            for row_id in new:
+                row = rows_of.get(row_id)
+                if row is not None:
+                    mapped[row_id] = mapping.to_coverage(row, payers[row.payer_id])
+        load("poc", PlanOfCareRow.__table__, plan, mapping.to_plan_of_care)
+        load("auth", AuthorizationRow.__table__, authorization, mapping.to_authorization)
 
     def visits(self, rows: Sequence[Any], services: dict[int, tuple[Service, ...]],
                out: dict[int, Visit]) -> None:
@@ -621,7 +636,7 @@ class _Loader:
 
 @cache
 def _parent_read(table: Any) -> tuple[ByIds, tuple[str, ...], Callable[[Iterable[Any]], Any]]:
-    """How ``_Loader`` reads a parent table: its columns but ``created_at`` (which no domain
+    """How ``VisitMemo`` reads a parent table: its columns but ``created_at`` (which no domain
     value holds, and SQLite would parse from text), and a named record of them (what the
     ``mapping.to_*`` read)."""
     names = tuple(c.name for c in table.columns if c.name != "created_at")

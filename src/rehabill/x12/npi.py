@@ -2,9 +2,15 @@
 
 from __future__ import annotations
 
+from functools import lru_cache
 
+
+@lru_cache(maxsize=4096)
 def is_valid_npi(npi: str) -> bool:
     """True when ``npi`` is 10 digits whose last digit is the Luhn check over 80840 + the first 9.
+
+    Kept per NPI (the check is pure): a month's claims name the practice's few dozen NPIs
+    tens of thousands of times, and ``check_claim`` checks two or three per claim.
 
     Args:
         npi: the identifier as written.
