@@ -156,3 +156,18 @@ def test_writer__kept_segments_come_back_with_their_count() -> None:
     assert w.recall("line")
     assert w.text() == "LX*1~SV1*HC:97110*70.5*UN*2***1~" * 2
     assert w.count == 4
+
+
+@pytest.mark.parametrize("d", [Delimiters(), Delimiters("|", ">", "!", "\n")])
+@given(head=st.lists(_ELEMENT_TEXT, max_size=4), last=st.lists(_ELEMENT_TEXT, min_size=2,
+                                                              max_size=2))
+@settings(max_examples=300, deadline=None)
+def test_writer__a_tailed_segment_is_the_segment_its_elements_make(
+        d: Delimiters, head: list[str], last: list[str]) -> None:
+    """Two lines' REF*6R: the second reuses what comes before the control number and is still
+    exactly what ``segment`` writes, whatever the control numbers hold."""
+    w = SegmentWriter(d)
+    for value in last:
+        w.tailed("REF", *head, value)
+    assert w.text() == "".join(_reference_segment(d, "REF", (*head, value)) for value in last)
+    assert w.count == 2

@@ -254,6 +254,7 @@ class SegmentWriter:
         self._memo: dict[tuple[str, tuple[str | tuple[str, ...], ...]], str] = {}
         self._groups: dict[Hashable, tuple[str, int]] = {}
         self._tails: dict[tuple[str, tuple[str | tuple[str, ...], ...]], str] = {}
+        self._heads: dict[tuple[str, tuple[str, ...]], str] = {}
 
     def clean(self, value: str) -> str:
         """``value`` with delimiter characters replaced by spaces."""
@@ -311,6 +312,28 @@ class SegmentWriter:
             tail = self._tails[key] = self._parts.pop()[len(seg_id) + 2:]
             self.count -= 1
         self._parts.append(f"{seg_id}{sep}{first}{tail}")
+        self.count += 1
+
+    def tailed(self, seg_id: str, *elements: str) -> None:
+        """``segment`` for a segment whose last element is its own (REF*6R's line control
+        number) and whose others recur across a file: those are built once per writer, and
+        a clean last element is put after them."""
+        component, repetition, terminator = self._others
+        sep = self._element
+        last = elements[-1]
+        if (not last or sep in last or component in last or repetition in last
+                or terminator in last):
+            self.segment(seg_id, *elements)
+            return
+        key = (seg_id, elements[:-1])
+        head = self._heads.get(key)
+        if head is None:
+            if len(self._heads) >= 16384:
+                self._heads.clear()
+            self.segment(seg_id, *elements[:-1], "X")  # a clean, non-empty stand-in
+            head = self._heads[key] = self._parts.pop()[:-1 - len(terminator)]
+            self.count -= 1
+        self._parts.append(f"{head}{last}{terminator}")
         self.count += 1
 
     def recall(self, key: Hashable) -> bool:

@@ -395,11 +395,12 @@ class Writer837P:
         if claim.frequency is not Frequency.ORIGINAL and claim.original_reference:
             w.segment("REF", "F8", claim.original_reference)
         diagnoses = v.diagnoses[:MAX_DIAGNOSES]
-        if diagnoses and not w.recall(diagnoses):  # a patient's codes recur visit after visit
+        key = ("HI", diagnoses)  # a patient's codes recur visit after visit
+        if diagnoses and not w.recall(key):
             start = w.mark()
             w.segment("HI", *[(("ABK" if i == 0 else "ABF"), diagnosis_code(code))
                               for i, code in enumerate(diagnoses)])
-            w.keep(diagnoses, start)
+            w.keep(key, start)
         self._write_providers(v, claim)
         for prior in claim.prior_payers:
             self._write_prior_payer(v, prior)
@@ -409,11 +410,17 @@ class Writer837P:
                 self._write_line_adjudication(line, claim.prior_payers)
 
     def _write_providers(self, v: Visit, claim: Claim) -> None:
+        """2310B rendering provider (when not the billing one), 2310D supervising provider."""
         r = v.rendering_provider
-        if r.npi != v.billing_provider.npi:
-            self._w.repeated("NM1", "82", "1", self._u(r.last_name), self._u(r.first_name), "",
-                             "", "", "XX", r.npi)
-            self._w.repeated("PRV", "PE", "PXC", TAXONOMY[r.credential])
+        w = self._w
+        # a practice's few therapists render every claim: their NM1 and PRV built once each
+        key = ("NM1", "82", r.last_name, r.first_name, r.npi, r.credential)
+        if r.npi != v.billing_provider.npi and not w.recall(key):
+            start = w.mark()
+            w.segment("NM1", "82", "1", self._u(r.last_name), self._u(r.first_name), "", "", "",
+                      "XX", r.npi)
+            w.segment("PRV", "PE", "PXC", TAXONOMY[r.credential])
+            w.keep(key, start)
         supervisor = supervising_provider(v, claim)
         if supervisor is not None:
             self._w.repeated("NM1", "DQ", "1", self._u(supervisor.last_name),
@@ -433,9 +440,13 @@ class Writer837P:
             w.segment("SV1", ("HC", line.code, *line.modifiers[:4]), x12_amount(line.charge),
                       "UN", str(line.units), "", "", pointers)
             w.keep(key, start)
-        w.repeated("DTP", "472", "D8", x12_date(line.date_of_service))
+        day = line.date_of_service
+        if not w.recall(day):  # a date: no other key is one
+            start = w.mark()
+            w.segment("DTP", "472", "D8", x12_date(day))
+            w.keep(day, start)
         if line.control_number:
-            w.segment("REF", "6R", line.control_number)
+            w.tailed("REF", "6R", line.control_number)
 
     def _write_prior_payer(self, v: Visit, prior: PriorPayer) -> None:
         """2320 other subscriber (SBR, CAS, AMT*D, OI), 2330A subscriber, 2330B payer."""
