@@ -309,7 +309,7 @@ class SegmentWriter:
             if len(self._tails) >= 16384:
                 self._tails.clear()
             self.segment(seg_id, "X", *rest)  # a clean, non-empty stand-in: nothing trimmed
-            tail = self._tails[key] = self._parts.pop()[len(seg_id) + 2:]
+            tail = self._tails[key] = self._parts.pop()[len(seg_id) + len(sep) + 1:]
             self.count -= 1
         self._parts.append(f"{seg_id}{sep}{first}{tail}")
         self.count += 1
@@ -339,7 +339,8 @@ class SegmentWriter:
     def recall(self, key: Hashable) -> bool:
         """Append the segments kept under ``key`` (``keep``) again and say so; False when
         none are kept (write them, then ``keep`` them). For runs of segments that recur
-        across a file as a whole (a line's LX, SV1 and DTP*472): one look-up for the run."""
+        across a file as a whole (a line's LX and SV1): one look-up for the run. Keys of
+        different kinds of run must never be equal (give each kind its own shape)."""
         kept = self._groups.get(key)
         if kept is None:
             return False
