@@ -391,3 +391,25 @@ def test_check_claim__lines_match_by_number_without_control_numbers() -> None:
     assert finding_codes(check_claim(replace(claim, prior_payers=(swapped,)))) == [
         "x12.837p.cob_line_unbalanced", "x12.837p.cob_line_unbalanced"]
     assert isinstance(prior.lines[0], LineAdjudication)
+
+
+def test_p837__a_month_of_repeated_lines_is_written_as_each_claim_alone(
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    """The writer builds a recurring line (LX, SV1), day (DTP*472), set of codes (HI),
+    therapist (NM1*82, PRV) and CLM tail once and recalls them: the batch is byte for byte
+    the one a writer that builds every segment afresh writes (odd ids and control numbers
+    included, which take the slow path)."""
+    from rehabill.x12.envelope import SegmentWriter
+
+    claims = []
+    for i in range(12):
+        v = visit("97110=30 97140=15" if i % 2 else "97530=25 97110=10 97161",
+                  visit_id=f"V-{i % 5}*{i}" if i == 7 else f"V-{i}",
+                  date_of_service=date(2026, 3, 2 + i % 3))
+        claims.append(claim_for(v))
+    recalled = render(claims, settings())
+    monkeypatch.setattr(SegmentWriter, "recall", lambda self, key: False)
+    monkeypatch.setattr(SegmentWriter, "headed", SegmentWriter.segment)
+    monkeypatch.setattr(SegmentWriter, "tailed", SegmentWriter.segment)
+    assert recalled == render(claims, settings())
+    assert recalled.count("LX*1~") == 12

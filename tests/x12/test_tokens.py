@@ -126,3 +126,48 @@ def test_writer__segment_matches_the_element_by_element_rule(
     w.segment("NM1", *elements)  # type: ignore[arg-type]
     assert w.text() == _reference_segment(d, "NM1", tuple(elements))
     assert w.count == 1
+
+
+@pytest.mark.parametrize("d", [Delimiters(), Delimiters("|", ">", "!", "\n")])
+@given(first=st.lists(_ELEMENT_TEXT, min_size=2, max_size=2),
+       elements=st.lists(st.one_of(_ELEMENT_TEXT, st.lists(_ELEMENT_TEXT, max_size=4).map(tuple)),
+                         max_size=6))
+@settings(max_examples=300, deadline=None)
+def test_writer__a_headed_segment_is_the_segment_its_elements_make(
+        d: Delimiters, first: list[str], elements: list[object]) -> None:
+    """Two claims' CLM with the same charge and place: the second reuses what follows CLM01
+    and is still exactly what ``segment`` writes, whatever the claim ids hold."""
+    w = SegmentWriter(d)
+    for value in first:
+        w.headed("CLM", value, *elements)  # type: ignore[arg-type]
+    assert w.text() == "".join(_reference_segment(d, "CLM", (value, *elements))
+                               for value in first)
+    assert w.count == 2
+
+
+def test_writer__kept_segments_come_back_with_their_count() -> None:
+    """A line's LX and SV1 written once and recalled for the next claim with the same line."""
+    w = SegmentWriter()
+    assert not w.recall("line")
+    start = w.mark()
+    w.segment("LX", "1")
+    w.segment("SV1", ("HC", "97110"), "70.5", "UN", "2", "", "", ("1",))
+    w.keep("line", start)
+    assert w.recall("line")
+    assert w.text() == "LX*1~SV1*HC:97110*70.5*UN*2***1~" * 2
+    assert w.count == 4
+
+
+@pytest.mark.parametrize("d", [Delimiters(), Delimiters("|", ">", "!", "\n")])
+@given(head=st.lists(_ELEMENT_TEXT, max_size=4), last=st.lists(_ELEMENT_TEXT, min_size=2,
+                                                              max_size=2))
+@settings(max_examples=300, deadline=None)
+def test_writer__a_tailed_segment_is_the_segment_its_elements_make(
+        d: Delimiters, head: list[str], last: list[str]) -> None:
+    """Two lines' REF*6R: the second reuses what comes before the control number and is still
+    exactly what ``segment`` writes, whatever the control numbers hold."""
+    w = SegmentWriter(d)
+    for value in last:
+        w.tailed("REF", *head, value)
+    assert w.text() == "".join(_reference_segment(d, "REF", (*head, value)) for value in last)
+    assert w.count == 2

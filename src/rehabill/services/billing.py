@@ -531,10 +531,11 @@ def _write_file(session: Session, ids: list[int], settings: BatchSettings | None
     ordered = [claims[cid] for cid in ids]
     if settings is None:
         tmp.write_bytes(render_pdf(ordered))
-    else:
-        with tmp.open("w", encoding="utf-8") as handle:
-            write_837p(ordered, settings, handle.write, envelope=envelope)
-    return sum((c.total_charge for c in ordered), ZERO)
+        return sum((c.total_charge for c in ordered), ZERO)
+    with tmp.open("w", encoding="utf-8") as handle:
+        summary = write_837p(ordered, settings, handle.write, envelope=envelope)
+    # the writer summed the same claims' charges; ZERO + keeps the sum's cents ("0.00")
+    return ZERO + summary.total_charge
 
 
 #: In the helper process: claims built ahead of their file, by their ids in file order.

@@ -18,7 +18,17 @@ from sqlalchemy.orm import Session
 from rehabill.domain import Claim, ClaimStatus
 from rehabill.store import mapping
 from rehabill.store import visits as store_visits
-from rehabill.store.bulk import chunked, fetch, ids_in, insert_all, table_of, texts_in
+from rehabill.store.bulk import (
+    by_ids,
+    chunked,
+    fetch,
+    ids_in,
+    insert_all,
+    raw_rows,
+    table_of,
+    texts_in,
+    value_reader,
+)
 from rehabill.store.claims import claim_heads, lines_by_claim, load_claims
 from rehabill.store.files import ControlNumbers, next_control_numbers
 from rehabill.store.models import (
@@ -136,12 +146,7 @@ def create_batch(session: Session, *, kind: str, submitter_id: str, claim_ids: S
     numbers = next_control_numbers(session, submitter_id, transactions=transactions)
     if expect is not None and numbers != expect:
         raise BatchChanged(f"control numbers {numbers} taken, {expect} forecast")
-    # One read per chunk gives each claim's status (for its history) and charge (the total).
-    current: dict[int, tuple[str, Decimal]] = {}
-    for part in chunked(claim_ids):
-        query = select(ClaimRow.id, ClaimRow.status, ClaimRow.total_charge).where(
-            ids_in(ClaimRow.id, part))
-        current.update((cid, (status, charge)) for cid, status, charge in session.execute(query))
+    current = _statuses_and_charges(session, claim_ids)
     if expect is not None and (len(current) != len(claim_ids) or any(
             status != ClaimStatus.SCRUBBED.value for status, _ in current.values())):
         raise BatchChanged("a claim of the batch is no longer scrubbed")
@@ -160,6 +165,19 @@ def create_batch(session: Session, *, kind: str, submitter_id: str, claim_ids: S
         for i, cid in enumerate(claim_ids)])
     _mark_batched(session, claim_ids, current, batch.id, actor)
     return NewBatch(batch.id, numbers.interchange, numbers.group, numbers.first_transaction)
+
+
+_STATUS_AND_CHARGE = by_ids(table_of(ClaimRow).name, ("id", "status", "total_charge"))
+
+
+def _statuses_and_charges(session: Session, claim_ids: Sequence[int]
+                          ) -> dict[int, tuple[str, Decimal]]:
+    """Each claim's status (for its history) and charge (the batch's total), by row id: one
+    read per chunk, as the driver's rows (``bulk.raw_rows``; each distinct amount converted
+    once), under the write lock where a batch is made."""
+    charge, _ = value_reader(session.get_bind().dialect, table_of(ClaimRow), "total_charge")
+    return {cid: (status, charge(total)) for part in chunked(claim_ids)
+            for cid, status, total in raw_rows(session, _STATUS_AND_CHARGE, part)}
 
 
 def _mark_batched(session: Session, claim_ids: Sequence[int],

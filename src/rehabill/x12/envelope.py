@@ -7,7 +7,7 @@ sets, SE01 segments including ST and SE). Problems are findings located by segme
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Hashable, Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 
@@ -252,6 +252,9 @@ class SegmentWriter:
         self._terminator = d.segment
         self._others = (d.component, d.repetition, d.segment)
         self._memo: dict[tuple[str, tuple[str | tuple[str, ...], ...]], str] = {}
+        self._groups: dict[Hashable, tuple[str, int]] = {}
+        self._tails: dict[tuple[str, tuple[str | tuple[str, ...], ...]], str] = {}
+        self._heads: dict[tuple[str, tuple[str, ...]], str] = {}
 
     def clean(self, value: str) -> str:
         """``value`` with delimiter characters replaced by spaces."""
@@ -289,6 +292,71 @@ class SegmentWriter:
         else:
             self._parts.append(text)
             self.count += 1
+
+    def headed(self, seg_id: str, first: str, *rest: str | tuple[str, ...]) -> None:
+        """``segment`` for a segment whose first element is its own (CLM01, a claim's id) and
+        whose other elements recur across a file (composites as tuples): those are built
+        once per writer, and a clean first element is put in front of them."""
+        component, repetition, terminator = self._others
+        sep = self._element
+        if (not first or sep in first or component in first or repetition in first
+                or terminator in first):
+            self.segment(seg_id, first, *rest)
+            return
+        key = (seg_id, rest)
+        tail = self._tails.get(key)
+        if tail is None:
+            if len(self._tails) >= 16384:
+                self._tails.clear()
+            self.segment(seg_id, "X", *rest)  # a clean, non-empty stand-in: nothing trimmed
+            tail = self._tails[key] = self._parts.pop()[len(seg_id) + len(sep) + 1:]
+            self.count -= 1
+        self._parts.append(f"{seg_id}{sep}{first}{tail}")
+        self.count += 1
+
+    def tailed(self, seg_id: str, *elements: str) -> None:
+        """``segment`` for a segment whose last element is its own (REF*6R's line control
+        number) and whose others recur across a file: those are built once per writer, and
+        a clean last element is put after them."""
+        component, repetition, terminator = self._others
+        sep = self._element
+        last = elements[-1]
+        if (not last or sep in last or component in last or repetition in last
+                or terminator in last):
+            self.segment(seg_id, *elements)
+            return
+        key = (seg_id, elements[:-1])
+        head = self._heads.get(key)
+        if head is None:
+            if len(self._heads) >= 16384:
+                self._heads.clear()
+            self.segment(seg_id, *elements[:-1], "X")  # a clean, non-empty stand-in
+            head = self._heads[key] = self._parts.pop()[:-1 - len(terminator)]
+            self.count -= 1
+        self._parts.append(f"{head}{last}{terminator}")
+        self.count += 1
+
+    def recall(self, key: Hashable) -> bool:
+        """Append the segments kept under ``key`` (``keep``) again and say so; False when
+        none are kept (write them, then ``keep`` them). For runs of segments that recur
+        across a file as a whole (a line's LX and SV1): one look-up for the run. Keys of
+        different kinds of run must never be equal (give each kind its own shape)."""
+        kept = self._groups.get(key)
+        if kept is None:
+            return False
+        self._parts.append(kept[0])
+        self.count += kept[1]
+        return True
+
+    def mark(self) -> tuple[int, int]:
+        """Where the next segment goes (for ``keep``)."""
+        return len(self._parts), self.count
+
+    def keep(self, key: Hashable, start: tuple[int, int]) -> None:
+        """Keep the segments written since ``start`` (``mark``) under ``key`` for ``recall``."""
+        if len(self._groups) >= 16384:  # a file's distinct runs must not pile up
+            self._groups.clear()
+        self._groups[key] = ("".join(self._parts[start[0]:]), self.count - start[1])
 
     def _with_composites(self, seg_id: str, elements: Sequence[str | Sequence[str]]) -> str:
         """The same fast join when the data is clean, composites joined part by part."""

@@ -379,11 +379,12 @@ class Writer837P:
     def _demographics(self, birth_date: date, sex: str) -> None:
         self._w.segment("DMG", "D8", x12_date(birth_date), sex if sex in ("M", "F") else "U")
 
-    def _write_claim(self, claim: Claim) -> None:
-        """2300 CLM, dates, references, HI, then 2310B/2310D and the 2400 lines."""
+    def _write_claim(self, claim: Claim, total: Decimal) -> None:
+        """2300 CLM (``total``: the claim's charge), dates, references, HI, then 2310B/2310D
+        and the 2400 lines."""
         v = claim.visit
         w = self._w
-        w.segment("CLM", claim.claim_id, x12_amount(claim.total_charge), "", "",
+        w.headed("CLM", claim.claim_id, x12_amount(total), "", "",
                   (v.place_of_service, "B", claim.frequency.value), "Y", "A", "Y", "Y")
         if v.onset_date is not None:
             w.repeated("DTP", "431", "D8", x12_date(v.onset_date))
@@ -393,24 +394,33 @@ class Writer837P:
             w.segment("REF", "G1", v.authorization.number)
         if claim.frequency is not Frequency.ORIGINAL and claim.original_reference:
             w.segment("REF", "F8", claim.original_reference)
-        codes = [diagnosis_code(d) for d in v.diagnoses[:MAX_DIAGNOSES]]
-        if codes:
-            w.repeated("HI", *[(("ABK" if i == 0 else "ABF"), code)
-                               for i, code in enumerate(codes)])
+        diagnoses = v.diagnoses[:MAX_DIAGNOSES]
+        key = ("HI", diagnoses)  # a patient's codes recur visit after visit
+        if diagnoses and not w.recall(key):
+            start = w.mark()
+            w.segment("HI", *[(("ABK" if i == 0 else "ABF"), diagnosis_code(code))
+                              for i, code in enumerate(diagnoses)])
+            w.keep(key, start)
         self._write_providers(v, claim)
         for prior in claim.prior_payers:
             self._write_prior_payer(v, prior)
         for index, line in enumerate(claim.lines[:MAX_LINES_PER_CLAIM], start=1):
-            self._write_line(index, line, len(codes))
+            self._write_line(index, line, len(diagnoses))
             if claim.prior_payers:
                 self._write_line_adjudication(line, claim.prior_payers)
 
     def _write_providers(self, v: Visit, claim: Claim) -> None:
+        """2310B rendering provider (when not the billing one), 2310D supervising provider."""
         r = v.rendering_provider
-        if r.npi != v.billing_provider.npi:
-            self._w.repeated("NM1", "82", "1", self._u(r.last_name), self._u(r.first_name), "",
-                             "", "", "XX", r.npi)
-            self._w.repeated("PRV", "PE", "PXC", TAXONOMY[r.credential])
+        w = self._w
+        # a practice's few therapists render every claim: their NM1 and PRV built once each
+        key = ("NM1", "82", r.last_name, r.first_name, r.npi, r.credential)
+        if r.npi != v.billing_provider.npi and not w.recall(key):
+            start = w.mark()
+            w.segment("NM1", "82", "1", self._u(r.last_name), self._u(r.first_name), "", "", "",
+                      "XX", r.npi)
+            w.segment("PRV", "PE", "PXC", TAXONOMY[r.credential])
+            w.keep(key, start)
         supervisor = supervising_provider(v, claim)
         if supervisor is not None:
             self._w.repeated("NM1", "DQ", "1", self._u(supervisor.last_name),
@@ -419,14 +429,24 @@ class Writer837P:
     def _write_line(self, index: int, line: ClaimLine, diagnoses: int) -> None:
         """2400 LX, SV1 (HC:code:modifiers, charge, UN, units, pointers), DTP*472, REF*6R."""
         w = self._w
-        w.repeated("LX", str(index))
-        pointers = tuple([str(p) for p in line.diagnosis_pointers[:MAX_POINTERS]
-                          if 0 < p <= diagnoses]) or (("1",) if diagnoses else ())
-        w.repeated("SV1", ("HC", line.code, *line.modifiers[:4]), x12_amount(line.charge), "UN",
-                   str(line.units), "", "", pointers)
-        w.repeated("DTP", "472", "D8", x12_date(line.date_of_service))
+        # a month repeats its line shapes (position, code, charge, units): LX and SV1 once
+        key = (index, line.code, line.modifiers, line.charge, line.units,
+               line.diagnosis_pointers, diagnoses)
+        if not w.recall(key):
+            start = w.mark()
+            w.segment("LX", str(index))
+            pointers = tuple([str(p) for p in line.diagnosis_pointers[:MAX_POINTERS]
+                              if 0 < p <= diagnoses]) or (("1",) if diagnoses else ())
+            w.segment("SV1", ("HC", line.code, *line.modifiers[:4]), x12_amount(line.charge),
+                      "UN", str(line.units), "", "", pointers)
+            w.keep(key, start)
+        day = line.date_of_service
+        if not w.recall(day):  # a date: no other key is one
+            start = w.mark()
+            w.segment("DTP", "472", "D8", x12_date(day))
+            w.keep(day, start)
         if line.control_number:
-            w.segment("REF", "6R", line.control_number)
+            w.tailed("REF", "6R", line.control_number)
 
     def _write_prior_payer(self, v: Visit, prior: PriorPayer) -> None:
         """2320 other subscriber (SBR, CAS, AMT*D, OI), 2330A subscriber, 2330B payer."""
@@ -483,12 +503,13 @@ class Writer837P:
         if not self._in_transaction:
             self._open_transaction()
         self._place(claim)
-        self._write_claim(claim)
+        total = claim.total_charge
+        self._write_claim(claim, total)
         self._claims += 1
         self._claims_in_transaction += 1
         self._claims_in_hl += 1
         self._lines += min(len(claim.lines), MAX_LINES_PER_CLAIM)
-        self._total += claim.total_charge
+        self._total += total
         if self._claims % self._flush_every == 0:
             self._flush()
 
