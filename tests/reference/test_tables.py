@@ -66,5 +66,6 @@ def test_adjustment_codes() -> None:
 
 def test_every_table_has_a_source() -> None:
     names = {s.name for s in REF.sources}
-    assert names == {"therapy_codes", "ncci_ptp", "mue", "pfs", "adjustment_codes", "thresholds"}
+    assert names == {"therapy_codes", "ncci_ptp", "mue", "pfs", "adjustment_codes", "thresholds",
+                     "icd10cm"}
     assert all(s.source and s.version for s in REF.sources)

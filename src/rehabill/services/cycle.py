@@ -335,7 +335,7 @@ def _ahead(factory: Factory, path: Path | None) -> _Ahead | None:
     except OSError:  # the import reports it, when the month comes
         return None
     # The helper may be forked here, and the month's scrub comes next: it inherits the
-    # ICD-10-CM code set instead of parsing it again (about 2 s)
+    # ICD-10-CM table instead of reading it again
     icd10.code_set()
     helper = scrubbing.helper_for(factory, size, PREPARE_AHEAD_BYTES)
     return None if helper is None else _Ahead(helper, path)
