@@ -40,7 +40,8 @@ from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import DateTime, MetaData, event, select
+from book_rows import table_rows
+from sqlalchemy import event
 
 from rehabill.services import billing
 from rehabill.store import make_engine, make_session_factory, migrate
@@ -146,17 +147,7 @@ def dump(work: Path, files: list[Path], out: Path) -> None:
     with tempfile.TemporaryDirectory(prefix="rehabill-ack-") as folder:
         engine, factory = open_copy(work, Path(folder))
         reports = read_all(factory, files)
-        meta = MetaData()
-        meta.reflect(engine)
-        tables: dict[str, list[list[str]]] = {}
-        with engine.connect() as conn:
-            for name, table in sorted(meta.tables.items()):
-                columns = [c for c in table.columns
-                           if not isinstance(c.type, DateTime) and c.name != "version_num"]
-                if not columns:
-                    continue
-                rows = conn.execute(select(*columns).order_by(*columns)).all()
-                tables[name] = [[str(v) for v in row] for row in rows]
+        tables = table_rows(engine)
         tables["_reports"] = [[json.dumps(r.as_json(), sort_keys=True)] for r in reports]
         engine.dispose()
     out.write_text(json.dumps(tables, indent=0))

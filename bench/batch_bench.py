@@ -38,7 +38,7 @@ from datetime import date, datetime
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import DateTime, MetaData, select
+from book_rows import table_rows
 
 from rehabill.services import billing
 from rehabill.services.cycle import write_visit_file
@@ -108,18 +108,8 @@ def dump(books: Path, out: Path) -> None:
     billing.datetime = _FixedClock  # type: ignore[misc]
     with tempfile.TemporaryDirectory(prefix="rehabill-batch-") as folder:
         engine, _, outbox = batch(books, Path(folder), run=True)
-        meta = MetaData()
-        meta.reflect(engine)
-        tables: dict[str, Any] = {}
-        with engine.connect() as conn:
-            for name, table in sorted(meta.tables.items()):
-                columns = [c for c in table.columns
-                           if not isinstance(c.type, DateTime) and c.name != "version_num"]
-                if not columns:
-                    continue
-                rows = conn.execute(select(*columns).order_by(*columns)).all()
-                tables[name] = [[str(v).replace(str(outbox), "OUTBOX") for v in row]
-                                for row in rows]
+        tables: dict[str, Any] = table_rows(
+            engine, lambda v: str(v).replace(str(outbox), "OUTBOX"))
         tables["(files)"] = {p.name: hashlib.sha256(p.read_bytes()).hexdigest()
                              for p in sorted(outbox.iterdir())}
         engine.dispose()

@@ -46,7 +46,7 @@ from functools import partial
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import DateTime, MetaData, select
+from book_rows import table_rows
 from throwaway import pg_schema
 
 from rehabill.services.imports import PreparedFile, import_prepared, prepare_file
@@ -141,17 +141,7 @@ def dump(paths: list[Path], out: Path, work: Path) -> None:
     engine, factory = books(f"sqlite:///{work / 'books.db'}")
     for path in paths:
         import_prepared(factory, prepare_file(factory, path))
-    meta = MetaData()
-    meta.reflect(engine)
-    tables: dict[str, list[list[str]]] = {}
-    with engine.connect() as conn:
-        for name, table in sorted(meta.tables.items()):
-            columns = [c for c in table.columns
-                       if not isinstance(c.type, DateTime) and c.name != "version_num"]
-            if not columns:
-                continue
-            rows = conn.execute(select(*columns).order_by(*columns)).all()
-            tables[name] = [[str(v) for v in row] for row in rows]
+    tables = table_rows(engine)
     out.write_text(json.dumps(tables, indent=0))
     engine.dispose()
     print(f"{sum(map(len, tables.values())):,} rows in {len(tables)} tables -> {out}")
