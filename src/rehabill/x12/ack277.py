@@ -289,14 +289,10 @@ class _Reader:
         raw = seg.get(position)
         if not raw:
             return None
-        try:
-            value = Decimal(raw) if len(raw) <= 18 and "E" not in raw.upper() else None
-        except (InvalidOperation, ValueError):
-            value = None
-        if value is None or not value.is_finite():
+        value = checked_amount(raw)
+        if value is None:
             self.find("bad_amount", f"{seg.id}{position:02d} is {raw!r}, not a number.", seg,
                       position)
-            return None
         return value
 
     def statuses(self, seg: Segment) -> list[StatusCode]:
@@ -439,6 +435,16 @@ def read_text(text: str, file: str = "") -> tuple[list[Ack277], list[Finding]]:
     acks = [read_transaction(t, delimiters, file)
             for t in split_transactions(segments, findings, file)]
     return acks, findings
+
+
+def checked_amount(raw: str) -> Decimal | None:
+    """An X12 amount (R: at most 18 characters, no exponent) as a finite ``Decimal``, or None
+    when ``raw`` is not one (the readers report it as ``x12.277.bad_amount``)."""
+    try:
+        value = Decimal(raw) if len(raw) <= 18 and "E" not in raw.upper() else None
+    except (InvalidOperation, ValueError):
+        return None
+    return value if value is not None and value.is_finite() else None
 
 
 def _stc(w: SegmentWriter, statuses: Iterable[StatusCode], *, amount: bool = True) -> None:

@@ -15,11 +15,11 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
-from decimal import Decimal, InvalidOperation
+from decimal import Decimal
 
 from rehabill.domain.findings import Finding, Location, Severity
 from rehabill.domain.pickling import pickle_by_fields as _pickle_by_fields
-from rehabill.x12.ack277 import StatusCode
+from rehabill.x12.ack277 import StatusCode, checked_amount
 from rehabill.x12.envelope import ENVELOPE_IDS, EnvelopeChecker
 from rehabill.x12.status import AckOutcome, StatusUpdate
 from rehabill.x12.tokens import Delimiters, Segment, detect_delimiters
@@ -117,14 +117,10 @@ class _Scan:
         raw = seg.get(position)
         if not raw:
             return None
-        try:
-            value = Decimal(raw) if len(raw) <= 18 and "E" not in raw.upper() else None
-        except (InvalidOperation, ValueError):
-            value = None
-        if value is None or not value.is_finite():
+        value = checked_amount(raw)
+        if value is None:
             self.find(findings, "bad_amount", f"{seg.id}{position:02d} is {raw!r}, not a number.",
                       seg, position)
-            return None
         return value
 
     def statuses(self, findings: list[Finding], seg: Segment) -> tuple[StatusCode, ...]:
