@@ -32,6 +32,9 @@ def test_read__other_vendor_837p_with_its_own_delimiters_and_loops() -> None:
     assert first["claim_id"] == "PCN-1"
     assert first["patient"] == {"last_name": "STONE", "first_name": "MIA"}
     assert first["rendering_npi"] == "1467560003"
+    # 2010AA's name and EIN reach every claim under it, past the subscriber HLs
+    assert [(c["billing_name"], c["billing_tax_id"]) for c in (first, second)] == [
+        ("LAKESIDE THERAPY LLC", "391234567")] * 2
     assert first["dates"] == {"431": "2026-03-01"}
     assert first["lines"][0] == {
         "number": 1, "code": "92507", "modifiers": ["GN"], "units": 1, "charge": "200.00",

@@ -728,8 +728,8 @@ def claims_from_837p(transaction: Transaction837P) -> list[Claim]:
         plan = "medicare_part_b" if "MEDICARE" in read.payer_id.upper() else "commercial"
         visit = Visit(
             visit_id=read.claim_id, date_of_service=day,
-            billing_provider=once(BillingProvider, read.billing_npi, "", "BILLING PROVIDER",
-                                  nowhere),
+            billing_provider=once(BillingProvider, read.billing_npi, read.billing_tax_id,
+                                  read.billing_name or "BILLING PROVIDER", nowhere),
             patient=once(Patient, read.member_id or read.claim_id, read.patient_first_name,
                          read.patient_last_name, born, "U"),
             coverage=once(Coverage, read.payer_id, read.payer_id, read.member_id, plan),

@@ -96,6 +96,8 @@ class ClaimRead:
     original_reference: str
     dates: tuple[tuple[str, date], ...]
     segment: int
+    billing_name: str = ""  # 2010AA NM103
+    billing_tax_id: str = ""  # 2010AA REF*EI
 
     # Written out as the dataclass would generate it: compiled by mypyc this is native code
     # (tests/x12/test_inits.py keeps it the same).
@@ -104,7 +106,7 @@ class ClaimRead:
                  payer_id: str, member_id: str, patient_last_name: str, patient_first_name: str,
                  rendering_npi: str, supervising_npi: str, prior_authorization: str,
                  original_reference: str, dates: tuple[tuple[str, date], ...],
-                 segment: int) -> None:
+                 segment: int, billing_name: str = "", billing_tax_id: str = "") -> None:
         object.__setattr__(self, "claim_id", claim_id)
         object.__setattr__(self, "charge", charge)
         object.__setattr__(self, "place_of_service", place_of_service)
@@ -122,6 +124,8 @@ class ClaimRead:
         object.__setattr__(self, "original_reference", original_reference)
         object.__setattr__(self, "dates", dates)
         object.__setattr__(self, "segment", segment)
+        object.__setattr__(self, "billing_name", billing_name)
+        object.__setattr__(self, "billing_tax_id", billing_tax_id)
 
     @property
     def line_total(self) -> Decimal:
@@ -137,6 +141,8 @@ class ClaimRead:
             "place_of_service": self.place_of_service,
             "diagnoses": list(self.diagnoses),
             "billing_npi": self.billing_npi,
+            "billing_name": self.billing_name,
+            "billing_tax_id": self.billing_tax_id,
             "rendering_npi": self.rendering_npi,
             "supervising_npi": self.supervising_npi,
             "payer_id": self.payer_id,
@@ -258,13 +264,15 @@ class _Claim:
             c.get("patient_last", ""), c.get("patient_first", ""),
             self.rendering_npi or c.get("rendering_npi", ""), self.supervising_npi,
             self.prior_authorization, self.original_reference, tuple(self.dates),
-            self.segment)
+            self.segment, c.get("billing_name", ""), c.get("billing_tax_id", ""))
 
 
 _NO_UNITS = Decimal(0)
 _new_line = positional_builder(LineRead)
 _new_claim = positional_builder(ClaimRead)
 _EXPECTED_PARENT = {"20": None, "22": "20", "23": "22"}
+#: What a subscriber's HL keeps of its billing provider's (2010AA) context.
+_BILLING = ("billing_npi", "billing_name", "billing_tax_id")
 
 
 class _Reader:
@@ -365,7 +373,7 @@ class _Reader:
         if level == "20":
             self.context = {}
         elif level == "22":
-            self.context = {"billing_npi": self.context.get("billing_npi", "")}
+            self.context = {key: self.context.get(key, "") for key in _BILLING}
 
     def on_nm1(self, p: list[str], n: int) -> None:
         entity = p[1]
@@ -375,6 +383,7 @@ class _Reader:
                       9, "Correct the NPI; NPPES lists the right one.")
         if entity == "85":
             self.context["billing_npi"] = npi
+            self.context["billing_name"] = p[3]
         elif entity == "IL" and self.claim is None:  # inside a claim: 2330A other subscriber
             self.context["member_id"] = p[9]
             self.context["patient_last"], self.context["patient_first"] = p[3], p[4]
@@ -483,9 +492,11 @@ class _Reader:
             self.claim.dates.append((qualifier, day))
 
     def on_ref(self, p: list[str], n: int) -> None:
-        if self.claim is None:
-            return
         qualifier, value = p[1], p[2]
+        if self.claim is None:
+            if qualifier == "EI":  # 2010AA: the billing provider's EIN
+                self.context["billing_tax_id"] = value
+            return
         if not value and (len(p) - len(_PAD)) < 3:
             return
         if self.line is not None:
