@@ -863,8 +863,8 @@ def _worklist_rejections(session: Session, kind: str,
         findings.extend((cid, finding) for cid in claim_ids)
         items.extend((cid, f"{kind} rejection: {reason}") for cid in claim_ids)
     store_claims.add_findings(session, findings, stage="ack")
-    people.add_worklist_items_each(session, items,
-                                   next_action="correct the claim and send it again")
+    people.add_worklist_items(session, items,
+                              next_action="correct the claim and send it again")
 
 
 # ----------------------------------------------------------------------------- remittance

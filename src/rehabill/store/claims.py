@@ -121,7 +121,7 @@ def save_coded_claims(session: Session, claims: Sequence[CodedClaim], *, actor: 
     insert_rows(session, ClaimLineRow, ("claim_id", *mapping.CLAIM_LINE_COLUMNS), lines)
     now = utcnow()
     values = _STATUS_VALUES
-    insert_rows(session, ClaimStatusRow, _FIRST_STATUS,
+    insert_rows(session, ClaimStatusRow, _HISTORY_COLUMNS,
                 [(claim_id, "", values[c.status], now, actor, "") for claim_id, c in stored])
     add_findings(session, [(claim_id, f) for claim_id, c in stored for f in c.findings],
                  stage=stage)
@@ -166,8 +166,8 @@ def set_status(session: Session, claim_ids: Sequence[int], status: ClaimStatus, 
 
 
 _STATUS_VALUES = {status: status.value for status in ClaimStatus}
-#: A claim's first ``claim_status_history`` row, as ``save_coded_claims`` writes it.
-_FIRST_STATUS = ("claim_id", "from_status", "status", "at", "actor", "note")
+#: A ``claim_status_history`` row as the bulk writers give it.
+_HISTORY_COLUMNS = ("claim_id", "from_status", "status", "at", "actor", "note")
 
 
 def set_statuses(session: Session, changes: Sequence[tuple[int, ClaimStatus, str]], *,
@@ -206,8 +206,7 @@ def set_statuses(session: Session, changes: Sequence[tuple[int, ClaimStatus, str
     else:
         _set_final_statuses(session, {cid: current[cid] for cid in ids if cid in current},
                             now)
-    insert_rows(session, ClaimStatusRow,
-                ("claim_id", "from_status", "status", "at", "actor", "note"), history)
+    insert_rows(session, ClaimStatusRow, _HISTORY_COLUMNS, history)
 
 
 def _set_final_statuses(session: Session, final: Mapping[int, str], now: datetime) -> None:
@@ -271,10 +270,8 @@ def _set_statuses_and_numbers(session: Session, rows: Sequence[tuple[int, str, s
                 {"now": now, "ids": [r[0] for r in part], "statuses": [r[1] for r in part],
                  "pcns": [r[2] for r in part]})
         return
-    table = table_of(ClaimRow)
-    stamp = table.c.updated_at.type.dialect_impl(dialect).bind_processor(dialect)
-    when = stamp(now) if stamp is not None else now
     if dialect.name == "sqlite":
+        ((when,),) = driver_rows(dialect, ClaimRow, ("updated_at",), [(now,)])
         session.connection().exec_driver_sql(
             "UPDATE claims SET status = ?1, updated_at = ?2, payer_claim_number = "
             + _NUMBER_IF_MISSING.format(number="?3") + " WHERE claims.id = ?4",

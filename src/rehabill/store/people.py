@@ -63,18 +63,8 @@ def add_worklist_item(session: Session, *, claim_id: int, reason: str, carc: str
     return item.id
 
 
-def add_worklist_items(session: Session, claim_ids: Sequence[int], *, reason: str,
-                       carc: str = "", rarc: str = "", next_action: str = "") -> None:
-    """Open the same worklist item for each of these claims, in one bulk insert."""
-    now = utcnow()
-    insert_all(session, WorklistItemRow, [
-        {"claim_id": cid, "carc": carc, "rarc": rarc, "reason": reason,
-         "next_action": next_action, "assignee": "", "notes": "", "status": "open",
-         "created_at": now, "updated_at": now} for cid in claim_ids])
-
-
-def add_worklist_items_each(session: Session, items: Sequence[tuple[int, str]], *,
-                            next_action: str = "") -> None:
+def add_worklist_items(session: Session, items: Sequence[tuple[int, str]], *,
+                       next_action: str = "") -> None:
     """Open a worklist item for each (claim id, reason), in one bulk insert (the claims of
     one file, each with its own reason)."""
     now = utcnow()
