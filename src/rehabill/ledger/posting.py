@@ -231,11 +231,8 @@ def post_claim(payment: ClaimPayment, claim: Claim | ClaimSet | None, *,
     Returns:
         The claim's entries, suspense, worklist and status change.
     """
-    part = _post_claim(payment, claim, source, reference or load(), payers)
-    return PostingResult(source.trace_key, entries=tuple(part.entries),
-                         suspense=tuple(part.suspense), worklist=tuple(part.worklist),
-                         status_changes=tuple(part.status_changes),
-                         findings=tuple(part.findings))
+    return post_claims((payment,), {} if claim is None else {payment.claim_id: claim},
+                       source=source, reference=reference, payers=payers)
 
 
 def post_claims(payments: Sequence[ClaimPayment],

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from collections.abc import Set as AbstractSet
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Protocol
 
 from rehabill.domain.claim import Claim, ClaimStatus
@@ -330,8 +330,4 @@ def _claims_result(pending: Sequence[ClaimPayment], head: Remittance, key: str, 
     source = PostingSource(file, head.trace.originator, head.trace.number, 0)
     known = find_claims({c.claim_id for c in pending})
     result = post_claims(pending, known, source=source, payers=payer_ids(head))
-    if result.trace_key == key:
-        return result
-    return PostingResult(key, result.entries, suspense=result.suspense,
-                         worklist=result.worklist, status_changes=result.status_changes,
-                         findings=result.findings)
+    return result if result.trace_key == key else replace(result, trace_key=key)
