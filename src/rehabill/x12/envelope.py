@@ -235,6 +235,11 @@ def _check_count(findings: list[Finding], seg: Segment, position: int, actual: i
             seg, file, position, f"Set {seg.id}{position:02d} to {actual}."))
 
 
+#: How many distinct texts a ``SegmentWriter`` keeps for each way of reusing them (a file's
+#: must not pile up): past it, that memo starts afresh.
+_MEMO_LIMIT = 16384
+
+
 class SegmentWriter:
     """Builds segments with the chosen delimiters, trimming trailing empty elements.
 
@@ -285,7 +290,7 @@ class SegmentWriter:
         key = (seg_id, elements)
         text = self._memo.get(key)
         if text is None:
-            if len(self._memo) >= 16384:  # a file's distinct segments must not pile up
+            if len(self._memo) >= _MEMO_LIMIT:  # a file's distinct segments must not pile up
                 self._memo.clear()
             self.segment(seg_id, *elements)
             self._memo[key] = self._parts[-1]
@@ -297,16 +302,14 @@ class SegmentWriter:
         """``segment`` for a segment whose first element is its own (CLM01, a claim's id) and
         whose other elements recur across a file (composites as tuples): those are built
         once per writer, and a clean first element is put in front of them."""
-        component, repetition, terminator = self._others
         sep = self._element
-        if (not first or sep in first or component in first or repetition in first
-                or terminator in first):
+        if not self._plain(first):
             self.segment(seg_id, first, *rest)
             return
         key = (seg_id, rest)
         tail = self._tails.get(key)
         if tail is None:
-            if len(self._tails) >= 16384:
+            if len(self._tails) >= _MEMO_LIMIT:
                 self._tails.clear()
             self.segment(seg_id, "X", *rest)  # a clean, non-empty stand-in: nothing trimmed
             tail = self._tails[key] = self._parts.pop()[len(seg_id) + len(sep) + 1:]
@@ -318,23 +321,28 @@ class SegmentWriter:
         """``segment`` for a segment whose last element is its own (REF*6R's line control
         number) and whose others recur across a file: those are built once per writer, and
         a clean last element is put after them."""
-        component, repetition, terminator = self._others
-        sep = self._element
+        terminator = self._terminator
         last = elements[-1]
-        if (not last or sep in last or component in last or repetition in last
-                or terminator in last):
+        if not self._plain(last):
             self.segment(seg_id, *elements)
             return
         key = (seg_id, elements[:-1])
         head = self._heads.get(key)
         if head is None:
-            if len(self._heads) >= 16384:
+            if len(self._heads) >= _MEMO_LIMIT:
                 self._heads.clear()
             self.segment(seg_id, *elements[:-1], "X")  # a clean, non-empty stand-in
             head = self._heads[key] = self._parts.pop()[:-1 - len(terminator)]
             self.count -= 1
         self._parts.append(f"{head}{last}{terminator}")
         self.count += 1
+
+    def _plain(self, value: str) -> bool:
+        """``value`` is not empty and holds no delimiter: ``headed``/``tailed`` may put it
+        next to text built before as it is (anything else goes through ``segment``)."""
+        component, repetition, terminator = self._others
+        return bool(value) and not (self._element in value or component in value
+                                    or repetition in value or terminator in value)
 
     def recall(self, key: Hashable) -> bool:
         """Append the segments kept under ``key`` (``keep``) again and say so; False when
@@ -354,7 +362,7 @@ class SegmentWriter:
 
     def keep(self, key: Hashable, start: tuple[int, int]) -> None:
         """Keep the segments written since ``start`` (``mark``) under ``key`` for ``recall``."""
-        if len(self._groups) >= 16384:  # a file's distinct runs must not pile up
+        if len(self._groups) >= _MEMO_LIMIT:  # a file's distinct runs must not pile up
             self._groups.clear()
         self._groups[key] = ("".join(self._parts[start[0]:]), self.count - start[1])
 
