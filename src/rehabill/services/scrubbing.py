@@ -373,7 +373,7 @@ def code_stored(session: Session, visit_ids: Sequence[int], settings: ScrubSetti
             payer = visit.coverage.payer_id if visit.coverage.payer_id in by_payer else ""
             groups.setdefault(payer, []).append(visit)
     # each coverage's payer row was read with it: the claims' payer ids are the rows' ids
-    payers = {row.payer_key: row.id for row in memo.maps["payer"].values()}
+    payers = memo.payer_row_ids()
     line_row = mapping.claim_line_row
     out: list[Coded] = []
     for payer, group in groups.items():

@@ -196,7 +196,6 @@ class PayerSimulator:
         self._bundling: dict[tuple[str, date], tuple[PtpEdit, ...]] = {}
         self._memo: dict[tuple[object, tuple[object, ...]], object] = {}
         self._prices: dict[tuple[str, date, int, bool], Decimal] = {}
-        self._procedures: dict[tuple[str, tuple[str, ...]], Procedure] = {}
         self._odds = _Odds.of(profile.rates)
         # TRN03: "1" + a 9-digit id; each payer its own, so trace keys never collide.
         self.originator = "1" + f"{zlib.crc32(profile.payer_id.encode()) % 10**9:09d}"
@@ -550,13 +549,7 @@ class PayerSimulator:
     def _procedure(self, line: ClaimLine) -> Procedure:
         """SVC01 / 277CA SVC01 of a line: one value per code and modifiers for the run (the
         277CA and the 835 both ask, for every line)."""
-        key = (line.code, line.modifiers)
-        found = self._procedures.get(key)
-        if found is None:
-            if len(self._procedures) >= 65536:  # a long run's codes must not pile up
-                self._procedures.clear()
-            found = self._procedures[key] = Procedure("HC", line.code, line.modifiers)
-        return found
+        return self._shared(Procedure, "HC", line.code, line.modifiers)
 
     def _correct(self, answer: ClaimPayment, claim: Claim) -> ClaimPayment:
         """A corrected payment: the payer re-prices one line a little lower (CO-45)."""

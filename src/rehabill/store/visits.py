@@ -543,6 +543,10 @@ class VisitMemo:
             "auth")}
         self.readers: dict[str, list[tuple[int, Callable[[Any], Any]]]] = {}
 
+    def payer_row_ids(self) -> dict[str, int]:
+        """The row id of each payer read so far, by payer id (every visit's coverage's)."""
+        return {row.payer_key: row.id for row in self.maps["payer"].values()}
+
     def _service(self, values: tuple[Any, ...]) -> Service:
         """The service of a ``services`` row's ``mapping.SERVICE_COLUMNS`` (charge last)."""
         (code, minutes, assistant_minutes, mode, activity, goal, assistance, distinct, units,
